@@ -1,0 +1,140 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/mirror-dissonance/mirror-infra/report"
+)
+
+// options are the common flags of SPEC 3.1.
+type options struct {
+	json           bool
+	markdown       string
+	fromEnv        bool
+	yes            bool
+	approve        string
+	nonInteractive bool
+	projectDir     string
+}
+
+// addCommon registers the common flags a command takes.
+func addCommon(fs *flag.FlagSet, o *options, withApproval, withFromEnv bool) {
+	fs.BoolVar(&o.json, "json", false, "the report as JSON on stdout; human text goes to stderr")
+	fs.StringVar(&o.markdown, "markdown", "", "also write the report as Markdown to this file")
+	fs.StringVar(&o.projectDir, "project-dir", "", "directory holding Pulumi.yaml (default: found upward from the cwd)")
+	fs.BoolVar(&o.nonInteractive, "non-interactive", os.Getenv("CI") != "", "never prompt (default true when CI is set)")
+	if withFromEnv {
+		fs.BoolVar(&o.fromEnv, "from-env", false, "names from the SPEC naming of the stack's environment plus MD_* variables, not stack outputs")
+	}
+	if withApproval {
+		fs.BoolVar(&o.yes, "yes", false, "approve the saved plan without asking (not enough for production)")
+		fs.StringVar(&o.approve, "approve", "", "approve exactly the saved plan with this fingerprint")
+	}
+}
+
+// parseArgs parses flags placed before, between or after positional
+// arguments (the standard flag package stops at the first positional).
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if rest[0] == "--" {
+			return append(pos, rest[1:]...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// projectDir returns the directory holding Pulumi.yaml: the flag's value, or
+// the nearest ancestor of the working directory that has one.
+func projectDir(flagValue string) (string, error) {
+	if flagValue != "" {
+		if _, err := os.Stat(filepath.Join(flagValue, "Pulumi.yaml")); err != nil {
+			return "", fmt.Errorf("--project-dir %q has no Pulumi.yaml", flagValue)
+		}
+		return filepath.Abs(flagValue)
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("finding the working directory: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "Pulumi.yaml")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no Pulumi.yaml in the working directory or above it (use --project-dir)")
+		}
+		dir = parent
+	}
+}
+
+// emit prints a report: human text on stdout (stderr with --json), JSON on
+// stdout with --json, Markdown to --markdown FILE. It returns the exit code.
+func emit(io stdio, o options, r *report.Report) int {
+	human := io.out
+	if o.json {
+		human = io.err
+	}
+	_ = r.WriteText(human, isTerminal(human))
+	if o.json {
+		if err := r.WriteJSON(io.out); err != nil {
+			fmt.Fprintf(io.err, "writing the JSON report: %v\n", err)
+			return report.ExitEngine
+		}
+	}
+	if o.markdown != "" {
+		f, err := os.Create(o.markdown)
+		if err == nil {
+			err = r.WriteMarkdown(f)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(io.err, "writing the Markdown report to %s: %v\n", o.markdown, err)
+			return report.ExitEngine
+		}
+	}
+	return r.ExitCode()
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == ""
+}
+
+// notBuilt is the honest answer of a command whose issue has not landed.
+func notBuilt(io stdio, name string) int {
+	fmt.Fprintf(io.err, "automation %s: not built yet; see the open issues. Nothing was run.\n", name)
+	return report.ExitUsage
+}
+
+// oneStack parses a command's flags and requires exactly one stack name.
+func oneStack(io stdio, fs *flag.FlagSet, name string, args []string) (string, int, bool) {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		if err == flag.ErrHelp {
+			return "", report.ExitOK, false
+		}
+		return "", report.ExitUsage, false
+	}
+	if len(pos) != 1 {
+		return "", usageErrorf(io, name, "want exactly one stack name, got %d argument(s): %s", len(pos), strings.Join(pos, " ")), false
+	}
+	return pos[0], 0, true
+}

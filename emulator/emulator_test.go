@@ -1,0 +1,37 @@
+package emulator
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+func TestStartServesDynamoDB(t *testing.T) {
+	e := Start()
+	defer e.Close()
+	ctx := context.Background()
+	cfg, err := e.Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	_, err = db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("t"),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
+	})
+	if err != nil {
+		t.Fatalf("CreateTable through the emulator: %v", err)
+	}
+	out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("t")})
+	if err != nil {
+		t.Fatalf("DescribeTable: %v", err)
+	}
+	if got := aws.ToString(out.Table.TableName); got != "t" {
+		t.Fatalf("table name = %q, want t", got)
+	}
+}
