@@ -1,11 +1,21 @@
 // Package emulator runs an in-process AWS emulator (github.com/sivchari/kumo)
-// for tests, the rehearsal and local work, and fills in the operations the
-// checks need that kumo lacks. Clients built from Config talk to it through
-// the unmodified AWS SDK.
+// for tests, the rehearsal and local work. A front server sits before kumo:
+// it answers the operations the checks need that kumo lacks (PITR, the SSE
+// description of a table, KMS key rotation, SSM parameter keys, alarm
+// missing-data treatment), counts requests and can inject throttling and
+// server errors. Seed provisions a correct environment (SPEC section 2) with
+// optional single defects. Clients built from Config talk to it through the
+// unmodified AWS SDK.
+//
+// kumo keeps its service state per process, not per server: two emulators in
+// one test binary see each other's tables, keys and alarms. Give every seeded
+// environment its own name (Seed picks a random one when none is given).
 package emulator
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -29,9 +39,21 @@ type Emulator struct {
 	// URL is the endpoint SDK clients use.
 	URL string
 
-	kumo  *kumo.Server
-	front *httptest.Server
+	kumo    *kumo.Server
+	kumoURL string
+	front   *httptest.Server
+	proxy   *httputil.ReverseProxy
+	ext     *extState
+	stats   *counter
+	faults  *faulter
+	// handlers answer operations in front of kumo, keyed "service.Operation"
+	// with the SigV4 signing name as service.
+	handlers map[string]extHandler
 }
+
+// extHandler answers one intercepted operation; body is the request body
+// already read.
+type extHandler func(w http.ResponseWriter, r *http.Request, body []byte)
 
 // Start starts an emulator on a loopback port. Close it when done.
 func Start() *Emulator {
@@ -41,11 +63,18 @@ func Start() *Emulator {
 	if err != nil {
 		panic("emulator: kumo returned an unparsable URL: " + err.Error())
 	}
-	proxy := httputil.NewSingleHostReverseProxy(u)
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		proxy.ServeHTTP(w, r)
-	}))
-	return &Emulator{URL: front.URL, kumo: k, front: front}
+	e := &Emulator{
+		kumo:    k,
+		kumoURL: k.URL,
+		proxy:   httputil.NewSingleHostReverseProxy(u),
+		ext:     newExtState(),
+		stats:   newCounter(),
+		faults:  &faulter{},
+	}
+	e.handlers = e.extensionHandlers()
+	e.front = httptest.NewServer(http.HandlerFunc(e.serve))
+	e.URL = e.front.URL
+	return e
 }
 
 // Close stops the emulator.
@@ -62,4 +91,74 @@ func (e *Emulator) Config(ctx context.Context) (aws.Config, error) {
 		config.WithBaseEndpoint(e.URL),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
 	)
+}
+
+// serve is the front server: identify the operation, count it, maybe inject
+// a fault, answer it here if kumo lacks it, otherwise proxy to kumo.
+func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, "reading the request body: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	_ = r.Body.Close()
+	op := identify(r, body)
+	restoreBody(r, body)
+
+	if kind, ok := e.faults.pick(op); ok {
+		e.stats.add(op, true)
+		writeFault(w, op, kind)
+		return
+	}
+	e.stats.add(op, false)
+	if h, ok := e.handlers[op.Service+"."+op.Operation]; ok {
+		h(w, r, body)
+		return
+	}
+	e.proxy.ServeHTTP(w, r)
+}
+
+func restoreBody(r *http.Request, body []byte) {
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+}
+
+// forward sends the request to kumo and returns its recorded response, so an
+// extension can inspect or rewrite it.
+func (e *Emulator) forward(r *http.Request, body []byte) *httptest.ResponseRecorder {
+	restoreBody(r, body)
+	rec := httptest.NewRecorder()
+	e.proxy.ServeHTTP(rec, r)
+	return rec
+}
+
+// writeRecorded copies a recorded response, replacing its body.
+func writeRecorded(w http.ResponseWriter, rec *httptest.ResponseRecorder, body []byte) {
+	for k, v := range rec.Header() {
+		if http.CanonicalHeaderKey(k) == "Content-Length" {
+			continue
+		}
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(body)
+}
+
+// callKumo makes an AWS JSON call straight to kumo (not counted, never
+// faulted), for extensions that need kumo's view, e.g. resolving a key.
+func (e *Emulator) callKumo(ctx context.Context, signingName, target string, payload []byte) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.kumoURL+"/", bytes.NewReader(payload))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", target)
+	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/"+Region+"/"+signingName+"/aws4_request, SignedHeaders=host, Signature=0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
 }

@@ -1,0 +1,202 @@
+package emulator
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/smithy-go"
+)
+
+func startT(t *testing.T) (*Emulator, aws.Config) {
+	t.Helper()
+	e := Start()
+	t.Cleanup(e.Close)
+	cfg, err := e.Config(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, cfg
+}
+
+// TestSeedCorrect checks every extension through the seeded environment:
+// what Seed wrote must read back the way AWS would describe it.
+func TestSeedCorrect(t *testing.T) {
+	e, cfg := startT(t)
+	ctx := context.Background()
+	s, err := e.Seed(ctx, SeedOptions{VerifyQueue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ddb := dynamodb.NewFromConfig(cfg)
+	for _, name := range s.Names.Tables() {
+		d, err := ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		if err != nil {
+			t.Fatalf("DescribeTable %s: %v", name, err)
+		}
+		sse := d.Table.SSEDescription
+		if sse == nil || sse.Status != ddbtypes.SSEStatusEnabled || sse.SSEType != ddbtypes.SSETypeKms || aws.ToString(sse.KMSMasterKeyArn) != s.KeyArn {
+			t.Errorf("%s: SSEDescription = %+v, want ENABLED/KMS/%s", name, sse, s.KeyArn)
+		}
+		if !aws.ToBool(d.Table.DeletionProtectionEnabled) {
+			t.Errorf("%s: deletion protection off", name)
+		}
+		cb, err := ddb.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(name)})
+		if err != nil {
+			t.Fatalf("DescribeContinuousBackups %s: %v", name, err)
+		}
+		p := cb.ContinuousBackupsDescription.PointInTimeRecoveryDescription
+		if p.PointInTimeRecoveryStatus != ddbtypes.PointInTimeRecoveryStatusEnabled || p.LatestRestorableDateTime == nil {
+			t.Errorf("%s: PITR = %+v, want ENABLED with a window", name, p)
+		}
+	}
+	if _, err := ddb.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(s.Names.Tables()[0])}); err == nil {
+		t.Errorf("DeleteTable of a protected table succeeded")
+	}
+	rot, err := kms.NewFromConfig(cfg).GetKeyRotationStatus(ctx, &kms.GetKeyRotationStatusInput{KeyId: aws.String(s.Names.KeyAlias())})
+	if err != nil || !rot.KeyRotationEnabled {
+		t.Errorf("rotation via alias = %v, %v; want enabled", rot, err)
+	}
+	alarms, err := cloudwatch.NewFromConfig(cfg).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: s.Names.Alarms()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alarms.MetricAlarms) != 6 {
+		t.Fatalf("got %d alarms, want 6", len(alarms.MetricAlarms))
+	}
+	for _, a := range alarms.MetricAlarms {
+		if aws.ToString(a.TreatMissingData) != "notBreaching" || a.StateValue != cwtypes.StateValueOk || a.StateUpdatedTimestamp == nil {
+			t.Errorf("alarm %s: treat=%q state=%s ts=%v", aws.ToString(a.AlarmName), aws.ToString(a.TreatMissingData), a.StateValue, a.StateUpdatedTimestamp)
+		}
+	}
+	params, err := ssm.NewFromConfig(cfg).DescribeParameters(ctx, &ssm.DescribeParametersInput{
+		ParameterFilters: []ssmtypes.ParameterStringFilter{{Key: aws.String("Name"), Option: aws.String("BeginsWith"), Values: []string{s.Names.NoncePrefix()}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(params.Parameters) != 1 || aws.ToString(params.Parameters[0].KeyId) != s.KeyArn || params.Parameters[0].Type != ssmtypes.ParameterTypeSecureString {
+		t.Errorf("nonce parameters = %+v, want one SecureString under %s", params.Parameters, s.KeyArn)
+	}
+	ta, err := sns.NewFromConfig(cfg).GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(s.TopicArn)})
+	if err != nil || ta.Attributes["KmsMasterKeyId"] != s.KeyArn {
+		t.Errorf("topic attributes = %v, %v; want KmsMasterKeyId", ta, err)
+	}
+	if s.QueueURL == "" || len(s.NonceValue) != 64 {
+		t.Errorf("seeded queue %q, nonce length %d", s.QueueURL, len(s.NonceValue))
+	}
+}
+
+func TestSeedDefectsReadBack(t *testing.T) {
+	e, cfg := startT(t)
+	ctx := context.Background()
+	s, err := e.Seed(ctx, SeedOptions{Defects: []Defect{DefectPITROff, DefectRotationOff, DefectTableAWSOwnedKey, DefectAlarmMisconfigured}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ddb := dynamodb.NewFromConfig(cfg)
+	consent := s.Names.Table("consent")
+	cb, err := ddb.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(consent)})
+	if err != nil || cb.ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != ddbtypes.PointInTimeRecoveryStatusDisabled {
+		t.Errorf("PITR of %s = %+v, %v; want DISABLED", consent, cb, err)
+	}
+	d, err := ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(consent)})
+	if err != nil || d.Table.SSEDescription != nil {
+		t.Errorf("SSE of %s = %+v, %v; want none (AWS-owned)", consent, d, err)
+	}
+	rot, err := kms.NewFromConfig(cfg).GetKeyRotationStatus(ctx, &kms.GetKeyRotationStatusInput{KeyId: aws.String(s.KeyArn)})
+	if err != nil || rot.KeyRotationEnabled {
+		t.Errorf("rotation = %+v, %v; want disabled", rot, err)
+	}
+	a, err := cloudwatch.NewFromConfig(cfg).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{s.Names.ReadThrottleAlarm("fp-events")}})
+	if err != nil || len(a.MetricAlarms) != 1 || a.MetricAlarms[0].TreatMissingData != nil {
+		t.Errorf("misconfigured alarm = %+v, %v; want no TreatMissingData", a, err)
+	}
+	if _, err := ddb.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{
+		TableName:                        aws.String("no-such-table"),
+		PointInTimeRecoverySpecification: &ddbtypes.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)},
+	}); err == nil {
+		t.Errorf("UpdateContinuousBackups on a missing table succeeded")
+	}
+}
+
+func TestCountsAndFaults(t *testing.T) {
+	tests := []struct {
+		name   string
+		faults Faults
+		// code is the error code the SDK must decode when retries are off.
+		code string
+	}{
+		{"throttle", Faults{ThrottleShare: 1, Seed: 1}, "ThrottlingException"},
+		{"server error", Faults{ServerErrorShare: 1, Seed: 2}, ""},
+		{"query protocol throttle", Faults{ThrottleShare: 1, Seed: 3, Services: []string{"sns"}}, "Throttling"},
+		{"cbor throttle", Faults{ThrottleShare: 1, Seed: 4, Services: []string{"monitoring"}}, "ThrottlingException"},
+	}
+	e, cfg := startT(t)
+	ctx := context.Background()
+	noRetry := func(o *dynamodb.Options) { o.Retryer = aws.NopRetryer{} }
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e.SetFaults(tc.faults)
+			defer e.SetFaults(Faults{})
+			e.ResetCounts()
+			var err error
+			switch {
+			case len(tc.faults.Services) > 0 && tc.faults.Services[0] == "sns":
+				_, err = sns.NewFromConfig(cfg, func(o *sns.Options) { o.Retryer = aws.NopRetryer{} }).ListTopics(ctx, &sns.ListTopicsInput{})
+			case len(tc.faults.Services) > 0 && tc.faults.Services[0] == "monitoring":
+				_, err = cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.Retryer = aws.NopRetryer{} }).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{})
+			default:
+				_, err = dynamodb.NewFromConfig(cfg, noRetry).ListTables(ctx, &dynamodb.ListTablesInput{})
+			}
+			if err == nil {
+				t.Fatal("a faulted request succeeded")
+			}
+			if tc.code != "" {
+				var ae smithy.APIError
+				if !errors.As(err, &ae) || ae.ErrorCode() != tc.code {
+					t.Fatalf("error = %v, want code %s", err, tc.code)
+				}
+			} else if !strings.Contains(err.Error(), "503") {
+				t.Fatalf("error = %v, want status 503", err)
+			}
+			c := e.Counts()
+			if c.Total != 1 || c.Faulted != 1 {
+				t.Fatalf("counts = %+v, want 1 total, 1 faulted", c)
+			}
+		})
+	}
+
+	// With a share of faults and the SDK's retries, calls still succeed and
+	// the counter sees the retries.
+	e.SetFaults(Faults{ThrottleShare: 0.2, ServerErrorShare: 0.2, Seed: 7})
+	defer e.SetFaults(Faults{})
+	e.ResetCounts()
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.MaxAttempts = 10
+			so.MaxBackoff = 5 * time.Millisecond
+		})
+	})
+	for i := 0; i < 20; i++ {
+		if _, err := db.ListTables(ctx, &dynamodb.ListTablesInput{}); err != nil {
+			t.Fatalf("call %d failed despite retries: %v", i, err)
+		}
+	}
+	c := e.Counts()
+	if c.Faulted == 0 || c.Total != 20+c.Faulted || c.ByOperation["dynamodb.ListTables"] != c.Total {
+		t.Fatalf("counts = %+v; want 20 successes plus the faulted attempts", c)
+	}
+}

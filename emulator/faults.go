@@ -1,0 +1,255 @@
+package emulator
+
+import (
+	"encoding/xml"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// Protocol is the wire protocol of a request, which decides how an injected
+// error must look for the SDK to recognise it.
+type Protocol int
+
+const (
+	ProtoUnknown Protocol = iota
+	ProtoJSON             // AWS JSON 1.0/1.1 (X-Amz-Target): DynamoDB, KMS, SSM, SQS
+	ProtoQuery            // form-encoded Action=, XML answers: SNS, IAM, STS
+	ProtoCBOR             // Smithy RPC v2 CBOR: CloudWatch
+)
+
+// Operation identifies one AWS request.
+type Operation struct {
+	// Service is the SigV4 signing name (dynamodb, kms, ssm, sqs, sns, iam,
+	// sts, monitoring).
+	Service   string
+	Operation string
+	Protocol  Protocol
+}
+
+// String is "service.Operation".
+func (o Operation) String() string { return o.Service + "." + o.Operation }
+
+func identify(r *http.Request, body []byte) Operation {
+	op := Operation{Service: signingName(r.Header.Get("Authorization"))}
+	if t := r.Header.Get("X-Amz-Target"); t != "" {
+		prefix, name, _ := strings.Cut(t, ".")
+		op.Operation, op.Protocol = name, ProtoJSON
+		if op.Service == "" {
+			op.Service = strings.ToLower(prefix)
+		}
+		return op
+	}
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/service/"); ok {
+		if _, name, ok := strings.Cut(rest, "/operation/"); ok {
+			op.Operation, op.Protocol = name, ProtoCBOR
+			return op
+		}
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		if v, err := url.ParseQuery(string(body)); err == nil {
+			op.Operation, op.Protocol = v.Get("Action"), ProtoQuery
+			return op
+		}
+	}
+	op.Operation = r.Method + " " + r.URL.Path
+	return op
+}
+
+// signingName reads the service from a SigV4 Authorization header's
+// credential scope (AKID/date/region/service/aws4_request).
+func signingName(auth string) string {
+	_, cred, ok := strings.Cut(auth, "Credential=")
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexAny(cred, ", "); i >= 0 {
+		cred = cred[:i]
+	}
+	parts := strings.Split(cred, "/")
+	if len(parts) != 5 {
+		return ""
+	}
+	return parts[3]
+}
+
+// Counts is a snapshot of the requests the front server received.
+type Counts struct {
+	// Total counts every request, faulted or not (what a client sent).
+	Total int
+	// Faulted counts requests answered with an injected error.
+	Faulted int
+	// ByOperation counts requests by "service.Operation", faulted included.
+	ByOperation map[string]int
+}
+
+// Operations lists ByOperation as sorted "service.Operation=n" strings, for
+// test messages.
+func (c Counts) Operations() []string {
+	out := make([]string, 0, len(c.ByOperation))
+	for k, v := range c.ByOperation {
+		out = append(out, fmt.Sprintf("%s=%d", k, v))
+	}
+	sort.Strings(out)
+	return out
+}
+
+type counter struct {
+	mu    sync.Mutex
+	total int
+	fault int
+	byOp  map[string]int
+}
+
+func newCounter() *counter { return &counter{byOp: map[string]int{}} }
+
+func (c *counter) add(op Operation, faulted bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.total++
+	if faulted {
+		c.fault++
+	}
+	c.byOp[op.String()]++
+}
+
+// Counts returns the requests received since Start or the last ResetCounts.
+func (e *Emulator) Counts() Counts {
+	e.stats.mu.Lock()
+	defer e.stats.mu.Unlock()
+	m := make(map[string]int, len(e.stats.byOp))
+	for k, v := range e.stats.byOp {
+		m[k] = v
+	}
+	return Counts{Total: e.stats.total, Faulted: e.stats.fault, ByOperation: m}
+}
+
+// ResetCounts zeroes the request counters.
+func (e *Emulator) ResetCounts() {
+	e.stats.mu.Lock()
+	defer e.stats.mu.Unlock()
+	e.stats.total, e.stats.fault = 0, 0
+	e.stats.byOp = map[string]int{}
+}
+
+// Faults makes a share of requests fail the way AWS fails under load. The
+// SDK's retryer treats both kinds as retryable.
+type Faults struct {
+	// ThrottleShare (0..1) of requests get a throttling error (HTTP 400,
+	// ThrottlingException / Throttling).
+	ThrottleShare float64
+	// ServerErrorShare (0..1) of requests get HTTP 503 ServiceUnavailable.
+	ServerErrorShare float64
+	// Seed makes the sequence of faults reproducible.
+	Seed uint64
+	// Services limits faults to these signing names; empty means all.
+	Services []string
+}
+
+type faultKind int
+
+const (
+	faultThrottle faultKind = iota + 1
+	faultServer
+)
+
+type faulter struct {
+	mu  sync.Mutex
+	cfg Faults
+	rng *rand.Rand
+}
+
+// SetFaults replaces the fault configuration; the zero Faults turns faults
+// off.
+func (e *Emulator) SetFaults(f Faults) {
+	e.faults.mu.Lock()
+	defer e.faults.mu.Unlock()
+	e.faults.cfg = f
+	e.faults.rng = rand.New(rand.NewPCG(f.Seed, f.Seed^0x9e3779b97f4a7c15))
+}
+
+func (f *faulter) pick(op Operation) (faultKind, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.rng == nil || f.cfg.ThrottleShare+f.cfg.ServerErrorShare <= 0 {
+		return 0, false
+	}
+	if len(f.cfg.Services) > 0 {
+		found := false
+		for _, s := range f.cfg.Services {
+			found = found || s == op.Service
+		}
+		if !found {
+			return 0, false
+		}
+	}
+	x := f.rng.Float64()
+	switch {
+	case x < f.cfg.ThrottleShare:
+		return faultThrottle, true
+	case x < f.cfg.ThrottleShare+f.cfg.ServerErrorShare:
+		return faultServer, true
+	}
+	return 0, false
+}
+
+// writeFault answers with an error shaped for the request's protocol, so
+// the SDK decodes the code and its retryer classifies it as it would a real
+// one.
+func writeFault(w http.ResponseWriter, op Operation, kind faultKind) {
+	status, code, msg := http.StatusBadRequest, "ThrottlingException", "Rate exceeded (injected by the emulator)"
+	if kind == faultServer {
+		status, code, msg = http.StatusServiceUnavailable, "ServiceUnavailable", "Service unavailable (injected by the emulator)"
+	}
+	switch op.Protocol {
+	case ProtoQuery:
+		if code == "ThrottlingException" {
+			code = "Throttling"
+		}
+		writeQueryError(w, status, code, msg)
+	case ProtoCBOR:
+		writeCBORError(w, status, code, msg)
+	default:
+		writeJSONError(w, status, code, msg)
+	}
+}
+
+func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("X-Amzn-ErrorType", code)
+	w.WriteHeader(status)
+	_, _ = fmt.Fprintf(w, `{"__type":%q,"message":%q}`, code, msg)
+}
+
+func writeCBORError(w http.ResponseWriter, status int, code, msg string) {
+	b, _ := cbor.Marshal(map[string]string{"__type": code, "message": msg})
+	w.Header().Set("Content-Type", "application/cbor")
+	w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+type queryError struct {
+	XMLName xml.Name `xml:"ErrorResponse"`
+	Type    string   `xml:"Error>Type"`
+	Code    string   `xml:"Error>Code"`
+	Message string   `xml:"Error>Message"`
+	ReqID   string   `xml:"RequestId"`
+}
+
+func writeQueryError(w http.ResponseWriter, status int, code, msg string) {
+	kind := "Sender"
+	if status >= 500 {
+		kind = "Receiver"
+	}
+	b, _ := xml.Marshal(queryError{Type: kind, Code: code, Message: msg, ReqID: "00000000-0000-0000-0000-000000000000"})
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
