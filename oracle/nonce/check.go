@@ -1,0 +1,94 @@
+package nonce
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/mirror-dissonance/mirror-infra/report"
+)
+
+// CheckID is the verifier catalogue id of RotationCheck (SPEC 6).
+const CheckID = "rotation"
+
+// RotationCheck rotates the nonce once and proves the grace behaviour of
+// SPEC 4 without waiting for the grace period: it evaluates the valid set at
+// moments measured from the new version's creation time as SSM records it
+// (so the local clock does not matter). Text signed with the old version
+// must validate within the grace period and be rejected after it; text
+// signed with the new version must validate throughout. It mutates the
+// environment: the new version stays.
+func RotationCheck(ctx context.Context, s *Store) report.Check {
+	start := time.Now()
+	c := report.Check{ID: CheckID, Details: map[string]string{"grace": s.grace().String()}}
+	fail := func(reason, fix string, err error) report.Check {
+		c.Status, c.Reason, c.Fix = report.Fail, reason, fix
+		if err != nil {
+			c.Reason += ": " + err.Error()
+			c.Infra = errors.Is(err, ErrUnavailable)
+		}
+		c.Duration = time.Since(start)
+		return c
+	}
+	before, err := s.ValidSet(ctx)
+	if err != nil {
+		return fail("reading the valid nonce set", "bootstrap with `nonce rotate <stack> --from 0`", err)
+	}
+	old := before.Newest().N
+	probe := make([]byte, 16)
+	_, _ = rand.Read(probe)
+	oldSig := before.Sign(probe)
+
+	created, err := s.Rotate(ctx, old)
+	if err != nil {
+		return fail(fmt.Sprintf("rotating from v%d", old), "if another rotation ran at the same time, run the check again", err)
+	}
+	c.Details["from"] = "v" + strconv.Itoa(old)
+	c.Details["to"] = "v" + strconv.Itoa(created.N)
+	// The successor's creation time as SSM recorded it.
+	versions, err := s.Versions(ctx)
+	if err != nil {
+		return fail("listing versions after the rotation", "", err)
+	}
+	var successor time.Time
+	for _, v := range versions {
+		if v.N == created.N {
+			successor = v.Created
+		}
+	}
+	if successor.IsZero() {
+		return fail(fmt.Sprintf("v%d was created but is not listed", created.N), "check the parameter path and IAM read access", nil)
+	}
+	within := successor.Add(s.grace() / 2)
+	after := successor.Add(s.grace() + time.Second)
+
+	setWithin, err := s.ValidSetAt(ctx, within)
+	if err != nil {
+		return fail("valid set within the grace period", "", err)
+	}
+	if setWithin.Newest().N != created.N {
+		return fail(fmt.Sprintf("newest valid version is v%d, want v%d", setWithin.Newest().N, created.N), "", nil)
+	}
+	if err := setWithin.Verify(probe, oldSig); err != nil {
+		return fail(fmt.Sprintf("text signed with v%d rejected within the grace period", old), "the old version must stay valid for the grace period; was it overwritten?", err)
+	}
+	newSig := setWithin.Sign(probe)
+	setAfter, err := s.ValidSetAt(ctx, after)
+	if err != nil {
+		return fail("valid set after the grace period", "", err)
+	}
+	if err := setAfter.Verify(probe, oldSig); err == nil {
+		return fail(fmt.Sprintf("text signed with v%d still accepted after the grace period", old), "superseded versions must expire after the grace period", nil)
+	}
+	if err := setAfter.Verify(probe, newSig); err != nil {
+		return fail(fmt.Sprintf("text signed with v%d rejected", created.N), "", err)
+	}
+	c.Status = report.Pass
+	c.Reason = fmt.Sprintf("rotated v%d to v%d; v%d accepted within the %s grace period and rejected after it; v%d accepted",
+		old, created.N, old, s.grace(), created.N)
+	c.Duration = time.Since(start)
+	return c
+}
