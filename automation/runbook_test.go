@@ -1,0 +1,333 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/mirror-dissonance/mirror-infra/stackconfig"
+	"github.com/mirror-dissonance/mirror-infra/workflows"
+)
+
+// The runbook, the workflows and the Oracle template may only use command
+// lines the driver's help documents: the forms of commands() and the common
+// flags of usage(). Identifiers here carry a runbook prefix because the test
+// shares package main with the commands' own files.
+
+// runbookDocs are the files whose `go run ./automation` lines are checked.
+func runbookDocs(t *testing.T) []string {
+	t.Helper()
+	paths := []string{"../docs/operations.md", "../docs/examples/oracle-check.yml"}
+	wf, err := filepath.Glob("../.github/workflows/*.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(paths, wf...)
+}
+
+// runbookFlag is one common flag of usage().
+type runbookFlag struct {
+	value bool     // takes a value (--markdown FILE)
+	only  []string // commands it is limited to ("--from-env  verify, e2e, nonce: ...")
+}
+
+var (
+	runbookFlagLine = regexp.MustCompile(`^  (--[a-z][a-z-]*)(?: ([A-Z]+))?\s{2,}(.*)$`)
+	runbookOnlyList = regexp.MustCompile(`^([a-z0-9]+(?:, [a-z0-9]+)*):`)
+	runbookExitLine = regexp.MustCompile(`^  ([0-9])  (.*)$`)
+)
+
+// runbookUsage parses the common flags and the exit codes out of usage().
+func runbookUsage(t *testing.T) (flags map[string]runbookFlag, exits map[string]string) {
+	t.Helper()
+	var b strings.Builder
+	usage(&b)
+	flags, exits = map[string]runbookFlag{}, map[string]string{}
+	section := ""
+	sc := bufio.NewScanner(strings.NewReader(b.String()))
+	for sc.Scan() {
+		line := sc.Text()
+		if line != "" && !strings.HasPrefix(line, " ") {
+			section = line
+			continue
+		}
+		switch {
+		case strings.HasPrefix(section, "Common flags"):
+			m := runbookFlagLine.FindStringSubmatch(line)
+			if m == nil {
+				continue
+			}
+			f := runbookFlag{value: m[2] != ""}
+			if o := runbookOnlyList.FindStringSubmatch(m[3]); o != nil {
+				f.only = strings.Split(o[1], ", ")
+			}
+			flags[m[1]] = f
+		case strings.HasPrefix(section, "Exit codes"):
+			if m := runbookExitLine.FindStringSubmatch(line); m != nil {
+				text := m[2]
+				if i := strings.Index(text, " ("); i >= 0 {
+					text = text[:i]
+				}
+				exits[m[1]] = text
+			}
+		}
+	}
+	if len(flags) == 0 || len(exits) == 0 {
+		t.Fatalf("could not read the common flags (%d) or exit codes (%d) from usage()", len(flags), len(exits))
+	}
+	return flags, exits
+}
+
+// runbookApproval are the commands that apply a plan, the only ones where
+// --yes and --approve mean something (usage: "approve the plan").
+var runbookApproval = map[string]bool{"deploy": true, "destroy": true}
+
+var runbookPlaceholder = regexp.MustCompile(`^(<[a-z-]+>|\$[A-Z_]+|\$\{[A-Z_]+\})$`)
+
+// runbookCheck says whether args (the words after ./automation) are a form
+// the help documents. stacks are the stack names with a settings file.
+func runbookCheck(args []string, flags map[string]runbookFlag, stacks map[string]bool) error {
+	if len(args) == 0 {
+		return fmt.Errorf("no command or stack")
+	}
+	switch args[0] {
+	case "help", "-h", "--help", "-help":
+		if len(args) > 2 {
+			return fmt.Errorf("help takes at most one command")
+		}
+		if len(args) == 2 {
+			if _, ok := findCommand(args[1]); !ok && !runbookPlaceholder.MatchString(args[1]) {
+				return fmt.Errorf("help for %q, which is not a command", args[1])
+			}
+		}
+		return nil
+	}
+	c, ok := findCommand(args[0])
+	rest := args[1:]
+	if !ok {
+		if strings.HasPrefix(args[0], "-") {
+			return fmt.Errorf("flag %s before a command or stack", args[0])
+		}
+		// "automation <stack>" is the whole cycle.
+		c, _ = findCommand("deploy")
+		rest = args
+	}
+
+	// The synopsis: literal words, <placeholders> and flags with values.
+	var want []string
+	synFlags := map[string]bool{}
+	syn := strings.Fields(c.args)
+	for i := 0; i < len(syn); i++ {
+		if strings.HasPrefix(syn[i], "--") {
+			synFlags[syn[i]] = true
+			i++ // its value
+			continue
+		}
+		want = append(want, syn[i])
+	}
+
+	var pos []string
+	seen := map[string]bool{}
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		if !strings.HasPrefix(a, "-") {
+			pos = append(pos, a)
+			continue
+		}
+		name, inline, hasInline := strings.Cut(a, "=")
+		seen[name] = true
+		takesValue := false
+		switch f, common := flags[name]; {
+		case synFlags[name]:
+			takesValue = true
+		case common:
+			takesValue = f.value
+			if len(f.only) > 0 && !containsString(f.only, c.name) {
+				return fmt.Errorf("%s is documented only for %s, not %s", name, strings.Join(f.only, ", "), c.name)
+			}
+			if (name == "--yes" || name == "--approve") && !runbookApproval[c.name] {
+				return fmt.Errorf("%s approves a plan; %s applies none", name, c.name)
+			}
+		default:
+			return fmt.Errorf("flag %s is not in the help of %s", name, c.name)
+		}
+		switch {
+		case takesValue && !hasInline:
+			if i+1 >= len(rest) || strings.HasPrefix(rest[i+1], "--") {
+				return fmt.Errorf("%s needs a value", name)
+			}
+			if name == "--from" && !regexp.MustCompile(`^([0-9]+|N|<[a-z-]+>)$`).MatchString(rest[i+1]) {
+				return fmt.Errorf("--from %q is not a version number", rest[i+1])
+			}
+			i++
+		case !takesValue && hasInline:
+			return fmt.Errorf("%s takes no value, got %q", name, inline)
+		}
+	}
+	for f := range synFlags {
+		if !seen[f] {
+			return fmt.Errorf("%s %s needs %s", c.name, c.args, f)
+		}
+	}
+	if len(pos) != len(want) {
+		return fmt.Errorf("%s takes %q, got %d word(s) %q", c.name, c.args, len(pos), pos)
+	}
+	for i, w := range want {
+		if strings.HasPrefix(w, "<") {
+			if !stacks[pos[i]] && !runbookPlaceholder.MatchString(pos[i]) {
+				return fmt.Errorf("%q is not a stack with a Pulumi.<stack>.yaml", pos[i])
+			}
+			continue
+		}
+		if pos[i] != w {
+			return fmt.Errorf("%s wants %q where it has %q", c.name, w, pos[i])
+		}
+	}
+	return nil
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func runbookStacks() map[string]bool {
+	stacks := map[string]bool{}
+	for _, s := range stackconfig.Available("..") {
+		stacks[s] = true
+	}
+	return stacks
+}
+
+func TestRunbookCommandsAreDocumentedByHelp(t *testing.T) {
+	flags, _ := runbookUsage(t)
+	stacks := runbookStacks()
+	if !stacks["staging"] || !stacks["production"] {
+		t.Fatalf("expected Pulumi.staging.yaml and Pulumi.production.yaml, found %v", stacks)
+	}
+	used := map[string]int{}
+	for _, path := range runbookDocs(t) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("reading %s: %v", path, err)
+		}
+		invs := workflows.FindInvocations(string(b))
+		if len(invs) == 0 {
+			t.Errorf("%s: no go run ./automation command found", path)
+		}
+		for _, inv := range invs {
+			if err := runbookCheck(inv.Args, flags, stacks); err != nil {
+				t.Errorf("%s:%d: %q: %v", path, inv.Line, inv, err)
+				continue
+			}
+			if path == "../docs/operations.md" {
+				name := inv.Args[0]
+				if _, ok := findCommand(name); !ok {
+					name = "deploy"
+					if strings.HasPrefix(inv.Args[0], "-") || inv.Args[0] == "help" {
+						name = "help"
+					}
+				}
+				used[name]++
+			}
+		}
+	}
+	// The runbook shows every command the driver has.
+	for _, c := range commands() {
+		if used[c.name] == 0 {
+			t.Errorf("docs/operations.md never shows %q (%s)", c.name, c.summary)
+		}
+	}
+	t.Logf("runbook command uses: %v", used)
+}
+
+func TestRunbookExitCodesMatchHelp(t *testing.T) {
+	_, exits := runbookUsage(t)
+	b, err := os.ReadFile("../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := make([]string, 0, len(exits))
+	for c := range exits {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	// Markdown may wrap a sentence anywhere.
+	text := strings.Join(strings.Fields(string(b)), " ")
+	for _, code := range codes {
+		want := "`" + code + "` " + exits[code]
+		if !strings.Contains(text, want) {
+			t.Errorf("the runbook does not state exit code %s as the help does: want %q", code, want)
+		}
+	}
+}
+
+func TestRunbookHasNoneOfTheOriginalsScripts(t *testing.T) {
+	b, err := os.ReadFile("../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ToLower(string(b))
+	for _, bad := range []string{
+		"terraform", "scripts/", "rotate-nonce", "verify-pitr", "update-continuous-backups",
+		"aws_role_arn_staging", "ops_sns_topic_arn_staging", "aws_access_key_id", "aws_secret_access_key",
+	} {
+		if strings.Contains(text, bad) {
+			t.Errorf("docs/operations.md mentions %q, which belongs to the original's broken path", bad)
+		}
+	}
+}
+
+// The checker itself must reject what the help does not document.
+func TestRunbookCheckRejectsUndocumentedForms(t *testing.T) {
+	flags, _ := runbookUsage(t)
+	stacks := runbookStacks()
+	tests := []struct {
+		line string
+		ok   bool
+	}{
+		{"staging --approve abc123 --non-interactive", true},
+		{"deploy staging --yes", true},
+		{"preview staging --json --markdown out.md", true},
+		{"verify staging --from-env --markdown=out.md", true},
+		{"nonce rotate staging --from 0", true},
+		{"nonce rotate <stack> --from N", true},
+		{"check $STACK", true},
+		{"help destroy", true},
+		{"help", true},
+		{"help <command>", true},
+		{"", false},
+		{"help frobnicate", false},
+		{"frobnicate staging extra", false},
+		{"verify", false},
+		{"verify staging production", false},
+		{"verify qa", false},
+		{"preview staging --from-env", false},
+		{"verify staging --approve abc", false},
+		{"check staging --yes", false},
+		{"nonce rotate staging", false},
+		{"nonce rotate staging --from latest", false},
+		{"nonce staging --from 1", false},
+		{"drift staging --refresh", false},
+		{"staging --approve", false},
+		{"staging --json=true", false},
+		{"--json staging", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			err := runbookCheck(strings.Fields(tt.line), flags, stacks)
+			if (err == nil) != tt.ok {
+				t.Errorf("runbookCheck(%q) = %v, want ok=%v", tt.line, err, tt.ok)
+			}
+		})
+	}
+}
