@@ -374,3 +374,33 @@ func TestCombos(t *testing.T) {
 		})
 	}
 }
+
+// The short list is exactly what the workflows use: no stale names, and every
+// documented variable or secret is needed somewhere.
+func TestNamesAreTheShortList(t *testing.T) {
+	used := map[string]bool{}
+	for _, p := range workflowFiles(t) {
+		f := mustLoad(t, p)
+		for _, m := range exprName.FindAllStringSubmatch(f.text, -1) {
+			used[m[1]+"."+m[2]] = true
+		}
+		for _, name := range f.jobNames() {
+			j := f.wf.Jobs[name]
+			for _, c := range combos(j) {
+				for _, a := range assumptions(j, c) {
+					used["vars."+a.roleVar] = true
+				}
+			}
+		}
+	}
+	for name := range projectNames {
+		if name != "secrets.GITHUB_TOKEN" && !used[name] {
+			t.Errorf("%s is on the short list but no workflow uses it", name)
+		}
+	}
+	for name := range used {
+		if !projectNames[name] {
+			t.Errorf("%s is used but not on the short list", name)
+		}
+	}
+}
