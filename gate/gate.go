@@ -50,4 +50,7 @@ type Finding struct {
 	Rule     string `json:"rule"`
 	Resource string `json:"resource,omitempty"`
 	Message  string `json:"message"`
+	// Unverified marks an input not known until apply: reported, but it
+	// does not fail the gate (the verifier checks it after up).
+	Unverified bool `json:"unverified,omitempty"`
 }

@@ -1,0 +1,40 @@
+package stacks
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/mirror-dissonance/mirror-infra/stackconfig"
+)
+
+// Tag values shared by every taggable resource (SPEC 1).
+const (
+	TagProject   = "MirrorDissonance"
+	TagManagedBy = "Pulumi"
+)
+
+// Tags are the common tags of one stack.
+type Tags struct {
+	Environment string
+	Stack       string
+}
+
+func newTags(cfg stackconfig.Config) Tags {
+	return Tags{Environment: cfg.Environment, Stack: cfg.Stack}
+}
+
+// For returns the tag map of one resource.
+func (t Tags) For(name, purpose string) pulumi.StringMap {
+	m := pulumi.StringMap{
+		"Project":     pulumi.String(TagProject),
+		"ManagedBy":   pulumi.String(TagManagedBy),
+		"Environment": pulumi.String(t.Environment),
+		"Stack":       pulumi.String(t.Stack),
+	}
+	if name != "" {
+		m["Name"] = pulumi.String(name)
+	}
+	if purpose != "" {
+		m["Purpose"] = pulumi.String(purpose)
+	}
+	return m
+}
