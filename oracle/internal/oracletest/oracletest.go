@@ -9,11 +9,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +23,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -151,8 +154,17 @@ func Snapshot(ctx context.Context, db *dynamodb.Client, t target.Env) (map[strin
 				return nil, fmt.Errorf("scanning %s: %w", name, err)
 			}
 			for _, it := range page.Items {
-				items = append(items, fmt.Sprintf("%v", it))
+				var m map[string]any
+				if err := attributevalue.UnmarshalMap(it, &m); err != nil {
+					return nil, fmt.Errorf("decoding an item of %s: %w", name, err)
+				}
+				b, err := json.Marshal(m)
+				if err != nil {
+					return nil, fmt.Errorf("encoding an item of %s: %w", name, err)
+				}
+				items = append(items, string(b))
 			}
+			sort.Strings(items)
 		}
 		out[name] = items
 	}
