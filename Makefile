@@ -30,13 +30,18 @@ $(PULUMI): tools/go.mod
 			github.com/pulumi/pulumi/pkg/v3/cmd/pulumi; \
 	fi
 
-$(ACTIONLINT): tools/go.mod
-	@mkdir -p $(BIN)
-	cd tools && $(GO) build -o $(ACTIONLINT) github.com/rhysd/actionlint/cmd/actionlint
+# The linters build with their own go.mod (their dependencies conflict with
+# pulumi's), pinned here.
+ACTIONLINT_VERSION := v1.7.12
+STATICCHECK_VERSION := v0.8.2
 
-$(STATICCHECK): tools/go.mod
+$(ACTIONLINT): Makefile
 	@mkdir -p $(BIN)
-	cd tools && $(GO) build -o $(STATICCHECK) honnef.co/go/tools/cmd/staticcheck
+	GOBIN=$(BIN) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+$(STATICCHECK): Makefile
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 ## test: every test that needs no AWS account (the driver tests use ./bin/pulumi)
 test: $(PULUMI)

@@ -6,6 +6,4 @@ package tools
 
 import (
 	_ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
-	_ "github.com/rhysd/actionlint/cmd/actionlint"
-	_ "honnef.co/go/tools/cmd/staticcheck"
 )
