@@ -15,11 +15,14 @@ package emulator
 import (
 	"bytes"
 	"context"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -111,6 +114,10 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.stats.add(op, false)
+	if op.Service == "iam" {
+		e.iamAccount(w, r, body)
+		return
+	}
 	if h, ok := e.handlers[op.Service+"."+op.Operation]; ok {
 		h(w, r, body)
 		return
@@ -132,13 +139,17 @@ func (e *Emulator) forward(r *http.Request, body []byte) *httptest.ResponseRecor
 	return rec
 }
 
-// writeRecorded copies a recorded response, replacing its body.
+// writeRecorded copies a recorded response, replacing its body. DynamoDB
+// clients verify X-Amz-Crc32, so it is recomputed for the new body.
 func writeRecorded(w http.ResponseWriter, rec *httptest.ResponseRecorder, body []byte) {
 	for k, v := range rec.Header() {
 		if http.CanonicalHeaderKey(k) == "Content-Length" {
 			continue
 		}
 		w.Header()[k] = v
+	}
+	if w.Header().Get("X-Amz-Crc32") != "" {
+		w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
 	}
 	w.WriteHeader(rec.Code)
 	_, _ = w.Write(body)
@@ -161,4 +172,26 @@ func (e *Emulator) callKumo(ctx context.Context, signingName, target string, pay
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, b, err
+}
+
+// kumoIAMAccount is the account kumo's IAM puts in its ARNs; every other
+// kumo service (and STS) uses AccountID.
+const kumoIAMAccount = "123456789012"
+
+// iamAccount makes IAM agree with the other services on the account: ARNs
+// in requests are translated to kumo's IAM account and back in answers, so
+// an ARN built from sts:GetCallerIdentity finds the OIDC provider.
+func (e *Emulator) iamAccount(w http.ResponseWriter, r *http.Request, body []byte) {
+	if v, err := url.ParseQuery(string(body)); err == nil {
+		for k, vals := range v {
+			for i := range vals {
+				vals[i] = strings.ReplaceAll(vals[i], ":"+AccountID+":", ":"+kumoIAMAccount+":")
+			}
+			v[k] = vals
+		}
+		body = []byte(v.Encode())
+	}
+	rec := e.forward(r, body)
+	out := bytes.ReplaceAll(rec.Body.Bytes(), []byte(":"+kumoIAMAccount+":"), []byte(":"+AccountID+":"))
+	writeRecorded(w, rec, out)
 }

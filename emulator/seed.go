@@ -332,9 +332,23 @@ func (sd *seeder) tables(ctx context.Context) error {
 }
 
 func (sd *seeder) topic(ctx context.Context) error {
-	attrs := map[string]string{"KmsMasterKeyId": sd.s.KeyArn}
+	topicArn := fmt.Sprintf("arn:aws:sns:%s:%s:%s", Region, AccountID, sd.s.Names.Topic())
+	// SPEC 2.3: CloudWatch may publish, for this account's alarms only.
+	policy, _ := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{map[string]any{
+			"Sid": "CloudWatchAlarms", "Effect": "Allow",
+			"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+			"Action":    "sns:Publish", "Resource": topicArn,
+			"Condition": map[string]any{
+				"StringEquals": map[string]any{"aws:SourceAccount": AccountID},
+				"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s*", Region, AccountID, sd.s.Names.Prefix())},
+			},
+		}},
+	})
+	attrs := map[string]string{"KmsMasterKeyId": sd.s.KeyArn, "Policy": string(policy)}
 	if sd.s.Has(DefectTopicUnencrypted) {
-		attrs = nil
+		delete(attrs, "KmsMasterKeyId")
 	}
 	out, err := sd.sns.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(sd.s.Names.Topic()), Attributes: attrs})
 	if err != nil {
@@ -420,16 +434,20 @@ func (sd *seeder) alarms(ctx context.Context) error {
 }
 
 func trustPolicy(providerArn, condOp string, subs []string) string {
+	cond := map[string]map[string]any{
+		"StringEquals": {"token.actions.githubusercontent.com:aud": naming.GitHubOIDCAudience},
+	}
+	if cond[condOp] == nil {
+		cond[condOp] = map[string]any{}
+	}
+	cond[condOp]["token.actions.githubusercontent.com:sub"] = subs
 	doc := map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []any{map[string]any{
 			"Effect":    "Allow",
 			"Principal": map[string]any{"Federated": providerArn},
 			"Action":    "sts:AssumeRoleWithWebIdentity",
-			"Condition": map[string]any{
-				"StringEquals": map[string]any{"token.actions.githubusercontent.com:aud": naming.GitHubOIDCAudience},
-				condOp:         map[string]any{"token.actions.githubusercontent.com:sub": subs},
-			},
+			"Condition": cond,
 		}},
 	}
 	b, _ := json.Marshal(doc)
@@ -439,17 +457,25 @@ func trustPolicy(providerArn, condOp string, subs []string) string {
 func (sd *seeder) oidc(ctx context.Context) error {
 	host := strings.TrimPrefix(naming.GitHubOIDCURL, "https://")
 	sd.s.OIDCProviderArn = fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", AccountID, host)
+	if sd.s.Has(DefectOIDCProviderMissing) {
+		// The real provider is one per account and other environments in
+		// this process may have created it, so the defect is a provider
+		// ARN (in the target and the roles' trust) that does not exist.
+		sd.s.OIDCProviderArn += "/missing-" + sd.s.Env
+	}
 	if !sd.s.Has(DefectOIDCProviderMissing) && !sd.o.SkipOIDCProvider {
 		out, err := sd.iam.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{
 			Url:            aws.String(naming.GitHubOIDCURL),
 			ClientIDList:   []string{naming.GitHubOIDCAudience},
 			ThumbprintList: []string{"6938fd4d98bab03faadb97b34396831e3780aea1"},
 		})
+		// The provider is one per account: another seeded environment in
+		// this process may have created it already.
 		if err != nil && !strings.Contains(err.Error(), "EntityAlreadyExists") {
 			return fmt.Errorf("creating the provider: %w", err)
 		}
-		if err == nil {
-			sd.s.OIDCProviderArn = aws.ToString(out.OpenIDConnectProviderArn)
+		if err == nil && aws.ToString(out.OpenIDConnectProviderArn) != sd.s.OIDCProviderArn {
+			return fmt.Errorf("the provider was created as %s, want %s", aws.ToString(out.OpenIDConnectProviderArn), sd.s.OIDCProviderArn)
 		}
 	}
 	repo := "repo:" + sd.o.GitHubRepository

@@ -1,0 +1,303 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/mirror-dissonance/mirror-infra/naming"
+	"github.com/mirror-dissonance/mirror-infra/report"
+)
+
+const oidcHost = "token.actions.githubusercontent.com"
+
+func (s *session) providerArn() (string, error) {
+	if s.t.OIDCProviderArn != "" {
+		return s.t.OIDCProviderArn, nil
+	}
+	acct, err := s.account()
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", acct, oidcHost), nil
+}
+
+// roleName accepts a role name or ARN.
+func roleName(ref string) string {
+	if i := strings.LastIndex(ref, "/"); i >= 0 && strings.HasPrefix(ref, "arn:") {
+		return ref[i+1:]
+	}
+	return ref
+}
+
+func (s *session) checkOIDC(ctx context.Context) report.Check {
+	f := newFindings(IDOIDC)
+	provider, err := s.providerArn()
+	if err != nil {
+		f.err("finding the OIDC provider ARN", err)
+		return f.result("")
+	}
+	p, err := s.c.IAM.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(provider)})
+	switch {
+	case isNotFound(err):
+		f.fail("create the provider once per account (createOidcProvider: true in one stack) or set oidcProviderArn",
+			"the GitHub OIDC provider %s does not exist", provider)
+	case err != nil:
+		f.err("reading the OIDC provider "+provider, err)
+	default:
+		if u := strings.TrimPrefix(aws.ToString(p.Url), "https://"); u != oidcHost {
+			f.fail("", "OIDC provider %s has URL %s, want %s", provider, u, oidcHost)
+		}
+		if len(p.ClientIDList) != 1 || p.ClientIDList[0] != naming.GitHubOIDCAudience {
+			f.fail("set the provider's client id list to exactly "+naming.GitHubOIDCAudience,
+				"OIDC provider %s has audiences %v, want exactly [%s]", provider, p.ClientIDList, naming.GitHubOIDCAudience)
+		}
+		f.details["provider"] = provider
+	}
+	for _, r := range []struct {
+		ref     string
+		preview bool
+	}{{s.t.DeployRole, false}, {s.t.PreviewRole, true}} {
+		name := roleName(r.ref)
+		out, err := s.c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+		switch {
+		case isNotFound(err):
+			f.fail(fixDeploy, "role %s does not exist", name)
+			continue
+		case err != nil:
+			f.err("reading role "+name, err)
+			continue
+		}
+		if d := aws.ToInt32(out.Role.MaxSessionDuration); d > 3600 {
+			f.fail("set the role's maximum session to 1 hour", "role %s allows sessions of %d s, want at most 3600", name, d)
+		}
+		subs, problems := trustProblems(aws.ToString(out.Role.AssumeRolePolicyDocument), provider, r.preview)
+		for _, pr := range problems {
+			f.fail("restrict the trust policy as SPEC 2.6 says (exact audience, exact sub values; deploy roles never trust pull_request) and deploy",
+				"role %s %s", name, pr)
+		}
+		f.details[name] = "trusts " + strings.Join(subs, ", ")
+	}
+	return f.result("the GitHub OIDC provider and the deploy and preview role trust are as SPEC 2.6")
+}
+
+type policyDoc struct {
+	Statement []struct {
+		Effect    string
+		Principal map[string]any
+		Action    any
+		Condition map[string]map[string]any
+	}
+}
+
+func stringsOf(v any) []string {
+	switch t := v.(type) {
+	case string:
+		return []string{t}
+	case []any:
+		var out []string
+		for _, e := range t {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// trustProblems checks a role trust policy against SPEC 2.6 and returns the
+// subjects it trusts and every problem found.
+func trustProblems(doc, provider string, preview bool) ([]string, []string) {
+	if d, err := url.QueryUnescape(doc); err == nil && !strings.HasPrefix(strings.TrimSpace(doc), "{") {
+		doc = d // IAM returns policy documents URL-encoded
+	}
+	var p policyDoc
+	if err := json.Unmarshal([]byte(doc), &p); err != nil {
+		return nil, []string{"has a trust policy that is not valid JSON"}
+	}
+	var subs, problems []string
+	allows := 0
+	for _, st := range p.Statement {
+		if st.Effect != "Allow" {
+			continue
+		}
+		allows++
+		fed := stringsOf(st.Principal["Federated"])
+		if len(fed) != 1 || fed[0] != provider || len(st.Principal) != 1 {
+			problems = append(problems, fmt.Sprintf("trusts principal %v, want only the GitHub OIDC provider %s", st.Principal, provider))
+		}
+		if acts := stringsOf(st.Action); len(acts) != 1 || acts[0] != "sts:AssumeRoleWithWebIdentity" {
+			problems = append(problems, fmt.Sprintf("allows actions %v, want only sts:AssumeRoleWithWebIdentity", acts))
+		}
+		aud := stringsOf(st.Condition["StringEquals"][oidcHost+":aud"])
+		if len(aud) != 1 || aud[0] != naming.GitHubOIDCAudience {
+			problems = append(problems, fmt.Sprintf("requires audience %v, want exactly %s (StringEquals)", aud, naming.GitHubOIDCAudience))
+		}
+		var stSubs []string
+		for op, conds := range st.Condition {
+			v, ok := conds[oidcHost+":sub"]
+			if !ok {
+				continue
+			}
+			for _, sub := range stringsOf(v) {
+				stSubs = append(stSubs, sub)
+				if strings.ContainsAny(sub, "*?") || op != "StringEquals" {
+					problems = append(problems, fmt.Sprintf("trusts the wildcard subject %q (%s), want exact values", sub, op))
+				}
+			}
+		}
+		if len(stSubs) == 0 {
+			problems = append(problems, "has no sub condition, so any repository's workflow can assume it")
+		}
+		for _, sub := range stSubs {
+			isPR := strings.HasSuffix(sub, ":pull_request")
+			if !preview && isPR {
+				problems = append(problems, fmt.Sprintf("is a write role but trusts %q (pull requests)", sub))
+			}
+			if preview && !isPR {
+				problems = append(problems, fmt.Sprintf("is the preview role but trusts %q, want only pull_request subjects", sub))
+			}
+		}
+		subs = append(subs, stSubs...)
+	}
+	if allows == 0 {
+		problems = append(problems, "has no Allow statement in its trust policy")
+	}
+	sort.Strings(subs)
+	return subs, problems
+}
+
+// nonceHex is SPEC 4's value format.
+var nonceHex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+type nonceVersion struct {
+	n     int
+	name  string
+	meta  ssmtypes.ParameterMetadata
+	valid bool
+}
+
+func (s *session) checkNonce(ctx context.Context) report.Check {
+	f := newFindings(IDNonce)
+	prefix := s.t.NoncePrefix
+	versionRe := regexp.MustCompile("^" + regexp.QuoteMeta(prefix) + `(\d+)$`)
+	var versions []nonceVersion
+	in := &ssm.DescribeParametersInput{
+		ParameterFilters: []ssmtypes.ParameterStringFilter{{Key: aws.String("Name"), Option: aws.String("BeginsWith"), Values: []string{prefix}}},
+		MaxResults:       aws.Int32(50),
+	}
+	for {
+		out, err := s.c.SSM.DescribeParameters(ctx, in)
+		if err != nil {
+			f.err("listing parameters under "+s.t.NonceParameterPath(), err)
+			return f.result("")
+		}
+		for _, p := range out.Parameters {
+			m := versionRe.FindStringSubmatch(aws.ToString(p.Name))
+			if m == nil {
+				continue // only redaction_nonce_v<digits> counts
+			}
+			n, err := strconv.Atoi(m[1])
+			if err != nil || n < 1 {
+				continue
+			}
+			versions = append(versions, nonceVersion{n: n, name: aws.ToString(p.Name), meta: p})
+		}
+		if aws.ToString(out.NextToken) == "" {
+			break
+		}
+		in.NextToken = out.NextToken
+	}
+	rotateFix := "bootstrap or rotate the nonce: go run ./automation nonce rotate <stack> --from <newest version, 0 if none>"
+	if len(versions) == 0 {
+		f.fail(rotateFix, "no nonce version under %s (want %s<N> parameters)", s.t.NonceParameterPath(), prefix)
+		return f.result("")
+	}
+	sort.Slice(versions, func(i, j int) bool { return versions[i].n > versions[j].n })
+	now := s.opts.Now()
+	// The newest version is valid; an older one while its successor is
+	// younger than the grace period (SPEC 4).
+	versions[0].valid = true
+	var validNames, expired []string
+	validNames = append(validNames, versions[0].name)
+	for i := 1; i < len(versions); i++ {
+		succ := versions[i-1].meta.LastModifiedDate
+		if succ != nil && now.Sub(*succ) < s.t.NonceGrace {
+			versions[i].valid = true
+			validNames = append(validNames, versions[i].name)
+		} else {
+			expired = append(expired, "v"+strconv.Itoa(versions[i].n))
+		}
+	}
+	cmk, cmkErr := s.cmk()
+	for _, v := range versions {
+		if !v.valid {
+			continue
+		}
+		if v.meta.Type != ssmtypes.ParameterTypeSecureString {
+			f.fail("recreate it as a SecureString under the environment CMK ("+rotateFix+")", "%s is a %s, not a SecureString", v.name, v.meta.Type)
+			continue
+		}
+		keyRef := aws.ToString(v.meta.KeyId)
+		if cmkErr != nil {
+			f.warn("see the kms check", "%s uses key %s; not compared: the environment CMK could not be described", v.name, keyRef)
+			continue
+		}
+		ok, err := s.keyMatches(keyRef, cmk)
+		if err != nil {
+			f.err("resolving the key of "+v.name, err)
+			continue
+		}
+		if !ok {
+			f.fail("rewrite it under the environment CMK ("+rotateFix+")", "%s is encrypted with %s, not the environment CMK %s", v.name, orDefault(keyRef, "an unknown key"), cmk.Arn)
+		}
+	}
+	// Values are fetched only to test their format; they go no further
+	// than this loop.
+	for start := 0; start < len(validNames); start += 10 {
+		batch := validNames[start:min(start+10, len(validNames))]
+		out, err := s.c.SSM.GetParameters(ctx, &ssm.GetParametersInput{Names: batch, WithDecryption: aws.Bool(true)})
+		if err != nil {
+			f.err("reading the nonce values (with decryption)", err)
+			break
+		}
+		for _, p := range out.Parameters {
+			if !nonceHex.MatchString(aws.ToString(p.Value)) {
+				f.fail(rotateFix, "%s is not 64 lowercase hex characters", aws.ToString(p.Name))
+			}
+		}
+		for _, name := range out.InvalidParameters {
+			f.fail(rotateFix, "%s disappeared while being checked", name)
+		}
+	}
+	valid := make([]string, 0, len(validNames))
+	for _, v := range versions {
+		if v.valid {
+			valid = append(valid, "v"+strconv.Itoa(v.n))
+		}
+	}
+	f.details["newest"] = versions[0].name
+	f.details["valid"] = strings.Join(valid, ", ")
+	if len(expired) > 0 {
+		f.details["expired"] = strings.Join(expired, ", ") + fmt.Sprintf(" (past the %s grace period; rejected)", s.t.NonceGrace)
+	}
+	return f.result(fmt.Sprintf("nonce v%d is a valid SecureString under the environment CMK", versions[0].n))
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}

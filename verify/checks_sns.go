@@ -1,0 +1,261 @@
+package verify
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/mirror-dissonance/mirror-infra/report"
+)
+
+// keyMatches reports whether a key reference (id, ARN, alias or alias ARN)
+// names the CMK, resolving it with DescribeKey only when it is not
+// obviously the same.
+func (s *session) keyMatches(ref string, cmk keyInfo) (bool, error) {
+	if ref == "" {
+		return false, nil
+	}
+	if ref == cmk.Arn || ref == cmk.ID || ref == s.t.KMSAlias || strings.HasSuffix(ref, ":"+s.t.KMSAlias) {
+		// An alias only matches if it points at the CMK, which the kms
+		// check proves.
+		return true, nil
+	}
+	k, err := s.key(ref)
+	if isNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return k.Arn == cmk.Arn, nil
+}
+
+func (s *session) checkSNS(ctx context.Context) report.Check {
+	f := newFindings(IDSNS)
+	topic, err := s.topicArn()
+	if err != nil {
+		f.err("finding the topic ARN", err)
+		return f.result("")
+	}
+	out, err := s.c.SNS.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(topic)})
+	switch {
+	case isNotFound(err):
+		f.fail(fixDeploy, "topic %s does not exist", topic)
+		return f.result("")
+	case err != nil:
+		f.err("reading the attributes of "+topic, err)
+		return f.result("")
+	}
+	fix := "encrypt the topic with the environment CMK (" + s.t.KMSAlias + ") and deploy"
+	keyRef := out.Attributes["KmsMasterKeyId"]
+	if keyRef == "" {
+		f.fail(fix, "topic %s is not encrypted", topic)
+	} else if cmk, err := s.cmk(); err != nil {
+		f.warn("see the kms check", "topic %s uses key %s; not compared: the environment CMK could not be described", topic, keyRef)
+	} else if ok, err := s.keyMatches(keyRef, cmk); err != nil {
+		f.err("resolving the topic key "+keyRef, err)
+	} else if !ok {
+		f.fail(fix, "topic %s is encrypted with %s, not the environment CMK %s", topic, keyRef, cmk.Arn)
+	} else {
+		f.details["encryption"] = keyRef
+	}
+	if p := out.Attributes["Policy"]; p != "" && !policyAllowsService(p, "cloudwatch.amazonaws.com", "sns:Publish") {
+		f.warn("let cloudwatch.amazonaws.com publish to the topic (the program's topic policy does; deploy again)",
+			"the policy of topic %s does not let CloudWatch publish, so alarm notifications are dropped", topic)
+	}
+
+	subs, err := s.c.SNS.ListSubscriptionsByTopic(ctx, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(topic)})
+	if err != nil {
+		f.err("listing the subscriptions of "+topic, err)
+		return f.result("")
+	}
+	var confirmed, pending []string
+	for _, sub := range subs.Subscriptions {
+		who := aws.ToString(sub.Protocol) + ":" + aws.ToString(sub.Endpoint)
+		if aws.ToString(sub.SubscriptionArn) == "PendingConfirmation" {
+			pending = append(pending, who)
+		} else {
+			confirmed = append(confirmed, who)
+		}
+	}
+	f.details["subscriptions"] = fmt.Sprintf("%d confirmed, %d pending", len(confirmed), len(pending))
+	if len(pending) > 0 {
+		f.warn("the recipient must click the link in the AWS Notification confirmation email",
+			"subscription(s) pending confirmation on %s: %s", topic, strings.Join(pending, ", "))
+	}
+	return f.result("the ops topic exists and is encrypted with the environment CMK")
+}
+
+// policyAllowsService reports whether a resource policy has an Allow
+// statement for a service principal and action.
+func policyAllowsService(doc, service, action string) bool {
+	var p struct {
+		Statement []struct {
+			Effect    string
+			Principal any
+			Action    any
+		}
+	}
+	if json.Unmarshal([]byte(doc), &p) != nil {
+		return false
+	}
+	for _, st := range p.Statement {
+		if st.Effect != "Allow" {
+			continue
+		}
+		if !anyContains(st.Principal, service) {
+			continue
+		}
+		if anyContains(st.Action, action) || anyContains(st.Action, "sns:*") || anyContains(st.Action, "SNS:Publish") {
+			return true
+		}
+	}
+	return false
+}
+
+// anyContains looks for v as a string anywhere in a decoded JSON value.
+func anyContains(x any, v string) bool {
+	switch t := x.(type) {
+	case string:
+		return strings.EqualFold(t, v)
+	case []any:
+		for _, e := range t {
+			if anyContains(e, v) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range t {
+			if anyContains(e, v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (s *session) checkAlert(ctx context.Context) report.Check {
+	f := newFindings(IDAlert)
+	topic, err := s.topicArn()
+	if err != nil {
+		f.err("finding the topic ARN", err)
+		return f.result("")
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	runID := "md-verify-" + hex.EncodeToString(b[:])
+	msg := fmt.Sprintf("Mirror Dissonance verifier test alert for %s (%s). No action needed.", s.t.Environment, runID)
+	pub, err := s.c.SNS.Publish(ctx, &sns.PublishInput{
+		TopicArn: aws.String(topic), Subject: aws.String("[test] mirror-dissonance " + s.t.Environment + " alerting"), Message: aws.String(msg),
+	})
+	switch {
+	case isNotFound(err):
+		f.fail(fixDeploy, "cannot publish: topic %s does not exist", topic)
+		return f.result("")
+	case err != nil:
+		f.err("publishing a test alert to "+topic, err)
+		return f.result("")
+	}
+	f.details["messageId"] = aws.ToString(pub.MessageId)
+	f.details["marker"] = runID
+	markers := []string{runID}
+
+	if s.t.FireAlarm {
+		alarm := s.alarmSpecs()[0].name
+		if err := s.fireAlarm(ctx, alarm, runID); err != nil {
+			f.err("firing alarm "+alarm, err)
+			return f.result("")
+		}
+		f.details["fired"] = alarm + " ALARM then OK"
+		markers = append(markers, alarm)
+	}
+	if s.t.VerifyQueueURL == "" {
+		f.warn("subscribe an SQS queue to the topic and set MD_VERIFY_QUEUE_URL to confirm delivery automatically",
+			"published test alert %s to %s; no verification subscriber is configured, so a person must confirm it arrived (look for %s)",
+			aws.ToString(pub.MessageId), topic, runID)
+		return f.result("")
+	}
+	missing, err := s.awaitDelivery(ctx, markers)
+	if err != nil {
+		f.err("reading the verification queue "+s.t.VerifyQueueURL, err)
+		return f.result("")
+	}
+	if len(missing) > 0 {
+		f.fail("check the topic policy, the key policy (SNS and CloudWatch need kms:GenerateDataKey*) and the queue's subscription",
+			"no delivery to the verification queue within %s for: %s", s.opts.AlertWait, strings.Join(missing, ", "))
+		return f.result("")
+	}
+	f.details["delivered"] = s.t.VerifyQueueURL
+	return f.result("a test alert reached the verification subscriber")
+}
+
+// fireAlarm sets an alarm to ALARM and back to OK, as a real breach would,
+// so the notification path from CloudWatch through the topic is exercised.
+func (s *session) fireAlarm(ctx context.Context, alarm, runID string) error {
+	for _, st := range []cwtypes.StateValue{cwtypes.StateValueAlarm, cwtypes.StateValueOk} {
+		if _, err := s.c.CloudWatch.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{
+			AlarmName: aws.String(alarm), StateValue: st, StateReason: aws.String("verifier test (" + runID + ")"),
+		}); err != nil {
+			return fmt.Errorf("setting %s to %s: %w", alarm, st, err)
+		}
+	}
+	return nil
+}
+
+// awaitDelivery reads the verification queue until every marker was seen
+// or AlertWait passes, deleting the messages it recognises. It returns the
+// markers not seen.
+func (s *session) awaitDelivery(ctx context.Context, markers []string) ([]string, error) {
+	seen := map[string]bool{}
+	deadline := time.Now().Add(s.opts.AlertWait)
+	for {
+		wait := int32(min(max(time.Until(deadline).Seconds(), 0), 5))
+		out, err := s.c.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl: aws.String(s.t.VerifyQueueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: wait,
+		})
+		if err != nil {
+			return nil, err
+		}
+		var del []sqstypes.DeleteMessageBatchRequestEntry
+		for i, m := range out.Messages {
+			body := aws.ToString(m.Body)
+			for _, mk := range markers {
+				if strings.Contains(body, mk) {
+					seen[mk] = true
+					del = append(del, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
+					break
+				}
+			}
+		}
+		if len(del) > 0 {
+			if _, err := s.c.SQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(s.t.VerifyQueueURL), Entries: del}); err != nil {
+				s.log.Debug("could not delete verifier messages", "error", err)
+			}
+		}
+		var missing []string
+		for _, mk := range markers {
+			if !seen[mk] {
+				missing = append(missing, mk)
+			}
+		}
+		if len(missing) == 0 || !time.Now().Before(deadline) {
+			return missing, nil
+		}
+		select {
+		case <-ctx.Done():
+			return missing, nil
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

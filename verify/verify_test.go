@@ -1,0 +1,406 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/mirror-dissonance/mirror-infra/emulator"
+	"github.com/mirror-dissonance/mirror-infra/report"
+)
+
+// testOptions keep waits short; the emulator answers at once.
+var testOptions = Options{Timeout: 30 * time.Second, AlertWait: 5 * time.Second, AlarmPoll: 50 * time.Millisecond}
+
+func setup(t *testing.T, opts emulator.SeedOptions) (*emulator.Emulator, Clients, *emulator.Seeded) {
+	t.Helper()
+	e := emulator.Start()
+	t.Cleanup(e.Close)
+	ctx := context.Background()
+	s, err := e.Seed(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := e.Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, NewClients(cfg, ClientOptions{MaxBackoff: 20 * time.Millisecond}), s
+}
+
+func TestCorrectEnvironmentPassesEveryCheck(t *testing.T) {
+	_, c, s := setup(t, emulator.SeedOptions{VerifyQueue: true})
+	r := RequireAllPass(t, context.Background(), c, s.Target(), testOptions)
+	if len(r.Checks) != len(IDs) {
+		t.Fatalf("got %d checks, want %d", len(r.Checks), len(IDs))
+	}
+	for i, ch := range r.Checks {
+		if ch.ID != IDs[i] {
+			t.Errorf("check %d is %s, want %s (catalogue order)", i, ch.ID, IDs[i])
+		}
+	}
+	pitr, _ := r.Find(IDPITR)
+	for _, name := range s.Names.Tables() {
+		if !strings.Contains(pitr.Details[name], "restorable") {
+			t.Errorf("pitr details for %s = %q, want the restore window", name, pitr.Details[name])
+		}
+	}
+	if r.ExitCode() != report.ExitOK {
+		t.Errorf("exit code %d, want 0", r.ExitCode())
+	}
+}
+
+// TestEachDefectFailsExactlyItsCheck seeds one defect at a time: the
+// matching check must fail (or warn, for alarms still settling) with a
+// reason naming the resource, and no other check may fail.
+func TestEachDefectFailsExactlyItsCheck(t *testing.T) {
+	tests := []struct {
+		defect emulator.Defect
+		check  string
+		status report.Status
+		// names returns what the reason must mention.
+		names func(s *emulator.Seeded) []string
+	}{
+		{emulator.DefectPITROff, IDPITR, report.Fail, tbl("consent")},
+		{emulator.DefectTableMissing, IDTables, report.Fail, tbl("block-counter")},
+		{emulator.DefectTableWrongKey, IDSSE, report.Fail, func(s *emulator.Seeded) []string {
+			return []string{s.Names.Table("fp-events"), s.OtherKeyArn}
+		}},
+		{emulator.DefectTableAWSOwnedKey, IDSSE, report.Fail, tbl("consent")},
+		{emulator.DefectTableWrongSchema, IDTables, report.Fail, tbl("consent")},
+		{emulator.DefectTTLOff, IDTTL, report.Fail, tbl("block-counter")},
+		{emulator.DefectRotationOff, IDKMS, report.Fail, func(s *emulator.Seeded) []string { return []string{s.KeyArn, "rotation"} }},
+		{emulator.DefectAliasMissing, IDKMS, report.Fail, func(s *emulator.Seeded) []string { return []string{s.Names.KeyAlias()} }},
+		{emulator.DefectAlarmMissing, IDAlarms, report.Fail, func(s *emulator.Seeded) []string {
+			return []string{s.Names.WriteThrottleAlarm("consent"), "does not exist"}
+		}},
+		{emulator.DefectAlarmMisconfigured, IDAlarms, report.Fail, func(s *emulator.Seeded) []string {
+			return []string{s.Names.ReadThrottleAlarm("fp-events"), "missing-data"}
+		}},
+		{emulator.DefectAlarmNoActions, IDAlarms, report.Fail, func(s *emulator.Seeded) []string {
+			return []string{s.Names.ReadThrottleAlarm("block-counter"), s.TopicArn}
+		}},
+		{emulator.DefectAlarmsInsufficientData, IDAlarms, report.Warn, func(s *emulator.Seeded) []string {
+			return []string{"INSUFFICIENT_DATA", s.Names.ReadThrottleAlarm("fp-events")}
+		}},
+		{emulator.DefectTopicUnencrypted, IDSNS, report.Fail, func(s *emulator.Seeded) []string { return []string{s.TopicArn, "not encrypted"} }},
+		{emulator.DefectOIDCProviderMissing, IDOIDC, report.Fail, func(s *emulator.Seeded) []string { return []string{"oidc-provider"} }},
+		{emulator.DefectOIDCPullRequest, IDOIDC, report.Fail, func(s *emulator.Seeded) []string {
+			return []string{s.Names.DeployRole(), "pull_request"}
+		}},
+		{emulator.DefectOIDCWildcard, IDOIDC, report.Fail, func(s *emulator.Seeded) []string { return []string{s.Names.DeployRole(), "wildcard"} }},
+		{emulator.DefectNonceMissing, IDNonce, report.Fail, func(s *emulator.Seeded) []string { return []string{s.Names.NonceParameterPath()} }},
+		{emulator.DefectNonceMalformed, IDNonce, report.Fail, func(s *emulator.Seeded) []string { return []string{s.Names.NonceParameter(1), "hex"} }},
+		{emulator.DefectNonceString, IDNonce, report.Fail, func(s *emulator.Seeded) []string {
+			return []string{s.Names.NonceParameter(1), "not a SecureString"}
+		}},
+		{emulator.DefectNonceWrongKey, IDNonce, report.Fail, func(s *emulator.Seeded) []string {
+			return []string{s.Names.NonceParameter(1), "alias/aws/ssm"}
+		}},
+	}
+	covered := map[emulator.Defect]bool{}
+	for _, tc := range tests {
+		covered[tc.defect] = true
+	}
+	for _, d := range emulator.AllDefects {
+		if !covered[d] {
+			t.Errorf("defect %s has no case here", d)
+		}
+	}
+	// One emulator for all cases: each Seed uses its own environment name.
+	e := emulator.Start()
+	t.Cleanup(e.Close)
+	ctx := context.Background()
+	cfg, err := e.Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewClients(cfg, ClientOptions{MaxBackoff: 20 * time.Millisecond})
+	for _, tc := range tests {
+		t.Run(string(tc.defect), func(t *testing.T) {
+			s, err := e.Seed(ctx, emulator.SeedOptions{Defects: []emulator.Defect{tc.defect}, VerifyQueue: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := Run(ctx, c, s.Target(), testOptions)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ch := range r.Checks {
+				if ch.ID == tc.check {
+					if ch.Status != tc.status {
+						t.Errorf("%s: status %s (%s), want %s", ch.ID, ch.Status, ch.Reason, tc.status)
+					}
+					for _, n := range tc.names(s) {
+						if !strings.Contains(ch.Reason, n) {
+							t.Errorf("%s: reason %q does not name %q", ch.ID, ch.Reason, n)
+						}
+					}
+					if ch.Infra {
+						t.Errorf("%s: a resource defect marked as an infrastructure failure", ch.ID)
+					}
+					continue
+				}
+				if ch.Status == report.Fail {
+					t.Errorf("%s also failed: %s", ch.ID, ch.Reason)
+				}
+			}
+			wantExit := report.ExitFailed
+			if tc.status == report.Warn {
+				wantExit = report.ExitOK
+			}
+			if got := r.ExitCode(); got != wantExit {
+				t.Errorf("exit code %d, want %d", got, wantExit)
+			}
+		})
+	}
+}
+
+func tbl(suffix string) func(s *emulator.Seeded) []string {
+	return func(s *emulator.Seeded) []string { return []string{s.Names.Table(suffix)} }
+}
+
+// TestFaultsDoNotChangeVerdicts runs a correct and a defective environment
+// with a share of throttling and 5xx answers: the verdicts must equal those
+// without faults and the run must end within its deadline.
+func TestFaultsDoNotChangeVerdicts(t *testing.T) {
+	e := emulator.Start()
+	t.Cleanup(e.Close)
+	ctx := context.Background()
+	cfg, err := e.Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewClients(cfg, ClientOptions{MaxAttempts: 12, MaxBackoff: 10 * time.Millisecond})
+	for _, defects := range [][]emulator.Defect{nil, {emulator.DefectPITROff, emulator.DefectNonceString, emulator.DefectRotationOff}} {
+		s, err := e.Seed(ctx, emulator.SeedOptions{Defects: defects, VerifyQueue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clean, err := Run(ctx, c, s.Target(), testOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.SetFaults(emulator.Faults{ThrottleShare: 0.15, ServerErrorShare: 0.15, Seed: 42})
+		e.ResetCounts()
+		opts := testOptions
+		opts.Timeout = 20 * time.Second
+		start := time.Now()
+		faulty, err := Run(ctx, c, s.Target(), opts)
+		elapsed := time.Since(start)
+		counts := e.Counts()
+		e.SetFaults(emulator.Faults{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counts.Faulted == 0 {
+			t.Fatalf("no fault was injected (%v)", counts.Operations())
+		}
+		if elapsed > opts.Timeout {
+			t.Errorf("run took %s, beyond its %s deadline", elapsed, opts.Timeout)
+		}
+		for i, ch := range faulty.Checks {
+			if want := clean.Checks[i]; ch.Status != want.Status {
+				t.Errorf("defects %v: %s is %s under faults (%s), %s without", defects, ch.ID, ch.Status, ch.Reason, want.Status)
+			}
+		}
+		t.Logf("defects %v: %d requests, %d faulted, %s", defects, counts.Total, counts.Faulted, elapsed.Round(time.Millisecond))
+	}
+}
+
+func TestUnreachableEndpointFailsFast(t *testing.T) {
+	e := emulator.Start()
+	ctx := context.Background()
+	cfg, err := e.Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Close() // nothing listens on the port any more
+	c := NewClients(cfg)
+	start := time.Now()
+	r, err := Run(ctx, c, (&emulator.Seeded{Env: "gone"}).Target(), Options{Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s to report an unreachable endpoint", d)
+	}
+	if r.ExitCode() != report.ExitEngine {
+		t.Errorf("exit code %d, want %d", r.ExitCode(), report.ExitEngine)
+	}
+	for _, ch := range r.Checks {
+		if ch.Status != report.Fail || !ch.Infra || !strings.Contains(ch.Reason, "unreachable") {
+			t.Errorf("%s: %s infra=%v %q; want an infrastructure FAIL", ch.ID, ch.Status, ch.Infra, ch.Reason)
+		}
+	}
+}
+
+// TestReadOnlyCatalogueRequestBudget counts the AWS requests of one whole
+// run: the issue allows at most 24.
+func TestReadOnlyCatalogueRequestBudget(t *testing.T) {
+	e, c, s := setup(t, emulator.SeedOptions{VerifyQueue: true})
+	e.ResetCounts()
+	RequireAllPass(t, context.Background(), c, s.Target(), testOptions)
+	counts := e.Counts()
+	const budget = 24
+	if counts.Total > budget {
+		t.Errorf("%d requests, budget %d: %v", counts.Total, budget, counts.Operations())
+	}
+	t.Logf("%d requests: %v", counts.Total, counts.Operations())
+}
+
+// TestNonceValuesNeverInOutput scans every rendering of reports (all
+// checks, correct and defective nonces) for the seeded secret values.
+func TestNonceValuesNeverInOutput(t *testing.T) {
+	e := emulator.Start()
+	t.Cleanup(e.Close)
+	ctx := context.Background()
+	cfg, err := e.Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewClients(cfg)
+	var logs bytes.Buffer
+	opts := testOptions
+	opts.Logger = newDebugLogger(&logs)
+	for _, d := range [][]emulator.Defect{nil, {emulator.DefectNonceString}, {emulator.DefectNonceWrongKey}, {emulator.DefectNonceMalformed}} {
+		s, err := e.Seed(ctx, emulator.SeedOptions{Defects: d})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.NonceValue == "" {
+			t.Fatal("seed wrote no nonce value to look for")
+		}
+		r, err := Run(ctx, c, s.Target(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		_ = r.WriteText(&out, true)
+		_ = r.WriteJSON(&out)
+		_ = r.WriteMarkdown(&out)
+		_, aerr := AllPassE(ctx, c, s.Target(), opts, true)
+		if aerr != nil {
+			out.WriteString(aerr.Error())
+		}
+		out.WriteString(CheckNonce(ctx, c, s.Target()).Reason)
+		if err := AssertNonceE(ctx, c, s.Target()); err != nil {
+			out.WriteString(err.Error())
+		}
+		for _, where := range []struct {
+			name string
+			text string
+		}{{"reports", out.String()}, {"logs", logs.String()}} {
+			if strings.Contains(where.text, s.NonceValue) {
+				t.Fatalf("defects %v: the nonce value appears in the %s", d, where.name)
+			}
+		}
+		if !strings.Contains(out.String(), s.Names.NonceParameter(1)) {
+			t.Fatalf("defects %v: the scanned output does not even name the parameter; the scan proves nothing", d)
+		}
+	}
+}
+
+// TestPanicAndErrorDoNotHideOtherChecks substitutes a DynamoDB client that
+// panics and checks that the other checks still report.
+func TestPanicAndErrorDoNotHideOtherChecks(t *testing.T) {
+	_, c, s := setup(t, emulator.SeedOptions{})
+	c.DynamoDB = panicky{}
+	r, err := Run(context.Background(), c, s.Target(), testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range r.Checks {
+		switch ch.ID {
+		case IDTables, IDSSE, IDTTL, IDPITR:
+			if ch.Status != report.Fail || !strings.Contains(ch.Reason, "panicked") {
+				t.Errorf("%s: %s %q, want a FAIL naming the panic", ch.ID, ch.Status, ch.Reason)
+			}
+		case IDKMS, IDNonce, IDOIDC:
+			if ch.Status != report.Pass {
+				t.Errorf("%s: %s %q, want PASS despite the panicking DynamoDB client", ch.ID, ch.Status, ch.Reason)
+			}
+		}
+	}
+}
+
+type panicky struct{ DynamoDBAPI }
+
+func (panicky) DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	panic("simulated bug")
+}
+
+func (panicky) DescribeTimeToLive(context.Context, *dynamodb.DescribeTimeToLiveInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTimeToLiveOutput, error) {
+	panic("simulated bug")
+}
+
+func (panicky) DescribeContinuousBackups(context.Context, *dynamodb.DescribeContinuousBackupsInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeContinuousBackupsOutput, error) {
+	panic("simulated bug")
+}
+
+// TestDeadlineBoundsTheRun: a client that never answers must not hold the
+// run past its deadline.
+func TestDeadlineBoundsTheRun(t *testing.T) {
+	_, c, s := setup(t, emulator.SeedOptions{})
+	c.DynamoDB = stuck{}
+	start := time.Now()
+	r, err := Run(context.Background(), c, s.Target(), Options{Timeout: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("run took %s with a 500ms deadline", d)
+	}
+	ch, _ := r.Find(IDPITR)
+	if ch.Status != report.Fail || !ch.Infra {
+		t.Errorf("pitr = %s infra=%v %q, want an infrastructure FAIL", ch.Status, ch.Infra, ch.Reason)
+	}
+	if k, _ := r.Find(IDKMS); k.Status != report.Pass {
+		t.Errorf("kms = %s %q, want PASS", k.Status, k.Reason)
+	}
+}
+
+// stuck blocks until the context ends and then keeps blocking, like a
+// client that ignores its context.
+type stuck struct{ DynamoDBAPI }
+
+func (stuck) DescribeTable(ctx context.Context, _ *dynamodb.DescribeTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (stuck) DescribeTimeToLive(ctx context.Context, _ *dynamodb.DescribeTimeToLiveInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeTimeToLiveOutput, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (stuck) DescribeContinuousBackups(ctx context.Context, _ *dynamodb.DescribeContinuousBackupsInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeContinuousBackupsOutput, error) {
+	time.Sleep(10 * time.Second) // ignores ctx on purpose
+	return nil, errors.New("too late")
+}
+
+func TestAssertFunctions(t *testing.T) {
+	_, c, s := setup(t, emulator.SeedOptions{Defects: []emulator.Defect{emulator.DefectPITROff}})
+	ctx := context.Background()
+	AssertTables(t, ctx, c, s.Target())
+	AssertKMS(t, ctx, c, s.Target())
+	err := AssertPITRE(ctx, c, s.Target())
+	var ce *CheckError
+	if !errors.As(err, &ce) || ce.Check.ID != IDPITR || !strings.Contains(err.Error(), s.Names.Table("consent")) {
+		t.Fatalf("AssertPITRE = %v, want a CheckError naming the consent table", err)
+	}
+	if _, err := Run(ctx, c, s.Target(), Options{Checks: []string{"nope"}}); err == nil {
+		t.Error("an unknown check id was accepted")
+	}
+}
+
+func newDebugLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
