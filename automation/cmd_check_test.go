@@ -65,7 +65,7 @@ func TestCheckBrokenInputs(t *testing.T) {
 		"email":     base + "  mirror-dissonance:alertEmail: not-an-address\n",
 		"window":    base + "  mirror-dissonance:kmsDeletionWindowDays: \"3\"\n",
 		"prsubject": base + "  mirror-dissonance:githubSubjects: [\"repo:acme/infra:pull_request\"]\n",
-		"badarn":    base + "  mirror-dissonance:createOidcProvider: \"false\"\n  mirror-dissonance:oidcProviderArn: arn:nope\n",
+		"badarn":    strings.Replace(base, `"true"`, `"false"`, 1) + "  mirror-dissonance:oidcProviderArn: arn:nope\n",
 	}
 	for name, body := range stacks {
 		if err := os.WriteFile(filepath.Join(dir, "Pulumi."+name+".yaml"), []byte(body), 0o600); err != nil {
