@@ -1,7 +1,126 @@
 package main
 
-import "context"
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"time"
 
-const verifyDetail = `Not built yet (issue: the verifier library).`
+	"github.com/aws/aws-sdk-go-v2/config"
 
-func runVerify(ctx context.Context, io stdio, args []string) int { return notBuilt(io, "verify") }
+	"github.com/mirror-dissonance/mirror-infra/stackconfig"
+	"github.com/mirror-dissonance/mirror-infra/target"
+	"github.com/mirror-dissonance/mirror-infra/verify"
+)
+
+const verifyDetail = `The read-only checks of the verifier catalogue (SPEC 6), run concurrently;
+every check reports, none stops the others:
+
+  tables  the three tables ACTIVE, keys, index FindingIndex, PAY_PER_REQUEST
+  sse     each table encrypted with the environment CMK
+  ttl     TTL on expiresAt for fp-events and block-counter
+  pitr    point-in-time recovery on all three, with the restore window
+  kms     the CMK enabled, rotating, its alias present
+  alarms  the six throttle alarms as SPEC 2.4 (one DescribeAlarms call), in OK;
+          INSUFFICIENT_DATA after --alarm-wait is WARN, never PASS
+  sns     the ops topic exists, encrypted with the CMK; subscriptions pending
+  alert   publishes a test alert; with MD_VERIFY_QUEUE_URL (an SQS queue
+          subscribed to the topic) confirms delivery, otherwise WARN: a
+          person must confirm it; MD_FIRE_ALARM=true also sets one alarm to
+          ALARM and back to OK
+  oidc    the GitHub OIDC provider and the deploy/preview role trust
+  nonce   /guardian/<env>/redaction_nonce_v<N>: a valid SecureString under
+          the CMK, 64 lowercase hex (values are never printed)
+
+Targets: by default from the stack's outputs. With --from-env, from the SPEC
+naming of the stack's environment (Pulumi.<stack>.yaml), each name
+overridable by an environment variable:
+
+  MD_FP_EVENTS_TABLE, MD_CONSENT_TABLE, MD_BLOCK_COUNTER_TABLE
+  MD_KMS_KEY (id, ARN or alias; default the alias), MD_KMS_ALIAS
+  MD_OPS_TOPIC_ARN (default built from the account), MD_OPS_TOPIC_NAME
+  MD_ALARM_NAMES (comma-separated), MD_DASHBOARD_NAME
+  MD_OIDC_PROVIDER_ARN (default built from the account)
+  MD_DEPLOY_ROLE, MD_PREVIEW_ROLE (name or ARN)
+  MD_NONCE_PREFIX (default /guardian/<env>/redaction_nonce_v), MD_NONCE_GRACE (1h)
+  MD_VERIFY_QUEUE_URL, MD_ALARM_WAIT (0s), MD_FIRE_ALARM (false)
+  MD_AWS_REGION (default: the stack's aws:region)
+
+AWS access uses the SDK's standard sources (AWS_ENDPOINT_URL, AWS_PROFILE,
+web identity, AWS_MAX_ATTEMPTS). An unreachable endpoint is reported at
+once as FAIL with exit 3.
+
+Flags besides the common ones:
+  --checks a,b,...    run only these checks
+  --timeout D         bound the whole run (default 2m)
+  --alarm-wait D      wait up to D for alarms to leave INSUFFICIENT_DATA
+                      (default MD_ALARM_WAIT)
+
+Exit: 0 all passed (WARN allowed), 1 a check failed, 2 bad usage or
+configuration, 3 AWS unreachable or failing.`
+
+// errNoOutputs is returned while stack-output access is not wired in.
+var errNoOutputs = errors.New("reading stack outputs is not available in this build; use --from-env (names from the SPEC naming plus MD_* variables)")
+
+// targetFromOutputs builds the target from the stack's outputs.
+//
+// To wire in the driver: outs, err := driver.Outputs(ctx, dir, stack);
+// if err != nil { return target.Env{}, err }; return target.FromOutputs(outs).
+func targetFromOutputs(ctx context.Context, dir, stack string) (target.Env, error) {
+	return target.Env{}, errNoOutputs
+}
+
+func runVerify(ctx context.Context, io stdio, args []string) int {
+	fs := newFlagSet("verify", io)
+	var o options
+	addCommon(fs, &o, false, true)
+	checks := fs.String("checks", "", "comma-separated check ids to run (default: all)")
+	timeout := fs.Duration("timeout", 2*time.Minute, "bound the whole run")
+	alarmWait := fs.Duration("alarm-wait", -1, "wait up to this long for alarms to leave INSUFFICIENT_DATA (default MD_ALARM_WAIT)")
+	stack, code, ok := oneStack(io, fs, "verify", args)
+	if !ok {
+		return code
+	}
+	dir, err := projectDir(o.projectDir)
+	if err != nil {
+		return usageErrorf(io, "verify", "%v", err)
+	}
+	cfg, err := stackconfig.Load(dir, stack)
+	if err != nil {
+		return usageErrorf(io, "verify", "%v", err)
+	}
+	var tgt target.Env
+	if o.fromEnv {
+		tgt, err = target.FromEnv(ctx, cfg.Environment, nil)
+		if err == nil && os.Getenv(target.EnvPrefix+"AWS_REGION") == "" {
+			tgt.Region = cfg.Region
+		}
+	} else {
+		tgt, err = targetFromOutputs(ctx, dir, stack)
+	}
+	if err != nil {
+		return usageErrorf(io, "verify", "%v", err)
+	}
+	opts := verify.Options{Timeout: *timeout}
+	if *checks != "" {
+		for _, id := range strings.Split(*checks, ",") {
+			opts.Checks = append(opts.Checks, strings.TrimSpace(id))
+		}
+	}
+	if *alarmWait >= 0 {
+		opts.AlarmWait = *alarmWait
+		tgt.AlarmWait = *alarmWait
+	}
+	opts.ExpectedThreshold = float64(cfg.ThrottleThreshold)
+	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(tgt.Region))
+	if err != nil {
+		return usageErrorf(io, "verify", "loading the AWS configuration: %v", err)
+	}
+	r, err := verify.Run(ctx, verify.NewClients(awsCfg), tgt, opts)
+	if err != nil {
+		return usageErrorf(io, "verify", "%v", err)
+	}
+	r.Stack = stack
+	return emit(io, o, r)
+}

@@ -154,6 +154,30 @@ func (s *Seeded) Target() target.Env {
 	return t
 }
 
+// EnvOverrides returns the MD_* variables (target.FromEnv) that point a
+// --from-env run of any known environment name at this seeded environment,
+// e.g. "verify local --from-env" at a randomly named one.
+func (s *Seeded) EnvOverrides() []string {
+	t := s.Target()
+	p := target.EnvPrefix
+	return []string{
+		p + "FP_EVENTS_TABLE=" + t.FPEventsTable,
+		p + "CONSENT_TABLE=" + t.ConsentTable,
+		p + "BLOCK_COUNTER_TABLE=" + t.BlockCounterTable,
+		p + "KMS_KEY=" + t.KMSKey,
+		p + "KMS_ALIAS=" + t.KMSAlias,
+		p + "OPS_TOPIC_ARN=" + t.TopicArn,
+		p + "OPS_TOPIC_NAME=" + t.TopicName,
+		p + "ALARM_NAMES=" + strings.Join(t.AlarmNames, ","),
+		p + "DASHBOARD_NAME=" + t.Dashboard,
+		p + "OIDC_PROVIDER_ARN=" + t.OIDCProviderArn,
+		p + "DEPLOY_ROLE=" + t.DeployRole,
+		p + "PREVIEW_ROLE=" + t.PreviewRole,
+		p + "NONCE_PREFIX=" + t.NoncePrefix,
+		p + "VERIFY_QUEUE_URL=" + t.VerifyQueueURL,
+	}
+}
+
 // Env returns the environment variables that point the CLI (target.FromEnv,
 // the SDK) at this emulator and environment.
 func (e *Emulator) Env(s *Seeded) []string {

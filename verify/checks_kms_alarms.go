@@ -70,14 +70,26 @@ type alarmSpec struct {
 	name, metric, table string
 }
 
+// alarmSpecs pairs each expected alarm with its metric and table. The
+// names come from the target (stack outputs or MD_ALARM_NAMES), matched to
+// tables by the SPEC suffixes "<table>-read-throttle" / "-write-throttle";
+// the SPEC naming fills any the target lacks.
 func (s *session) alarmSpecs() []alarmSpec {
 	n := naming.For(s.t.Environment)
 	tables := s.t.Tables()
+	pick := func(want string, suffix string) string {
+		for _, a := range s.t.AlarmNames {
+			if strings.HasSuffix(a, suffix) {
+				return a
+			}
+		}
+		return want
+	}
 	var out []alarmSpec
-	for _, suffix := range naming.TableSuffixes {
+	for _, t := range naming.TableSuffixes {
 		out = append(out,
-			alarmSpec{n.ReadThrottleAlarm(suffix), "ReadThrottleEvents", tables[suffix]},
-			alarmSpec{n.WriteThrottleAlarm(suffix), "WriteThrottleEvents", tables[suffix]})
+			alarmSpec{pick(n.ReadThrottleAlarm(t), "-"+t+"-read-throttle"), "ReadThrottleEvents", tables[t]},
+			alarmSpec{pick(n.WriteThrottleAlarm(t), "-"+t+"-write-throttle"), "WriteThrottleEvents", tables[t]})
 	}
 	return out
 }
@@ -101,8 +113,8 @@ func (s *session) checkAlarms(ctx context.Context) report.Check {
 	for i, a := range specs {
 		names[i] = a.name
 	}
-	if len(s.t.AlarmNames) > 0 && strings.Join(s.t.AlarmNames, ",") != strings.Join(names, ",") {
-		f.warn("", "the target lists alarms %v; checking the six of the SPEC naming %v", s.t.AlarmNames, names)
+	if len(s.t.AlarmNames) != len(names) {
+		f.warn("", "the target lists %d alarms %v; the SPEC has six: checking %v", len(s.t.AlarmNames), s.t.AlarmNames, names)
 	}
 	topic, topicErr := s.topicArn()
 	deadline := time.Now().Add(s.opts.AlarmWait)
@@ -139,7 +151,7 @@ func (s *session) checkAlarms(ctx context.Context) report.Check {
 			f.fail(fix, "alarm %s does not exist", spec.name)
 			continue
 		}
-		bad := alarmProblems(spec, a, topic, topicErr == nil)
+		bad := alarmProblems(spec, a, topic, topicErr == nil, s.opts.ExpectedThreshold)
 		for _, p := range bad {
 			f.fail(fix, "alarm %s %s", spec.name, p)
 		}
@@ -163,7 +175,7 @@ func (s *session) checkAlarms(ctx context.Context) report.Check {
 }
 
 // alarmProblems lists how a deviates from SPEC 2.4.
-func alarmProblems(spec alarmSpec, a cwtypes.MetricAlarm, topic string, checkActions bool) []string {
+func alarmProblems(spec alarmSpec, a cwtypes.MetricAlarm, topic string, checkActions bool, threshold float64) []string {
 	var p []string
 	want := func(what, got, exp string) {
 		if got != exp {
@@ -186,7 +198,9 @@ func alarmProblems(spec alarmSpec, a cwtypes.MetricAlarm, topic string, checkAct
 	if aws.ToInt32(a.EvaluationPeriods) != 2 {
 		p = append(p, fmt.Sprintf("has %d evaluation periods, want 2", aws.ToInt32(a.EvaluationPeriods)))
 	}
-	if aws.ToFloat64(a.Threshold) <= 0 {
+	if threshold > 0 && aws.ToFloat64(a.Threshold) != threshold {
+		p = append(p, fmt.Sprintf("has threshold %g, want %g (throttleThreshold)", aws.ToFloat64(a.Threshold), threshold))
+	} else if aws.ToFloat64(a.Threshold) <= 0 {
 		p = append(p, fmt.Sprintf("has threshold %g, want a positive count", aws.ToFloat64(a.Threshold)))
 	}
 	if !aws.ToBool(a.ActionsEnabled) {

@@ -180,6 +180,9 @@ type Options struct {
 	// AlarmPoll is the pause between DescribeAlarms calls while waiting;
 	// 0 means 10 s.
 	AlarmPoll time.Duration
+	// ExpectedThreshold, when positive, is the alarm threshold the stack
+	// config sets (throttleThreshold); 0 accepts any positive threshold.
+	ExpectedThreshold float64
 	// AlertWait bounds how long the alert check waits for delivery to the
 	// verification queue; 0 means 20 s.
 	AlertWait time.Duration

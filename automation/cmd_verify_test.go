@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mirror-dissonance/mirror-infra/emulator"
+	"github.com/mirror-dissonance/mirror-infra/report"
+)
+
+// verifyProject writes a project directory with stack files for env; the
+// tests use "local" and "production" because kumo's state is shared by the
+// whole test binary and the other tests of this package may seed staging.
+func verifyProject(t testing.TB, envs ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{"Pulumi.yaml": "name: mirror-dissonance\nruntime: go\n"}
+	for _, env := range envs {
+		files["Pulumi."+env+".yaml"] = fmt.Sprintf(`config:
+  aws:region: us-east-1
+  mirror-dissonance:environment: %s
+  mirror-dissonance:githubRepository: mirror-dissonance/mirror-infra
+  mirror-dissonance:githubSubjects:
+    - repo:mirror-dissonance/mirror-infra:ref:refs/heads/main
+  mirror-dissonance:createOidcProvider: "true"
+  mirror-dissonance:throttleThreshold: "10"
+  mirror-dissonance:deletionProtection: "true"
+  mirror-dissonance:kmsDeletionWindowDays: "7"
+`, env)
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// verifyAWSEnv points the SDK at the emulator for this test only.
+func verifyAWSEnv(t testing.TB, e *emulator.Emulator, s *emulator.Seeded) {
+	t.Helper()
+	for _, kv := range e.Env(s) {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+}
+
+func runVerifyCLI(ctx context.Context, args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(ctx, args, stdio{in: strings.NewReader(""), out: &out, err: &errb})
+	return code, out.String(), errb.String()
+}
+
+func TestVerifyFromEnvAgainstSeededEmulator(t *testing.T) {
+	e := emulator.Start()
+	t.Cleanup(e.Close)
+	ctx := context.Background()
+	dir := verifyProject(t, "local", "production")
+	tests := []struct {
+		env      string
+		defects  []emulator.Defect
+		wantExit int
+		// wantFail are the checks that must FAIL; every other must not.
+		wantFail []string
+	}{
+		{"local", nil, report.ExitOK, nil},
+		{"production", []emulator.Defect{emulator.DefectPITROff, emulator.DefectNonceString, emulator.DefectAlarmMissing}, report.ExitFailed,
+			[]string{"pitr", "nonce", "alarms"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.env, func(t *testing.T) {
+			s, err := e.Seed(ctx, emulator.SeedOptions{Env: tc.env, Defects: tc.defects, VerifyQueue: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			verifyAWSEnv(t, e, s)
+			code, stdout, stderr := runVerifyCLI(ctx, "verify", tc.env, "--from-env", "--json", "--project-dir", dir)
+			if code != tc.wantExit {
+				t.Fatalf("exit %d, want %d\nstderr:\n%s", code, tc.wantExit, stderr)
+			}
+			var r report.Report
+			if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+				t.Fatalf("stdout is not a JSON report: %v\n%s", err, stdout)
+			}
+			fails := map[string]bool{}
+			for _, id := range tc.wantFail {
+				fails[id] = true
+			}
+			for _, id := range []string{"tables", "sse", "ttl", "pitr", "kms", "alarms", "sns", "alert", "oidc", "nonce"} {
+				c, ok := r.Find(id)
+				if !ok {
+					t.Errorf("no %s check in the report", id)
+					continue
+				}
+				switch {
+				case fails[id] && c.Status != report.Fail:
+					t.Errorf("%s = %s (%s), want FAIL", id, c.Status, c.Reason)
+				case !fails[id] && c.Status != report.Pass:
+					t.Errorf("%s = %s (%s), want PASS", id, c.Status, c.Reason)
+				}
+			}
+			if !strings.Contains(stderr, "verify "+tc.env) {
+				t.Errorf("stderr lacks the human report:\n%s", stderr)
+			}
+			if s.NonceValue != "" && (strings.Contains(stdout, s.NonceValue) || strings.Contains(stderr, s.NonceValue)) {
+				t.Fatal("the nonce value appears in the CLI output")
+			}
+		})
+	}
+}
+
+func TestVerifyUsageErrors(t *testing.T) {
+	dir := verifyProject(t, "local")
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no stack", []string{"verify", "--project-dir", dir}, "exactly one stack"},
+		{"unknown stack", []string{"verify", "nope", "--from-env", "--project-dir", dir}, "nope"},
+		{"outputs not wired", []string{"verify", "local", "--project-dir", dir}, "--from-env"},
+		{"unknown check", []string{"verify", "local", "--from-env", "--checks", "bogus", "--project-dir", dir}, "bogus"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// An endpoint nobody listens on: usage errors must come first.
+			t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+			code, _, stderr := runVerifyCLI(ctx, tc.args...)
+			if code != report.ExitUsage || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 mentioning %q", code, stderr, tc.want)
+			}
+		})
+	}
+}
+
+func TestVerifyUnreachableEndpointExits3(t *testing.T) {
+	dir := verifyProject(t, "local")
+	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	start := time.Now()
+	code, _, stderr := runVerifyCLI(context.Background(), "verify", "local", "--from-env", "--project-dir", dir)
+	if code != report.ExitEngine {
+		t.Fatalf("exit %d, want 3\n%s", code, stderr)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s to give up on an unreachable endpoint", d)
+	}
+}
+
+// BenchmarkVerifyProcess measures the read-only catalogue as a whole
+// process, the way CI runs it: the built CLI against a seeded emulator
+// (go build happens once, outside the timing). Compare with the original
+// verify-staging.sh, about 5.7 s against a local emulator.
+func BenchmarkVerifyProcess(b *testing.B) {
+	bin := filepath.Join(b.TempDir(), "automation")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("building the CLI: %v\n%s", err, out)
+	}
+	e := emulator.Start()
+	defer e.Close()
+	ctx := context.Background()
+	// A fresh random environment each time the benchmark function runs;
+	// the MD_* overrides point "local" at it.
+	s, err := e.Seed(ctx, emulator.SeedOptions{VerifyQueue: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := verifyProject(b, "local")
+	env := append(append(os.Environ(), e.Env(s)...), s.EnvOverrides()...)
+	e.ResetCounts()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		cmd := exec.Command(bin, "verify", "local", "--from-env", "--json", "--project-dir", dir)
+		cmd.Env = env
+		if out, err := cmd.Output(); err != nil {
+			b.Fatalf("verify failed: %v\n%s", err, out)
+		} else if !bytes.Contains(out, []byte(`"status": "PASS"`)) || bytes.Contains(out, []byte(`"status": "FAIL"`)) || bytes.Contains(out, []byte(`"status": "WARN"`)) {
+			b.Fatalf("verify did not pass everything:\n%s", out)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(e.Counts().Total)/float64(b.N), "requests/op")
+}
