@@ -1,0 +1,478 @@
+// Package e2e runs the Phase 4 proof, "PR to Oracle to FP event to drift
+// detection" (SPEC 7), against a deployed environment: a synthetic pull
+// request with a unique run id goes through the Oracle, its FP events are
+// read back by rule and by finding, one is marked a false positive, drift
+// detection runs on a temporary tree (unchanged, then tampered) and records
+// its event, and everything the run wrote is removed at the end, even when a
+// step fails. Each step is a report.Check; the first check, id "e2e", sums
+// them up for the verifier catalogue (SPEC 6).
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go"
+
+	"github.com/mirror-dissonance/mirror-infra/oracle"
+	"github.com/mirror-dissonance/mirror-infra/oracle/breaker"
+	"github.com/mirror-dissonance/mirror-infra/oracle/consent"
+	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
+	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
+	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
+	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/target"
+)
+
+// CheckID is the catalogue id of the summary check.
+const CheckID = "e2e"
+
+// Step ids, in the order they run; each check's id is "e2e." + step.
+const (
+	StepNonce        = "nonce"
+	StepConsent      = "consent"
+	StepPullRequest  = "pull-request"
+	StepReadByRule   = "read-by-rule"
+	StepReadFinding  = "read-by-finding"
+	StepMarkFP       = "mark-false-positive"
+	StepDrift        = "drift"
+	StepCleanup      = "cleanup"
+	stepCheckPrefix  = CheckID + "."
+	syntheticRepo    = "mirror-dissonance-e2e"
+	syntheticOrgBase = "e2e-"
+)
+
+// Steps lists the step ids in order.
+var Steps = []string{StepNonce, StepConsent, StepPullRequest, StepReadByRule, StepReadFinding, StepMarkFP, StepDrift, StepCleanup}
+
+// DynamoDB is the part of the DynamoDB client the cycle uses.
+type DynamoDB interface {
+	fpevents.API
+	consent.API
+	breaker.API
+}
+
+// Clients are the AWS clients the cycle needs.
+type Clients struct {
+	DynamoDB DynamoDB
+	SSM      nonce.SSMAPI
+}
+
+// NewClients builds the clients from an AWS config.
+func NewClients(cfg aws.Config) Clients {
+	return Clients{DynamoDB: dynamodb.NewFromConfig(cfg), SSM: ssm.NewFromConfig(cfg)}
+}
+
+// Options tune a run.
+type Options struct {
+	// RunID makes every key the run writes unique (random when empty).
+	RunID string
+	// TempDir is where the drift tree is made (os.TempDir when empty).
+	TempDir string
+	// Logger receives the Oracle's dependency-failure logs.
+	Logger *slog.Logger
+	// Now is the clock (time.Now if nil).
+	Now func() time.Time
+}
+
+// run is the state one cycle shares between its steps.
+type run struct {
+	id     string
+	env    target.Env
+	opts   Options
+	now    func() time.Time
+	fp     *fpevents.Store
+	cons   *consent.Store
+	count  *breaker.Counter
+	nonce  *nonce.Store
+	set    *nonce.Set
+	pr     oracle.PullRequest
+	dec    oracle.Decision
+	rules  []string
+	orgID  string
+	evalAt time.Time
+	driftF string
+}
+
+// Run runs the cycle against env and returns the summary check followed by
+// one check per step.
+func Run(ctx context.Context, c Clients, env target.Env, opts Options) []report.Check {
+	start := time.Now()
+	r := newRun(c, env, opts)
+	steps := []struct {
+		id string
+		fn func(context.Context) (string, error)
+	}{
+		{StepNonce, r.stepNonce},
+		{StepConsent, r.stepConsent},
+		{StepPullRequest, r.stepPullRequest},
+		{StepReadByRule, r.stepReadByRule},
+		{StepReadFinding, r.stepReadByFinding},
+		{StepMarkFP, r.stepMarkFP},
+		{StepDrift, r.stepDrift},
+	}
+	checks := []report.Check{{ID: CheckID}}
+	failed := ""
+	for _, s := range steps {
+		if failed != "" {
+			checks = append(checks, report.Check{ID: stepCheckPrefix + s.id, Status: report.Skip, Reason: "skipped: step " + failed + " failed"})
+			continue
+		}
+		c := runStep(ctx, s.id, s.fn)
+		if c.Status == report.Fail {
+			failed = s.id
+		}
+		checks = append(checks, c)
+	}
+	// Cleanup runs whatever happened, on a context that a cancelled run
+	// does not cancel, so an interrupted cycle still removes its items.
+	cleanCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	checks = append(checks, runStep(cleanCtx, StepCleanup, r.stepCleanup))
+
+	sum := &checks[0]
+	sum.Details = map[string]string{"runId": r.id}
+	var bad []string
+	for _, c := range checks[1:] {
+		sum.Details[strings.TrimPrefix(c.ID, stepCheckPrefix)] = string(c.Status)
+		if c.Status == report.Fail {
+			bad = append(bad, strings.TrimPrefix(c.ID, stepCheckPrefix))
+			sum.Infra = sum.Infra || c.Infra
+		}
+	}
+	sum.Duration = time.Since(start)
+	if len(bad) == 0 {
+		sum.Status = report.Pass
+		sum.Reason = fmt.Sprintf("PR to Oracle to FP event to drift detection: all %d steps observed; run %s left nothing behind", len(Steps), r.id)
+		return checks
+	}
+	sum.Status = report.Fail
+	sum.Reason = "failed step(s): " + strings.Join(bad, ", ")
+	if failed != "" {
+		sum.Reason += "; first failure: " + checkByID(checks, stepCheckPrefix+failed).Reason
+	}
+	sum.Fix = "see the failed step's check; cleanup status: " + string(checks[len(checks)-1].Status)
+	return checks
+}
+
+func checkByID(cs []report.Check, id string) report.Check {
+	for _, c := range cs {
+		if c.ID == id {
+			return c
+		}
+	}
+	return report.Check{}
+}
+
+// Check runs the cycle and returns only the summary check.
+func Check(ctx context.Context, c Clients, env target.Env, opts Options) report.Check {
+	return Run(ctx, c, env, opts)[0]
+}
+
+func runStep(ctx context.Context, id string, fn func(context.Context) (string, error)) report.Check {
+	start := time.Now()
+	reason, err := fn(ctx)
+	c := report.Check{ID: stepCheckPrefix + id, Status: report.Pass, Reason: reason, Duration: time.Since(start)}
+	if err != nil {
+		c.Status = report.Fail
+		c.Reason = err.Error()
+		c.Infra = isInfra(err)
+		c.Fix = fixFor(id, err)
+	}
+	return c
+}
+
+// isInfra tells an unreachable or refusing endpoint from a wrong answer.
+func isInfra(err error) bool {
+	if errors.Is(err, nonce.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var oe *smithy.OperationError
+	return errors.As(err, &oe)
+}
+
+func fixFor(step string, err error) string {
+	switch {
+	case step == StepNonce && errors.Is(err, nonce.ErrNoValidNonce):
+		return "bootstrap the nonce: go run ./automation nonce rotate <stack> --from 0"
+	case isInfra(err):
+		return "check the AWS endpoint, credentials and the deploy role's data-access permissions on the three tables and /guardian/<env>/"
+	default:
+		return ""
+	}
+}
+
+func newRun(c Clients, env target.Env, opts Options) *run {
+	id := opts.RunID
+	if id == "" {
+		b := make([]byte, 6)
+		_, _ = rand.Read(b)
+		id = hex.EncodeToString(b)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	r := &run{id: id, env: env, opts: opts, now: now}
+	r.fp = &fpevents.Store{Client: c.DynamoDB, Table: env.FPEventsTable, Now: now}
+	r.cons = &consent.Store{Client: c.DynamoDB, Table: env.ConsentTable, Now: now}
+	r.count = &breaker.Counter{Client: c.DynamoDB, Table: env.BlockCounterTable, Now: now}
+	r.nonce = &nonce.Store{Client: c.SSM, Prefix: env.NoncePrefix, KeyID: env.KMSKey, Grace: env.NonceGrace, Now: now}
+	org := syntheticOrgBase + id
+	r.orgID = consent.OrgID(org)
+	rule := func(s string) string { return "e2e-" + id + "-" + s }
+	r.rules = []string{rule("secrets"), rule("style"), rule("drift")}
+	r.driftF = "e2e-" + id + "-drift"
+	r.pr = oracle.PullRequest{
+		Org: org, Repo: syntheticRepo, Number: 1, Branch: "e2e/" + id, Commit: id, Author: "e2e-bot",
+		Findings: []oracle.Finding{
+			{RuleID: r.rules[0], RuleVersion: "1", FindingID: "e2e-" + id + "-f1", Severity: "critical"},
+			{RuleID: r.rules[1], RuleVersion: "2", FindingID: "e2e-" + id + "-f2", Severity: "medium"},
+			{RuleID: r.rules[1], RuleVersion: "2", FindingID: "e2e-" + id + "-f3", Severity: "low"},
+		},
+	}
+	return r
+}
+
+func (r *run) stepNonce(ctx context.Context) (string, error) {
+	set, err := r.nonce.ValidSet(ctx)
+	if err != nil {
+		return "", fmt.Errorf("loading the nonce (fail closed): %w", err)
+	}
+	r.set = set
+	return fmt.Sprintf("%s under %s (grace %s)", set, r.env.NoncePrefix, r.env.NonceGrace), nil
+}
+
+func (r *run) stepConsent(ctx context.Context) (string, error) {
+	if err := r.cons.Grant(ctx, r.pr.Org, oracle.DefaultConsentResource, consent.Grant{By: "e2e-" + r.id, For: time.Hour, PolicyVersion: "e2e"}); err != nil {
+		return "", fmt.Errorf("granting consent to the synthetic organisation: %w", err)
+	}
+	st, err := r.cons.Check(ctx, r.pr.Org, oracle.DefaultConsentResource)
+	if err != nil {
+		return "", fmt.Errorf("checking consent: %w", err)
+	}
+	if !st.Allowed {
+		return "", fmt.Errorf("consent reads back as %s after granting it", st.State)
+	}
+	return "consent granted and read back for the synthetic organisation (hashed key)", nil
+}
+
+func (r *run) stepPullRequest(ctx context.Context) (string, error) {
+	o := &oracle.Oracle{Nonce: r.nonce, Consent: r.cons, FP: r.fp, Counter: r.count, Now: r.now, Logger: r.opts.Logger}
+	r.evalAt = r.now()
+	d, err := o.Evaluate(ctx, r.pr)
+	r.dec = d
+	if err != nil {
+		return "", fmt.Errorf("the Oracle failed on the synthetic PR: %w", err)
+	}
+	if len(d.Failures) > 0 {
+		return "", fmt.Errorf("the Oracle decided with degraded dependencies: %s %s: %s", d.Failures[0].Dependency, d.Failures[0].Mode, d.Failures[0].Error)
+	}
+	want := []string{fpevents.OutcomeBlock, fpevents.OutcomeWarn, fpevents.OutcomePass}
+	if d.Outcome != oracle.Block || len(d.Findings) != len(want) {
+		return "", fmt.Errorf("decision %s with %d finding(s), want block with %d", d.Outcome, len(d.Findings), len(want))
+	}
+	for i, fd := range d.Findings {
+		if fd.Outcome != want[i] || fd.Event.PK == "" {
+			return "", fmt.Errorf("finding %s: outcome %q, event %q; want %s and a recorded event", fd.FindingID, fd.Outcome, fd.Event.SK, want[i])
+		}
+	}
+	sig, err := nonce.ParseSignature(d.Signature)
+	if err != nil {
+		return "", fmt.Errorf("decision signature: %w", err)
+	}
+	if err := r.set.Verify(oracle.SignedPayload(r.pr, d), sig); err != nil {
+		return "", fmt.Errorf("decision signature does not verify: %w", err)
+	}
+	return fmt.Sprintf("decision %s (block, warn, pass), %d FP events recorded, signed with v%d", d.Outcome, len(d.Events()), sig.Version), nil
+}
+
+func (r *run) stepReadByRule(ctx context.Context) (string, error) {
+	want := map[string]int{r.rules[0]: 1, r.rules[1]: 2}
+	total := 0
+	for _, rule := range r.rules[:2] {
+		evs, err := r.fp.ByRule(ctx, rule, fpevents.Query{})
+		if err != nil {
+			return "", err
+		}
+		if len(evs) != want[rule] {
+			return "", fmt.Errorf("rule %s has %d events, want %d", rule, len(evs), want[rule])
+		}
+		for _, ev := range evs {
+			if ev.Context.Commit != r.id || ev.Context.EventType != fpevents.EventPullRequest {
+				return "", fmt.Errorf("event %s of %s has context %+v", ev.EventID, rule, ev.Context)
+			}
+		}
+		total += len(evs)
+	}
+	return fmt.Sprintf("%d events read back by rule, newest first", total), nil
+}
+
+func (r *run) stepReadByFinding(ctx context.Context) (string, error) {
+	for _, fd := range r.dec.Findings {
+		evs, err := r.fp.ByFinding(ctx, fd.FindingID)
+		if err != nil {
+			return "", err
+		}
+		if len(evs) != 1 || evs[0].Key() != fd.Event || evs[0].Outcome != fd.Outcome {
+			return "", fmt.Errorf("finding %s reads back %d event(s) through %s, want its one %s event", fd.FindingID, len(evs), fpevents.FindingIndex, fd.Outcome)
+		}
+	}
+	return fmt.Sprintf("%d findings read back through %s", len(r.dec.Findings), fpevents.FindingIndex), nil
+}
+
+func (r *run) stepMarkFP(ctx context.Context) (string, error) {
+	fd := r.dec.Findings[0]
+	if err := r.fp.MarkFalsePositive(ctx, fd.Event, "e2e-"+r.id); err != nil {
+		return "", err
+	}
+	evs, err := r.fp.ByFinding(ctx, fd.FindingID)
+	if err != nil {
+		return "", err
+	}
+	if len(evs) != 1 || !evs[0].IsFalsePositive || !evs[0].Reviewed() {
+		return "", fmt.Errorf("finding %s does not read back as a reviewed false positive", fd.FindingID)
+	}
+	st, err := r.fp.WindowStats(ctx, fd.RuleID, r.evalAt.Add(-time.Minute))
+	if err != nil {
+		return "", err
+	}
+	if st.FalsePositives != 1 || st.ObservedFPRate != 1 {
+		return "", fmt.Errorf("window statistics of %s: %d false positives, rate %.2f; want 1 and 1.00", fd.RuleID, st.FalsePositives, st.ObservedFPRate)
+	}
+	return fmt.Sprintf("finding %s marked false positive; window FP rate of its rule 1.00", fd.FindingID), nil
+}
+
+func (r *run) stepDrift(ctx context.Context) (string, error) {
+	root, err := os.MkdirTemp(r.opts.TempDir, "md-e2e-drift-")
+	if err != nil {
+		return "", fmt.Errorf("making the drift tree: %w", err)
+	}
+	defer os.RemoveAll(root)
+	var paths []string
+	for i := range 5 {
+		p := fmt.Sprintf("policy/rule-%d.yaml", i)
+		if err := writeFile(root, p, fmt.Sprintf("rule: %d\nrun: %s\n", i, r.id)); err != nil {
+			return "", err
+		}
+		paths = append(paths, p)
+	}
+	base, err := drift.Snapshot(root, paths, r.now())
+	if err != nil {
+		return "", err
+	}
+	d := drift.Detector{Recorder: r.fp, RuleID: r.rules[2], RuleVersion: "1",
+		Context: fpevents.Context{Repo: r.pr.Org + "/" + syntheticRepo, Branch: r.pr.Branch, Commit: r.id}}
+	res, ev, err := d.Run(ctx, root, base, r.driftF)
+	if err != nil {
+		return "", err
+	}
+	if res.Drift || ev != nil || res.Changed != 0 {
+		return "", fmt.Errorf("unchanged tree reported %d/%d changed, drift %v", res.Changed, res.Tracked, res.Drift)
+	}
+	for _, p := range paths[:2] {
+		if err := writeFile(root, p, "tampered\n"); err != nil {
+			return "", err
+		}
+	}
+	res, ev, err = d.Run(ctx, root, base, r.driftF)
+	if err != nil {
+		return "", err
+	}
+	if !res.Drift || ev == nil {
+		return "", fmt.Errorf("tampered tree: magnitude %.2f, drift %v; want drift above %.2f", res.Magnitude, res.Drift, res.Threshold)
+	}
+	evs, err := r.fp.ByFinding(ctx, r.driftF)
+	if err != nil {
+		return "", err
+	}
+	if len(evs) != 1 || evs[0].Context.EventType != fpevents.EventDrift {
+		return "", fmt.Errorf("drift event reads back as %d event(s), want one with eventType=drift", len(evs))
+	}
+	return fmt.Sprintf("unchanged tree: no drift; tampered tree: magnitude %.2f > %.2f, drift event recorded", res.Magnitude, res.Threshold), nil
+}
+
+func writeFile(root, p, content string) error {
+	full := filepath.Join(root, filepath.FromSlash(p))
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		return fmt.Errorf("making %s: %w", filepath.Dir(p), err)
+	}
+	if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", p, err)
+	}
+	return nil
+}
+
+// stepCleanup deletes everything the run can have written, found by its
+// unique rule ids rather than by what earlier steps remember, so that items
+// whose write succeeded after an error are removed too; then it checks that
+// nothing is left.
+func (r *run) stepCleanup(ctx context.Context) (string, error) {
+	var errs []error
+	deleted := 0
+	for _, rule := range r.rules {
+		evs, err := r.fp.ByRule(ctx, rule, fpevents.Query{})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, ev := range evs {
+			if err := r.fp.Delete(ctx, ev.Key()); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			deleted++
+		}
+	}
+	if err := r.cons.Delete(ctx, r.pr.Org); err != nil {
+		errs = append(errs, err)
+	}
+	// The Oracle counted blocks only for the blocking rule, in the hour of
+	// the evaluation.
+	at := r.evalAt
+	if at.IsZero() {
+		at = r.now()
+	}
+	if err := r.count.Delete(ctx, r.rules[0], r.orgID, at); err != nil {
+		errs = append(errs, err)
+	}
+	// An evaluation that straddled the hour may have counted in the next.
+	if later := r.now(); !r.evalAt.IsZero() && breaker.BucketKey("", "", later) != breaker.BucketKey("", "", at) {
+		if err := r.count.Delete(ctx, r.rules[0], r.orgID, later); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return "", fmt.Errorf("cleanup of run %s incomplete: %w", r.id, errors.Join(errs...))
+	}
+	// Verify nothing is left.
+	for _, rule := range r.rules {
+		evs, err := r.fp.ByRule(ctx, rule, fpevents.Query{Limit: 1})
+		if err != nil {
+			return "", fmt.Errorf("verifying cleanup: %w", err)
+		}
+		if len(evs) > 0 {
+			return "", fmt.Errorf("rule %s still has events after cleanup", rule)
+		}
+	}
+	if st, err := r.cons.Check(ctx, r.pr.Org, oracle.DefaultConsentResource); err != nil || st.State != consent.None {
+		return "", fmt.Errorf("consent record still present after cleanup (state %s, err %v)", st.State, err)
+	}
+	counter := *r.count
+	counter.Now = func() time.Time { return at }
+	if n, err := counter.Count(ctx, r.rules[0], r.orgID); err != nil || n != 0 {
+		return "", fmt.Errorf("block counter still present after cleanup (count %d, err %v)", n, err)
+	}
+	return fmt.Sprintf("removed %d FP events, the consent record and the block counter of run %s; verified none left", deleted, r.id), nil
+}
