@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/mirror-dissonance/mirror-infra/gate"
@@ -60,50 +58,10 @@ func checkStack(ctx context.Context, cfg stackconfig.Config) (*report.Report, er
 	}
 	findings := gate.Evaluate(res.Resources, gate.Options{Environment: cfg.Environment, DeletionProtection: cfg.DeletionProtection})
 	rep := &report.Report{Command: "check", Stack: cfg.Stack, Started: start}
-	rep.Add(gateChecks(findings)...)
+	rep.Add(gate.Checks(findings)...)
 	for _, r := range res.AWSResources() {
 		rep.Resources = append(rep.Resources, r)
 	}
 	rep.Elapsed = time.Since(start).Round(time.Millisecond).String()
 	return rep, nil
-}
-
-// gateChecks turns findings into one check per rule: FAIL with every
-// finding's message, PASS with the rule's description otherwise.
-func gateChecks(findings []gate.Finding) []report.Check {
-	byRule := map[string][]gate.Finding{}
-	for _, f := range findings {
-		byRule[f.Rule] = append(byRule[f.Rule], f)
-	}
-	ids := make([]string, 0, len(gate.Rules))
-	for id := range gate.Rules {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	var out []report.Check
-	for _, id := range ids {
-		fs := byRule[id]
-		if len(fs) == 0 {
-			out = append(out, report.Check{ID: "gate:" + id, Status: report.Pass, Reason: gate.Rules[id]})
-			continue
-		}
-		var msgs []string
-		for _, f := range fs {
-			m := f.Message
-			if f.Resource != "" {
-				m = f.Resource + ": " + m
-			}
-			msgs = append(msgs, m)
-		}
-		out = append(out, report.Check{ID: "gate:" + id, Status: report.Fail, Reason: strings.Join(msgs, "; "),
-			Fix: "change the program or Pulumi.<stack>.yaml so that " + gate.Rules[id]})
-	}
-	if un := byRule[gate.RuleUnverifiableInputs]; len(un) > 0 {
-		var msgs []string
-		for _, f := range un {
-			msgs = append(msgs, f.Resource+": "+f.Message)
-		}
-		out = append(out, report.Check{ID: "gate:" + gate.RuleUnverifiableInputs, Status: report.Warn, Reason: strings.Join(msgs, "; ")})
-	}
-	return out
 }

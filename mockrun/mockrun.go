@@ -48,12 +48,21 @@ func (r Result) AWSResources() []gate.Resource {
 	return out
 }
 
+// Mutator changes a resource's declared inputs before anything sees them;
+// the rehearsal uses it to inject a defect as if the program had it.
+type Mutator func(typ, name string, inputs map[string]any)
+
 // Run runs the program for cfg under mocks with p (Synthetic when nil).
 func Run(ctx context.Context, cfg stackconfig.Config, p Provisioner) (Result, error) {
+	return RunWith(ctx, cfg, p, nil)
+}
+
+// RunWith is Run with a mutator applied to every declared resource.
+func RunWith(ctx context.Context, cfg stackconfig.Config, p Provisioner, mutate Mutator) (Result, error) {
 	if p == nil {
 		p = Synthetic{Region: cfg.Region}
 	}
-	m := &monitor{ctx: ctx, p: p, region: cfg.Region}
+	m := &monitor{ctx: ctx, p: p, region: cfg.Region, mutate: mutate}
 	var outputs map[string]any
 	var outMu sync.Mutex
 	prog := func(pctx *pulumi.Context) error {
@@ -86,6 +95,7 @@ type monitor struct {
 	ctx    context.Context
 	p      Provisioner
 	region string
+	mutate Mutator
 	mu     sync.Mutex
 	res    []gate.Resource
 	err    error
@@ -93,6 +103,9 @@ type monitor struct {
 
 func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	inputs := args.Inputs.Mappable()
+	if m.mutate != nil && args.Custom {
+		m.mutate(args.TypeToken, args.Name, inputs)
+	}
 	r := gate.Resource{Type: args.TypeToken, Name: args.Name, Op: gate.OpCreate, Inputs: inputs}
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.Protect = rpc.GetProtect()
@@ -113,7 +126,7 @@ func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 		return "", nil, err
 	}
 	m.record(r)
-	state := args.Inputs.Copy()
+	state := resource.NewPropertyMapFromMap(inputs)
 	for k, v := range outs {
 		state[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
 	}
