@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/sethvargo/go-envconfig"
 
+	"github.com/mirror-dissonance/mirror-infra/driver"
+	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/stackconfig"
 	"github.com/mirror-dissonance/mirror-infra/target"
 	"github.com/mirror-dissonance/mirror-infra/verify"
@@ -33,7 +36,8 @@ every check reports, none stops the others:
   nonce   /guardian/<env>/redaction_nonce_v<N>: a valid SecureString under
           the CMK, 64 lowercase hex (values are never printed)
 
-Targets: by default from the stack's outputs. With --from-env, from the SPEC
+Targets: by default from the stack's outputs (read through the pulumi CLI
+and the stack's backend, as the driver does). With --from-env, from the SPEC
 naming of the stack's environment (Pulumi.<stack>.yaml), each name
 overridable by an environment variable:
 
@@ -45,6 +49,7 @@ overridable by an environment variable:
   MD_DEPLOY_ROLE, MD_PREVIEW_ROLE (name or ARN)
   MD_NONCE_PREFIX (default /guardian/<env>/redaction_nonce_v), MD_NONCE_GRACE (1h)
   MD_VERIFY_QUEUE_URL, MD_ALARM_WAIT (0s), MD_FIRE_ALARM (false)
+  (these four settings, with MD_NONCE_GRACE, also apply with stack outputs)
   MD_AWS_REGION (default: the stack's aws:region)
 
 AWS access uses the SDK's standard sources (AWS_ENDPOINT_URL, AWS_PROFILE,
@@ -60,15 +65,51 @@ Flags besides the common ones:
 Exit: 0 all passed (WARN allowed), 1 a check failed, 2 bad usage or
 configuration, 3 AWS unreachable or failing.`
 
-// errNoOutputs is returned while stack-output access is not wired in.
-var errNoOutputs = errors.New("reading stack outputs is not available in this build; use --from-env (names from the SPEC naming plus MD_* variables)")
+// targetFromOutputs builds the target from the stack's outputs (SPEC 2.8).
+// It returns the exit code for a failure: 3 when the engine cannot be run
+// or the backend read, 2 when the stack has no usable outputs.
+func targetFromOutputs(ctx context.Context, dir, stack string) (target.Env, int, error) {
+	outs, err := driver.Outputs(ctx, dir, stack)
+	if err != nil {
+		return target.Env{}, report.ExitEngine, fmt.Errorf("reading the outputs of stack %s: %w (without a deployed stack, use --from-env)", stack, err)
+	}
+	t, err := target.FromOutputs(outs)
+	if err != nil {
+		return target.Env{}, report.ExitUsage, fmt.Errorf("stack %s: %w (or use --from-env)", stack, err)
+	}
+	if err := runSettingsFromEnv(ctx, &t); err != nil {
+		return target.Env{}, report.ExitUsage, err
+	}
+	return t, 0, nil
+}
 
-// targetFromOutputs builds the target from the stack's outputs.
-//
-// To wire in the driver: outs, err := driver.Outputs(ctx, dir, stack);
-// if err != nil { return target.Env{}, err }; return target.FromOutputs(outs).
-func targetFromOutputs(ctx context.Context, dir, stack string) (target.Env, error) {
-	return target.Env{}, errNoOutputs
+// runSettings are the MD_* variables that are not resource names, so no
+// stack output carries them; they apply with outputs as with --from-env.
+type runSettings struct {
+	VerifyQueueURL string        `env:"VERIFY_QUEUE_URL"`
+	AlarmWait      time.Duration `env:"ALARM_WAIT"`
+	FireAlarm      bool          `env:"FIRE_ALARM"`
+	NonceGrace     time.Duration `env:"NONCE_GRACE"`
+}
+
+func runSettingsFromEnv(ctx context.Context, t *target.Env) error {
+	var rs runSettings
+	if err := envconfig.ProcessWith(ctx, &envconfig.Config{
+		Target: &rs, Lookuper: envconfig.PrefixLookuper(target.EnvPrefix, envconfig.OsLookuper()),
+	}); err != nil {
+		return fmt.Errorf("reading %s* settings: %w", target.EnvPrefix, err)
+	}
+	if rs.VerifyQueueURL != "" {
+		t.VerifyQueueURL = rs.VerifyQueueURL
+	}
+	if rs.AlarmWait > 0 {
+		t.AlarmWait = rs.AlarmWait
+	}
+	if rs.NonceGrace > 0 {
+		t.NonceGrace = rs.NonceGrace
+	}
+	t.FireAlarm = t.FireAlarm || rs.FireAlarm
+	return nil
 }
 
 func runVerify(ctx context.Context, io stdio, args []string) int {
@@ -96,11 +137,15 @@ func runVerify(ctx context.Context, io stdio, args []string) int {
 		if err == nil && os.Getenv(target.EnvPrefix+"AWS_REGION") == "" {
 			tgt.Region = cfg.Region
 		}
+		if err != nil {
+			return usageErrorf(io, "verify", "%v", err)
+		}
 	} else {
-		tgt, err = targetFromOutputs(ctx, dir, stack)
-	}
-	if err != nil {
-		return usageErrorf(io, "verify", "%v", err)
+		var code int
+		if tgt, code, err = targetFromOutputs(ctx, dir, stack); err != nil {
+			fmt.Fprintf(io.err, "automation verify: %v\n", err)
+			return code
+		}
 	}
 	opts := verify.Options{Timeout: *timeout}
 	if *checks != "" {

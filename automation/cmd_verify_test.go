@@ -12,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/mirror-dissonance/mirror-infra/driver"
 	"github.com/mirror-dissonance/mirror-infra/emulator"
+	"github.com/mirror-dissonance/mirror-infra/naming"
 	"github.com/mirror-dissonance/mirror-infra/report"
 )
 
@@ -130,7 +134,6 @@ func TestVerifyUsageErrors(t *testing.T) {
 	}{
 		{"no stack", []string{"verify", "--project-dir", dir}, "exactly one stack"},
 		{"unknown stack", []string{"verify", "nope", "--from-env", "--project-dir", dir}, "nope"},
-		{"outputs not wired", []string{"verify", "local", "--project-dir", dir}, "--from-env"},
 		{"unknown check", []string{"verify", "local", "--from-env", "--checks", "bogus", "--project-dir", dir}, "bogus"},
 	}
 	for _, tc := range tests {
@@ -142,6 +145,101 @@ func TestVerifyUsageErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want 2 mentioning %q", code, stderr, tc.want)
 			}
 		})
+	}
+}
+
+// TestVerifyFromStackOutputs deploys a provider-free inline program whose
+// outputs (SPEC 2.8 keys) name a seeded emulator environment, with the real
+// pulumi CLI and a file backend, then runs "verify local" without
+// --from-env: the targets must come from those outputs.
+func TestVerifyFromStackOutputs(t *testing.T) {
+	cli := os.Getenv("PULUMI_CLI_PATH")
+	if cli == "" {
+		cli, _ = filepath.Abs(filepath.Join("..", "bin", "pulumi"))
+	}
+	if _, err := os.Stat(cli); err != nil {
+		t.Fatalf("this test needs the pulumi CLI (make tools): %v", err)
+	}
+	e := emulator.Start()
+	t.Cleanup(e.Close)
+	ctx := context.Background()
+	s, err := e.Seed(ctx, emulator.SeedOptions{VerifyQueue: true, Defects: []emulator.Defect{emulator.DefectTTLOff}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifyAWSEnv(t, e, s)
+	dir := verifyProject(t, "local")
+	backend := "file://" + t.TempDir()
+	t.Setenv("PULUMI_BACKEND_URL", backend)
+	t.Setenv("PULUMI_CLI_PATH", cli)
+	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "verify-test")
+	t.Setenv("PULUMI_HOME", t.TempDir())
+	tgt := s.Target()
+	outputs := pulumi.Map{
+		naming.OutEnvironment:           pulumi.String(s.Env),
+		naming.OutRegion:                pulumi.String(tgt.Region),
+		naming.OutFPEventsTableName:     pulumi.String(tgt.FPEventsTable),
+		naming.OutConsentTableName:      pulumi.String(tgt.ConsentTable),
+		naming.OutBlockCounterTableName: pulumi.String(tgt.BlockCounterTable),
+		naming.OutKMSKeyArn:             pulumi.String(tgt.KMSKey),
+		naming.OutKMSAlias:              pulumi.String(tgt.KMSAlias),
+		naming.OutOpsTopicArn:           pulumi.String(tgt.TopicArn),
+		naming.OutAlarmNames:            pulumi.ToStringArray(tgt.AlarmNames),
+		naming.OutOIDCProviderArn:       pulumi.String(tgt.OIDCProviderArn),
+		naming.OutDeployRoleArn:         pulumi.String(tgt.DeployRole),
+		naming.OutPreviewRoleArn:        pulumi.String(tgt.PreviewRole),
+		naming.OutNoncePrefix:           pulumi.String(tgt.NoncePrefix),
+	}
+	d, err := driver.Open(ctx, driver.Settings{ProjectDir: dir, Stack: "local", BackendURL: backend, CLIPath: cli,
+		Program: func(pc *pulumi.Context) error {
+			for k, v := range outputs {
+				pc.Export(k, v)
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatalf("opening the stack: %v", err)
+	}
+	p, err := d.Preview(ctx)
+	if err != nil {
+		t.Fatalf("preview: %v", err)
+	}
+	if _, err := d.Up(ctx, p.PlanPath, p.Fingerprint); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	code, stdout, stderr := runVerifyCLI(ctx, "verify", "local", "--json", "--project-dir", dir)
+	if code != report.ExitFailed {
+		t.Fatalf("exit %d, want 1 (the seeded TTL defect)\n%s", code, stderr)
+	}
+	var r report.Report
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("stdout is not a JSON report: %v", err)
+	}
+	for _, c := range r.Checks {
+		want := report.Pass
+		if c.ID == "ttl" {
+			want = report.Fail
+		}
+		if c.Status != want {
+			t.Errorf("%s = %s (%s), want %s", c.ID, c.Status, c.Reason, want)
+		}
+	}
+	if c, _ := r.Find("ttl"); !strings.Contains(c.Reason, tgt.BlockCounterTable) {
+		t.Errorf("ttl reason %q does not name %s (a name only the outputs carry)", c.Reason, tgt.BlockCounterTable)
+	}
+}
+
+// TestVerifyOutputsWithoutEngine: without --from-env the outputs come from
+// the stack through the pulumi CLI; when that cannot run, exit 3 with a
+// pointer to --from-env, before any AWS call.
+func TestVerifyOutputsWithoutEngine(t *testing.T) {
+	dir := verifyProject(t, "local")
+	t.Setenv("PULUMI_CLI_PATH", filepath.Join(t.TempDir(), "no-pulumi-here"))
+	t.Setenv("PULUMI_BACKEND_URL", "file://"+t.TempDir())
+	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+	code, _, stderr := runVerifyCLI(context.Background(), "verify", "local", "--project-dir", dir)
+	if code != report.ExitEngine || !strings.Contains(stderr, "--from-env") {
+		t.Errorf("exit %d, stderr %q; want 3 pointing to --from-env", code, stderr)
 	}
 }
 
