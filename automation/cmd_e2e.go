@@ -1,7 +1,104 @@
 package main
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
 
-const e2eDetail = `Not built yet (issue: the Oracle adapter layer and the E2E cycle).`
+	"github.com/aws/aws-sdk-go-v2/config"
 
-func runE2E(ctx context.Context, io stdio, args []string) int { return notBuilt(io, "e2e") }
+	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
+	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/stackconfig"
+	"github.com/mirror-dissonance/mirror-infra/target"
+)
+
+const e2eDetail = `The E2E cycle of SPEC 7, "PR to Oracle to FP event to drift detection",
+against the stack's tables and nonce. Each step is a check:
+
+  e2e.nonce                the valid nonce set loads (fail closed)
+  e2e.consent              consent granted to a synthetic organisation, read back
+  e2e.pull-request         a synthetic PR (critical, medium, low findings) goes
+                           through the Oracle: decision block, one FP event per
+                           finding, signature verifies
+  e2e.read-by-rule         the events read back by rule, newest first
+  e2e.read-by-finding      the events read back through FindingIndex
+  e2e.mark-false-positive  one event marked false positive; window FP rate
+  e2e.drift                drift detection on a temporary tree: unchanged (no
+                           drift), tampered (drift, event eventType=drift)
+  e2e.cleanup              everything the run wrote is deleted and verified
+                           gone; runs even when a step failed
+
+The summary check "e2e" passes when every step passed. Every key the run
+writes carries a unique run id, so the cycle is safe against a live stack.
+It needs a nonce: bootstrap one with "nonce rotate <stack> --from 0".
+
+Targets: from the stack's outputs, or with --from-env from the SPEC naming
+of the stack's environment plus MD_* overrides (MD_FP_EVENTS_TABLE,
+MD_CONSENT_TABLE, MD_BLOCK_COUNTER_TABLE, MD_NONCE_PREFIX, MD_NONCE_GRACE,
+MD_KMS_KEY, MD_AWS_REGION). AWS endpoint and credentials: the SDK's
+standard sources (AWS_ENDPOINT_URL, profiles, web identity).
+
+Flags besides the common ones:
+  --timeout D   bound the steps (default 1m; cleanup always gets its own 30s)
+
+Exit: 0 the cycle passed, 1 a step failed, 2 bad usage or configuration,
+3 AWS unreachable or failing.`
+
+func runE2E(ctx context.Context, io stdio, args []string) int {
+	fs := newFlagSet("e2e", io)
+	var o options
+	addCommon(fs, &o, false, true)
+	timeout := fs.Duration("timeout", time.Minute, "bound the cycle's steps")
+	stack, code, ok := oneStack(io, fs, "e2e", args)
+	if !ok {
+		return code
+	}
+	tgt, _, code, ok := oracleTarget(ctx, io, "e2e", o, stack)
+	if !ok {
+		return code
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(tgt.Region))
+	if err != nil {
+		return usageErrorf(io, "e2e", "loading the AWS configuration: %v", err)
+	}
+	start := time.Now()
+	runCtx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	checks := e2e.Run(runCtx, e2e.NewClients(awsCfg), tgt, e2e.Options{Logger: slog.Default()})
+	r := &report.Report{Command: "e2e", Stack: stack, Checks: checks, Started: start, Elapsed: time.Since(start).Round(time.Millisecond).String()}
+	return emit(io, o, r)
+}
+
+// oracleTarget resolves the environment the e2e and nonce commands act on:
+// from the stack's outputs, or with --from-env from the SPEC naming of the
+// stack's environment plus MD_* overrides. It prints the error and returns
+// the exit code when it cannot.
+func oracleTarget(ctx context.Context, io stdio, cmd string, o options, stack string) (target.Env, stackconfig.Config, int, bool) {
+	dir, err := projectDir(o.projectDir)
+	if err != nil {
+		return target.Env{}, stackconfig.Config{}, usageErrorf(io, cmd, "%v", err), false
+	}
+	cfg, err := stackconfig.Load(dir, stack)
+	if err != nil {
+		return target.Env{}, stackconfig.Config{}, usageErrorf(io, cmd, "%v", err), false
+	}
+	if !o.fromEnv {
+		tgt, code, err := targetFromOutputs(ctx, dir, stack)
+		if err != nil {
+			fmt.Fprintf(io.err, "automation %s: %v\n", cmd, err)
+			return target.Env{}, cfg, code, false
+		}
+		return tgt, cfg, 0, true
+	}
+	tgt, err := target.FromEnv(ctx, cfg.Environment, nil)
+	if err != nil {
+		return target.Env{}, cfg, usageErrorf(io, cmd, "%v", err), false
+	}
+	if os.Getenv(target.EnvPrefix+"AWS_REGION") == "" && cfg.Region != "" {
+		tgt.Region = cfg.Region
+	}
+	return tgt, cfg, 0, true
+}

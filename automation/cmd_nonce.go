@@ -1,7 +1,128 @@
 package main
 
-import "context"
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
 
-const nonceDetail = `Not built yet (issue: the Oracle adapter layer and the E2E cycle).`
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
-func runNonce(ctx context.Context, io stdio, args []string) int { return notBuilt(io, "nonce") }
+	"github.com/mirror-dissonance/mirror-infra/naming"
+	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
+	"github.com/mirror-dissonance/mirror-infra/report"
+)
+
+const nonceDetail = `The redaction nonce of SPEC 4: SecureString parameters
+/guardian/<env>/redaction_nonce_v<N> under the environment CMK, 64 lowercase
+hex characters from a cryptographic source, created only (never
+overwritten). Values are never printed.
+
+  nonce rotate <stack> --from 0   bootstrap: create v1 when no version exists;
+                                  idempotent when a valid version exists
+  nonce rotate <stack> --from N   create v(N+1); fails ("already rotated") when
+                                  it exists, so two concurrent rotations
+                                  cannot both succeed; vN stays valid for the
+                                  grace period (MD_NONCE_GRACE, default 1h)
+  nonce check-rotation <stack>    the verifier's "rotation" check: rotate from
+                                  the newest version, then prove that text
+                                  signed with the old version is accepted
+                                  within the grace period and rejected after
+                                  it (evaluated at instants measured from the
+                                  new version's creation time, no waiting),
+                                  and that the new version is accepted
+
+Targets: as for e2e (stack outputs, or --from-env with MD_NONCE_PREFIX,
+MD_KMS_KEY, MD_NONCE_GRACE, MD_AWS_REGION).
+
+Exit: 0 done, 1 refused (already rotated, version missing, malformed nonce),
+2 bad usage, 3 SSM unreachable or failing.`
+
+func runNonce(ctx context.Context, io stdio, args []string) int {
+	fs := newFlagSet("nonce", io)
+	var o options
+	addCommon(fs, &o, false, true)
+	from := fs.Int("from", -1, "rotate from version N (0 bootstraps v1)")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return report.ExitOK
+		}
+		return report.ExitUsage
+	}
+	if len(pos) != 2 || (pos[0] != "rotate" && pos[0] != "check-rotation") {
+		return usageErrorf(io, "nonce", "want \"rotate <stack> --from N\" or \"check-rotation <stack>\", got %q", pos)
+	}
+	sub, stack := pos[0], pos[1]
+	if sub == "rotate" && *from < 0 {
+		return usageErrorf(io, "nonce", "rotate needs --from N (0 bootstraps v1)")
+	}
+	if sub == "check-rotation" && *from >= 0 {
+		return usageErrorf(io, "nonce", "check-rotation rotates from the newest version; --from does not apply")
+	}
+	tgt, _, code, ok := oracleTarget(ctx, io, "nonce", o, stack)
+	if !ok {
+		return code
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(tgt.Region))
+	if err != nil {
+		return usageErrorf(io, "nonce", "loading the AWS configuration: %v", err)
+	}
+	store := nonce.New(ssm.NewFromConfig(awsCfg), tgt.NoncePrefix, tgt.KMSKey, tgt.NonceGrace)
+	store.Tags = map[string]string{
+		"Project": "MirrorDissonance", "Environment": tgt.Environment,
+		"ManagedBy": naming.Project + "-automation", "Purpose": "redaction-nonce",
+	}
+	start := time.Now()
+	r := &report.Report{Command: "nonce " + sub, Stack: stack, Started: start}
+	if sub == "check-rotation" {
+		r.Add(nonce.RotationCheck(ctx, store))
+	} else {
+		r.Add(rotate(ctx, store, *from))
+	}
+	r.Elapsed = time.Since(start).Round(time.Millisecond).String()
+	return emit(io, o, r)
+}
+
+// rotate bootstraps (from 0) or rotates and reports it as the "nonce" check.
+func rotate(ctx context.Context, s *nonce.Store, from int) report.Check {
+	c := report.Check{ID: "nonce", Details: map[string]string{"prefix": s.Prefix}}
+	var err error
+	if from == 0 {
+		var v nonce.Version
+		var created bool
+		v, created, err = s.Bootstrap(ctx)
+		if err == nil {
+			c.Status = report.Pass
+			if created {
+				c.Reason = fmt.Sprintf("bootstrapped: created v%d as a SecureString under %s", v.N, s.KeyID)
+			} else {
+				c.Reason = fmt.Sprintf("already bootstrapped: v%d exists and is well formed; nothing changed", v.N)
+			}
+			return c
+		}
+	} else {
+		var v nonce.Version
+		v, err = s.Rotate(ctx, from)
+		if err == nil {
+			c.Status = report.Pass
+			c.Reason = fmt.Sprintf("rotated: created v%d; v%d stays valid for the %s grace period", v.N, from, s.Grace)
+			return c
+		}
+	}
+	c.Status, c.Reason = report.Fail, err.Error()
+	switch {
+	case errors.Is(err, nonce.ErrAlreadyRotated):
+		c.Fix = fmt.Sprintf("v%d already exists (another rotation won); list the versions and rotate from the newest if a new one is still needed", from+1)
+	case errors.Is(err, nonce.ErrVersionNotFound):
+		c.Fix = "rotate from the newest existing version (or --from 0 to bootstrap)"
+	case errors.Is(err, nonce.ErrMalformed):
+		c.Fix = "the newest version is not a 64-hex SecureString; rotate from it to replace it (the malformed version is rejected once the grace period passes)"
+	case errors.Is(err, nonce.ErrUnavailable):
+		c.Infra = true
+		c.Fix = "check the AWS endpoint, credentials and SSM permissions on /guardian/<env>/"
+	}
+	return c
+}

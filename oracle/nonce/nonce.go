@@ -221,8 +221,8 @@ func (s *Store) ValidSetAt(ctx context.Context, at time.Time) (*Set, error) {
 }
 
 // Rotate creates version from+1 with a new random value, create-only: when
-// it already exists the error wraps ErrAlreadyRotated and nothing changes.
-// Version from must exist.
+// it (or any newer version) already exists the error wraps ErrAlreadyRotated
+// and nothing changes. Version from must exist and be the newest.
 func (s *Store) Rotate(ctx context.Context, from int) (Version, error) {
 	if from < 1 {
 		return Version{}, fmt.Errorf("rotating from v%d: versions start at 1 (bootstrap with from 0)", from)
@@ -236,8 +236,11 @@ func (s *Store) Rotate(ctx context.Context, from int) (Version, error) {
 		if e.N == from {
 			found = true
 		}
-		if e.N == from+1 {
-			return Version{}, fmt.Errorf("rotating %s from v%d: v%d exists: %w", s.Prefix, from, from+1, ErrAlreadyRotated)
+		// Only the newest version may be rotated: rotating an older one
+		// would create a version older than the newest and confuse the
+		// grace period (and after a deleted version, fill the gap).
+		if e.N > from {
+			return Version{}, fmt.Errorf("rotating %s from v%d: v%d exists: %w", s.Prefix, from, e.N, ErrAlreadyRotated)
 		}
 	}
 	if !found {

@@ -114,6 +114,12 @@ func TestConcurrentRotationsCreateOneVersion(t *testing.T) {
 	if _, err := s.Rotate(ctx, 1); !errors.Is(err, nonce.ErrAlreadyRotated) {
 		t.Fatalf("rotating from v1 again: %v, want ErrAlreadyRotated", err)
 	}
+	if _, err := s.Rotate(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Rotate(ctx, 1); !errors.Is(err, nonce.ErrAlreadyRotated) {
+		t.Fatalf("rotating from v1 with v3 newest: %v, want ErrAlreadyRotated", err)
+	}
 	if _, err := s.Rotate(ctx, 7); !errors.Is(err, nonce.ErrVersionNotFound) {
 		t.Fatalf("rotating from a missing version: %v, want ErrVersionNotFound", err)
 	}
