@@ -1,7 +1,75 @@
 package main
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
 
-const rehearseDetail = `Not built yet (issue: rehearse).`
+	"github.com/mirror-dissonance/mirror-infra/rehearse"
+	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/stackconfig"
+)
 
-func runRehearse(ctx context.Context, io stdio, args []string) int { return notBuilt(io, "rehearse") }
+func rehearseDetailText() string {
+	var b strings.Builder
+	b.WriteString(`Runs the whole Phase 4 cycle offline, with nothing but Go: the stack program
+runs under Pulumi mocks whose resources are created in an in-process AWS
+emulator with the inputs the program declared; the gate rules judge the plan;
+then exactly what the driver runs after "up" (nonce bootstrap, the verifier,
+the rotation check, the E2E cycle) runs through the real AWS SDK against the
+emulator. No credentials, no network, no pulumi CLI, no plugin.
+
+The report has the same format as the driver's (--json, --markdown) and the
+same exit codes. Inputs the emulator cannot hold are listed, never dropped.
+
+Flags:
+  --break DEFECT   inject one realistic defect and watch the gate and the
+                   verifier catch it (the run then exits 1 on purpose)
+  --json, --markdown FILE, --project-dir DIR
+
+Defects:
+`)
+	for _, d := range rehearse.Defects() {
+		fmt.Fprintf(&b, "  %-20s %s (caught by %s)\n", d.Name, d.Description, strings.Join(d.CaughtBy, ", "))
+	}
+	return b.String()
+}
+
+var rehearseDetail = rehearseDetailText()
+
+func runRehearse(ctx context.Context, io stdio, args []string) int {
+	var o options
+	var brk string
+	fs := newFlagSet("rehearse", io)
+	addCommon(fs, &o, false, false)
+	fs.StringVar(&brk, "break", "", "inject one defect (see `help rehearse`)")
+	stack, code, ok := oneStack(io, fs, "rehearse", args)
+	if !ok {
+		return code
+	}
+	if brk != "" {
+		if _, err := rehearse.FindDefect(brk); err != nil {
+			return usageErrorf(io, "rehearse", "--break: %v", err)
+		}
+	}
+	dir, err := projectDir(o.projectDir)
+	if err != nil {
+		return usageErrorf(io, "rehearse", "%v", err)
+	}
+	cfg, err := stackconfig.Load(dir, stack)
+	if err != nil {
+		fmt.Fprintf(io.err, "automation rehearse: %v\n", err)
+		return report.ExitUsage
+	}
+	progress := slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if o.json {
+		progress = slog.New(slog.DiscardHandler)
+	}
+	res, err := rehearse.Run(ctx, cfg, rehearse.Options{Break: brk, Logger: progress})
+	if err != nil {
+		fmt.Fprintf(io.err, "automation rehearse: %v\n", err)
+		return report.ExitEngine
+	}
+	return emit(io, o, res.Report)
+}
