@@ -178,7 +178,9 @@ func (s *session) checkAlert(ctx context.Context) report.Check {
 			return f.result("")
 		}
 		f.details["fired"] = alarm + " ALARM then OK"
-		markers = append(markers, alarm)
+		// The alarm's notifications carry the state reason set here, which
+		// the test alert's text does not contain.
+		markers = append(markers, alarmReason(runID))
 	}
 	if s.t.VerifyQueueURL == "" {
 		f.warn("subscribe an SQS queue to the topic and set MD_VERIFY_QUEUE_URL to confirm delivery automatically",
@@ -205,13 +207,15 @@ func (s *session) checkAlert(ctx context.Context) report.Check {
 func (s *session) fireAlarm(ctx context.Context, alarm, runID string) error {
 	for _, st := range []cwtypes.StateValue{cwtypes.StateValueAlarm, cwtypes.StateValueOk} {
 		if _, err := s.c.CloudWatch.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{
-			AlarmName: aws.String(alarm), StateValue: st, StateReason: aws.String("verifier test (" + runID + ")"),
+			AlarmName: aws.String(alarm), StateValue: st, StateReason: aws.String(alarmReason(runID)),
 		}); err != nil {
 			return fmt.Errorf("setting %s to %s: %w", alarm, st, err)
 		}
 	}
 	return nil
 }
+
+func alarmReason(runID string) string { return "verifier test (" + runID + ")" }
 
 // awaitDelivery reads the verification queue until every marker was seen
 // or AlertWait passes, deleting the messages it recognises. It returns the
@@ -230,12 +234,14 @@ func (s *session) awaitDelivery(ctx context.Context, markers []string) ([]string
 		var del []sqstypes.DeleteMessageBatchRequestEntry
 		for i, m := range out.Messages {
 			body := aws.ToString(m.Body)
+			ours := false
 			for _, mk := range markers {
 				if strings.Contains(body, mk) {
-					seen[mk] = true
-					del = append(del, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
-					break
+					seen[mk], ours = true, true
 				}
+			}
+			if ours {
+				del = append(del, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle})
 			}
 		}
 		if len(del) > 0 {

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
@@ -403,4 +406,135 @@ func TestAssertFunctions(t *testing.T) {
 
 func newDebugLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// TestAlarmsWaitForInsufficientData: alarms that settle within AlarmWait
+// pass; alarms that do not are WARN, never PASS.
+func TestAlarmsWaitForInsufficientData(t *testing.T) {
+	tests := []struct {
+		name   string
+		settle time.Duration // when the alarms go to OK; 0 = never
+		wait   time.Duration
+		want   report.Status
+	}{
+		{"settles within the wait", 150 * time.Millisecond, 3 * time.Second, report.Pass},
+		{"still settling after the wait", 0, 200 * time.Millisecond, report.Warn},
+		{"no wait", 0, 0, report.Warn},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, c, s := setup(t, emulator.SeedOptions{Defects: []emulator.Defect{emulator.DefectAlarmsInsufficientData}})
+			ctx := context.Background()
+			cfg, err := e.Config(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan struct{})
+			if tc.settle > 0 {
+				go func() {
+					defer close(done)
+					time.Sleep(tc.settle)
+					cw := cloudwatch.NewFromConfig(cfg)
+					for _, a := range s.Names.Alarms() {
+						if _, err := cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{
+							AlarmName: aws.String(a), StateValue: cwtypes.StateValueOk, StateReason: aws.String("settled"),
+						}); err != nil {
+							t.Errorf("settling %s: %v", a, err)
+						}
+					}
+				}()
+			} else {
+				close(done)
+			}
+			opts := testOptions
+			opts.Checks, opts.AlarmWait = []string{IDAlarms}, tc.wait
+			start := time.Now()
+			r, err := Run(ctx, c, s.Target(), opts)
+			<-done
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.Checks[0]; got.Status != tc.want {
+				t.Errorf("alarms = %s (%s), want %s", got.Status, got.Reason, tc.want)
+			}
+			if d := time.Since(start); d > tc.wait+2*time.Second {
+				t.Errorf("the check took %s with a %s wait", d, tc.wait)
+			}
+		})
+	}
+}
+
+// TestAlertDelivery: with a verification queue the alert check confirms
+// delivery of the test alert and, with FireAlarm, of the alarm's
+// notifications; without one it is WARN.
+func TestAlertDelivery(t *testing.T) {
+	tests := []struct {
+		name  string
+		queue bool
+		fire  bool
+		want  report.Status
+	}{
+		{"queue", true, false, report.Pass},
+		{"queue and fired alarm", true, true, report.Pass},
+		{"no subscriber", false, false, report.Warn},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, c, s := setup(t, emulator.SeedOptions{VerifyQueue: tc.queue})
+			tgt := s.Target()
+			tgt.FireAlarm = tc.fire
+			opts := testOptions
+			opts.Checks = []string{IDAlert, IDAlarms}
+			r, err := Run(context.Background(), c, tgt, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			alert, _ := r.Find(IDAlert)
+			if alert.Status != tc.want {
+				t.Fatalf("alert = %s (%s), want %s", alert.Status, alert.Reason, tc.want)
+			}
+			if tc.fire && !strings.Contains(alert.Details["fired"], s.Names.Alarms()[0]) {
+				t.Errorf("details %v do not name the fired alarm", alert.Details)
+			}
+			if tc.want == report.Warn && !strings.Contains(alert.Reason, "person must confirm") {
+				t.Errorf("reason %q does not say a person must confirm", alert.Reason)
+			}
+			// Firing ends in OK: the alarms check that ran alongside, and a
+			// fresh one, see no alarm left in ALARM.
+			again, err := Run(context.Background(), c, tgt, Options{Checks: []string{IDAlarms}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.Checks[0].Status != report.Pass {
+				t.Errorf("after the alert check, alarms = %s (%s)", again.Checks[0].Status, again.Checks[0].Reason)
+			}
+		})
+	}
+}
+
+// BenchmarkRunCatalogue is the whole catalogue in-process against the
+// emulator (see automation's BenchmarkVerifyProcess for the whole process).
+func BenchmarkRunCatalogue(b *testing.B) {
+	e := emulator.Start()
+	defer e.Close()
+	ctx := context.Background()
+	s, err := e.Seed(ctx, emulator.SeedOptions{VerifyQueue: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := e.Config(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := NewClients(cfg)
+	e.ResetCounts()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r, err := Run(ctx, c, s.Target(), testOptions)
+		if err != nil || r.ExitCode() != report.ExitOK {
+			b.Fatalf("run: %v, exit %d", err, r.ExitCode())
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(e.Counts().Total)/float64(b.N), "requests/op")
 }
