@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/mirror-dissonance/mirror-infra/emulator"
+	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/target"
+)
+
+// oracleEnv seeds a randomly named environment (kumo's state is shared by
+// the test binary) and points the "local" stack's --from-env names at it.
+func oracleEnv(t *testing.T) (*emulator.Emulator, *emulator.Seeded, string) {
+	t.Helper()
+	e := emulator.Start()
+	t.Cleanup(e.Close)
+	s, err := e.Seed(context.Background(), emulator.SeedOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifyAWSEnv(t, e, s)
+	for _, kv := range s.EnvOverrides() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	t.Setenv(target.EnvPrefix+"AWS_REGION", "")
+	return e, s, verifyProject(t, "local")
+}
+
+func tableItems(t *testing.T, e *emulator.Emulator, s *emulator.Seeded) map[string]int {
+	t.Helper()
+	cfg, err := e.Config(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	tg := s.Target()
+	out := map[string]int{}
+	for _, name := range []string{tg.FPEventsTable, tg.ConsentTable, tg.BlockCounterTable} {
+		res, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[name] = len(res.Items)
+	}
+	return out
+}
+
+func TestE2EFromEnvAgainstSeededEmulator(t *testing.T) {
+	e, s, dir := oracleEnv(t)
+	before := tableItems(t, e, s)
+	code, stdout, stderr := runVerifyCLI(context.Background(), "e2e", "local", "--from-env", "--json", "--project-dir", dir)
+	if code != report.ExitOK {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	var r report.Report
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("stdout is not a JSON report: %v\n%s", err, stdout)
+	}
+	if c, ok := r.Find("e2e"); !ok || c.Status != report.Pass {
+		t.Fatalf("e2e check %+v", c)
+	}
+	if len(r.Checks) != 9 {
+		t.Fatalf("%d checks, want the summary and 8 steps", len(r.Checks))
+	}
+	if !strings.Contains(stderr, "e2e.cleanup") {
+		t.Fatalf("human report missing from stderr: %s", stderr)
+	}
+	if after := tableItems(t, e, s); !reflect.DeepEqual(before, after) {
+		t.Fatalf("item counts changed: before %v after %v", before, after)
+	}
+	if strings.Contains(stdout+stderr, s.NonceValue) {
+		t.Fatal("the output contains the nonce value")
+	}
+}
+
+func TestE2EAndNonceUsage(t *testing.T) {
+	dir := verifyProject(t, "local")
+	tests := []struct {
+		args []string
+		want int
+		msg  string
+	}{
+		{[]string{"e2e"}, report.ExitUsage, "exactly one stack"},
+		{[]string{"e2e", "nosuch", "--from-env", "--project-dir", dir}, report.ExitUsage, "nosuch"},
+		{[]string{"nonce", "rotate", "local", "--project-dir", dir}, report.ExitUsage, "--from"},
+		{[]string{"nonce", "spin", "local", "--from", "1", "--project-dir", dir}, report.ExitUsage, "rotate"},
+		{[]string{"nonce", "check-rotation", "local", "--from", "1", "--project-dir", dir}, report.ExitUsage, "does not apply"},
+		{[]string{"nonce", "rotate", "--from", "1"}, report.ExitUsage, "rotate <stack>"},
+	}
+	for _, tc := range tests {
+		code, _, stderr := runVerifyCLI(context.Background(), tc.args...)
+		if code != tc.want || !strings.Contains(stderr, tc.msg) {
+			t.Errorf("%v: exit %d, stderr %q; want %d mentioning %q", tc.args, code, stderr, tc.want, tc.msg)
+		}
+	}
+}
+
+func TestNonceRotateAgainstSeededEmulator(t *testing.T) {
+	e, s, dir := oracleEnv(t)
+	steps := []struct {
+		args   []string
+		want   int
+		reason string
+	}{
+		{[]string{"nonce", "rotate", "local", "--from", "0"}, report.ExitOK, "already bootstrapped: v1"},
+		{[]string{"nonce", "rotate", "local", "--from", "1"}, report.ExitOK, "created v2"},
+		{[]string{"nonce", "rotate", "local", "--from", "1"}, report.ExitFailed, "already rotated"},
+		{[]string{"nonce", "rotate", "local", "--from", "5"}, report.ExitFailed, "not found"},
+		{[]string{"nonce", "check-rotation", "local"}, report.ExitOK, "rotated v2 to v3"},
+	}
+	for _, st := range steps {
+		args := append(st.args, "--from-env", "--json", "--project-dir", dir)
+		code, stdout, stderr := runVerifyCLI(context.Background(), args...)
+		if code != st.want || !strings.Contains(stdout, st.reason) {
+			t.Fatalf("%v: exit %d (want %d)\nstdout %s\nstderr %s", st.args, code, st.want, stdout, stderr)
+		}
+		if strings.Contains(stdout+stderr, s.NonceValue) {
+			t.Fatal("the output contains the nonce value")
+		}
+	}
+	cfg, err := e.Config(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ssm.NewFromConfig(cfg).GetParametersByPath(context.Background(), &ssm.GetParametersByPathInput{
+		Path: aws.String(strings.TrimSuffix(s.Names.NonceParameterPath(), "/")), WithDecryption: aws.Bool(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Parameters) != 3 {
+		t.Fatalf("%d parameters, want v1..v3", len(out.Parameters))
+	}
+	for _, p := range out.Parameters {
+		if aws.ToString(p.Name) == s.Names.NonceParameter(1) && aws.ToString(p.Value) != s.NonceValue {
+			t.Fatal("v1 was overwritten")
+		}
+	}
+}
+
+func TestE2EUnreachableEndpointExits3(t *testing.T) {
+	dir := verifyProject(t, "local")
+	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_MAX_ATTEMPTS", "1")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	for _, args := range [][]string{
+		{"e2e", "local", "--from-env", "--project-dir", dir},
+		{"nonce", "rotate", "local", "--from", "0", "--from-env", "--project-dir", dir},
+	} {
+		code, stdout, stderr := runVerifyCLI(context.Background(), args...)
+		if code != report.ExitEngine {
+			t.Errorf("%v: exit %d, want 3\n%s\n%s", args, code, stdout, stderr)
+		}
+	}
+}
