@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/mirror-dissonance/mirror-infra/naming"
 	"github.com/mirror-dissonance/mirror-infra/stackconfig"
+	"github.com/mirror-dissonance/mirror-infra/target"
 	"github.com/mirror-dissonance/mirror-infra/workflows"
 )
 
@@ -329,5 +332,50 @@ func TestRunbookCheckRejectsUndocumentedForms(t *testing.T) {
 				t.Errorf("runbookCheck(%q) = %v, want ok=%v", tt.line, err, tt.ok)
 			}
 		})
+	}
+}
+
+// The MD_* overrides and stack output keys the runbook tells operators to use
+// are the ones target and naming define.
+func TestRunbookNamesExist(t *testing.T) {
+	b, err := os.ReadFile("../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+
+	known := map[string]bool{}
+	ty := reflect.TypeOf(target.Env{})
+	for i := 0; i < ty.NumField(); i++ {
+		tag := ty.Field(i).Tag.Get("env")
+		if name, _, _ := strings.Cut(tag, ","); name != "" {
+			known[target.EnvPrefix+name] = true
+		}
+	}
+	vars := regexp.MustCompile(`\b`+target.EnvPrefix+`[A-Z0-9_]+\b`).FindAllString(text, -1)
+	if len(vars) == 0 {
+		t.Fatal("the runbook shows no MD_* override; the PITR and nonce sections need them")
+	}
+	for _, v := range vars {
+		if !known[v] {
+			t.Errorf("the runbook uses %s, which target.Env does not read", v)
+		}
+	}
+
+	for _, key := range []string{naming.OutDeployRoleArn, naming.OutPreviewRoleArn} {
+		if !strings.Contains(text, "`"+key+"`") {
+			t.Errorf("the runbook should name the stack output `%s` where it sets the role variables", key)
+		}
+	}
+	// Generic names are written for "<env>", concrete ones for staging.
+	generic, staging := naming.For("<env>"), naming.For("staging")
+	for _, n := range []string{
+		generic.Topic(), generic.Dashboard(),
+		staging.DeployRole(), staging.PreviewRole(), staging.KeyAlias(),
+		staging.NonceParameterPath(), staging.Table(naming.TableFPEvents),
+	} {
+		if !strings.Contains(text, n) {
+			t.Errorf("the runbook does not use the SPEC name %s", n)
+		}
 	}
 }
