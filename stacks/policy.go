@@ -73,7 +73,3 @@ func (a arns) root() string { return fmt.Sprintf("arn:%s:iam::%s:root", a.partit
 func (a arns) ssmParameters(path string) string {
 	return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s*", a.partition, a.region, a.account, path)
 }
-
-func (a arns) oidcProvider(host string) string {
-	return fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", a.partition, a.account, host)
-}

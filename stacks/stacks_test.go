@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -52,7 +53,7 @@ func (r *recorder) NewResource(a pulumi.MockResourceArgs) (string, resource.Prop
 	if !a.Custom {
 		return a.Name, a.Inputs, nil
 	}
-	id, outs, err := r.syn.Create(nil, a.TypeToken, a.Name, in)
+	id, outs, err := r.syn.Create(context.Background(), a.TypeToken, a.Name, in)
 	if err != nil {
 		return "", nil, err
 	}
