@@ -15,6 +15,7 @@ package emulator
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"net/http"
@@ -74,6 +75,7 @@ func Start() *Emulator {
 		stats:   newCounter(),
 		faults:  &faulter{},
 	}
+	e.proxy.ModifyResponse = addCRC32
 	e.handlers = e.extensionHandlers()
 	e.front = httptest.NewServer(http.HandlerFunc(e.serve))
 	e.URL = e.front.URL
@@ -149,7 +151,7 @@ func writeRecorded(w http.ResponseWriter, rec *httptest.ResponseRecorder, body [
 		w.Header()[k] = v
 	}
 	if w.Header().Get("X-Amz-Crc32") != "" {
-		w.Header().Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
+		w.Header().Set("X-Amz-Crc32", crc(body))
 	}
 	w.WriteHeader(rec.Code)
 	_, _ = w.Write(body)
@@ -195,3 +197,23 @@ func (e *Emulator) iamAccount(w http.ResponseWriter, r *http.Request, body []byt
 	out := bytes.ReplaceAll(rec.Body.Bytes(), []byte(":"+kumoIAMAccount+":"), []byte(":"+AccountID+":"))
 	writeRecorded(w, rec, out)
 }
+
+// addCRC32 sets the X-Amz-Crc32 header DynamoDB clients verify and kumo
+// omits (without it the SDK logs a checksum warning on every response).
+func addCRC32(resp *http.Response) error {
+	if !strings.HasPrefix(resp.Request.Header.Get("X-Amz-Target"), "DynamoDB_") {
+		return nil
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("reading kumo's answer: %w", err)
+	}
+	_ = resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	resp.ContentLength = int64(len(b))
+	resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
+	resp.Header.Set("X-Amz-Crc32", crc(b))
+	return nil
+}
+
+func crc(b []byte) string { return strconv.FormatUint(uint64(crc32.ChecksumIEEE(b)), 10) }

@@ -277,6 +277,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	w.Header().Set("X-Amz-Crc32", crc(b))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
 }

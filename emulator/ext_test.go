@@ -3,6 +3,10 @@ package emulator
 import (
 	"context"
 	"errors"
+	"hash/crc32"
+	"io"
+	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -198,5 +202,39 @@ func TestCountsAndFaults(t *testing.T) {
 	c := e.Counts()
 	if c.Faulted == 0 || c.Total != 20+c.Faulted || c.ByOperation["dynamodb.ListTables"] != c.Total {
 		t.Fatalf("counts = %+v; want 20 successes plus the faulted attempts", c)
+	}
+}
+
+// TestDynamoDBAnswersCarryCRC32: DynamoDB clients verify X-Amz-Crc32;
+// every answer (proxied, rewritten or our own) must carry the right one.
+func TestDynamoDBAnswersCarryCRC32(t *testing.T) {
+	e, _ := startT(t)
+	s, err := e.Seed(context.Background(), SeedOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := s.Names.Table("fp-events")
+	for _, tc := range []struct{ op, body string }{
+		{"ListTables", `{}`},
+		{"DescribeTable", `{"TableName":"` + table + `"}`},
+		{"DescribeContinuousBackups", `{"TableName":"` + table + `"}`},
+		{"DescribeTable", `{"TableName":"no-such-table"}`},
+	} {
+		req, err := http.NewRequest(http.MethodPost, e.URL+"/", strings.NewReader(tc.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Amz-Target", "DynamoDB_20120810."+tc.op)
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got, want := resp.Header.Get("X-Amz-Crc32"), strconv.FormatUint(uint64(crc32.ChecksumIEEE(b)), 10); got != want {
+			t.Errorf("%s %s: X-Amz-Crc32 %q, want %q", tc.op, tc.body, got, want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package emulator
 import (
 	"encoding/xml"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -221,10 +222,12 @@ func writeFault(w http.ResponseWriter, op Operation, kind faultKind) {
 }
 
 func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
+	body := fmt.Sprintf(`{"__type":%q,"message":%q}`, code, msg)
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.Header().Set("X-Amzn-ErrorType", code)
+	w.Header().Set("X-Amz-Crc32", crc([]byte(body)))
 	w.WriteHeader(status)
-	_, _ = fmt.Fprintf(w, `{"__type":%q,"message":%q}`, code, msg)
+	_, _ = io.WriteString(w, body)
 }
 
 func writeCBORError(w http.ResponseWriter, status int, code, msg string) {
