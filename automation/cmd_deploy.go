@@ -1,13 +1,367 @@
 package main
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
 
-const deployDetail = `Not built yet (issue: the Automation driver).`
-const previewDetail = `Not built yet (issue: the Automation driver).`
-const driftDetail = `Not built yet (issue: the Automation driver).`
-const destroyDetail = `Not built yet (issue: the Automation driver).`
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
-func runDeploy(ctx context.Context, io stdio, args []string) int  { return notBuilt(io, "deploy") }
-func runPreview(ctx context.Context, io stdio, args []string) int { return notBuilt(io, "preview") }
-func runDrift(ctx context.Context, io stdio, args []string) int   { return notBuilt(io, "drift") }
-func runDestroy(ctx context.Context, io stdio, args []string) int { return notBuilt(io, "destroy") }
+	"github.com/mirror-dissonance/mirror-infra/driver"
+	"github.com/mirror-dissonance/mirror-infra/gate"
+	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
+	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/stackconfig"
+	"github.com/mirror-dissonance/mirror-infra/stacks"
+	"github.com/mirror-dissonance/mirror-infra/target"
+	"github.com/mirror-dissonance/mirror-infra/verify"
+)
+
+const deployDetail = `The whole Phase 4 cycle, in this order; a step that fails stops the ones
+after it (except the post-up checks, which all run):
+
+  1. config   Pulumi.<stack>.yaml is validated (exit 2 on a bad value).
+  2. preview  the stack is selected (or created) on the backend and
+              "pulumi preview --save-plan" runs the program; progress is
+              streamed to stderr; the plan, a JSON summary and a Markdown
+              summary (for a PR comment) are written to out/<stack>/.
+  3. gate     the SPEC 5 rules run on the planned resource inputs taken
+              from the preview's engine events (exit 1 on a finding).
+  4. approval production: only --approve <fingerprint>; other stacks:
+              --approve, --yes, or "yes" at the prompt. --non-interactive
+              without approval stops here: nothing applied, exit 0.
+  5. up       "pulumi up --plan": exactly the reviewed plan; the CLI refuses
+              if the program's changes no longer match it (exit 1). Ctrl-C
+              cancels cleanly; a concurrent run is refused (the backend lock).
+  6. post-up  nonce bootstrap, verifier and E2E against the new outputs.
+
+Against real AWS (credentials from the SDK's standard sources):
+
+  make tools                                    # ./bin/pulumi
+  pulumi plugin install resource aws v6.83.4    # once per machine
+  export PULUMI_CONFIG_PASSPHRASE=...           # or PULUMI_BACKEND_URL + --secrets-provider awskms://...
+  go run ./automation preview staging           # review out/staging/staging.summary.md
+  go run ./automation staging --approve sha256:...
+
+Flags besides the common ones:
+  --allow-stateful NAME   allow the plan to delete or replace this stateful
+                          resource (table or key); repeat for each one
+  --install-plugins=false do not try "pulumi plugin install" for a missing
+                          plugin (the default tries, and reports how to
+                          install it by hand when that fails, e.g. offline)
+  --secrets-provider URL  e.g. awskms://alias/... for a shared backend
+                          (default: $MD_SECRETS_PROVIDER, else the backend's)`
+
+const previewDetail = `Preview with a saved plan and the gate, never applying anything. Prints
+the change summary and the plan fingerprint a reviewer approves (pass it to
+"deploy <stack> --approve"); writes out/<stack>/<stack>.plan.json,
+.summary.json and .summary.md. Exit 1 when the gate refuses the plan, 3
+when the engine fails (for example the AWS provider plugin is missing).`
+
+const driftDetail = `Refresh in preview mode: compares every resource's real state with the
+state Pulumi recorded and lists what changed outside Pulumi (for example
+PITR switched off in the console). Nothing is written. Exit 1 on drift.`
+
+const destroyDetail = `Guarded destroy. Lists what would be deleted and the destroy fingerprint;
+refuses while a protected resource (tables, the key) is not named with
+--allow-destroy NAME (repeat for each one). Approval as for deploy:
+production needs --approve <fingerprint>. DynamoDB deletion protection is
+enforced by AWS as well: turn it off through config (non-production only)
+and deploy before destroying tables.`
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("empty name")
+	}
+	*l = append(*l, v)
+	return nil
+}
+
+// driverFlags are the flags of the commands that run the Pulumi CLI.
+type driverFlags struct {
+	installPlugins  bool
+	secretsProvider string
+}
+
+func (f *driverFlags) add(fs interface {
+	BoolVar(*bool, string, bool, string)
+	StringVar(*string, string, string, string)
+}) {
+	fs.BoolVar(&f.installPlugins, "install-plugins", true, "install a missing plugin through the workspace (`pulumi plugin install`); false: fail at once")
+	fs.StringVar(&f.secretsProvider, "secrets-provider", os.Getenv("MD_SECRETS_PROVIDER"), "state secrets provider (e.g. awskms://alias/...); default the backend's")
+}
+
+// openStack validates the stack's config (exit 2) and opens it with the
+// driver (exit 3 with a report when the CLI, a plugin or the backend
+// fails). ok is false when the caller should return code.
+func openStack(ctx context.Context, io stdio, o options, f driverFlags, cmd, stack string) (d *driver.Driver, cfg stackconfig.Config, code int, ok bool) {
+	dir, err := projectDir(o.projectDir)
+	if err != nil {
+		return nil, cfg, usageErrorf(io, cmd, "%v", err), false
+	}
+	cfg, err = stackconfig.Load(dir, stack)
+	if err != nil {
+		fmt.Fprintf(io.err, "automation %s: %v\n", cmd, err)
+		return nil, cfg, report.ExitUsage, false
+	}
+	d, err = driver.Open(ctx, driver.Settings{
+		ProjectDir:      dir,
+		Stack:           stack,
+		Program:         stacks.Program,
+		SecretsProvider: f.secretsProvider,
+		Plugins:         []driver.Plugin{driver.AWSPlugin()},
+		InstallPlugins:  f.installPlugins,
+		Progress:        io.err,
+	})
+	if err != nil {
+		r := &report.Report{Command: cmd, Stack: stack, Started: time.Now()}
+		r.Add(driver.ErrorCheck("preview", err))
+		return nil, cfg, emit(io, o, r), false
+	}
+	return d, cfg, 0, true
+}
+
+func gateOptions(cfg stackconfig.Config, allow []string) gate.Options {
+	return gate.Options{Environment: cfg.Environment, DeletionProtection: cfg.DeletionProtection, AllowStateful: allow}
+}
+
+func runDeploy(ctx context.Context, io stdio, args []string) int {
+	fs := newFlagSet("deploy", io)
+	var o options
+	var f driverFlags
+	var allow listFlag
+	addCommon(fs, &o, true, false)
+	f.add(fs)
+	fs.Var(&allow, "allow-stateful", "allow the plan to delete or replace this stateful resource (repeat)")
+	stack, code, ok := oneStack(io, fs, "deploy", args)
+	if !ok {
+		return code
+	}
+	started := time.Now()
+	d, cfg, code, ok := openStack(ctx, io, o, f, "deploy", stack)
+	if !ok {
+		return code
+	}
+	r := &report.Report{Command: "deploy", Stack: stack, Started: started}
+	d.Deploy(ctx, driver.CycleOptions{
+		Gate:        gate.Evaluate,
+		GateOptions: gateOptions(cfg, allow),
+		Approval: driver.Approval{
+			Production:  cfg.Environment == "production",
+			Yes:         o.yes,
+			Fingerprint: o.approve,
+			Interactive: !o.nonInteractive,
+			In:          io.in,
+			Out:         io.err,
+		},
+		PostUp:  postUpHooks(cfg),
+		Summary: io.err,
+	}, r)
+	r.Elapsed = time.Since(started).Round(time.Millisecond).String()
+	return emit(io, o, r)
+}
+
+// postUpHooks are the steps after up, against the new outputs: the nonce
+// bootstrap (v1 when none exists; SPEC 4), then the verifier catalogue.
+// The E2E cycle is not wired yet (its package is still being written): the
+// report says so instead of pretending it ran.
+func postUpHooks(cfg stackconfig.Config) []driver.Hook {
+	var tgt target.Env
+	var awsCfg aws.Config
+	var ready bool
+	setup := func(ctx context.Context, outs map[string]any) (report.Check, bool) {
+		if ready {
+			return report.Check{}, true
+		}
+		t, err := target.FromOutputs(outs)
+		if err != nil {
+			return report.Check{ID: "outputs", Status: report.Fail, Reason: fmt.Sprintf("the stack outputs do not name every resource: %v", err),
+				Fix: "the program must export the outputs of SPEC 2.8"}, false
+		}
+		c, err := config.LoadDefaultConfig(ctx, config.WithRegion(t.Region))
+		if err != nil {
+			return report.Check{ID: "outputs", Status: report.Fail, Infra: true, Reason: fmt.Sprintf("loading the AWS configuration: %v", err)}, false
+		}
+		tgt, awsCfg, ready = t, c, true
+		return report.Check{}, true
+	}
+	bootstrap := func(ctx context.Context, outs map[string]any) []report.Check {
+		if c, ok := setup(ctx, outs); !ok {
+			return []report.Check{c}
+		}
+		store := nonce.New(ssm.NewFromConfig(awsCfg), tgt.NoncePrefix, tgt.KMSKey, tgt.NonceGrace)
+		v, created, err := store.Bootstrap(ctx)
+		if err != nil {
+			return []report.Check{{ID: "bootstrap", Status: report.Fail, Infra: !errors.Is(err, nonce.ErrMalformed),
+				Reason: fmt.Sprintf("nonce bootstrap: %v", err),
+				Fix:    "go run ./automation nonce rotate " + cfg.Stack + " --from 0"}}
+		}
+		reason := fmt.Sprintf("nonce version %d already exists; nothing created", v.N)
+		if created {
+			reason = fmt.Sprintf("created nonce version %d (%s)", v.N, v.Name)
+		}
+		return []report.Check{{ID: "bootstrap", Status: report.Pass, Reason: reason}}
+	}
+	verifier := func(ctx context.Context, outs map[string]any) []report.Check {
+		if _, ok := setup(ctx, outs); !ok {
+			return nil // bootstrap already reported why
+		}
+		r, err := verify.Run(ctx, verify.NewClients(awsCfg), tgt, verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold)})
+		if err != nil {
+			return []report.Check{{ID: "verify", Status: report.Fail, Reason: err.Error()}}
+		}
+		return r.Checks
+	}
+	e2e := func(context.Context, map[string]any) []report.Check {
+		return []report.Check{{ID: "e2e", Status: report.Skip,
+			Reason: "the E2E cycle is not wired into deploy yet",
+			Fix:    "run `go run ./automation e2e " + cfg.Stack + "`"}}
+	}
+	return []driver.Hook{bootstrap, verifier, e2e}
+}
+
+func runPreview(ctx context.Context, io stdio, args []string) int {
+	fs := newFlagSet("preview", io)
+	var o options
+	var f driverFlags
+	var allow listFlag
+	addCommon(fs, &o, false, false)
+	f.add(fs)
+	fs.Var(&allow, "allow-stateful", "allow the plan to delete or replace this stateful resource (repeat)")
+	stack, code, ok := oneStack(io, fs, "preview", args)
+	if !ok {
+		return code
+	}
+	started := time.Now()
+	d, cfg, code, ok := openStack(ctx, io, o, f, "preview", stack)
+	if !ok {
+		return code
+	}
+	r := &report.Report{Command: "preview", Stack: stack, Started: started}
+	d.PreviewAndGate(ctx, gate.Evaluate, gateOptions(cfg, allow), io.err, r)
+	r.Elapsed = time.Since(started).Round(time.Millisecond).String()
+	return emit(io, o, r)
+}
+
+func runDrift(ctx context.Context, io stdio, args []string) int {
+	fs := newFlagSet("drift", io)
+	var o options
+	var f driverFlags
+	addCommon(fs, &o, false, false)
+	f.add(fs)
+	stack, code, ok := oneStack(io, fs, "drift", args)
+	if !ok {
+		return code
+	}
+	started := time.Now()
+	d, _, code, ok := openStack(ctx, io, o, f, "drift", stack)
+	if !ok {
+		return code
+	}
+	r := &report.Report{Command: "drift", Stack: stack, Started: started}
+	drift, err := d.Drift(ctx)
+	switch {
+	case err != nil:
+		r.Add(driver.ErrorCheck("drift", err))
+	case len(drift) == 0:
+		r.Add(report.Check{ID: "drift", Status: report.Pass, Reason: "no resource changed outside Pulumi"})
+	default:
+		for _, x := range drift {
+			reason := fmt.Sprintf("%s %s changed outside Pulumi: %s", x.Type, x.Name, strings.Join(x.Changed, ", "))
+			if x.Gone {
+				reason = fmt.Sprintf("%s %s was deleted outside Pulumi", x.Type, x.Name)
+			}
+			r.Add(report.Check{ID: "drift", Status: report.Fail, Reason: reason,
+				Fix: fmt.Sprintf("restore the declared state with `go run ./automation %s`, or change the program to adopt the change", stack)})
+		}
+	}
+	r.Elapsed = time.Since(started).Round(time.Millisecond).String()
+	return emit(io, o, r)
+}
+
+func runDestroy(ctx context.Context, io stdio, args []string) int {
+	fs := newFlagSet("destroy", io)
+	var o options
+	var f driverFlags
+	var allow listFlag
+	addCommon(fs, &o, true, false)
+	f.add(fs)
+	fs.Var(&allow, "allow-destroy", "destroy this protected resource (logical name or URN; repeat for each)")
+	stack, code, ok := oneStack(io, fs, "destroy", args)
+	if !ok {
+		return code
+	}
+	started := time.Now()
+	d, cfg, code, ok := openStack(ctx, io, o, f, "destroy", stack)
+	if !ok {
+		return code
+	}
+	r := &report.Report{Command: "destroy", Stack: stack, Started: started}
+	defer func() { r.Elapsed = time.Since(started).Round(time.Millisecond).String() }()
+	p, err := d.PlanDestroy(ctx)
+	if err != nil {
+		r.Add(driver.ErrorCheck("destroy", err))
+		return emit(io, o, r)
+	}
+	if len(p.Resources) == 0 {
+		r.Add(report.Check{ID: "destroy", Status: report.Pass, Reason: "the stack has no resources; nothing to destroy"})
+		return emit(io, o, r)
+	}
+	fmt.Fprintf(io.err, "Destroy %s would delete %d resource(s):\n", stack, len(p.Resources))
+	var refused []string
+	for _, res := range p.Resources {
+		mark := ""
+		if res.Protect {
+			mark = " (protected)"
+			if !namedIn(allow, res.URN) {
+				refused = append(refused, driver.URNName(res.URN))
+			}
+		}
+		fmt.Fprintf(io.err, "  - %s %s%s\n", res.Type, driver.URNName(res.URN), mark)
+	}
+	fmt.Fprintf(io.err, "Fingerprint: %s\n", p.Fingerprint)
+	if len(refused) > 0 {
+		r.Add(report.Check{ID: "destroy", Status: report.Fail,
+			Reason: "refused: protected resources not named: " + strings.Join(refused, ", "),
+			Fix:    "name each protected resource to destroy with --allow-destroy NAME"})
+		return emit(io, o, r)
+	}
+	approved, c := driver.Approval{
+		Production:  cfg.Environment == "production",
+		Yes:         o.yes,
+		Fingerprint: o.approve,
+		Interactive: !o.nonInteractive,
+		In:          io.in,
+		Out:         io.err,
+	}.Decide(stack, p.Fingerprint)
+	r.Add(c)
+	if !approved {
+		return emit(io, o, r)
+	}
+	if err := d.Destroy(ctx, allow, p.Fingerprint); err != nil {
+		r.Add(driver.ErrorCheck("destroy", err))
+		return emit(io, o, r)
+	}
+	r.Add(report.Check{ID: "destroy", Status: report.Pass, Reason: fmt.Sprintf("destroyed %d resource(s)", len(p.Resources))})
+	return emit(io, o, r)
+}
+
+// namedIn reports whether the operator named a resource by URN or by
+// logical name.
+func namedIn(names []string, urn string) bool {
+	for _, n := range names {
+		if n == urn || n == driver.URNName(urn) {
+			return true
+		}
+	}
+	return false
+}

@@ -516,3 +516,41 @@ func TestDeployCycle(t *testing.T) {
 		})
 	}
 }
+
+func TestOutputsReadsAnExistingStackOnly(t *testing.T) {
+	// Not parallel: Outputs uses the default settings, which come from the
+	// environment.
+	f := newFixture(t, "dev")
+	t.Setenv("PULUMI_CLI_PATH", f.cli)
+	t.Setenv("PULUMI_HOME", filepath.Join(f.dir, "home"))
+	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "driver-test")
+	t.Setenv("PULUMI_BACKEND_URL", "")
+	ctx := context.Background()
+	if _, err := Outputs(ctx, f.dir, "dev"); !errors.Is(err, ErrNoStack) {
+		t.Fatalf("Outputs of a stack never deployed = %v, want ErrNoStack", err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(f.dir, ".pulumi-state", ".pulumi", "stacks", "*", "dev.json*")); len(m) > 0 {
+		t.Fatalf("Outputs created the stack: %v", m)
+	}
+	d, err := Open(ctx, Settings{ProjectDir: f.dir, Stack: "dev", Program: things([]string{"a", "b", "c"})})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	p, err := d.Preview(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Up(ctx, p.PlanPath, p.Fingerprint); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(f.dir, ".pulumi-state", ".pulumi", "stacks", "*", "dev.json*")); len(m) == 0 {
+		t.Fatal("the stack-file check above looks in the wrong place: no stack file after up")
+	}
+	outs, err := Outputs(ctx, f.dir, "dev")
+	if err != nil {
+		t.Fatalf("Outputs after up: %v", err)
+	}
+	if fmt.Sprint(outs["count"]) != "3" || outs["greeting"] != "hello-dev" {
+		t.Fatalf("Outputs = %v, want count 3 and the greeting", outs)
+	}
+}

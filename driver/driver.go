@@ -104,6 +104,9 @@ type Settings struct {
 	EnvVars map[string]string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// ExistingOnly refuses to create the stack (ErrNoStack) when it does
+	// not exist: reading outputs must not leave an empty stack behind.
+	ExistingOnly bool
 }
 
 // Driver operates one stack.
@@ -124,6 +127,8 @@ var (
 	ErrPlanMismatch = errors.New("the program's changes do not match the saved plan")
 	// ErrFingerprint: the plan on disk is not the approved one.
 	ErrFingerprint = errors.New("plan fingerprint does not match the approved fingerprint")
+	// ErrNoStack: the stack does not exist on the backend (ExistingOnly).
+	ErrNoStack = errors.New("no such stack")
 	// ErrProtected: destroy would delete protected resources not named.
 	ErrProtected = errors.New("protected resources would be destroyed")
 )
@@ -137,7 +142,7 @@ type PluginMissingError struct {
 func (e *PluginMissingError) Error() string {
 	msg := fmt.Sprintf("the %s is not installed; install it with `%s` (needs network access to get.pulumi.com or GitHub)", e.Plugin, e.Plugin.InstallCommand())
 	if e.InstallErr != nil {
-		msg += fmt.Sprintf("; installing it automatically failed: %v", firstLine(e.InstallErr.Error()))
+		msg += fmt.Sprintf("; installing it automatically failed: %s", engineMessage(e.InstallErr.Error()))
 	}
 	return msg
 }
@@ -304,6 +309,9 @@ func Open(ctx context.Context, s Settings) (*Driver, error) {
 		if !auto.IsSelectStack404Error(err) && !strings.Contains(err.Error(), "no stack named") {
 			return nil, fmt.Errorf("selecting stack %s on %s: %w", s.Stack, redactURL(s.BackendURL), err)
 		}
+		if s.ExistingOnly {
+			return nil, fmt.Errorf("%w: %s on %s; deploy it first", ErrNoStack, s.Stack, redactURL(s.BackendURL))
+		}
 		st, err = auto.NewStack(ctx, s.Stack, ws)
 		if err != nil {
 			return nil, fmt.Errorf("creating stack %s on %s: %w", s.Stack, redactURL(s.BackendURL), err)
@@ -416,10 +424,13 @@ func (d *Driver) Outputs(ctx context.Context) (map[string]any, error) {
 	return out, nil
 }
 
-// Outputs opens the stack of projectDir with the default settings and
-// returns its outputs; the verify, e2e and nonce commands use it.
+// Outputs opens the existing stack of projectDir with the default settings
+// (backend from PULUMI_BACKEND_URL or the project's local one, CLI from
+// PULUMI_CLI_PATH or bin/pulumi) and returns its outputs; the verify, e2e
+// and nonce commands use it. A stack that does not exist is ErrNoStack.
 func Outputs(ctx context.Context, projectDir, stack string) (map[string]any, error) {
-	d, err := Open(ctx, Settings{ProjectDir: projectDir, Stack: stack, Program: func(*pulumi.Context) error { return nil }})
+	d, err := Open(ctx, Settings{ProjectDir: projectDir, Stack: stack, ExistingOnly: true,
+		Program: func(*pulumi.Context) error { return nil }})
 	if err != nil {
 		return nil, err
 	}
