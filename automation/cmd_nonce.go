@@ -89,33 +89,19 @@ func runNonce(ctx context.Context, io stdio, args []string) int {
 // rotate bootstraps (from 0) or rotates and reports it as the "nonce" check.
 func rotate(ctx context.Context, s *nonce.Store, from int) report.Check {
 	c := report.Check{ID: "nonce", Details: map[string]string{"prefix": s.Prefix}}
-	var err error
 	if from == 0 {
-		var v nonce.Version
-		var created bool
-		v, created, err = s.Bootstrap(ctx)
-		if err == nil {
-			c.Status = report.Pass
-			if created {
-				c.Reason = fmt.Sprintf("bootstrapped: created v%d as a SecureString under %s", v.N, s.KeyID)
-			} else {
-				c.Reason = fmt.Sprintf("already bootstrapped: v%d exists and is well formed; nothing changed", v.N)
-			}
-			return c
-		}
-	} else {
-		var v nonce.Version
-		v, err = s.Rotate(ctx, from)
-		if err == nil {
-			c.Status = report.Pass
-			c.Reason = fmt.Sprintf("rotated: created v%d; v%d stays valid for the %s grace period", v.N, from, s.Grace)
-			return c
-		}
+		return nonce.BootstrapCheck(ctx, s)
+	}
+	v, err := s.Rotate(ctx, from)
+	if err == nil {
+		c.Status = report.Pass
+		c.Reason = fmt.Sprintf("rotated: created v%d; v%d stays valid for the %s grace period", v.N, from, s.Grace)
+		return c
 	}
 	c.Status, c.Reason = report.Fail, err.Error()
 	switch {
 	case errors.Is(err, nonce.ErrAlreadyRotated):
-		c.Fix = fmt.Sprintf("v%d already exists (another rotation won); list the versions and rotate from the newest if a new one is still needed", from+1)
+		c.Fix = fmt.Sprintf("a version newer than v%d exists (another rotation won, or v%d is not the newest); rotate from the newest if a new one is still needed", from, from)
 	case errors.Is(err, nonce.ErrVersionNotFound):
 		c.Fix = "rotate from the newest existing version (or --from 0 to bootstrap)"
 	case errors.Is(err, nonce.ErrMalformed):

@@ -92,3 +92,32 @@ func RotationCheck(ctx context.Context, s *Store) report.Check {
 	c.Duration = time.Since(start)
 	return c
 }
+
+// BootstrapCheckID is the id of BootstrapCheck's result.
+const BootstrapCheckID = "nonce"
+
+// BootstrapCheck bootstraps the nonce if no version exists (the driver
+// calls it after `up`) and reports what it did: PASS when v1 was created or
+// a well-formed version already exists, FAIL otherwise (Infra when SSM is
+// unreachable). It never reads more than it needs and never shows a value.
+func BootstrapCheck(ctx context.Context, s *Store) report.Check {
+	start := time.Now()
+	c := report.Check{ID: BootstrapCheckID, Details: map[string]string{"prefix": s.Prefix}}
+	v, created, err := s.Bootstrap(ctx)
+	c.Duration = time.Since(start)
+	switch {
+	case err == nil && created:
+		c.Status, c.Reason = report.Pass, fmt.Sprintf("bootstrapped: created v%d as a SecureString under %s", v.N, s.KeyID)
+	case err == nil:
+		c.Status, c.Reason = report.Pass, fmt.Sprintf("already bootstrapped: v%d exists and is well formed; nothing changed", v.N)
+	default:
+		c.Status, c.Reason = report.Fail, "bootstrapping the nonce: "+err.Error()
+		c.Infra = errors.Is(err, ErrUnavailable)
+		if errors.Is(err, ErrMalformed) {
+			c.Fix = "the newest version is not a 64-hex SecureString; rotate from it (nonce rotate <stack> --from N) to replace it"
+		} else {
+			c.Fix = "check the AWS endpoint, credentials and SSM permissions on /guardian/<env>/"
+		}
+	}
+	return c
+}

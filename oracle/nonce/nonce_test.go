@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -371,4 +372,37 @@ func TestRotationCheck(t *testing.T) {
 	}
 	raw, _ := json.Marshal(c)
 	assertNoValue(t, values(t, e), buf.String(), string(raw))
+}
+
+func TestBootstrapCheck(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		setup  func(e *oracletest.Env)
+		status report.Status
+		reason string
+		infra  bool
+	}{
+		{"creates v1", func(*oracletest.Env) {}, report.Pass, "created v1", false},
+		{"leaves a good version", func(e *oracletest.Env) {
+			put(t, e, e.Target.NoncePrefix+"4", fmt.Sprintf("%064x", 4), ssmtypes.ParameterTypeSecureString)
+		}, report.Pass, "v4 exists", false},
+		{"refuses a malformed newest", func(e *oracletest.Env) {
+			put(t, e, e.Target.NoncePrefix+"1", "3f2504e0-4f89-11d3-9a0c-0305e82c3301", ssmtypes.ParameterTypeSecureString)
+		}, report.Fail, "malformed", false},
+		{"SSM unreachable", func(e *oracletest.Env) { e.Faults.Set(oracletest.Fault{Operation: "GetParametersByPath"}) }, report.Fail, "unavailable", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, s := newStore(t)
+			tc.setup(e)
+			c := nonce.BootstrapCheck(ctx, s)
+			e.Faults.Set()
+			if c.ID != "nonce" || c.Status != tc.status || !strings.Contains(c.Reason, tc.reason) || c.Infra != tc.infra {
+				t.Fatalf("%s %s %q infra=%v; want %s containing %q infra=%v", c.ID, c.Status, c.Reason, c.Infra, tc.status, tc.reason, tc.infra)
+			}
+			raw, _ := json.Marshal(c)
+			assertNoValue(t, values(t, e), string(raw))
+		})
+	}
 }
