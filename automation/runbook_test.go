@@ -43,6 +43,8 @@ var (
 	runbookFlagLine = regexp.MustCompile(`^  (--[a-z][a-z-]*)(?: ([A-Z]+))?\s{2,}(.*)$`)
 	runbookOnlyList = regexp.MustCompile(`^([a-z0-9]+(?:, [a-z0-9]+)*):`)
 	runbookExitLine = regexp.MustCompile(`^  ([0-9])  (.*)$`)
+	// runbookDetailFlag finds a flag at the start of a help detail line.
+	runbookDetailFlag = regexp.MustCompile(`(?m)^[ \t]+(--[a-z][a-z-]*)(?:(=[a-z0-9]+)[ \t]+|(?: ([A-Z]+))?[ \t]{2,})`)
 )
 
 // runbookUsage parses the common flags and the exit codes out of usage().
@@ -134,6 +136,10 @@ func runbookCheck(args []string, flags map[string]runbookFlag, stacks map[string
 		want = append(want, syn[i])
 	}
 
+	// Flags the command's own help documents ("help <command>"): lines
+	// such as "  --allow-stateful NAME   ..." or "  --install-plugins=false ...".
+	ownFlags := runbookOwnFlags(c.detail)
+
 	var pos []string
 	seen := map[string]bool{}
 	for i := 0; i < len(rest); i++ {
@@ -148,6 +154,8 @@ func runbookCheck(args []string, flags map[string]runbookFlag, stacks map[string
 		switch f, common := flags[name]; {
 		case synFlags[name]:
 			takesValue = true
+		case hasKey(ownFlags, name):
+			takesValue = ownFlags[name]
 		case common:
 			takesValue = f.value
 			if len(f.only) > 0 && !containsString(f.only, c.name) {
@@ -192,6 +200,21 @@ func runbookCheck(args []string, flags map[string]runbookFlag, stacks map[string
 		}
 	}
 	return nil
+}
+
+// runbookOwnFlags maps each flag a help detail documents to whether it
+// takes a value.
+func runbookOwnFlags(detail string) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range runbookDetailFlag.FindAllStringSubmatch(detail, -1) {
+		out[m[1]] = m[3] != ""
+	}
+	return out
+}
+
+func hasKey(m map[string]bool, k string) bool {
+	_, ok := m[k]
+	return ok
 }
 
 func containsString(list []string, s string) bool {
@@ -377,5 +400,30 @@ func TestRunbookNamesExist(t *testing.T) {
 		if !strings.Contains(text, n) {
 			t.Errorf("the runbook does not use the SPEC name %s", n)
 		}
+	}
+}
+
+func TestRunbookOwnFlags(t *testing.T) {
+	tests := []struct {
+		name   string
+		detail string
+		want   map[string]bool
+	}{
+		{"none", "Not built yet.", map[string]bool{}},
+		{"flag block", `Flags besides the common ones:
+  --allow-stateful NAME   allow the plan to delete or replace this stateful
+                          resource (table or key); repeat for each one
+  --install-plugins=false do not try "pulumi plugin install"
+  --secrets-provider URL  e.g. awskms://alias/... for a shared backend`,
+			map[string]bool{"--allow-stateful": true, "--install-plugins": false, "--secrets-provider": true}},
+		{"prose mentions are not flags", "refuses unless named with --allow-destroy NAME (repeat for each one)", map[string]bool{}},
+		{"example lines are not flags", "  go run ./automation staging --approve sha256:...", map[string]bool{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := runbookOwnFlags(tt.detail); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("runbookOwnFlags = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
