@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -164,4 +166,41 @@ func TestE2EUnreachableEndpointExits3(t *testing.T) {
 			t.Errorf("%v: exit %d, want 3\n%s\n%s", args, code, stdout, stderr)
 		}
 	}
+}
+
+// BenchmarkE2EProcess runs the built CLI's e2e command as CI does, one
+// process per iteration, against a seeded emulator; the build is outside the
+// timing. SPEC/issue 4 budget: under 2 s per process.
+func BenchmarkE2EProcess(b *testing.B) {
+	bin := filepath.Join(b.TempDir(), "automation")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	e := emulator.Start()
+	defer e.Close()
+	s, err := e.Seed(context.Background(), emulator.SeedOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := verifyProject(b, "local")
+	env := os.Environ()
+	env = append(env, e.Env(s)...)
+	env = append(env, s.EnvOverrides()...)
+	e.ResetCounts()
+	for b.Loop() {
+		cmd := exec.Command(bin, "e2e", "local", "--from-env", "--json", "--project-dir", dir)
+		cmd.Env = env
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatalf("e2e: %v\n%s", err, out)
+		}
+		var r report.Report
+		if err := json.Unmarshal(out, &r); err != nil {
+			b.Fatal(err)
+		}
+		if c, _ := r.Find("e2e"); c.Status != report.Pass {
+			b.Fatalf("e2e: %s %s", c.Status, c.Reason)
+		}
+	}
+	b.ReportMetric(float64(e.Counts().Total)/float64(b.N), "requests/op")
 }
