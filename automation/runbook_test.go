@@ -43,8 +43,10 @@ var (
 	runbookFlagLine = regexp.MustCompile(`^  (--[a-z][a-z-]*)(?: ([A-Z]+))?\s{2,}(.*)$`)
 	runbookOnlyList = regexp.MustCompile(`^([a-z0-9]+(?:, [a-z0-9]+)*):`)
 	runbookExitLine = regexp.MustCompile(`^  ([0-9])  (.*)$`)
-	// runbookDetailFlag finds a flag at the start of a help detail line.
-	runbookDetailFlag = regexp.MustCompile(`(?m)^[ \t]+(--[a-z][a-z-]*)(?:(=[a-z0-9]+)[ \t]+|(?: ([A-Z]+))?[ \t]{2,})`)
+	// runbookDetailFlag finds a flag a help detail mentions, with what
+	// shows it takes a value: "--allow-stateful NAME", "--approve <fp>";
+	// "--install-plugins=false" is a boolean.
+	runbookDetailFlag = regexp.MustCompile("(?:^|[\\s(`\"])(--[a-z][a-z-]*)(=[A-Za-z0-9]+|\\s+[A-Z]+\\b|\\s+<[a-z-]+>)?")
 )
 
 // runbookUsage parses the common flags and the exit codes out of usage().
@@ -152,10 +154,6 @@ func runbookCheck(args []string, flags map[string]runbookFlag, stacks map[string
 		seen[name] = true
 		takesValue := false
 		switch f, common := flags[name]; {
-		case synFlags[name]:
-			takesValue = true
-		case hasKey(ownFlags, name):
-			takesValue = ownFlags[name]
 		case common:
 			takesValue = f.value
 			if len(f.only) > 0 && !containsString(f.only, c.name) {
@@ -164,6 +162,10 @@ func runbookCheck(args []string, flags map[string]runbookFlag, stacks map[string
 			if (name == "--yes" || name == "--approve") && !runbookApproval[c.name] {
 				return fmt.Errorf("%s approves a plan; %s applies none", name, c.name)
 			}
+		case synFlags[name]:
+			takesValue = true
+		case hasKey(ownFlags, name):
+			takesValue = ownFlags[name]
 		default:
 			return fmt.Errorf("flag %s is not in the help of %s", name, c.name)
 		}
@@ -202,12 +204,14 @@ func runbookCheck(args []string, flags map[string]runbookFlag, stacks map[string
 	return nil
 }
 
-// runbookOwnFlags maps each flag a help detail documents to whether it
-// takes a value.
+// runbookOwnFlags maps each flag a help detail mentions to whether any
+// mention shows it taking a value. Common and synopsis flags take precedence
+// over this reading of prose.
 func runbookOwnFlags(detail string) map[string]bool {
 	out := map[string]bool{}
 	for _, m := range runbookDetailFlag.FindAllStringSubmatch(detail, -1) {
-		out[m[1]] = m[3] != ""
+		value := m[2] != "" && !strings.HasPrefix(m[2], "=")
+		out[m[1]] = out[m[1]] || value
 	}
 	return out
 }
@@ -344,6 +348,10 @@ func TestRunbookCheckRejectsUndocumentedForms(t *testing.T) {
 		{"nonce rotate staging --from latest", false},
 		{"nonce staging --from 1", false},
 		{"drift staging --refresh", false},
+		{"destroy staging --allow-destroy mirror-dissonance-staging-consent", true},
+		{"staging --allow-stateful mirror-dissonance-staging-consent --approve x", true},
+		{"drift staging --allow-destroy x", false},
+		{"destroy staging --allow-destroy", false},
 		{"staging --approve", false},
 		{"staging --json=true", false},
 		{"--json staging", false},
@@ -416,8 +424,11 @@ func TestRunbookOwnFlags(t *testing.T) {
   --install-plugins=false do not try "pulumi plugin install"
   --secrets-provider URL  e.g. awskms://alias/... for a shared backend`,
 			map[string]bool{"--allow-stateful": true, "--install-plugins": false, "--secrets-provider": true}},
-		{"prose mentions are not flags", "refuses unless named with --allow-destroy NAME (repeat for each one)", map[string]bool{}},
-		{"example lines are not flags", "  go run ./automation staging --approve sha256:...", map[string]bool{}},
+		{"prose", "is not named with\n--allow-destroy NAME (repeat for each one)", map[string]bool{"--allow-destroy": true}},
+		{"placeholder value", "production needs --approve <fingerprint>.", map[string]bool{"--approve": true}},
+		{"boolean in prose", "INSUFFICIENT_DATA after --alarm-wait is WARN", map[string]bool{"--alarm-wait": false}},
+		{"mentioned twice", "--approve, --yes or --approve FP", map[string]bool{"--approve": true, "--yes": false}},
+		{"not a flag", "x--y and a-- b", map[string]bool{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
