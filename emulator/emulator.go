@@ -50,6 +50,7 @@ type Emulator struct {
 	ext     *extState
 	stats   *counter
 	faults  *faulter
+	alarms  *alarmEval
 	// handlers answer operations in front of kumo, keyed "service.Operation"
 	// with the SigV4 signing name as service.
 	handlers map[string]extHandler
@@ -74,6 +75,7 @@ func Start() *Emulator {
 		ext:     newExtState(),
 		stats:   newCounter(),
 		faults:  &faulter{},
+		alarms:  newAlarmEval(),
 	}
 	e.proxy.ModifyResponse = addCRC32
 	e.handlers = e.extensionHandlers()
@@ -84,6 +86,7 @@ func Start() *Emulator {
 
 // Close stops the emulator.
 func (e *Emulator) Close() {
+	e.alarms.stop()
 	e.front.Close()
 	e.kumo.Close()
 }
@@ -160,20 +163,7 @@ func writeRecorded(w http.ResponseWriter, rec *httptest.ResponseRecorder, body [
 // callKumo makes an AWS JSON call straight to kumo (not counted, never
 // faulted), for extensions that need kumo's view, e.g. resolving a key.
 func (e *Emulator) callKumo(ctx context.Context, signingName, target string, payload []byte) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.kumoURL+"/", bytes.NewReader(payload))
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", target)
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/"+Region+"/"+signingName+"/aws4_request, SignedHeaders=host, Signature=0")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, b, err
+	return e.callKumoRaw(ctx, signingName, "application/x-amz-json-1.1", "/", map[string]string{"X-Amz-Target": target}, payload)
 }
 
 // kumoIAMAccount is the account kumo's IAM puts in its ARNs; every other

@@ -83,6 +83,7 @@ func (e *Emulator) extensionHandlers() map[string]extHandler {
 		"monitoring.PutMetricAlarm":          e.cwPutMetricAlarm,
 		"monitoring.DescribeAlarms":          e.cwDescribeAlarms,
 		"monitoring.DeleteAlarms":            e.cwDeleteAlarms,
+		"monitoring.SetAlarmState":           e.cwSetAlarmState,
 	}
 }
 
@@ -436,6 +437,7 @@ func (e *Emulator) cwPutMetricAlarm(w http.ResponseWriter, r *http.Request, body
 			delete(e.ext.treatMissing, req.AlarmName)
 		}
 		e.ext.mu.Unlock()
+		e.alarmCreated(req.AlarmName, req.TreatMissingData)
 	}
 	writeRecorded(w, rec, rec.Body.Bytes())
 }
@@ -459,6 +461,9 @@ func (e *Emulator) cwDescribeAlarms(w http.ResponseWriter, r *http.Request, body
 					}
 				}
 				e.ext.mu.Unlock()
+				for _, a := range alarms {
+					e.applyOverride(a)
+				}
 				if b, err := cbor.Marshal(alarms); err == nil {
 					doc["MetricAlarms"] = b
 					if b, err := cbor.Marshal(doc); err == nil {
@@ -483,6 +488,12 @@ func (e *Emulator) cwDeleteAlarms(w http.ResponseWriter, r *http.Request, body [
 			delete(e.ext.treatMissing, n)
 		}
 		e.ext.mu.Unlock()
+		e.alarms.mu.Lock()
+		for _, n := range req.AlarmNames {
+			e.alarms.gen[n]++ // cancels a pending evaluation
+			delete(e.alarms.over, n)
+		}
+		e.alarms.mu.Unlock()
 	}
 	writeRecorded(w, rec, rec.Body.Bytes())
 }

@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"net/http"
@@ -235,6 +236,99 @@ func TestDynamoDBAnswersCarryCRC32(t *testing.T) {
 		resp.Body.Close()
 		if got, want := resp.Header.Get("X-Amz-Crc32"), strconv.FormatUint(uint64(crc32.ChecksumIEEE(b)), 10); got != want {
 			t.Errorf("%s %s: X-Amz-Crc32 %q, want %q", tc.op, tc.body, got, want)
+		}
+	}
+}
+
+// TestAlarmEvaluation: with evaluation on, notBreaching alarms settle to OK
+// (immediately or after the delay) and notify; alarms without a treatment
+// stay INSUFFICIENT_DATA.
+func TestAlarmEvaluation(t *testing.T) {
+	tests := []struct {
+		name    string
+		after   time.Duration
+		treat   *string
+		initial cwtypes.StateValue
+		final   cwtypes.StateValue
+	}{
+		{"immediate", 0, aws.String("notBreaching"), cwtypes.StateValueOk, cwtypes.StateValueOk},
+		{"delayed", 150 * time.Millisecond, aws.String("notBreaching"), cwtypes.StateValueInsufficientData, cwtypes.StateValueOk},
+		{"breaching", 0, aws.String("breaching"), cwtypes.StateValueAlarm, cwtypes.StateValueAlarm},
+		{"no treatment", 0, nil, cwtypes.StateValueInsufficientData, cwtypes.StateValueInsufficientData},
+		{"evaluation off", -1, aws.String("notBreaching"), cwtypes.StateValueInsufficientData, cwtypes.StateValueInsufficientData},
+	}
+	e, cfg := startT(t)
+	ctx := context.Background()
+	cw := cloudwatch.NewFromConfig(cfg)
+	topic, err := sns.NewFromConfig(cfg).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("eval-topic")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e.EvaluateAlarms(tc.after)
+			defer e.EvaluateAlarms(-1)
+			name := fmt.Sprintf("eval-%d", i)
+			if _, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{
+				AlarmName: aws.String(name), Namespace: aws.String("AWS/DynamoDB"), MetricName: aws.String("ReadThrottleEvents"),
+				Statistic: cwtypes.StatisticSum, Period: aws.Int32(300), EvaluationPeriods: aws.Int32(2), Threshold: aws.Float64(10),
+				ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold, TreatMissingData: tc.treat,
+				AlarmActions: []string{aws.ToString(topic.TopicArn)}, OKActions: []string{aws.ToString(topic.TopicArn)},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			state := func() cwtypes.StateValue {
+				out, err := cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{name}})
+				if err != nil || len(out.MetricAlarms) != 1 {
+					t.Fatalf("DescribeAlarms: %v, %v", out, err)
+				}
+				return out.MetricAlarms[0].StateValue
+			}
+			if got := state(); got != tc.initial {
+				t.Errorf("right after creation: %s, want %s", got, tc.initial)
+			}
+			deadline := time.Now().Add(3 * time.Second)
+			for state() != tc.final && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if got := state(); got != tc.final {
+				t.Errorf("after evaluation: %s, want %s", got, tc.final)
+			}
+		})
+	}
+}
+
+// TestAlarmNotificationNeedsKeyPolicy: an alarm notifying a topic
+// encrypted with a key CloudWatch may not use is dropped; the state still
+// changes.
+func TestAlarmNotificationNeedsKeyPolicy(t *testing.T) {
+	e, cfg := startT(t)
+	ctx := context.Background()
+	s, err := e.Seed(ctx, SeedOptions{Defects: []Defect{DefectKeyPolicyNoCloudWatch}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := e.Seed(ctx, SeedOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cw := cloudwatch.NewFromConfig(cfg)
+	for _, tc := range []struct {
+		s       *Seeded
+		dropped bool
+	}{{good, false}, {s, true}} {
+		before := len(e.DroppedNotifications())
+		alarm := tc.s.Names.Alarms()[0]
+		if _, err := cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(alarm), StateValue: cwtypes.StateValueAlarm, StateReason: aws.String("test")}); err != nil {
+			t.Fatal(err)
+		}
+		out, err := cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: []string{alarm}})
+		if err != nil || len(out.MetricAlarms) != 1 || out.MetricAlarms[0].StateValue != cwtypes.StateValueAlarm || out.MetricAlarms[0].StateUpdatedTimestamp == nil {
+			t.Fatalf("%s after SetAlarmState: %+v, %v; want ALARM with a timestamp", alarm, out, err)
+		}
+		dropped := e.DroppedNotifications()[before:]
+		if (len(dropped) > 0) != tc.dropped {
+			t.Errorf("%s: dropped %v, want dropped=%v", alarm, dropped, tc.dropped)
 		}
 	}
 }

@@ -57,6 +57,9 @@ const (
 	// DefectAlarmsInsufficientData leaves every alarm in INSUFFICIENT_DATA,
 	// as right after a deploy.
 	DefectAlarmsInsufficientData Defect = "alarms-insufficient-data"
+	// DefectKeyPolicyNoCloudWatch gives the key the original plan's policy,
+	// which lets no alarm notification reach the encrypted topic (SPEC 9).
+	DefectKeyPolicyNoCloudWatch Defect = "key-policy-no-cloudwatch"
 	// DefectTopicUnencrypted creates the topic without a KMS key.
 	DefectTopicUnencrypted Defect = "topic-unencrypted"
 	// DefectOIDCProviderMissing creates no OIDC provider.
@@ -79,7 +82,7 @@ const (
 var AllDefects = []Defect{
 	DefectPITROff, DefectTableMissing, DefectTableWrongKey, DefectTableAWSOwnedKey, DefectTableWrongSchema,
 	DefectTTLOff, DefectRotationOff, DefectAliasMissing, DefectAlarmMissing, DefectAlarmMisconfigured,
-	DefectAlarmNoActions, DefectAlarmsInsufficientData, DefectTopicUnencrypted, DefectOIDCProviderMissing,
+	DefectAlarmNoActions, DefectAlarmsInsufficientData, DefectKeyPolicyNoCloudWatch, DefectTopicUnencrypted, DefectOIDCProviderMissing,
 	DefectOIDCPullRequest, DefectOIDCWildcard, DefectNonceMissing, DefectNonceMalformed, DefectNonceString,
 	DefectNonceWrongKey,
 }
@@ -257,8 +260,37 @@ type seeder struct {
 	ssm *ssm.Client
 }
 
+// KeyPolicy is SPEC 2.1's key policy: the account administers the key;
+// DynamoDB and SSM use it on behalf of the account; CloudWatch and SNS may
+// decrypt and generate data keys so alarm notifications reach the
+// encrypted topic. Without the last statement it is the original plan's
+// policy (SPEC 9).
+func KeyPolicy(account, region string, withAlarmDelivery bool) string {
+	root := "arn:aws:iam::" + account + ":root"
+	st := []any{
+		map[string]any{"Sid": "AccountAdmin", "Effect": "Allow", "Principal": map[string]any{"AWS": root}, "Action": "kms:*", "Resource": "*"},
+		map[string]any{"Sid": "ViaDynamoDBAndSSM", "Effect": "Allow", "Principal": map[string]any{"AWS": "*"},
+			"Action": []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"}, "Resource": "*",
+			"Condition": map[string]any{
+				"StringEquals": map[string]any{"kms:CallerAccount": account,
+					"kms:ViaService": []string{"dynamodb." + region + ".amazonaws.com", "ssm." + region + ".amazonaws.com"}},
+			}},
+	}
+	if withAlarmDelivery {
+		st = append(st, map[string]any{"Sid": "AlarmDelivery", "Effect": "Allow",
+			"Principal": map[string]any{"Service": []string{"cloudwatch.amazonaws.com", "sns.amazonaws.com"}},
+			"Action":    []string{"kms:Decrypt", "kms:GenerateDataKey*"}, "Resource": "*",
+			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": account}}})
+	}
+	b, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": st})
+	return string(b)
+}
+
 func (sd *seeder) key(ctx context.Context) error {
-	out, err := sd.kms.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("mirror-dissonance " + sd.s.Env)})
+	out, err := sd.kms.CreateKey(ctx, &kms.CreateKeyInput{
+		Description: aws.String("mirror-dissonance " + sd.s.Env),
+		Policy:      aws.String(KeyPolicy(AccountID, Region, !sd.s.Has(DefectKeyPolicyNoCloudWatch))),
+	})
 	if err != nil {
 		return fmt.Errorf("creating the key: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -69,6 +70,7 @@ func (s *session) checkSNS(ctx context.Context) report.Check {
 		f.fail(fix, "topic %s is encrypted with %s, not the environment CMK %s", topic, keyRef, cmk.Arn)
 	} else {
 		f.details["encryption"] = keyRef
+		s.checkAlarmDelivery(ctx, f, topic, cmk)
 	}
 	if p := out.Attributes["Policy"]; p != "" && !policyAllowsService(p, "cloudwatch.amazonaws.com", "sns:Publish") {
 		f.warn("let cloudwatch.amazonaws.com publish to the topic (the program's topic policy does; deploy again)",
@@ -95,6 +97,45 @@ func (s *session) checkSNS(ctx context.Context) report.Check {
 			"subscription(s) pending confirmation on %s: %s", topic, strings.Join(pending, ", "))
 	}
 	return f.result("the ops topic exists and is encrypted with the environment CMK")
+}
+
+// checkAlarmDelivery reads the CMK's policy: CloudWatch must be able to
+// use the key, or no alarm notification ever reaches the encrypted topic
+// (the original plan's defect, SPEC 9).
+func (s *session) checkAlarmDelivery(ctx context.Context, f *findings, topic string, cmk keyInfo) {
+	out, err := s.c.KMS.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(cmk.Arn), PolicyName: aws.String("default")})
+	if err != nil {
+		f.err("reading the policy of KMS key "+cmk.Arn, err)
+		return
+	}
+	if !keyPolicyAllowsService(aws.ToString(out.Policy), "cloudwatch.amazonaws.com") {
+		f.fail("grant cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey* in the key policy (SPEC 2.1) and deploy",
+			"the policy of KMS key %s does not let cloudwatch.amazonaws.com use it, so alarm notifications cannot be published to %s", cmk.Arn, topic)
+	}
+}
+
+// keyPolicyAllowsService reports whether Allow statements of a key policy
+// give a service principal kms:Decrypt and kms:GenerateDataKey*.
+func keyPolicyAllowsService(doc, service string) bool {
+	var p struct {
+		Statement []struct {
+			Effect    string
+			Principal any
+			Action    any
+		}
+	}
+	if json.Unmarshal([]byte(doc), &p) != nil {
+		return false
+	}
+	var decrypt, generate bool
+	for _, st := range p.Statement {
+		if st.Effect != "Allow" || !anyContains(st.Principal, service) {
+			continue
+		}
+		decrypt = decrypt || anyContains(st.Action, "kms:Decrypt") || anyContains(st.Action, "kms:*")
+		generate = generate || anyContains(st.Action, "kms:GenerateDataKey*") || anyContains(st.Action, "kms:GenerateDataKey") || anyContains(st.Action, "kms:*")
+	}
+	return decrypt && generate
 }
 
 // policyAllowsService reports whether a resource policy has an Allow

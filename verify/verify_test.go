@@ -93,6 +93,9 @@ func TestEachDefectFailsExactlyItsCheck(t *testing.T) {
 		{emulator.DefectAlarmsInsufficientData, IDAlarms, report.Warn, func(s *emulator.Seeded) []string {
 			return []string{"INSUFFICIENT_DATA", s.Names.ReadThrottleAlarm("fp-events")}
 		}},
+		{emulator.DefectKeyPolicyNoCloudWatch, IDSNS, report.Fail, func(s *emulator.Seeded) []string {
+			return []string{s.KeyArn, "cloudwatch.amazonaws.com", s.TopicArn}
+		}},
 		{emulator.DefectTopicUnencrypted, IDSNS, report.Fail, func(s *emulator.Seeded) []string { return []string{s.TopicArn, "not encrypted"} }},
 		{emulator.DefectOIDCProviderMissing, IDOIDC, report.Fail, func(s *emulator.Seeded) []string { return []string{"oidc-provider"} }},
 		{emulator.DefectOIDCPullRequest, IDOIDC, report.Fail, func(s *emulator.Seeded) []string {
@@ -477,14 +480,22 @@ func TestAlertDelivery(t *testing.T) {
 		{"queue", true, false, report.Pass},
 		{"queue and fired alarm", true, true, report.Pass},
 		{"no subscriber", false, false, report.Warn},
+		{"key policy drops alarm notifications", true, true, report.Fail},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, c, s := setup(t, emulator.SeedOptions{VerifyQueue: tc.queue})
+			var defects []emulator.Defect
+			if tc.want == report.Fail {
+				defects = []emulator.Defect{emulator.DefectKeyPolicyNoCloudWatch}
+			}
+			e, c, s := setup(t, emulator.SeedOptions{VerifyQueue: tc.queue, Defects: defects})
 			tgt := s.Target()
 			tgt.FireAlarm = tc.fire
 			opts := testOptions
 			opts.Checks = []string{IDAlert, IDAlarms}
+			if tc.want == report.Fail {
+				opts.AlertWait = time.Second // nothing will arrive
+			}
 			r, err := Run(context.Background(), c, tgt, opts)
 			if err != nil {
 				t.Fatal(err)
@@ -498,6 +509,14 @@ func TestAlertDelivery(t *testing.T) {
 			}
 			if tc.want == report.Warn && !strings.Contains(alert.Reason, "person must confirm") {
 				t.Errorf("reason %q does not say a person must confirm", alert.Reason)
+			}
+			if tc.want == report.Fail {
+				if !strings.Contains(alert.Reason, "no delivery") {
+					t.Errorf("reason %q does not report the missing delivery", alert.Reason)
+				}
+				if d := e.DroppedNotifications(); len(d) == 0 || !strings.Contains(d[0], "cloudwatch.amazonaws.com") {
+					t.Errorf("dropped notifications = %v, want the fired alarm's, blamed on the key policy", d)
+				}
 			}
 			// Firing ends in OK: the alarms check that ran alongside, and a
 			// fresh one, see no alarm left in ALARM.
