@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/mirror-dissonance/mirror-infra/driver"
 	"github.com/mirror-dissonance/mirror-infra/gate"
+	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/stackconfig"
@@ -38,7 +40,8 @@ after it (except the post-up checks, which all run):
   5. up       "pulumi up --plan": exactly the reviewed plan; the CLI refuses
               if the program's changes no longer match it (exit 1). Ctrl-C
               cancels cleanly; a concurrent run is refused (the backend lock).
-  6. post-up  nonce bootstrap, verifier and E2E against the new outputs.
+  6. post-up  against the new outputs: nonce bootstrap (v1 when none
+              exists), the verifier catalogue, the E2E cycle.
 
 Against real AWS (credentials from the SDK's standard sources):
 
@@ -170,10 +173,12 @@ func runDeploy(ctx context.Context, io stdio, args []string) int {
 	return emit(io, o, r)
 }
 
+// e2eTimeout bounds the post-up E2E cycle (as `e2e`'s default --timeout).
+const e2eTimeout = time.Minute
+
 // postUpHooks are the steps after up, against the new outputs: the nonce
-// bootstrap (v1 when none exists; SPEC 4), then the verifier catalogue.
-// The E2E cycle is not wired yet (its package is still being written): the
-// report says so instead of pretending it ran.
+// bootstrap (v1 when none exists; SPEC 4), the verifier catalogue, then the
+// E2E cycle (SPEC 7), which removes what it wrote.
 func postUpHooks(cfg stackconfig.Config) []driver.Hook {
 	var tgt target.Env
 	var awsCfg aws.Config
@@ -221,12 +226,15 @@ func postUpHooks(cfg stackconfig.Config) []driver.Hook {
 		}
 		return r.Checks
 	}
-	e2e := func(context.Context, map[string]any) []report.Check {
-		return []report.Check{{ID: "e2e", Status: report.Skip,
-			Reason: "the E2E cycle is not wired into deploy yet",
-			Fix:    "run `go run ./automation e2e " + cfg.Stack + "`"}}
+	cycle := func(ctx context.Context, outs map[string]any) []report.Check {
+		if _, ok := setup(ctx, outs); !ok {
+			return nil
+		}
+		ctx, cancel := context.WithTimeout(ctx, e2eTimeout)
+		defer cancel()
+		return e2e.Run(ctx, e2e.NewClients(awsCfg), tgt, e2e.Options{Logger: slog.Default()})
 	}
-	return []driver.Hook{bootstrap, verifier, e2e}
+	return []driver.Hook{bootstrap, verifier, cycle}
 }
 
 func runPreview(ctx context.Context, io stdio, args []string) int {

@@ -104,7 +104,7 @@ func TestDeployCommandsRejectBadInputBeforeTheCLI(t *testing.T) {
 // TestPostUpHooksBootstrapTheNonceAndVerify runs the deploy's post-up steps
 // against the in-process emulator seeded as a deployed stack without a
 // nonce: the bootstrap creates v1 (once), then the verifier passes its
-// nonce check against the same outputs.
+// nonce check and the E2E cycle passes against the same outputs.
 func TestPostUpHooksBootstrapTheNonceAndVerify(t *testing.T) {
 	e := emulator.Start()
 	defer e.Close()
@@ -151,8 +151,11 @@ func TestPostUpHooksBootstrapTheNonceAndVerify(t *testing.T) {
 	if c, ok := first.Find("tables"); !ok || c.Status != report.Pass {
 		t.Errorf("verifier tables check = %+v, want PASS", c)
 	}
-	if c, ok := first.Find("e2e"); !ok || c.Status != report.Skip {
-		t.Errorf("e2e = %+v, want an honest SKIP until it is wired", c)
+	if c, ok := first.Find("e2e"); !ok || c.Status != report.Pass {
+		t.Errorf("e2e = %+v, want PASS", c)
+	}
+	for _, c := range first.Checks {
+		t.Logf("%s %s %s", c.ID, c.Status, c.Reason)
 	}
 	second := run()
 	if boot, _ := second.Find("bootstrap"); boot.Status != report.Pass || !strings.Contains(boot.Reason, "already exists") {
