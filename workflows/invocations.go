@@ -5,26 +5,34 @@ import (
 	"strings"
 )
 
-// Invocation is one `go run ./automation ...` command line found in a text.
+// Invocation is one driver command line found in a text: `go run
+// ./automation ...`, or the built binary `bin/automation ...` (scripts use the
+// binary because `go run` reports every non-zero exit status as 1).
 type Invocation struct {
 	// Line is the 1-based line of the text where the command starts.
 	Line int
+	// Binary is true for the bin/automation form.
+	Binary bool
 	// Args are the words after "./automation", quotes removed, up to the
 	// first shell operator, redirection, comment or closing backtick.
 	// Variables ($STACK) are left as written.
 	Args []string
 }
 
-// String is the command as written, for messages.
+// String is the command, for messages.
 func (i Invocation) String() string {
+	if i.Binary {
+		return "bin/automation " + strings.Join(i.Args, " ")
+	}
 	return "go run ./automation " + strings.Join(i.Args, " ")
 }
 
-var invocationStart = regexp.MustCompile(`go\s+run\s+\./automation(\s|$|` + "`" + `)`)
+var invocationStart = regexp.MustCompile(`(go\s+run\s+\./automation|(?:\./)?\bbin/automation)(\s|$|` + "`" + `)`)
 
-// FindInvocations returns every `go run ./automation` command in text, which
-// may be a shell script, a workflow file or Markdown (inline code or fenced
-// blocks). A backslash at the end of a line continues the command.
+// FindInvocations returns every driver command in text, which may be a shell
+// script, a workflow file or Markdown (inline code or fenced blocks). A
+// backslash at the end of a line continues the command. The output path of
+// `go build -o bin/automation` is not a command.
 func FindInvocations(text string) []Invocation {
 	lines := strings.Split(text, "\n")
 	var out []Invocation
@@ -47,8 +55,13 @@ func FindInvocations(text string) []Invocation {
 			if strings.HasSuffix(rest[loc[0]:loc[1]], "`") {
 				after = rest[loc[1]-1:]
 			}
+			binary := !strings.HasPrefix(rest[loc[0]:], "go")
+			if binary && strings.HasSuffix(strings.TrimRight(rest[:loc[0]], " \t"), "-o") {
+				rest = after // a build's output path
+				continue
+			}
 			args, consumed := words(after)
-			out = append(out, Invocation{Line: start + 1, Args: args})
+			out = append(out, Invocation{Line: start + 1, Binary: binary, Args: args})
 			rest = after[consumed:]
 		}
 	}

@@ -444,6 +444,26 @@ var rules = []rule{
 		},
 	},
 	{
+		name: "the driver runs as a binary built in the job, so its exit codes survive",
+		check: func(f *file, _ facts) []string {
+			var bad []string
+			for _, name := range f.jobNames() {
+				built := false
+				for _, s := range f.wf.Jobs[name].Steps {
+					for _, inv := range FindInvocations(s.Run) {
+						if !inv.Binary {
+							bad = append(bad, fmt.Sprintf("%s: %q: go run reports exit 2 and 3 as 1; run bin/automation", name, inv))
+						} else if !built {
+							bad = append(bad, fmt.Sprintf("%s: %q runs before the step that builds bin/automation", name, inv))
+						}
+					}
+					built = built || strings.Contains(s.Run, "go build -o bin/automation ./automation")
+				}
+			}
+			return bad
+		},
+	},
+	{
 		name: "no expressions inside run scripts (no script injection)",
 		check: func(f *file, _ facts) []string {
 			var bad []string

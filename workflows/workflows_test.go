@@ -119,7 +119,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"preview for forks", "pr.yml", "fork", "    if: " + sameRepoGuard + "\n", ""},
 		{"deploy role in a PR", "pr.yml", "fork", "role: STAGING_PREVIEW_ROLE_ARN", "role: STAGING_DEPLOY_ROLE_ARN"},
 		{"deploy role subject on PR", "pr.yml", "subject", "role: STAGING_PREVIEW_ROLE_ARN", "role: STAGING_DEPLOY_ROLE_ARN"},
-		{"secret in a fork-reachable job", "pr.yml", "fork", "          STACK: ${{ matrix.stack }}\n        run: |\n          mkdir -p out\n          rc=0\n          go run ./automation check", "          STACK: ${{ matrix.stack }}\n          PULUMI_CONFIG_PASSPHRASE: ${{ secrets.PULUMI_CONFIG_PASSPHRASE }}\n        run: |\n          mkdir -p out\n          rc=0\n          go run ./automation check"},
+		{"secret in a fork-reachable job", "pr.yml", "fork", "          STACK: ${{ matrix.stack }}\n        run: |\n          mkdir -p out\n          rc=0\n          bin/automation check", "          STACK: ${{ matrix.stack }}\n          PULUMI_CONFIG_PASSPHRASE: ${{ secrets.PULUMI_CONFIG_PASSPHRASE }}\n        run: |\n          mkdir -p out\n          rc=0\n          bin/automation check"},
 		{"wrong region", "deploy-staging.yml", "own stack", "aws-region: us-east-1", "aws-region: eu-west-1"},
 		{"staging role for production", "deploy-production.yml", "own stack", "vars.PRODUCTION_DEPLOY_ROLE_ARN", "vars.STAGING_DEPLOY_ROLE_ARN"},
 		{"drift from any branch", "drift.yml", "subject", "    if: " + mainGuard + "\n", ""},
@@ -129,7 +129,9 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"deploy from any branch", "deploy-production.yml", "only from main", "    if: " + mainGuard + "\n", ""},
 		{"deploy in its own group", "deploy-staging.yml", "one operation", "group: mirror-dissonance-staging", "group: deploy-${{ github.sha }}"},
 		{"cancelling drift", "drift.yml", "one operation", "cancel-in-progress: false", "cancel-in-progress: true"},
-		{"expression in a script", "pr.yml", "expressions", `go run ./automation check "$STACK"`, `go run ./automation check "${{ matrix.stack }}"`},
+		{"expression in a script", "pr.yml", "expressions", `bin/automation check "$STACK"`, `bin/automation check "${{ matrix.stack }}"`},
+		{"go run loses exit codes", "drift.yml", "binary", "bin/automation drift staging", "go run ./automation drift staging"},
+		{"driver not built", "deploy-production.yml", "binary", "        run: go build -o bin/automation ./automation\n", "        run: echo skipped\n"},
 		{"persisted token", "pr.yml", "checkout", "persist-credentials: false", "persist-credentials: true"},
 		{"local backend", "drift.yml", "state backend", "PULUMI_BACKEND_URL: ${{ vars.PULUMI_BACKEND_URL }}", "PULUMI_BACKEND_URL: file://.pulumi-state"},
 		{"no timeout", "pr.yml", "timeout", "timeout-minutes: 30", "timeout-minutes: 600"},
@@ -332,13 +334,21 @@ func TestFindInvocations(t *testing.T) {
 		{"continuation", "go run ./automation staging \\\n  --non-interactive \\\n  --approve abc", [][]string{{"staging", "--non-interactive", "--approve", "abc"}}},
 		{"comment", "go run ./automation e2e staging # the cycle", [][]string{{"e2e", "staging"}}},
 		{"two on a line", "go run ./automation check staging && go run ./automation check production", [][]string{{"check", "staging"}, {"check", "production"}}},
-		{"not ours", "go run ./automationx check\ngo test ./automation", nil},
+		{"not ours", "go run ./automationx check\ngo test ./automation\nmybin/automation x", nil},
+		{"binary", `bin/automation drift staging --json > out.json || rc=$?`, [][]string{{"~", "drift", "staging", "--json"}}},
+		{"binary with dot", "./bin/automation check staging", [][]string{{"~", "check", "staging"}}},
+		{"build output is not a command", "go build -o bin/automation ./automation && bin/automation verify staging", [][]string{{"~", "verify", "staging"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got [][]string
 			for _, inv := range FindInvocations(tt.text) {
-				got = append(got, inv.Args)
+				args := inv.Args
+				if inv.Binary {
+					// "~" marks the binary form in the expectations.
+					args = append([]string{"~"}, args...)
+				}
+				got = append(got, args)
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("FindInvocations(%q) = %q, want %q", tt.text, got, tt.want)
