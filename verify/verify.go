@@ -367,7 +367,16 @@ func newSession(ctx context.Context, c Clients, t target.Env, opts Options) *ses
 			return c.DynamoDB.DescribeTable(s.ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
 		})
 	}
-	s.cmk = func() (keyInfo, error) { return s.key(t.KMSKey) }
+	s.cmk = sync.OnceValues(func() (keyInfo, error) {
+		// The alias usually names the same key: one DescribeKey of the
+		// alias then serves both the key and the alias check.
+		if t.KMSAlias != "" && t.KMSAlias != t.KMSKey {
+			if k, err := s.key(t.KMSAlias); err == nil && (k.Arn == t.KMSKey || k.ID == t.KMSKey) {
+				return k, nil
+			}
+		}
+		return s.key(t.KMSKey)
+	})
 	s.account = sync.OnceValues(func() (string, error) {
 		out, err := c.STS.GetCallerIdentity(s.ctx, &sts.GetCallerIdentityInput{})
 		if err != nil {
