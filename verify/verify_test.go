@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
 	"io"
 	"log/slog"
 	"strings"
@@ -14,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/report"
@@ -556,4 +560,102 @@ func BenchmarkRunCatalogue(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(e.Counts().Total)/float64(b.N), "requests/op")
+}
+
+// TestNonceVersionsAndGrace: the newest version must be valid; an older
+// one counts (and must be valid) only while its successor is younger than
+// the grace period; names other than redaction_nonce_v<digits> are ignored.
+func TestNonceVersionsAndGrace(t *testing.T) {
+	tests := []struct {
+		name string
+		// v1 is the seeded (valid) version; extra are written after it.
+		extra     map[string]string // name suffix -> value
+		extraType ssmtypes.ParameterType
+		shift     time.Duration // how far the clock is ahead of now
+		want      report.Status
+		wantValid string
+	}{
+		{"v2 newest, v1 in grace", map[string]string{"redaction_nonce_v2": hex64('b')}, ssmtypes.ParameterTypeSecureString, 0, report.Pass, "v2, v1"},
+		{"v2 newest, v1 past grace", map[string]string{"redaction_nonce_v2": hex64('b')}, ssmtypes.ParameterTypeSecureString, 2 * time.Hour, report.Pass, "v2"},
+		{"malformed newest", map[string]string{"redaction_nonce_v2": "not-hex"}, ssmtypes.ParameterTypeSecureString, 0, report.Fail, ""},
+		{"other names ignored", map[string]string{"redaction_nonce_v2_backup": "x", "redaction_nonce_vX": "y", "other": "z"}, ssmtypes.ParameterTypeString, 0, report.Pass, "v1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, c, s := setup(t, emulator.SeedOptions{})
+			ctx := context.Background()
+			cfg, err := e.Config(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sm := ssm.NewFromConfig(cfg)
+			for suffix, v := range tc.extra {
+				in := &ssm.PutParameterInput{Name: aws.String(s.Names.NonceParameterPath() + suffix), Value: aws.String(v), Type: tc.extraType}
+				if tc.extraType == ssmtypes.ParameterTypeSecureString {
+					in.KeyId = aws.String(s.KeyArn)
+				}
+				if _, err := sm.PutParameter(ctx, in); err != nil {
+					t.Fatal(err)
+				}
+			}
+			opts := testOptions
+			opts.Checks = []string{IDNonce}
+			opts.Now = func() time.Time { return time.Now().Add(tc.shift) }
+			r, err := Run(ctx, c, s.Target(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ch := r.Checks[0]
+			if ch.Status != tc.want {
+				t.Fatalf("nonce = %s (%s), want %s", ch.Status, ch.Reason, tc.want)
+			}
+			if tc.wantValid != "" && ch.Details["valid"] != tc.wantValid {
+				t.Errorf("valid versions %q, want %q (details %v)", ch.Details["valid"], tc.wantValid, ch.Details)
+			}
+			for _, v := range tc.extra {
+				if len(v) > 3 && strings.Contains(fmt.Sprint(ch), v) {
+					t.Error("a nonce value appears in the result")
+				}
+			}
+		})
+	}
+}
+
+func hex64(c byte) string { return strings.Repeat(string(c), 64) }
+
+func TestTrustPolicyProblems(t *testing.T) {
+	const provider = "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"
+	doc := func(cond string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"` + provider +
+			`"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":` + cond + `}]}`
+	}
+	aud := `"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"`
+	tests := []struct {
+		name    string
+		doc     string
+		preview bool
+		want    string // a problem containing this; "" for none
+	}{
+		{"exact deploy", doc(`{"StringEquals":{` + aud + `,"token.actions.githubusercontent.com:sub":["repo:o/r:ref:refs/heads/main"]}}`), false, ""},
+		{"url-encoded as IAM returns it", url.QueryEscape(doc(`{"StringEquals":{` + aud + `,"token.actions.githubusercontent.com:sub":"repo:o/r:environment:staging"}}`)), false, ""},
+		{"exact preview", doc(`{"StringEquals":{` + aud + `,"token.actions.githubusercontent.com:sub":"repo:o/r:pull_request"}}`), true, ""},
+		{"deploy trusts pull_request", doc(`{"StringEquals":{` + aud + `,"token.actions.githubusercontent.com:sub":["repo:o/r:pull_request"]}}`), false, "pull requests"},
+		{"wildcard", doc(`{"StringEquals":{` + aud + `},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:o/r:*"}}`), false, "wildcard"},
+		{"no sub", doc(`{"StringEquals":{` + aud + `}}`), false, "no sub condition"},
+		{"wrong audience", doc(`{"StringEquals":{"token.actions.githubusercontent.com:aud":"other","token.actions.githubusercontent.com:sub":"repo:o/r:ref:refs/heads/main"}}`), false, "audience"},
+		{"preview trusts main", doc(`{"StringEquals":{` + aud + `,"token.actions.githubusercontent.com:sub":"repo:o/r:ref:refs/heads/main"}}`), true, "only pull_request"},
+		{"not json", "nope", false, "not valid JSON"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, problems := trustProblems(tc.doc, provider, tc.preview)
+			got := strings.Join(problems, "; ")
+			if tc.want == "" && got != "" {
+				t.Errorf("problems %q, want none", got)
+			}
+			if tc.want != "" && !strings.Contains(got, tc.want) {
+				t.Errorf("problems %q, want one mentioning %q", got, tc.want)
+			}
+		})
+	}
 }
