@@ -414,3 +414,32 @@ func TestNamesAreTheShortList(t *testing.T) {
 		}
 	}
 }
+
+// One action, one pin: every file uses the same commit (and release comment)
+// for an action, so an update is reviewed once and never half done.
+func TestOnePinPerAction(t *testing.T) {
+	paths := append(workflowFiles(t), example)
+	pins := map[string]map[string][]string{} // action -> "sha # comment" -> files
+	for _, p := range paths {
+		f := mustLoad(t, p)
+		for _, n := range usesNodes(&f.root) {
+			action, ref, ok := strings.Cut(n.Value, "@")
+			if !ok {
+				continue
+			}
+			pin := ref + " " + strings.TrimSpace(n.LineComment)
+			if pins[action] == nil {
+				pins[action] = map[string][]string{}
+			}
+			pins[action][pin] = append(pins[action][pin], filepath.Base(p))
+		}
+	}
+	if len(pins) < 5 {
+		t.Errorf("found %d actions, expected at least checkout, setup-go, configure-aws-credentials, upload-artifact and github-script", len(pins))
+	}
+	for action, byPin := range pins {
+		if len(byPin) > 1 {
+			t.Errorf("%s is pinned %d ways: %v", action, len(byPin), byPin)
+		}
+	}
+}
