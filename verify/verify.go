@@ -281,7 +281,7 @@ func Run(ctx context.Context, c Clients, t target.Env, opts Options) (*report.Re
 	if err := s.probe(ctx); err != nil {
 		for _, id := range opts.Checks {
 			r.Add(report.Check{ID: id, Status: report.Fail, Infra: true,
-				Reason: "AWS endpoint unreachable: " + err.Error(),
+				Reason: "AWS unreachable: " + err.Error(),
 				Fix:    "check AWS_ENDPOINT_URL, the network and the credentials, then run again"})
 		}
 		r.Elapsed = time.Since(r.Started).Round(time.Millisecond).String()
@@ -405,19 +405,30 @@ func (s *session) key(id string) (keyInfo, error) {
 	return f()
 }
 
-// probe makes the account lookup with a single attempt; only an error that
-// says nothing answered at all (connection refused, no such host, timeout
-// while dialling) stops the run. Any other error is left to the checks,
-// which retry.
+// probeTimeout bounds the first call: an endpoint that does not answer it
+// in this time is treated as unreachable.
+const probeTimeout = 10 * time.Second
+
+// probe makes the account lookup with a single attempt. Only an error that
+// says nothing answered (connection refused, no such host, no answer within
+// probeTimeout) or that the credentials are unusable stops the run; any
+// other error is left to the checks, which retry.
 func (s *session) probe(ctx context.Context) error {
-	out, err := s.c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}, func(o *sts.Options) { o.RetryMaxAttempts = 1 })
+	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	out, err := s.c.STS.GetCallerIdentity(pctx, &sts.GetCallerIdentityInput{}, func(o *sts.Options) { o.RetryMaxAttempts = 1 })
 	if err == nil {
 		acct := aws.ToString(out.Account)
 		s.account = func() (string, error) { return acct, nil }
 		return nil
 	}
-	if isUnreachable(err) {
+	switch {
+	case isUnreachable(err):
 		return err
+	case ctx.Err() == nil && pctx.Err() != nil:
+		return fmt.Errorf("no answer to sts:GetCallerIdentity within %s: %w", probeTimeout, err)
+	case isCredentialError(err):
+		return fmt.Errorf("the credentials were rejected or could not be loaded: %w", err)
 	}
 	s.log.Debug("probe failed; the checks will retry", "error", err)
 	return nil
@@ -430,6 +441,22 @@ func isUnreachable(err error) bool {
 		return true
 	}
 	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// credentialCodes are STS answers that no retry can fix.
+var credentialCodes = map[string]bool{
+	"InvalidClientTokenId": true, "ExpiredToken": true, "ExpiredTokenException": true,
+	"UnrecognizedClientException": true, "SignatureDoesNotMatch": true, "InvalidAccessKeyId": true,
+}
+
+func isCredentialError(err error) bool {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return credentialCodes[ae.ErrorCode()]
+	}
+	// The SDK reports a missing or failing credential provider before any
+	// request is sent; it has no exported type.
+	return strings.Contains(err.Error(), "credentials")
 }
 
 // notFoundCodes are AWS error codes that mean the resource does not exist.

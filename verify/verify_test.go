@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/report"
@@ -658,4 +660,29 @@ func TestTrustPolicyProblems(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestProbeStopsOnUnusableCredentials: rejected credentials end the run at
+// once with an infrastructure FAIL for every check (exit 3).
+func TestProbeStopsOnUnusableCredentials(t *testing.T) {
+	_, c, s := setup(t, emulator.SeedOptions{})
+	c.STS = rejectingSTS{}
+	r, err := Run(context.Background(), c, s.Target(), testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ExitCode() != report.ExitEngine {
+		t.Errorf("exit %d, want 3", r.ExitCode())
+	}
+	for _, ch := range r.Checks {
+		if ch.Status != report.Fail || !strings.Contains(ch.Reason, "credentials were rejected") {
+			t.Errorf("%s: %s %q", ch.ID, ch.Status, ch.Reason)
+		}
+	}
+}
+
+type rejectingSTS struct{}
+
+func (rejectingSTS) GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error) {
+	return nil, &smithy.GenericAPIError{Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."}
 }
