@@ -226,6 +226,17 @@ func (o *Oracle) log() *slog.Logger {
 	return slog.Default()
 }
 
+// Ready is the start-up check: an Oracle without a valid nonce refuses to
+// start (SPEC 4). The error wraps ErrFailClosed.
+func (o *Oracle) Ready(ctx context.Context) error {
+	set, err := o.Nonce.ValidSet(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w: %w", DepNonce, ErrFailClosed, err)
+	}
+	o.log().Info("oracle ready", "nonce", set.String())
+	return nil
+}
+
 // Validate checks the event before anything is read.
 func (pr PullRequest) Validate() error {
 	var missing []string

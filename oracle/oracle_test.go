@@ -356,3 +356,20 @@ func TestInvalidInputSendsNothing(t *testing.T) {
 		t.Fatalf("merge group without a PR number: %v", err)
 	}
 }
+
+func TestReadyRefusesWithoutNonce(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	if err := f.o.Ready(ctx); err != nil {
+		t.Fatalf("with a nonce: %v", err)
+	}
+	empty := *f.o
+	empty.Nonce = nonce.New(f.env.SSM, "/guardian/none-"+oracletest.RandomID()+"/redaction_nonce_v", "", time.Hour)
+	if err := empty.Ready(ctx); !errors.Is(err, oracle.ErrFailClosed) || !errors.Is(err, nonce.ErrNoValidNonce) {
+		t.Fatalf("without a nonce: %v, want ErrFailClosed and ErrNoValidNonce", err)
+	}
+	f.env.Faults.Set(oracletest.Fault{Operation: "GetParametersByPath"})
+	if err := f.o.Ready(ctx); !errors.Is(err, oracle.ErrFailClosed) || !errors.Is(err, nonce.ErrUnavailable) {
+		t.Fatalf("SSM unreachable: %v, want ErrFailClosed and ErrUnavailable", err)
+	}
+}
