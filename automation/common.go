@@ -118,11 +118,6 @@ func isTerminal(w any) bool {
 	return ok && term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == ""
 }
 
-// notBuilt is the honest answer of a command whose issue has not landed.
-func notBuilt(io stdio, name string) int {
-	fmt.Fprintf(io.err, "automation %s: not built yet; see the open issues. Nothing was run.\n", name)
-	return report.ExitUsage
-}
 
 // oneStack parses a command's flags and requires exactly one stack name.
 func oneStack(io stdio, fs *flag.FlagSet, name string, args []string) (string, int, bool) {

@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -160,9 +159,6 @@ func commandHelp(w io.Writer, c command) {
 		fmt.Fprintf(w, "\n%s\n", strings.TrimSpace(c.detail))
 	}
 }
-
-// errUsage marks an error as bad usage (exit 2).
-var errUsage = errors.New("usage")
 
 // usageErrorf prints a usage error and returns exit code 2.
 func usageErrorf(io stdio, cmd string, format string, a ...any) int {
