@@ -118,7 +118,6 @@ func isTerminal(w any) bool {
 	return ok && term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == ""
 }
 
-
 // oneStack parses a command's flags and requires exactly one stack name.
 func oneStack(io stdio, fs *flag.FlagSet, name string, args []string) (string, int, bool) {
 	pos, err := parseArgs(fs, args)
