@@ -45,12 +45,15 @@ type Check struct {
 
 // Report is what a command prints at the end.
 type Report struct {
-	Command   string    `json:"command"`
-	Stack     string    `json:"stack,omitempty"`
-	Checks    []Check   `json:"checks"`
-	Resources []any     `json:"resources,omitempty"`
-	Started   time.Time `json:"started"`
-	Elapsed   string    `json:"elapsed,omitempty"`
+	Command string `json:"command"`
+	Stack   string `json:"stack,omitempty"`
+	// Fingerprint is the saved plan's fingerprint, on preview and deploy
+	// reports, so CI can read it with `jq -r .fingerprint`.
+	Fingerprint string    `json:"fingerprint,omitempty"`
+	Checks      []Check   `json:"checks"`
+	Resources   []any     `json:"resources,omitempty"`
+	Started     time.Time `json:"started"`
+	Elapsed     string    `json:"elapsed,omitempty"`
 }
 
 // Add appends checks.
