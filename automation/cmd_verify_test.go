@@ -292,3 +292,35 @@ func BenchmarkVerifyProcess(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(e.Counts().Total)/float64(b.N), "requests/op")
 }
+
+// BenchmarkBaselineScript times verify/testdata/baseline-verify-staging.sh
+// (13 AWS CLI calls, the shape of the original verify-staging.sh) against
+// the same kind of seeded emulator, for the comparison with
+// BenchmarkVerifyProcess. It needs the aws CLI on PATH.
+func BenchmarkBaselineScript(b *testing.B) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		b.Skip("the aws CLI is not on PATH")
+	}
+	e := emulator.Start()
+	defer e.Close()
+	s, err := e.Seed(context.Background(), emulator.SeedOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	script, err := filepath.Abs(filepath.Join("..", "verify", "testdata", "baseline-verify-staging.sh"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	env := append(os.Environ(), e.Env(s)...)
+	e.ResetCounts()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		cmd := exec.Command(script, s.Env)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("baseline script: %v\n%s", err, out)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(e.Counts().Total)/float64(b.N), "requests/op")
+}

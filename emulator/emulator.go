@@ -119,6 +119,10 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.stats.add(op, false)
+	if op.Service == "monitoring" && op.Protocol == ProtoJSON {
+		e.cwJSON(w, r, op, body)
+		return
+	}
 	if op.Service == "iam" {
 		e.iamAccount(w, r, body)
 		return

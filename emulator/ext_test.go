@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -330,5 +331,51 @@ func TestAlarmNotificationNeedsKeyPolicy(t *testing.T) {
 		if (len(dropped) > 0) != tc.dropped {
 			t.Errorf("%s: dropped %v, want dropped=%v", alarm, dropped, tc.dropped)
 		}
+	}
+}
+
+// TestCloudWatchJSONProtocol: clients speaking AWS JSON 1.0 to CloudWatch
+// (botocore, the AWS CLI) get the same answers as CBOR clients, extensions
+// included.
+func TestCloudWatchJSONProtocol(t *testing.T) {
+	e, _ := startT(t)
+	s, err := e.Seed(context.Background(), SeedOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(op, body string) (int, map[string]any) {
+		req, err := http.NewRequest(http.MethodPost, e.URL+"/", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Amz-Target", "GraniteServiceVersion20100801."+op)
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/monitoring/aws4_request, SignedHeaders=host, Signature=0")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			t.Fatalf("%s: answer is not JSON: %v", op, err)
+		}
+		return resp.StatusCode, out
+	}
+	name := s.Names.Alarms()[0]
+	code, out := call("DescribeAlarms", `{"AlarmNames":["`+name+`"]}`)
+	alarms, _ := out["MetricAlarms"].([]any)
+	if code != http.StatusOK || len(alarms) != 1 {
+		t.Fatalf("DescribeAlarms: %d %v", code, out)
+	}
+	a := alarms[0].(map[string]any)
+	if a["TreatMissingData"] != "notBreaching" || a["StateValue"] != "OK" || a["Period"] != float64(300) {
+		t.Errorf("alarm = %v", a)
+	}
+	if _, ok := a["StateUpdatedTimestamp"].(float64); !ok {
+		t.Errorf("StateUpdatedTimestamp = %#v, want epoch seconds", a["StateUpdatedTimestamp"])
+	}
+	if code, out := call("SetAlarmState", `{"AlarmName":"no-such-alarm","StateValue":"OK","StateReason":"x"}`); code < 400 || out["__type"] == nil {
+		t.Errorf("SetAlarmState on a missing alarm: %d %v, want an error with __type", code, out)
 	}
 }
