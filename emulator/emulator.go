@@ -1,15 +1,20 @@
 // Package emulator runs an in-process AWS emulator (github.com/sivchari/kumo)
 // for tests, the rehearsal and local work. A front server sits before kumo:
-// it answers the operations the checks need that kumo lacks (PITR, the SSE
-// description of a table, KMS key rotation, SSM parameter keys, alarm
-// missing-data treatment), counts requests and can inject throttling and
-// server errors. Seed provisions a correct environment (SPEC section 2) with
-// optional single defects. Clients built from Config talk to it through the
-// unmodified AWS SDK.
+// it answers what the checks need and kumo lacks (PITR, the SSE description
+// and deletion protection of a table, KMS key rotation, SSM parameter keys,
+// alarm missing-data treatment, alarm evaluation, alarm notifications that
+// depend on the topic key's policy, CloudWatch over AWS JSON for the AWS
+// CLI, one account id across services), counts requests (Counts) and can
+// inject throttling and 5xx answers (SetFaults). Seed provisions a correct
+// environment (SPEC section 2 plus nonce v1) with optional single Defects.
+// Clients built from Config talk to it through the unmodified AWS SDK;
+// Env gives the variables that point a CLI process at it.
 //
 // kumo keeps its service state per process, not per server: two emulators in
-// one test binary see each other's tables, keys and alarms. Give every seeded
-// environment its own name (Seed picks a random one when none is given).
+// one test binary see each other's tables, keys and alarms, while the front
+// server's own state (PITR, rotation, ...) belongs to one Emulator. Give
+// every seeded environment its own name (Seed picks a random one when none
+// is given) and do not reuse resources across emulators.
 package emulator
 
 import (
