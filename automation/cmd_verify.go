@@ -146,6 +146,9 @@ func runVerify(ctx context.Context, io stdio, args []string) int {
 			fmt.Fprintf(io.err, "automation verify: %v\n", err)
 			return code
 		}
+		if tgt.Environment != cfg.Environment {
+			return usageErrorf(io, "verify", "stack %s outputs environment %q but its config says %q", stack, tgt.Environment, cfg.Environment)
+		}
 	}
 	opts := verify.Options{Timeout: *timeout}
 	if *checks != "" {

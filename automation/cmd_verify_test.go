@@ -176,7 +176,9 @@ func TestVerifyFromStackOutputs(t *testing.T) {
 	t.Setenv("PULUMI_HOME", t.TempDir())
 	tgt := s.Target()
 	outputs := pulumi.Map{
-		naming.OutEnvironment:           pulumi.String(s.Env),
+		// The stack is "local"; its resources have the seeded names, which
+		// only the outputs carry.
+		naming.OutEnvironment:           pulumi.String("local"),
 		naming.OutRegion:                pulumi.String(tgt.Region),
 		naming.OutFPEventsTableName:     pulumi.String(tgt.FPEventsTable),
 		naming.OutConsentTableName:      pulumi.String(tgt.ConsentTable),
