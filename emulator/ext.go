@@ -25,6 +25,8 @@ type extState struct {
 	paramKeys map[string]string
 	// treatMissing: an alarm's TreatMissingData, by alarm name.
 	treatMissing map[string]string
+	// emailConfirmed: email subscriptions no longer show as pending.
+	emailConfirmed bool
 }
 
 type tableExt struct {
@@ -84,6 +86,8 @@ func (e *Emulator) extensionHandlers() map[string]extHandler {
 		"monitoring.DescribeAlarms":          e.cwDescribeAlarms,
 		"monitoring.DeleteAlarms":            e.cwDeleteAlarms,
 		"monitoring.SetAlarmState":           e.cwSetAlarmState,
+		"sns.ListSubscriptionsByTopic":       e.snsListSubscriptionsByTopic,
+		"sns.ListSubscriptions":              e.snsListSubscriptions,
 	}
 }
 

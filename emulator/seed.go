@@ -102,6 +102,9 @@ type SeedOptions struct {
 	// VerifyQueue creates an SQS queue subscribed to the ops topic, for the
 	// alert check to confirm delivery.
 	VerifyQueue bool
+	// AlertEmail subscribes an address to the ops topic (SPEC 2.3); it
+	// shows as pending confirmation until ConfirmEmailSubscriptions.
+	AlertEmail string
 	// SkipOIDCProvider creates no provider (another stack owns it), without
 	// counting as a defect; used to seed two environments in one account.
 	SkipOIDCProvider bool
@@ -411,6 +414,13 @@ func (sd *seeder) topic(ctx context.Context) error {
 		return fmt.Errorf("creating the topic: %w", err)
 	}
 	sd.s.TopicArn = aws.ToString(out.TopicArn)
+	if sd.o.AlertEmail != "" {
+		if _, err := sd.sns.Subscribe(ctx, &sns.SubscribeInput{
+			TopicArn: out.TopicArn, Protocol: aws.String("email"), Endpoint: aws.String(sd.o.AlertEmail),
+		}); err != nil {
+			return fmt.Errorf("subscribing %s: %w", sd.o.AlertEmail, err)
+		}
+	}
 	return nil
 }
 

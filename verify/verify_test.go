@@ -686,3 +686,18 @@ type rejectingSTS struct{}
 func (rejectingSTS) GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error) {
 	return nil, &smithy.GenericAPIError{Code: "InvalidClientTokenId", Message: "The security token included in the request is invalid."}
 }
+
+// TestSNSReportsPendingConfirmation: an email subscription awaiting its
+// recipient's confirmation is WARN naming the address; once confirmed, PASS.
+func TestSNSReportsPendingConfirmation(t *testing.T) {
+	e, c, s := setup(t, emulator.SeedOptions{AlertEmail: "oncall@example.com"})
+	ctx := context.Background()
+	ch := CheckSNS(ctx, c, s.Target())
+	if ch.Status != report.Warn || !strings.Contains(ch.Reason, "email:oncall@example.com") || !strings.Contains(ch.Reason, "pending confirmation") {
+		t.Errorf("sns = %s %q, want WARN naming the pending address", ch.Status, ch.Reason)
+	}
+	e.ConfirmEmailSubscriptions()
+	if ch := CheckSNS(ctx, c, s.Target()); ch.Status != report.Pass || ch.Details["subscriptions"] != "1 confirmed, 0 pending" {
+		t.Errorf("after confirmation sns = %s %q %v, want PASS with 1 confirmed", ch.Status, ch.Reason, ch.Details)
+	}
+}
