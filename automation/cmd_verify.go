@@ -161,6 +161,7 @@ func runVerify(ctx context.Context, io stdio, args []string) int {
 		tgt.AlarmWait = *alarmWait
 	}
 	opts.ExpectedThreshold = float64(cfg.ThrottleThreshold)
+	opts.DeletionProtection = &cfg.DeletionProtection
 	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(tgt.Region))
 	if err != nil {
 		return usageErrorf(io, "verify", "loading the AWS configuration: %v", err)

@@ -96,8 +96,13 @@ func (s *session) checkTables(ctx context.Context) report.Check {
 			f.fail(fixDeploy, "table %s has a stream enabled; the SPEC has no streams", name)
 		}
 		if !aws.ToBool(d.DeletionProtectionEnabled) {
-			f.warn("enable deletionProtection in the stack config (required for production)", "table %s has deletion protection off", name)
 			notes = append(notes, "deletion protection off")
+			switch dp := s.opts.DeletionProtection; {
+			case dp == nil:
+				f.warn("enable deletionProtection in the stack config (required for production)", "table %s has deletion protection off", name)
+			case *dp:
+				f.fail(fixDeploy+" (the stack config sets deletionProtection: true)", "table %s has deletion protection off, but the stack config turns it on", name)
+			}
 		}
 		status := string(d.TableStatus)
 		if len(notes) > 0 {

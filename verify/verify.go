@@ -183,6 +183,10 @@ type Options struct {
 	// ExpectedThreshold, when positive, is the alarm threshold the stack
 	// config sets (throttleThreshold); 0 accepts any positive threshold.
 	ExpectedThreshold float64
+	// DeletionProtection, when set, is the stack config's
+	// deletionProtection: true makes a table without it a FAIL, false
+	// accepts either. Unset, a table without it is a WARN.
+	DeletionProtection *bool
 	// AlertWait bounds how long the alert check waits for delivery to the
 	// verification queue; 0 means 20 s.
 	AlertWait time.Duration

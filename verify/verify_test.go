@@ -701,3 +701,41 @@ func TestSNSReportsPendingConfirmation(t *testing.T) {
 		t.Errorf("after confirmation sns = %s %q %v, want PASS with 1 confirmed", ch.Status, ch.Reason, ch.Details)
 	}
 }
+
+func TestDeletionProtectionFollowsConfig(t *testing.T) {
+	e, c, s := setup(t, emulator.SeedOptions{})
+	ctx := context.Background()
+	cfg, err := e.Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	consent := s.Names.Table("consent")
+	if _, err := dynamodb.NewFromConfig(cfg).UpdateTable(ctx, &dynamodb.UpdateTableInput{
+		TableName: aws.String(consent), DeletionProtectionEnabled: aws.Bool(false),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	on, off := true, false
+	tests := []struct {
+		name   string
+		config *bool
+		want   report.Status
+	}{
+		{"config unknown", nil, report.Warn},
+		{"config on", &on, report.Fail},
+		{"config off", &off, report.Pass},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := testOptions
+			opts.Checks, opts.DeletionProtection = []string{IDTables}, tc.config
+			r, err := Run(ctx, c, s.Target(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ch := r.Checks[0]; ch.Status != tc.want || (tc.want != report.Pass && !strings.Contains(ch.Reason, consent)) {
+				t.Errorf("tables = %s %q, want %s naming %s", ch.Status, ch.Reason, tc.want, consent)
+			}
+		})
+	}
+}
