@@ -268,6 +268,11 @@ func TestUpRefusesFingerprintMismatch(t *testing.T) {
 	}
 }
 
+// lockGlob matches the file backend's lock files of stack dev.
+func lockGlob(f fixture) string {
+	return filepath.Join(f.dir, "state", ".pulumi", "locks", "*", "*", "dev", "*.json")
+}
+
 // blocking is a program whose update (not its preview) waits until
 // released, so a test can act while an up is running.
 func blocking(names []string, started chan<- struct{}, release <-chan struct{}) pulumi.RunFunc {
@@ -307,6 +312,9 @@ func TestConcurrentUpIsRefusedAndStateStaysIntact(t *testing.T) {
 		t.Fatalf("first up ended before its program ran: %v", err)
 	case <-time.After(60 * time.Second):
 		t.Fatal("first up never started its program")
+	}
+	if locks, _ := filepath.Glob(lockGlob(f)); len(locks) != 1 {
+		t.Errorf("while an up runs, locks %v; want exactly one (the lock checks look in the wrong place?)", locks)
 	}
 	_, err = second.Up(ctx, p2.PlanPath, p2.Fingerprint)
 	close(release)
@@ -355,6 +363,12 @@ func TestCancelledUpLeavesAStackTheNextRunCanUpdate(t *testing.T) {
 	close(release)
 	if err := <-done; err == nil {
 		t.Log("the cancelled up finished before the interrupt landed")
+	} else if !errors.Is(err, ErrCancelled) {
+		t.Fatalf("cancelled up = %v, want ErrCancelled", err)
+	}
+	// The CLI stopped by itself (one interrupt), so it released the lock.
+	if locks, _ := filepath.Glob(lockGlob(f)); len(locks) > 0 {
+		t.Fatalf("the cancelled up left a lock behind: %v", locks)
 	}
 
 	next := f.open(t, "dev", things([]string{"a", "b"}))

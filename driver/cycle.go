@@ -198,6 +198,9 @@ func ErrorCheck(id string, err error) report.Check {
 	case errors.Is(err, ErrCLIMissing):
 		c.Infra = true
 		c.Fix = "run `make tools` (builds ./bin/pulumi) or set PULUMI_CLI_PATH"
+	case errors.Is(err, ErrCancelled):
+		c.Infra = true
+		c.Fix = "run the same command again; it continues from the saved state"
 	case errors.Is(err, ErrLocked):
 		c.Infra = true
 		c.Fix = "wait for the other update to finish; run again afterwards"

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
@@ -104,6 +105,10 @@ type Settings struct {
 	EnvVars map[string]string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// CancelGrace is how long a cancelled (Ctrl-C) operation may take to
+	// finish its in-flight resource operations before the CLI is killed;
+	// default DefaultCancelGrace.
+	CancelGrace time.Duration
 	// ExistingOnly refuses to create the stack (ErrNoStack) when it does
 	// not exist: reading outputs must not leave an empty stack behind.
 	ExistingOnly bool
@@ -181,15 +186,16 @@ func FindCLI(explicit, dir string) (string, error) {
 
 // pulumiCommand wraps the binary for the Automation API, which expects it
 // at <root>/bin/pulumi.
-func pulumiCommand(path string) (auto.PulumiCommand, error) {
+func pulumiCommand(path string, grace time.Duration) (auto.PulumiCommand, error) {
 	if filepath.Base(filepath.Dir(path)) != "bin" || filepath.Base(path) != "pulumi" {
 		return nil, fmt.Errorf("%w: the CLI must be at <dir>/bin/pulumi, got %s", ErrCLIMissing, path)
 	}
-	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: filepath.Dir(filepath.Dir(path))})
+	// NewPulumiCommand checks that the CLI runs and is recent enough.
+	checked, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: filepath.Dir(filepath.Dir(path))})
 	if err != nil {
 		return nil, fmt.Errorf("%w: running %s version: %v; run `make tools`", ErrCLIMissing, path, err)
 	}
-	return cmd, nil
+	return command{path: path, version: checked.Version(), grace: grace}, nil
 }
 
 // DefaultBackendURL is the backend when none is configured.
@@ -230,6 +236,9 @@ func (s *Settings) defaults() error {
 	if s.Logger == nil {
 		s.Logger = slog.Default()
 	}
+	if s.CancelGrace <= 0 {
+		s.CancelGrace = DefaultCancelGrace
+	}
 	return nil
 }
 
@@ -243,7 +252,7 @@ func Open(ctx context.Context, s Settings) (*Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd, err := pulumiCommand(cliPath)
+	cmd, err := pulumiCommand(cliPath, s.CancelGrace)
 	if err != nil {
 		return nil, err
 	}

@@ -39,12 +39,17 @@ func (e *EngineError) Error() string {
 
 func (e *EngineError) Unwrap() error { return e.Err }
 
-func opError(op string, err error, c *collector) error {
+// ErrCancelled: the operation was interrupted (Ctrl-C or a deadline).
+var ErrCancelled = errors.New("cancelled")
+
+func opError(ctx context.Context, op string, err error, c *collector) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("pulumi %s cancelled: %w", op, err)
+	if ctx.Err() != nil {
+		// The CLI got one interrupt and stopped after the operations in
+		// flight; its own complaints (unfinished plan) are consequences.
+		return fmt.Errorf("pulumi %s %w (%v): the CLI finished the operations in flight, saved the state and released the lock; run again to continue", op, ErrCancelled, ctx.Err())
 	}
 	if cl := classify(err); cl != err {
 		return cl
@@ -116,7 +121,7 @@ func (d *Driver) Preview(ctx context.Context) (*Preview, error) {
 	_, err := d.stack.Preview(ctx, optpreview.Plan(plan), optpreview.EventStreams(c.ch))
 	c.finish(err)
 	if err != nil {
-		return nil, opError("preview", err, c)
+		return nil, opError(ctx, "preview", err, c)
 	}
 	fp, err := FingerprintFile(plan)
 	if err != nil {
@@ -227,7 +232,7 @@ func (d *Driver) Up(ctx context.Context, planPath, approved string) (*Applied, e
 	res, err := d.stack.Up(ctx, optup.Plan(planPath), optup.EventStreams(c.ch))
 	c.finish(err)
 	if err != nil {
-		return nil, opError("up", err, c)
+		return nil, opError(ctx, "up", err, c)
 	}
 	out := &Applied{Resources: c.Resources(), Outputs: map[string]any{}, Counts: c.summary}
 	for k, v := range res.Outputs {
@@ -255,7 +260,7 @@ func (d *Driver) Drift(ctx context.Context) ([]Drifted, error) {
 	_, err := d.stack.PreviewRefresh(ctx, optrefresh.EventStreams(c.ch))
 	c.finish(err)
 	if err != nil {
-		return nil, opError("refresh --preview-only", err, c)
+		return nil, opError(ctx, "refresh --preview-only", err, c)
 	}
 	return driftOf(c.refreshes), nil
 }
@@ -399,7 +404,7 @@ func (d *Driver) Destroy(ctx context.Context, allow []string, approved string) e
 	c := newCollector(d.s.Progress, true)
 	_, err = d.stack.Destroy(ctx, optdestroy.EventStreams(c.ch))
 	c.finish(err)
-	return opError("destroy", err, c)
+	return opError(ctx, "destroy", err, c)
 }
 
 // unprotect clears the protect flag of urns in the state (what

@@ -242,6 +242,7 @@ func TestErrorCheckExitCodes(t *testing.T) {
 		{&PluginMissingError{Plugin: AWSPlugin()}, report.ExitEngine},
 		{ErrCLIMissing, report.ExitEngine},
 		{ErrLocked, report.ExitEngine},
+		{ErrCancelled, report.ExitEngine},
 		{&EngineError{Op: "up", Err: errors.New("x")}, report.ExitEngine},
 	}
 	for _, tc := range tests {

@@ -1,0 +1,13 @@
+//go:build !unix
+
+package driver
+
+import (
+	"os"
+	"os/exec"
+)
+
+func ownProcessGroup(*exec.Cmd) {}
+
+// interrupt kills where there is no SIGINT to send (Windows).
+func interrupt(p *os.Process) error { return p.Kill() }
