@@ -420,27 +420,6 @@ func TestDestroyIsGuarded(t *testing.T) {
 	}
 }
 
-func TestDriftOfAComponentOnlyStackIsNone(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t, "dev")
-	ctx := context.Background()
-	d := f.open(t, "dev", things([]string{"a"}))
-	p, err := d.Preview(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := d.Up(ctx, p.PlanPath, p.Fingerprint); err != nil {
-		t.Fatal(err)
-	}
-	drift, err := d.Drift(ctx)
-	if err != nil {
-		t.Fatalf("drift: %v", err)
-	}
-	if len(drift) != 0 {
-		t.Fatalf("drift of components = %+v, want none", drift)
-	}
-}
-
 func TestMissingPluginFailsFastNamingIt(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, "dev")
@@ -566,5 +545,53 @@ func TestOutputsReadsAnExistingStackOnly(t *testing.T) {
 	}
 	if fmt.Sprint(outs["count"]) != "3" || outs["greeting"] != "hello-dev" {
 		t.Fatalf("Outputs = %v, want count 3 and the greeting", outs)
+	}
+}
+
+// TestDriftSeesAChangeMadeOutsideTheStack uses the one custom resource
+// that needs no plugin, a StackReference (served by the engine's built-in
+// provider): when the referenced stack's outputs change, a refresh of the
+// referencing stack sees its recorded state differ from the real one.
+func TestDriftSeesAChangeMadeOutsideTheStack(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "src", "dev")
+	ctx := context.Background()
+	source := func(v string) pulumi.RunFunc {
+		return func(ctx *pulumi.Context) error {
+			ctx.Export("pitr", pulumi.String(v))
+			return nil
+		}
+	}
+	apply := func(d *Driver) {
+		t.Helper()
+		p, err := d.Preview(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Up(ctx, p.PlanPath, p.Fingerprint); err != nil {
+			t.Fatal(err)
+		}
+	}
+	apply(f.open(t, "src", source("enabled")))
+	dev := f.open(t, "dev", func(ctx *pulumi.Context) error {
+		_, err := pulumi.NewStackReference(ctx, "organization/drivertest/src", nil)
+		return err
+	})
+	apply(dev)
+	if drift, err := dev.Drift(ctx); err != nil || len(drift) != 0 {
+		t.Fatalf("drift right after up = %+v, %v; want none", drift, err)
+	}
+	// "Someone switches PITR off in the console."
+	apply(f.open(t, "src", source("disabled")))
+	drift, err := dev.Drift(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(drift) != 1 || drift[0].Type != "pulumi:pulumi:StackReference" || !contains(drift[0].Changed, "outputs") {
+		t.Fatalf("drift = %+v, want the stack reference's outputs changed", drift)
+	}
+	// A refresh in preview mode wrote nothing: the drift is still there.
+	if again, err := dev.Drift(ctx); err != nil || len(again) != 1 {
+		t.Fatalf("second drift = %+v, %v; want the same drift (preview must not write)", again, err)
 	}
 }

@@ -28,7 +28,8 @@ type collector struct {
 	order     []string
 	errors    []string
 	summary   map[string]int
-	// keepRefresh keeps refresh steps for drift detection.
+	// keepRefresh keeps the outputs events of refresh steps for drift
+	// detection.
 	keepRefresh bool
 	refreshes   []apitype.StepEventMetadata
 }
@@ -90,11 +91,6 @@ func (c *collector) handle(ev events.EngineEvent) {
 	case e.ResourcePreEvent != nil:
 		m := e.ResourcePreEvent.Metadata
 		op := mapOp(m.Op)
-		if c.keepRefresh {
-			c.mu.Lock()
-			c.refreshes = append(c.refreshes, m)
-			c.mu.Unlock()
-		}
 		c.fold(m, op)
 		if op != gate.OpSame && op != "" {
 			verb := string(op)
@@ -103,6 +99,12 @@ func (c *collector) handle(ev events.EngineEvent) {
 			}
 			c.printf("  %s %-8s %s %s%s\n", opSymbol(op), verb, m.Type, urnName(m.URN), diffNote(m))
 		}
+	case e.ResOutputsEvent != nil && c.keepRefresh:
+		// A refresh step's outputs event carries the state as read from
+		// the provider; its pre-event only repeats the recorded one.
+		c.mu.Lock()
+		c.refreshes = append(c.refreshes, e.ResOutputsEvent.Metadata)
+		c.mu.Unlock()
 	case e.ResOutputsEvent != nil && c.apply:
 		m := e.ResOutputsEvent.Metadata
 		if op := mapOp(m.Op); op != gate.OpSame && op != "" {
