@@ -41,6 +41,16 @@ func TestFidelity(t *testing.T) {
 				t.Fatal(err)
 			}
 			p := NewProvisioner(awsCfg, emulator.AccountID)
+			defer func() {
+				if err := p.Teardown(ctx); err != nil {
+					t.Errorf("teardown: %v", err)
+				}
+			}()
+			if !cfg.CreateOIDCProvider {
+				if err := p.AccountOIDCProvider(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
 			res, err := mockrun.Run(ctx, cfg, p)
 			if err != nil {
 				t.Fatal(err)

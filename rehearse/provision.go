@@ -2,6 +2,7 @@ package rehearse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/mirror-dissonance/mirror-infra/gate"
+	"github.com/mirror-dissonance/mirror-infra/naming"
 )
 
 // Provisioner creates each resource the program declares in an AWS
@@ -37,7 +39,13 @@ type Provisioner struct {
 
 	mu        sync.Mutex
 	unapplied map[string][]string // "type name" -> input paths
-	created   []string
+	created   []created
+}
+
+// created is one resource the provisioner made, for Teardown.
+type created struct {
+	typ, id string
+	in      map[string]any
 }
 
 // NewProvisioner builds a provisioner on cfg.
@@ -63,6 +71,65 @@ func (p *Provisioner) Unapplied() map[string][]string {
 		out[k] = append([]string(nil), v...)
 	}
 	return out
+}
+
+// AccountOIDCProvider creates the account-wide GitHub OIDC provider that
+// a stack with createOidcProvider=false expects another stack to own.
+func (p *Provisioner) AccountOIDCProvider(ctx context.Context) error {
+	_, err := p.iam.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{
+		Url: aws.String(naming.GitHubOIDCURL), ClientIDList: []string{naming.GitHubOIDCAudience},
+	})
+	if err != nil {
+		return fmt.Errorf("creating the account's GitHub OIDC provider in the emulator: %w", err)
+	}
+	p.mu.Lock()
+	p.created = append(p.created, created{typ: gate.TypeOIDCProvider,
+		id: fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", p.AccountID, strings.TrimPrefix(naming.GitHubOIDCURL, "https://"))})
+	p.mu.Unlock()
+	return nil
+}
+
+// Teardown deletes everything the provisioner created, newest first, so
+// that the next rehearsal in the same process starts from an empty account
+// (the emulator keeps its state per process). Every error is returned.
+func (p *Provisioner) Teardown(ctx context.Context) error {
+	p.mu.Lock()
+	list := append([]created(nil), p.created...)
+	p.created = nil
+	p.mu.Unlock()
+	var errs []error
+	for i := len(list) - 1; i >= 0; i-- {
+		c := list[i]
+		var err error
+		switch c.typ {
+		case gate.TypeTable:
+			// Deletion protection is on by design; lift it first.
+			if _, err = p.ddb.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(c.id), DeletionProtectionEnabled: aws.Bool(false)}); err == nil {
+				_, err = p.ddb.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(c.id)})
+			}
+		case gate.TypeKey:
+			_, err = p.kms.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(c.id), PendingWindowInDays: aws.Int32(7)})
+		case gate.TypeAlias:
+			_, err = p.kms.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(c.id)})
+		case gate.TypeTopic:
+			_, err = p.sns.DeleteTopic(ctx, &sns.DeleteTopicInput{TopicArn: aws.String(c.id)})
+		case gate.TypeSubscription:
+			_, err = p.sns.Unsubscribe(ctx, &sns.UnsubscribeInput{SubscriptionArn: aws.String(c.id)})
+		case gate.TypeAlarm:
+			_, err = p.cw.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{c.id}})
+		case gate.TypeOIDCProvider:
+			_, err = p.iam.DeleteOpenIDConnectProvider(ctx, &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(c.id)})
+		case gate.TypeRole:
+			_, err = p.iam.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(c.id)})
+		case gate.TypeRolePolicy:
+			role, name, _ := strings.Cut(c.id, ":")
+			_, err = p.iam.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)})
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("deleting %s %s: %w", c.typ, c.id, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // inputs wraps declared inputs and tracks which were read.
@@ -188,7 +255,7 @@ func (p *Provisioner) Create(ctx context.Context, typ, name string, raw map[stri
 		p.mu.Unlock()
 	}
 	p.mu.Lock()
-	p.created = append(p.created, typ+" "+name)
+	p.created = append(p.created, created{typ: typ, id: id, in: raw})
 	p.mu.Unlock()
 	return id, out, nil
 }

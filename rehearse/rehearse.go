@@ -9,6 +9,7 @@ package rehearse
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -199,6 +200,9 @@ func Run(ctx context.Context, cfg stackconfig.Config, opts Options) (*Result, er
 
 	e := emulator.Start()
 	defer e.Close()
+	// As CloudWatch does after its first evaluation: idle alarms with
+	// notBreaching go to OK; others stay INSUFFICIENT_DATA.
+	e.EvaluateAlarms(0)
 	awsCfg, err := e.Config(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("configuring clients for the emulator: %w", err)
@@ -206,6 +210,25 @@ func Run(ctx context.Context, cfg stackconfig.Config, opts Options) (*Result, er
 	log.Info("emulator started", "url", e.URL)
 
 	p := NewProvisioner(awsCfg, emulator.AccountID)
+	// The emulator's state lives as long as the process: leave nothing
+	// behind, so a second rehearsal in one process starts clean.
+	defer func() {
+		cleanCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := p.Teardown(cleanCtx); err != nil {
+			log.Warn("removing the rehearsed resources from the emulator", "err", err)
+		}
+		if err := removeExtras(cleanCtx, awsCfg, cfg); err != nil {
+			log.Warn("removing the rehearsal's nonce versions and queue", "err", err)
+		}
+	}()
+	if !cfg.CreateOIDCProvider {
+		// The provider exists once per account and another stack owns it;
+		// the rehearsed account has it, as the real one would.
+		if err := p.AccountOIDCProvider(ctx); err != nil {
+			return nil, err
+		}
+	}
 	var mutate mockrun.Mutator
 	if defect != nil && defect.mutate != nil {
 		mutate = defect.mutate
@@ -240,7 +263,7 @@ func Run(ctx context.Context, cfg stackconfig.Config, opts Options) (*Result, er
 	}
 
 	rep.Add(postdeploy.Run(ctx, awsCfg, tgt, postdeploy.Options{
-		Verify: verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold), AlarmPoll: 50 * time.Millisecond, AlertWait: 5 * time.Second},
+		Verify: verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold), AlarmPoll: 50 * time.Millisecond, AlertWait: 2 * time.Second},
 	})...)
 	if defect != nil {
 		rep.Add(defectCheck(*defect, rep))
@@ -250,6 +273,38 @@ func Run(ctx context.Context, cfg stackconfig.Config, opts Options) (*Result, er
 		rep.Resources = append(rep.Resources, map[string]any{"type": r.Type, "name": r.Name})
 	}
 	return &Result{Report: rep, Resources: res.Resources, Outputs: res.Outputs, Unapplied: p.Unapplied()}, nil
+}
+
+// removeExtras deletes what the post-deploy stage and the rehearsal made
+// outside the program: the nonce versions and the verification queue.
+func removeExtras(ctx context.Context, cfg aws.Config, sc stackconfig.Config) error {
+	names := naming.For(sc.Environment)
+	var errs []error
+	s := ssm.NewFromConfig(cfg)
+	pages := ssm.NewGetParametersByPathPaginator(s, &ssm.GetParametersByPathInput{Path: aws.String(strings.TrimSuffix(names.NonceParameterPath(), "/")), Recursive: aws.Bool(true)})
+	var params []string
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("listing %s: %w", names.NonceParameterPath(), err))
+			break
+		}
+		for _, p := range page.Parameters {
+			params = append(params, aws.ToString(p.Name))
+		}
+	}
+	for i := 0; i < len(params); i += 10 {
+		if _, err := s.DeleteParameters(ctx, &ssm.DeleteParametersInput{Names: params[i:min(i+10, len(params))]}); err != nil {
+			errs = append(errs, fmt.Errorf("deleting nonce versions: %w", err))
+		}
+	}
+	q := sqs.NewFromConfig(cfg)
+	if out, err := q.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(names.Resource("verify-alerts"))}); err == nil {
+		if _, err := q.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: out.QueueUrl}); err != nil {
+			errs = append(errs, fmt.Errorf("deleting the verification queue: %w", err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // provisionCheck says what reached the emulator and lists every input the
