@@ -455,6 +455,9 @@ func TestDeployCycle(t *testing.T) {
 		}
 		return nil
 	}
+	unverified := func(rs []gate.Resource, _ gate.Options) []gate.Finding {
+		return []gate.Finding{{Rule: "unverifiable-inputs", Resource: "a", Message: "known after apply", Unverified: true}}
+	}
 	tests := []struct {
 		name     string
 		gate     GateFunc
@@ -462,12 +465,14 @@ func TestDeployCycle(t *testing.T) {
 		wantExit int
 		wantUp   bool
 		wantHook bool
+		wantGate report.Status
 	}{
 		{name: "yes applies and runs hooks", gate: noFindings, approval: Approval{Yes: true}, wantExit: 0, wantUp: true, wantHook: true},
 		{name: "non-interactive without approval stops after preview", gate: noFindings, approval: Approval{}, wantExit: 0},
 		{name: "production with --yes is not enough", gate: noFindings, approval: Approval{Production: true, Yes: true}, wantExit: 0},
 		{name: "wrong fingerprint refused", gate: noFindings, approval: Approval{Fingerprint: "sha256:beef"}, wantExit: 1},
-		{name: "gate finding refuses", gate: refuseB, approval: Approval{Yes: true}, wantExit: 1},
+		{name: "gate finding refuses", gate: refuseB, approval: Approval{Yes: true}, wantExit: 1, wantGate: report.Fail},
+		{name: "unverifiable input only warns", gate: unverified, approval: Approval{Yes: true}, wantExit: 0, wantUp: true, wantHook: true, wantGate: report.Warn},
 		{name: "no gate refuses", gate: nil, approval: Approval{Yes: true}, wantExit: 1},
 		{name: "interactive yes applies", gate: noFindings, approval: Approval{Interactive: true, In: strings.NewReader("yes\n")}, wantExit: 0, wantUp: true, wantHook: true},
 		{name: "interactive no declines", gate: noFindings, approval: Approval{Interactive: true, In: strings.NewReader("no\n")}, wantExit: 0},
@@ -502,6 +507,9 @@ func TestDeployCycle(t *testing.T) {
 			}
 			if tc.wantHook && fmt.Sprint(hookOutputs["count"]) != "2" {
 				t.Errorf("hook got outputs %v, want count 2", hookOutputs)
+			}
+			if g, _ := r.Find("gate"); tc.wantGate != "" && g.Status != tc.wantGate {
+				t.Errorf("gate check = %+v, want %s", g, tc.wantGate)
 			}
 			if len(r.Resources) == 0 && tc.gate != nil {
 				t.Error("the report lists no planned resources")
