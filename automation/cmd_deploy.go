@@ -105,8 +105,9 @@ func (f *driverFlags) add(fs interface {
 
 // openStack validates the stack's config (exit 2) and opens it with the
 // driver (exit 3 with a report when the CLI, a plugin or the backend
-// fails). ok is false when the caller should return code.
-func openStack(ctx context.Context, io stdio, o options, f driverFlags, cmd, stack string) (d *driver.Driver, cfg stackconfig.Config, code int, ok bool) {
+// fails). existingOnly: a stack that was never deployed is exit 2 instead
+// of being created. ok is false when the caller should return code.
+func openStack(ctx context.Context, io stdio, o options, f driverFlags, cmd, stack string, existingOnly bool) (d *driver.Driver, cfg stackconfig.Config, code int, ok bool) {
 	dir, err := projectDir(o.projectDir)
 	if err != nil {
 		return nil, cfg, usageErrorf(io, cmd, "%v", err), false
@@ -124,7 +125,12 @@ func openStack(ctx context.Context, io stdio, o options, f driverFlags, cmd, sta
 		Plugins:         []driver.Plugin{driver.AWSPlugin()},
 		InstallPlugins:  f.installPlugins,
 		Progress:        io.err,
+		ExistingOnly:    existingOnly,
 	})
+	if errors.Is(err, driver.ErrNoStack) {
+		fmt.Fprintf(io.err, "automation %s: %v\n", cmd, err)
+		return nil, cfg, report.ExitUsage, false
+	}
 	if err != nil {
 		r := &report.Report{Command: cmd, Stack: stack, Started: time.Now()}
 		r.Add(driver.ErrorCheck("preview", err))
@@ -150,7 +156,7 @@ func runDeploy(ctx context.Context, io stdio, args []string) int {
 		return code
 	}
 	started := time.Now()
-	d, cfg, code, ok := openStack(ctx, io, o, f, "deploy", stack)
+	d, cfg, code, ok := openStack(ctx, io, o, f, "deploy", stack, false)
 	if !ok {
 		return code
 	}
@@ -250,7 +256,7 @@ func runPreview(ctx context.Context, io stdio, args []string) int {
 		return code
 	}
 	started := time.Now()
-	d, cfg, code, ok := openStack(ctx, io, o, f, "preview", stack)
+	d, cfg, code, ok := openStack(ctx, io, o, f, "preview", stack, false)
 	if !ok {
 		return code
 	}
@@ -271,7 +277,7 @@ func runDrift(ctx context.Context, io stdio, args []string) int {
 		return code
 	}
 	started := time.Now()
-	d, _, code, ok := openStack(ctx, io, o, f, "drift", stack)
+	d, _, code, ok := openStack(ctx, io, o, f, "drift", stack, true)
 	if !ok {
 		return code
 	}
@@ -309,7 +315,7 @@ func runDestroy(ctx context.Context, io stdio, args []string) int {
 		return code
 	}
 	started := time.Now()
-	d, cfg, code, ok := openStack(ctx, io, o, f, "destroy", stack)
+	d, cfg, code, ok := openStack(ctx, io, o, f, "destroy", stack, true)
 	if !ok {
 		return code
 	}
