@@ -214,6 +214,9 @@ func TestUpRefusesPlanOfChangedProgram(t *testing.T) {
 	if !errors.Is(err, ErrPlanMismatch) {
 		t.Fatalf("up of a changed program = %v, want ErrPlanMismatch", err)
 	}
+	if !strings.Contains(err.Error(), "sneaky") {
+		t.Errorf("the refusal does not name the unplanned resource: %v", err)
+	}
 	// The CLI enforces the plan resource by resource: what the reviewer
 	// approved (a) may have been applied before the violation stopped the
 	// update; what nobody approved never is.

@@ -469,16 +469,37 @@ func engineMessage(msg string) string {
 	var lines []string
 	for _, l := range strings.Split(msg, "\n") {
 		t := strings.TrimSpace(l)
-		if strings.HasPrefix(t, "error:") || strings.Contains(t, "violates plan") || strings.Contains(t, "not allowed by the plan") {
-			if !contains(lines, t) {
-				lines = append(lines, t)
+		if i := strings.Index(t, "error:"); i >= 0 {
+			// The progress display prefixes the resource: keep it.
+			rest := strings.TrimSpace(t[i+len("error:"):])
+			if pre := strings.TrimSpace(t[:i]); pre != "" {
+				rest = pre + ": " + rest
 			}
+			t = rest
+		} else if !strings.Contains(t, "violates plan") && !strings.Contains(t, "not allowed by the plan") {
+			continue
+		}
+		if t != "" && !contains(lines, t) {
+			lines = append(lines, t)
 		}
 	}
 	if len(lines) == 0 {
 		return firstLine(msg)
 	}
-	return strings.Join(lines, "; ")
+	// Drop a line another one repeats with its resource prefix.
+	var out []string
+	for _, l := range lines {
+		repeated := false
+		for _, m := range lines {
+			if m != l && strings.HasSuffix(m, ": "+l) {
+				repeated = true
+			}
+		}
+		if !repeated {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 func contains(ss []string, s string) bool {
