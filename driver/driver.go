@@ -78,8 +78,9 @@ type Settings struct {
 	Program pulumi.RunFunc
 	// ProjectName defaults to naming.Project.
 	ProjectName string
-	// BackendURL defaults to PULUMI_BACKEND_URL, else a local file backend
-	// in <ProjectDir>/.pulumi-state.
+	// BackendURL defaults to PULUMI_BACKEND_URL, else backend.url of the
+	// project's Pulumi.yaml, else a local file backend in
+	// <ProjectDir>/.pulumi-state.
 	BackendURL string
 	// SecretsProvider defaults to the backend's default (passphrase for a
 	// file or bucket backend); use awskms://... for shared backends.
@@ -225,6 +226,13 @@ func (s *Settings) defaults() error {
 		s.BackendURL = os.Getenv("PULUMI_BACKEND_URL")
 	}
 	if s.BackendURL == "" {
+		u, err := projectBackend(s.ProjectDir)
+		if err != nil {
+			return err
+		}
+		s.BackendURL = u
+	}
+	if s.BackendURL == "" {
 		s.BackendURL = DefaultBackendURL(s.ProjectDir)
 	}
 	if s.WorkDir == "" {
@@ -240,6 +248,26 @@ func (s *Settings) defaults() error {
 		s.CancelGrace = DefaultCancelGrace
 	}
 	return nil
+}
+
+// projectBackend is backend.url of the project's Pulumi.yaml, if any.
+func projectBackend(projectDir string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(projectDir, "Pulumi.yaml"))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("reading the project file: %w", err)
+	}
+	var doc struct {
+		Backend struct {
+			URL string `yaml:"url"`
+		} `yaml:"backend"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return "", fmt.Errorf("parsing %s: %w", filepath.Join(projectDir, "Pulumi.yaml"), err)
+	}
+	return doc.Backend.URL, nil
 }
 
 // Open checks the CLI and plugins, prepares the workspace and selects the

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/mirror-dissonance/mirror-infra/gate"
 	"github.com/mirror-dissonance/mirror-infra/report"
@@ -322,5 +323,36 @@ func TestAWSPluginMatchesSDK(t *testing.T) {
 	}
 	if p.InstallCommand() != "pulumi plugin install resource aws "+fallbackAWSVersion {
 		t.Fatalf("install command %q", p.InstallCommand())
+	}
+}
+
+func TestBackendSelection(t *testing.T) {
+	withURL, plain := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(withURL, "Pulumi.yaml"), []byte("name: x\nruntime: go\nbackend:\n  url: s3://bucket/state\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(plain, "Pulumi.yaml"), []byte("name: x\nruntime: go\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	noop := func(*pulumi.Context) error { return nil }
+	tests := []struct {
+		name, dir, env, explicit, want string
+	}{
+		{"explicit wins", withURL, "file:///env", "file:///explicit", "file:///explicit"},
+		{"environment next", withURL, "file:///env", "", "file:///env"},
+		{"project file next", withURL, "", "", "s3://bucket/state"},
+		{"local default", plain, "", "", DefaultBackendURL(plain)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("PULUMI_BACKEND_URL", tc.env)
+			s := Settings{ProjectDir: tc.dir, Stack: "dev", Program: noop, BackendURL: tc.explicit}
+			if err := s.defaults(); err != nil {
+				t.Fatal(err)
+			}
+			if s.BackendURL != tc.want {
+				t.Fatalf("backend = %q, want %q", s.BackendURL, tc.want)
+			}
+		})
 	}
 }
