@@ -9,14 +9,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/mirror-dissonance/mirror-infra/driver"
 	"github.com/mirror-dissonance/mirror-infra/gate"
 	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
-	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
+	"github.com/mirror-dissonance/mirror-infra/postdeploy"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/stackconfig"
 	"github.com/mirror-dissonance/mirror-infra/stacks"
@@ -52,6 +50,7 @@ Against real AWS (credentials from the SDK's standard sources):
   go run ./automation staging --approve sha256:...
 
 Flags besides the common ones:
+  --skip-rotation         after up, leave the nonce versions alone
   --allow-stateful NAME   allow the plan to delete or replace this stateful
                           resource (table or key); repeat for each one
   --install-plugins=false do not try "pulumi plugin install" for a missing
@@ -151,6 +150,7 @@ func runDeploy(ctx context.Context, io stdio, args []string) int {
 	addCommon(fs, &o, true, false)
 	f.add(fs)
 	fs.Var(&allow, "allow-stateful", "allow the plan to delete or replace this stateful resource (repeat)")
+	skipRotation := fs.Bool("skip-rotation", false, "after up, do not run the rotation check (it creates a new nonce version)")
 	stack, code, ok := oneStack(io, fs, "deploy", args)
 	if !ok {
 		return code
@@ -172,7 +172,7 @@ func runDeploy(ctx context.Context, io stdio, args []string) int {
 			In:          io.in,
 			Out:         io.err,
 		},
-		PostUp:  postUpHooks(cfg),
+		PostUp:  postUpHooks(cfg, *skipRotation),
 		Summary: io.err,
 	}, r)
 	r.Elapsed = time.Since(started).Round(time.Millisecond).String()
@@ -182,65 +182,27 @@ func runDeploy(ctx context.Context, io stdio, args []string) int {
 // e2eTimeout bounds the post-up E2E cycle (as `e2e`'s default --timeout).
 const e2eTimeout = time.Minute
 
-// postUpHooks are the steps after up, against the new outputs: the nonce
-// bootstrap (v1 when none exists; SPEC 4), the verifier catalogue, then the
-// E2E cycle (SPEC 7), which removes what it wrote.
-func postUpHooks(cfg stackconfig.Config) []driver.Hook {
-	var tgt target.Env
-	var awsCfg aws.Config
-	var ready bool
-	setup := func(ctx context.Context, outs map[string]any) (report.Check, bool) {
-		if ready {
-			return report.Check{}, true
-		}
-		t, err := target.FromOutputs(outs)
+// postUpHooks are the steps after up, against the new outputs: the shared
+// post-deploy stage (nonce bootstrap, verifier, rotation check, E2E cycle),
+// the same function the rehearsal runs.
+func postUpHooks(cfg stackconfig.Config, skipRotation bool) []driver.Hook {
+	return []driver.Hook{func(ctx context.Context, outs map[string]any) []report.Check {
+		tgt, err := target.FromOutputs(outs)
 		if err != nil {
-			return report.Check{ID: "outputs", Status: report.Fail, Reason: fmt.Sprintf("the stack outputs do not name every resource: %v", err),
-				Fix: "the program must export the outputs of SPEC 2.8"}, false
+			return []report.Check{{ID: "outputs", Status: report.Fail, Reason: fmt.Sprintf("the stack outputs do not name every resource: %v", err),
+				Fix: "the program must export the outputs of SPEC 2.8"}}
 		}
-		c, err := config.LoadDefaultConfig(ctx, config.WithRegion(t.Region))
+		awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(tgt.Region))
 		if err != nil {
-			return report.Check{ID: "outputs", Status: report.Fail, Infra: true, Reason: fmt.Sprintf("loading the AWS configuration: %v", err)}, false
+			return []report.Check{{ID: "outputs", Status: report.Fail, Infra: true, Reason: fmt.Sprintf("loading the AWS configuration: %v", err)}}
 		}
-		tgt, awsCfg, ready = t, c, true
-		return report.Check{}, true
-	}
-	bootstrap := func(ctx context.Context, outs map[string]any) []report.Check {
-		if c, ok := setup(ctx, outs); !ok {
-			return []report.Check{c}
-		}
-		store := nonce.New(ssm.NewFromConfig(awsCfg), tgt.NoncePrefix, tgt.KMSKey, tgt.NonceGrace)
-		v, created, err := store.Bootstrap(ctx)
-		if err != nil {
-			return []report.Check{{ID: "bootstrap", Status: report.Fail, Infra: !errors.Is(err, nonce.ErrMalformed),
-				Reason: fmt.Sprintf("nonce bootstrap: %v", err),
-				Fix:    "go run ./automation nonce rotate " + cfg.Stack + " --from 0"}}
-		}
-		reason := fmt.Sprintf("nonce version %d already exists; nothing created", v.N)
-		if created {
-			reason = fmt.Sprintf("created nonce version %d (%s)", v.N, v.Name)
-		}
-		return []report.Check{{ID: "bootstrap", Status: report.Pass, Reason: reason}}
-	}
-	verifier := func(ctx context.Context, outs map[string]any) []report.Check {
-		if _, ok := setup(ctx, outs); !ok {
-			return nil // bootstrap already reported why
-		}
-		r, err := verify.Run(ctx, verify.NewClients(awsCfg), tgt, verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold)})
-		if err != nil {
-			return []report.Check{{ID: "verify", Status: report.Fail, Reason: err.Error()}}
-		}
-		return r.Checks
-	}
-	cycle := func(ctx context.Context, outs map[string]any) []report.Check {
-		if _, ok := setup(ctx, outs); !ok {
-			return nil
-		}
-		ctx, cancel := context.WithTimeout(ctx, e2eTimeout)
-		defer cancel()
-		return e2e.Run(ctx, e2e.NewClients(awsCfg), tgt, e2e.Options{Logger: slog.Default()})
-	}
-	return []driver.Hook{bootstrap, verifier, cycle}
+		return postdeploy.Run(ctx, awsCfg, tgt, postdeploy.Options{
+			Verify:       verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold)},
+			E2E:          e2e.Options{Logger: slog.Default()},
+			E2ETimeout:   e2eTimeout,
+			SkipRotation: skipRotation,
+		})
+	}}
 }
 
 func runPreview(ctx context.Context, io stdio, args []string) int {

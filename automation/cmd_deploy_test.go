@@ -135,14 +135,14 @@ func TestPostUpHooksBootstrapTheNonceAndVerify(t *testing.T) {
 
 	run := func() *report.Report {
 		r := &report.Report{}
-		for _, h := range postUpHooks(cfg) {
+		for _, h := range postUpHooks(cfg, false) {
 			r.Add(h(ctx, outs)...)
 		}
 		return r
 	}
 	first := run()
-	boot, ok := first.Find("bootstrap")
-	if !ok || boot.Status != report.Pass || !strings.Contains(boot.Reason, "created nonce version 1") {
+	boot, ok := first.Find("nonce-bootstrap")
+	if !ok || boot.Status != report.Pass || !strings.Contains(boot.Reason, "created "+tgt.NoncePrefix+"1") {
 		t.Fatalf("bootstrap = %+v, want v1 created", boot)
 	}
 	if c, ok := first.Find("nonce"); !ok || c.Status != report.Pass {
@@ -151,6 +151,9 @@ func TestPostUpHooksBootstrapTheNonceAndVerify(t *testing.T) {
 	if c, ok := first.Find("tables"); !ok || c.Status != report.Pass {
 		t.Errorf("verifier tables check = %+v, want PASS", c)
 	}
+	if c, ok := first.Find("rotation"); !ok || c.Status != report.Pass {
+		t.Errorf("rotation = %+v, want PASS", c)
+	}
 	if c, ok := first.Find("e2e"); !ok || c.Status != report.Pass {
 		t.Errorf("e2e = %+v, want PASS", c)
 	}
@@ -158,7 +161,7 @@ func TestPostUpHooksBootstrapTheNonceAndVerify(t *testing.T) {
 		t.Logf("%s %s %s", c.ID, c.Status, c.Reason)
 	}
 	second := run()
-	if boot, _ := second.Find("bootstrap"); boot.Status != report.Pass || !strings.Contains(boot.Reason, "already exists") {
+	if boot, _ := second.Find("nonce-bootstrap"); boot.Status != report.Pass || !strings.Contains(boot.Reason, "nothing created") {
 		t.Fatalf("second bootstrap = %+v, want nothing created", boot)
 	}
 }

@@ -86,6 +86,15 @@ func projectDir(flagValue string) (string, error) {
 // emit prints a report: human text on stdout (stderr with --json), JSON on
 // stdout with --json, Markdown to --markdown FILE. It returns the exit code.
 func emit(io stdio, o options, r *report.Report) int {
+	if r.Fingerprint == "" {
+		// CI reads the plan fingerprint at the top level (jq -r .fingerprint).
+		for _, c := range r.Checks {
+			if fp := c.Details["fingerprint"]; fp != "" {
+				r.Fingerprint = fp
+				break
+			}
+		}
+	}
 	human := io.out
 	if o.json {
 		human = io.err

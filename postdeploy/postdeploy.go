@@ -33,6 +33,9 @@ type Options struct {
 	SkipRotation bool
 	// SkipE2E skips the E2E cycle.
 	SkipE2E bool
+	// E2ETimeout bounds the E2E cycle (0: no bound beyond ctx); its cleanup
+	// runs even when the bound is hit.
+	E2ETimeout time.Duration
 }
 
 // Run runs every post-deploy step against tgt and returns all checks in
@@ -57,7 +60,12 @@ func Run(ctx context.Context, cfg aws.Config, tgt target.Env, opts Options) []re
 	if opts.SkipE2E {
 		checks = append(checks, report.Check{ID: e2e.CheckID, Status: report.Skip, Reason: "skipped by request (--skip-e2e)"})
 	} else {
-		checks = append(checks, e2e.Run(ctx, e2e.NewClients(cfg), tgt, opts.E2E)...)
+		ectx, cancel := ctx, context.CancelFunc(func() {})
+		if opts.E2ETimeout > 0 {
+			ectx, cancel = context.WithTimeout(ctx, opts.E2ETimeout)
+		}
+		checks = append(checks, e2e.Run(ectx, e2e.NewClients(cfg), tgt, opts.E2E)...)
+		cancel()
 	}
 	return checks
 }
