@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -128,5 +129,21 @@ func TestHelpDocumentsEveryCommand(t *testing.T) {
 	}
 	if code, _, errs := cliRun(t); code != 2 || !strings.Contains(errs, "Usage:") {
 		t.Errorf("no arguments: exit %d, want 2 with usage", code)
+	}
+}
+
+// BenchmarkCheckProcess is `automation check staging` as a whole process,
+// after compilation; compare with driver's BenchmarkPreviewEmptyProgram.
+func BenchmarkCheckProcess(b *testing.B) {
+	bin := filepath.Join(b.TempDir(), "automation")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("building the CLI: %v\n%s", err, out)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		cmd := exec.Command(bin, "check", "staging", "--json", "--project-dir", "..")
+		if out, err := cmd.Output(); err != nil {
+			b.Fatalf("check: %v\n%s", err, out)
+		}
 	}
 }

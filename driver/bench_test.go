@@ -142,3 +142,21 @@ func BenchmarkPreviewCLIDirect(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkPreviewEmptyProgram is what the real CLI needs to preview an
+// empty inline program: the yardstick of the `check` command's budget (at
+// most a tenth of this, see automation's BenchmarkCheckProcess).
+func BenchmarkPreviewEmptyProgram(b *testing.B) {
+	f := newFixture(b, "empty")
+	d := f.open(b, "empty", things(nil))
+	ctx := context.Background()
+	if _, err := d.Preview(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := d.Preview(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
