@@ -402,53 +402,38 @@ func (p *Provisioner) alarm(ctx context.Context, in *inputs) (string, map[string
 	return name, map[string]any{"arn": fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", p.Region, p.AccountID, name)}, nil
 }
 
-func sortedTags(m map[string]any) [][2]string {
-	var out [][2]string
-	for k, v := range m {
-		out = append(out, [2]string{k, fmt.Sprint(v)})
+// tags converts declared tags into one SDK's tag type, sorted by key.
+func tags[T any](m map[string]any, mk func(k, v *string) T) []T {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	sort.Strings(keys)
+	out := make([]T, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, mk(aws.String(k), aws.String(fmt.Sprint(m[k]))))
+	}
 	return out
 }
 
 func iamTags(m map[string]any) []iamtypes.Tag {
-	var out []iamtypes.Tag
-	for _, kv := range sortedTags(m) {
-		out = append(out, iamtypes.Tag{Key: aws.String(kv[0]), Value: aws.String(kv[1])})
-	}
-	return out
+	return tags(m, func(k, v *string) iamtypes.Tag { return iamtypes.Tag{Key: k, Value: v} })
 }
 
 func kmsTags(m map[string]any) []kmstypes.Tag {
-	var out []kmstypes.Tag
-	for _, kv := range sortedTags(m) {
-		out = append(out, kmstypes.Tag{TagKey: aws.String(kv[0]), TagValue: aws.String(kv[1])})
-	}
-	return out
+	return tags(m, func(k, v *string) kmstypes.Tag { return kmstypes.Tag{TagKey: k, TagValue: v} })
 }
 
 func ddbTags(m map[string]any) []ddbtypes.Tag {
-	var out []ddbtypes.Tag
-	for _, kv := range sortedTags(m) {
-		out = append(out, ddbtypes.Tag{Key: aws.String(kv[0]), Value: aws.String(kv[1])})
-	}
-	return out
+	return tags(m, func(k, v *string) ddbtypes.Tag { return ddbtypes.Tag{Key: k, Value: v} })
 }
 
 func snsTags(m map[string]any) []snstypes.Tag {
-	var out []snstypes.Tag
-	for _, kv := range sortedTags(m) {
-		out = append(out, snstypes.Tag{Key: aws.String(kv[0]), Value: aws.String(kv[1])})
-	}
-	return out
+	return tags(m, func(k, v *string) snstypes.Tag { return snstypes.Tag{Key: k, Value: v} })
 }
 
 func cwTags(m map[string]any) []cwtypes.Tag {
-	var out []cwtypes.Tag
-	for _, kv := range sortedTags(m) {
-		out = append(out, cwtypes.Tag{Key: aws.String(kv[0]), Value: aws.String(kv[1])})
-	}
-	return out
+	return tags(m, func(k, v *string) cwtypes.Tag { return cwtypes.Tag{Key: k, Value: v} })
 }
 
 // describe renders unapplied inputs for a report.
