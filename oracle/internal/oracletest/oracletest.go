@@ -12,11 +12,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,7 +57,7 @@ func New(tb testing.TB) *Env {
 	}
 	counter := &Counter{}
 	faults := &Faults{}
-	cfg.HTTPClient = &http.Client{Transport: counter.Wrap(faults.Wrap(CRC32(http.DefaultTransport)))}
+	cfg.HTTPClient = &http.Client{Transport: counter.Wrap(faults.Wrap(http.DefaultTransport))}
 	cfg.RetryMaxAttempts = 1
 
 	id := RandomID()
@@ -272,26 +270,6 @@ func (f *Faults) Wrap(next http.RoundTripper) http.RoundTripper {
 			return nil, ErrInjected
 		}
 		return next.RoundTrip(r)
-	})
-}
-
-// CRC32 adds the X-Amz-Crc32 header AWS puts on every DynamoDB response and
-// kumo does not. The SDK (dynamodb v1.74.0) validates the body against the
-// header even when it is absent, logging a warning on every response.
-func CRC32(next http.RoundTripper) http.RoundTripper {
-	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		resp, err := next.RoundTrip(r)
-		if err != nil || !strings.HasPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_") || resp.Header.Get("X-Amz-Crc32") != "" {
-			return resp, err
-		}
-		body, err := io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
-		if err != nil {
-			return nil, fmt.Errorf("reading the response body: %w", err)
-		}
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		resp.Header.Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
-		return resp, nil
 	})
 }
 
