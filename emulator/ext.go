@@ -27,6 +27,8 @@ type extState struct {
 	treatMissing map[string]string
 	// emailConfirmed: email subscriptions no longer show as pending.
 	emailConfirmed bool
+	// dashboards: CloudWatch dashboard bodies by name.
+	dashboards map[string]string
 }
 
 type tableExt struct {
@@ -55,6 +57,7 @@ func newExtState() *extState {
 		rotation:     map[string]rotationExt{},
 		paramKeys:    map[string]string{},
 		treatMissing: map[string]string{},
+		dashboards:   map[string]string{},
 	}
 }
 
@@ -86,6 +89,9 @@ func (e *Emulator) extensionHandlers() map[string]extHandler {
 		"monitoring.DescribeAlarms":          e.cwDescribeAlarms,
 		"monitoring.DeleteAlarms":            e.cwDeleteAlarms,
 		"monitoring.SetAlarmState":           e.cwSetAlarmState,
+		"monitoring.PutDashboard":            e.cwPutDashboard,
+		"monitoring.GetDashboard":            e.cwGetDashboard,
+		"monitoring.DeleteDashboards":        e.cwDeleteDashboards,
 		"sns.ListSubscriptionsByTopic":       e.snsListSubscriptionsByTopic,
 		"sns.ListSubscriptions":              e.snsListSubscriptions,
 	}

@@ -117,6 +117,8 @@ func (p *Provisioner) Teardown(ctx context.Context) error {
 			_, err = p.sns.Unsubscribe(ctx, &sns.UnsubscribeInput{SubscriptionArn: aws.String(c.id)})
 		case gate.TypeAlarm:
 			_, err = p.cw.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{c.id}})
+		case gate.TypeDashboard:
+			_, err = p.cw.DeleteDashboards(ctx, &cloudwatch.DeleteDashboardsInput{DashboardNames: []string{c.id}})
 		case gate.TypeOIDCProvider:
 			_, err = p.iam.DeleteOpenIDConnectProvider(ctx, &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(c.id)})
 		case gate.TypeRole:
@@ -241,9 +243,13 @@ func (p *Provisioner) Create(ctx context.Context, typ, name string, raw map[stri
 			RoleName: aws.String(in.str("role")), PolicyName: aws.String(in.str("name")), PolicyDocument: aws.String(in.str("policy")),
 		})
 		id, out = in.str("role")+":"+in.str("name"), map[string]any{}
+	case gate.TypeDashboard:
+		id = in.str("dashboardName")
+		_, err = p.cw.PutDashboard(ctx, &cloudwatch.PutDashboardInput{DashboardName: aws.String(id), DashboardBody: aws.String(in.str("dashboardBody"))})
+		out = map[string]any{"dashboardArn": fmt.Sprintf("arn:aws:cloudwatch::%s:dashboard/%s", p.AccountID, id)}
 	default:
-		// Not held by the emulator (the dashboard): recorded, every input
-		// listed as not applied.
+		// A type the mapping does not know: recorded, every input listed
+		// as not applied.
 		id, out = name+"-unprovisioned", map[string]any{}
 	}
 	if err != nil {
