@@ -2,7 +2,9 @@ package emulator
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -18,8 +20,10 @@ func TestStartServesDynamoDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := dynamodb.NewFromConfig(cfg)
+	// kumo keeps its state per process: a unique name keeps -count=N runs apart.
+	tableName := fmt.Sprintf("t-%d", time.Now().UnixNano())
 	_, err = db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String("t"),
+		TableName:            aws.String(tableName),
 		BillingMode:          types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
@@ -27,11 +31,11 @@ func TestStartServesDynamoDB(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateTable through the emulator: %v", err)
 	}
-	out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("t")})
+	out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(tableName)})
 	if err != nil {
 		t.Fatalf("DescribeTable: %v", err)
 	}
-	if got := aws.ToString(out.Table.TableName); got != "t" {
-		t.Fatalf("table name = %q, want t", got)
+	if got := aws.ToString(out.Table.TableName); got != tableName {
+		t.Fatalf("table name = %q, want %s", got, tableName)
 	}
 }

@@ -107,6 +107,7 @@ func (s *session) topicArn() (string, error) {
 }
 
 func (s *session) checkAlarms(ctx context.Context) report.Check {
+	defer s.closeAlarmRead()
 	f := newFindings(IDAlarms)
 	specs := s.alarmSpecs()
 	names := make([]string, len(specs))

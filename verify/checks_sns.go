@@ -246,6 +246,11 @@ func (s *session) checkAlert(ctx context.Context) report.Check {
 // fireAlarm sets an alarm to ALARM and back to OK, as a real breach would,
 // so the notification path from CloudWatch through the topic is exercised.
 func (s *session) fireAlarm(ctx context.Context, alarm, runID string) error {
+	select {
+	case <-s.alarmsRead:
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the alarms check before firing %s: %w", alarm, ctx.Err())
+	}
 	for _, st := range []cwtypes.StateValue{cwtypes.StateValueAlarm, cwtypes.StateValueOk} {
 		if _, err := s.c.CloudWatch.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{
 			AlarmName: aws.String(alarm), StateValue: st, StateReason: aws.String(alarmReason(runID)),

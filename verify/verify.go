@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -356,6 +357,12 @@ type session struct {
 	account  func() (string, error)
 	keysMu   sync.Mutex
 	keyCache map[string]func() (keyInfo, error)
+
+	// alarmsRead is closed when the alarms check has read the alarm
+	// states; the alert check waits for it before firing an alarm, so the
+	// alarms check never sees the test's own ALARM state.
+	alarmsRead     chan struct{}
+	closeAlarmRead func()
 }
 
 type keyInfo struct {
@@ -365,6 +372,11 @@ type keyInfo struct {
 
 func newSession(ctx context.Context, c Clients, t target.Env, opts Options) *session {
 	s := &session{ctx: ctx, c: c, t: t, opts: opts, log: opts.Logger, keyCache: map[string]func() (keyInfo, error){}}
+	s.alarmsRead = make(chan struct{})
+	s.closeAlarmRead = sync.OnceFunc(func() { close(s.alarmsRead) })
+	if !slices.Contains(opts.Checks, IDAlarms) {
+		s.closeAlarmRead()
+	}
 	s.tables = map[string]func() (*dynamodb.DescribeTableOutput, error){}
 	for _, name := range t.Tables() {
 		s.tables[name] = sync.OnceValues(func() (*dynamodb.DescribeTableOutput, error) {
