@@ -11,13 +11,8 @@ import (
 )
 
 func TestDashboards(t *testing.T) {
-	e := Start()
-	defer e.Close()
+	_, cfg := startT(t)
 	ctx := context.Background()
-	cfg, err := e.Config(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cw := cloudwatch.NewFromConfig(cfg)
 	body := `{"widgets":[{"type":"text","properties":{"markdown":"x"}}]}`
 	if _, err := cw.PutDashboard(ctx, &cloudwatch.PutDashboardInput{DashboardName: aws.String("d"), DashboardBody: aws.String(body)}); err != nil {

@@ -12,17 +12,12 @@ import (
 )
 
 func TestStartServesDynamoDB(t *testing.T) {
-	e := Start()
-	defer e.Close()
+	_, cfg := startT(t)
 	ctx := context.Background()
-	cfg, err := e.Config(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	db := dynamodb.NewFromConfig(cfg)
 	// kumo keeps its state per process: a unique name keeps -count=N runs apart.
 	tableName := fmt.Sprintf("t-%d", time.Now().UnixNano())
-	_, err = db.CreateTable(ctx, &dynamodb.CreateTableInput{
+	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String(tableName),
 		BillingMode:          types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},

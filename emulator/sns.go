@@ -52,30 +52,26 @@ func (e *Emulator) pending(m *snsMember) {
 }
 
 func (e *Emulator) snsListSubscriptionsByTopic(w http.ResponseWriter, r *http.Request, body []byte) {
-	rec := e.forward(r, body)
-	out := rec.Body.Bytes()
 	var doc listSubsByTopic
-	if rec.Code == http.StatusOK && xml.Unmarshal(out, &doc) == nil {
-		e.ext.mu.Lock()
-		for i := range doc.Members {
-			e.pending(&doc.Members[i])
-		}
-		e.ext.mu.Unlock()
-		if b, err := xml.Marshal(doc); err == nil {
-			out = b
-		}
-	}
-	writeRecorded(w, rec, out)
+	e.showPending(w, r, body, &doc, func() []snsMember { return doc.Members })
 }
 
 func (e *Emulator) snsListSubscriptions(w http.ResponseWriter, r *http.Request, body []byte) {
+	var doc listSubs
+	e.showPending(w, r, body, &doc, func() []snsMember { return doc.Members })
+}
+
+// showPending forwards a subscription listing to kumo and rewrites its
+// email members as pending. doc is the response document and members
+// returns its (decoded) member slice.
+func (e *Emulator) showPending(w http.ResponseWriter, r *http.Request, body []byte, doc any, members func() []snsMember) {
 	rec := e.forward(r, body)
 	out := rec.Body.Bytes()
-	var doc listSubs
-	if rec.Code == http.StatusOK && xml.Unmarshal(out, &doc) == nil {
+	if rec.Code == http.StatusOK && xml.Unmarshal(out, doc) == nil {
 		e.ext.mu.Lock()
-		for i := range doc.Members {
-			e.pending(&doc.Members[i])
+		ms := members()
+		for i := range ms {
+			e.pending(&ms[i])
 		}
 		e.ext.mu.Unlock()
 		if b, err := xml.Marshal(doc); err == nil {

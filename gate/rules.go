@@ -162,6 +162,13 @@ func (e *evaluator) unknown(r Resource, path string) {
 }
 
 // lookup walks a dotted path through nested maps.
+// Input returns the planned input at a dotted path
+// ("pointInTimeRecovery.enabled"), nil when any part is missing.
+func Input(inputs map[string]any, path string) any {
+	v, _ := lookup(inputs, path)
+	return v
+}
+
 func lookup(m map[string]any, path string) (any, bool) {
 	var cur any = m
 	for _, p := range strings.Split(path, ".") {

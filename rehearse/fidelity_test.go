@@ -60,7 +60,7 @@ func TestFidelity(t *testing.T) {
 			keyArn, _ := res.Outputs["kmsKeyArn"].(string)
 			for _, r := range res.AWSResources() {
 				in := r.Inputs
-				str := func(path string) string { return fmt.Sprint(lookup(in, path)) }
+				str := func(path string) string { return fmt.Sprint(gate.Input(in, path)) }
 				switch r.Type {
 				case gate.TypeTable:
 					name := str("name")
@@ -75,7 +75,7 @@ func TestFidelity(t *testing.T) {
 						keys[string(k.KeyType)] = aws.ToString(k.AttributeName)
 					}
 					eq(t, name+" hash key", keys["HASH"], str("hashKey"))
-					if rk := lookup(in, "rangeKey"); rk != nil {
+					if rk := gate.Input(in, "rangeKey"); rk != nil {
 						eq(t, name+" range key", keys["RANGE"], fmt.Sprint(rk))
 					}
 					gsis, _ := in["globalSecondaryIndexes"].([]any)
@@ -88,17 +88,17 @@ func TestFidelity(t *testing.T) {
 					}
 					eq(t, name+" SSE key", aws.ToString(tb.SSEDescription.KMSMasterKeyArn), keyArn)
 					eq(t, name+" SSE type", string(tb.SSEDescription.SSEType), "KMS")
-					eq(t, name+" deletion protection", aws.ToBool(tb.DeletionProtectionEnabled), lookup(in, "deletionProtectionEnabled"))
+					eq(t, name+" deletion protection", aws.ToBool(tb.DeletionProtectionEnabled), gate.Input(in, "deletionProtectionEnabled"))
 					cb, err := ddb.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(name)})
 					if err != nil {
 						t.Fatal(err)
 					}
-					eq(t, name+" PITR", string(cb.ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus) == "ENABLED", lookup(in, "pointInTimeRecovery.enabled"))
+					eq(t, name+" PITR", string(cb.ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus) == "ENABLED", gate.Input(in, "pointInTimeRecovery.enabled"))
 					ttl, err := ddb.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
 					if err != nil {
 						t.Fatal(err)
 					}
-					if want := lookup(in, "ttl.attributeName"); want != nil {
+					if want := gate.Input(in, "ttl.attributeName"); want != nil {
 						eq(t, name+" TTL attribute", aws.ToString(ttl.TimeToLiveDescription.AttributeName), want)
 						eq(t, name+" TTL status", string(ttl.TimeToLiveDescription.TimeToLiveStatus), "ENABLED")
 					}
@@ -159,13 +159,13 @@ func TestFidelity(t *testing.T) {
 					eq(t, name+" metric", aws.ToString(a.MetricName), str("metricName"))
 					eq(t, name+" namespace", aws.ToString(a.Namespace), str("namespace"))
 					eq(t, name+" statistic", string(a.Statistic), str("statistic"))
-					eq(t, name+" period", float64(aws.ToInt32(a.Period)), lookup(in, "period"))
-					eq(t, name+" evaluation periods", float64(aws.ToInt32(a.EvaluationPeriods)), lookup(in, "evaluationPeriods"))
-					eq(t, name+" threshold", aws.ToFloat64(a.Threshold), lookup(in, "threshold"))
+					eq(t, name+" period", float64(aws.ToInt32(a.Period)), gate.Input(in, "period"))
+					eq(t, name+" evaluation periods", float64(aws.ToInt32(a.EvaluationPeriods)), gate.Input(in, "evaluationPeriods"))
+					eq(t, name+" threshold", aws.ToFloat64(a.Threshold), gate.Input(in, "threshold"))
 					eq(t, name+" comparison", string(a.ComparisonOperator), str("comparisonOperator"))
 					eq(t, name+" missing data", aws.ToString(a.TreatMissingData), str("treatMissingData"))
-					eq(t, name+" alarm actions", fmt.Sprint(a.AlarmActions), fmt.Sprint(lookup(in, "alarmActions")))
-					eq(t, name+" OK actions", fmt.Sprint(a.OKActions), fmt.Sprint(lookup(in, "okActions")))
+					eq(t, name+" alarm actions", fmt.Sprint(a.AlarmActions), fmt.Sprint(gate.Input(in, "alarmActions")))
+					eq(t, name+" OK actions", fmt.Sprint(a.OKActions), fmt.Sprint(gate.Input(in, "okActions")))
 					dims := map[string]string{}
 					for _, d := range a.Dimensions {
 						dims[aws.ToString(d.Name)] = aws.ToString(d.Value)
@@ -177,7 +177,7 @@ func TestFidelity(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					eq(t, "provider audience", fmt.Sprint(out.ClientIDList), fmt.Sprint(lookup(in, "clientIdLists")))
+					eq(t, "provider audience", fmt.Sprint(out.ClientIDList), fmt.Sprint(gate.Input(in, "clientIdLists")))
 					eq(t, "provider url", strings.TrimPrefix(aws.ToString(out.Url), "https://"), strings.TrimPrefix(str("url"), "https://"))
 				case gate.TypeRole:
 					out, err := im.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(str("name"))})
@@ -186,7 +186,7 @@ func TestFidelity(t *testing.T) {
 					}
 					doc, _ := url.QueryUnescape(aws.ToString(out.Role.AssumeRolePolicyDocument))
 					sameJSON(t, str("name")+" trust", doc, str("assumeRolePolicy"))
-					eq(t, str("name")+" session", float64(aws.ToInt32(out.Role.MaxSessionDuration)), lookup(in, "maxSessionDuration"))
+					eq(t, str("name")+" session", float64(aws.ToInt32(out.Role.MaxSessionDuration)), gate.Input(in, "maxSessionDuration"))
 				case gate.TypeRolePolicy:
 					out, err := im.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(str("role")), PolicyName: aws.String(str("name"))})
 					if err != nil {
@@ -222,18 +222,6 @@ func TestFidelity(t *testing.T) {
 			}
 		})
 	}
-}
-
-func lookup(m map[string]any, path string) any {
-	var cur any = m
-	for _, p := range strings.Split(path, ".") {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = mm[p]
-	}
-	return cur
 }
 
 func eq(t *testing.T, what string, got, want any) {

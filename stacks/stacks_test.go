@@ -98,18 +98,6 @@ func (r *recorder) one(t *testing.T, typ string) declared {
 	return ds[0]
 }
 
-func get(m map[string]any, path string) any {
-	var cur any = m
-	for _, p := range strings.Split(path, ".") {
-		mm, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = mm[p]
-	}
-	return cur
-}
-
 func loadStack(t *testing.T, stack string) stackconfig.Config {
 	t.Helper()
 	cfg, err := stackconfig.Load("..", stack)
@@ -210,7 +198,7 @@ func TestTables(t *testing.T) {
 				seen[suffix] = true
 				check := func(path string, wantV any) {
 					t.Helper()
-					if got := get(d.inputs, path); fmt.Sprint(got) != fmt.Sprint(wantV) {
+					if got := gate.Input(d.inputs, path); fmt.Sprint(got) != fmt.Sprint(wantV) {
 						t.Errorf("%s: %s = %v, want %v", name, path, got, wantV)
 					}
 				}
@@ -338,7 +326,7 @@ func TestKeyAndAlias(t *testing.T) {
 				if !strings.Contains(acts, "kms:Decrypt") || !strings.Contains(acts, "kms:GenerateDataKey*") {
 					t.Errorf("%s actions %s, want Decrypt and GenerateDataKey*", svc, acts)
 				}
-				if get(s, "Condition.StringEquals.aws:SourceAccount") != mockrun.Account {
+				if gate.Input(s, "Condition.StringEquals.aws:SourceAccount") != mockrun.Account {
 					t.Errorf("%s is not restricted to the account: %v", svc, s["Condition"])
 				}
 			}
@@ -379,13 +367,13 @@ func TestTopicAndSubscription(t *testing.T) {
 				t.Fatalf("topic policy has %d statements", len(sts))
 			}
 			s := sts[0]
-			if get(s, "Principal.Service") != "cloudwatch.amazonaws.com" || fmt.Sprint(s["Resource"]) != "["+topicArn+"]" {
+			if gate.Input(s, "Principal.Service") != "cloudwatch.amazonaws.com" || fmt.Sprint(s["Resource"]) != "["+topicArn+"]" {
 				t.Errorf("topic policy statement %v", s)
 			}
-			if get(s, "Condition.StringEquals.aws:SourceAccount") != mockrun.Account {
+			if gate.Input(s, "Condition.StringEquals.aws:SourceAccount") != mockrun.Account {
 				t.Errorf("topic policy not restricted to the account")
 			}
-			if src, _ := get(s, "Condition.ArnLike.aws:SourceArn").(string); !strings.HasSuffix(src, ":alarm:"+n.Prefix()+"*") {
+			if src, _ := gate.Input(s, "Condition.ArnLike.aws:SourceArn").(string); !strings.HasSuffix(src, ":alarm:"+n.Prefix()+"*") {
 				t.Errorf("topic policy SourceArn %q is not restricted to this environment's alarms", src)
 			}
 			subs := rec.ofType(gate.TypeSubscription)
@@ -433,7 +421,7 @@ func TestAlarms(t *testing.T) {
 					"comparisonOperator": "GreaterThanThreshold", "threshold": float64(cfg.ThrottleThreshold),
 					"treatMissingData": "notBreaching", "actionsEnabled": true,
 				} {
-					if got := get(a.inputs, path); got != want {
+					if got := gate.Input(a.inputs, path); got != want {
 						t.Errorf("%s: %s = %v, want %v", name, path, got, want)
 					}
 				}
@@ -553,10 +541,10 @@ func TestGitHubOIDC(t *testing.T) {
 					t.Fatalf("%s trust has %d statements", roleName, len(sts))
 				}
 				s := sts[0]
-				if !strings.HasSuffix(fmt.Sprint(get(s, "Principal.Federated")), ":oidc-provider/token.actions.githubusercontent.com") {
+				if !strings.HasSuffix(fmt.Sprint(gate.Input(s, "Principal.Federated")), ":oidc-provider/token.actions.githubusercontent.com") {
 					t.Errorf("%s trusts %v", roleName, s["Principal"])
 				}
-				if get(s, "Condition.StringEquals.token.actions.githubusercontent.com:aud") != nil {
+				if gate.Input(s, "Condition.StringEquals.token.actions.githubusercontent.com:aud") != nil {
 					t.Fatal("path helper split the condition key; use the map directly")
 				}
 				eq := s["Condition"].(map[string]any)["StringEquals"].(map[string]any)

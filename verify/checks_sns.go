@@ -117,18 +117,8 @@ func (s *session) checkAlarmDelivery(ctx context.Context, f *findings, topic str
 // keyPolicyAllowsService reports whether Allow statements of a key policy
 // give a service principal kms:Decrypt and kms:GenerateDataKey*.
 func keyPolicyAllowsService(doc, service string) bool {
-	var p struct {
-		Statement []struct {
-			Effect    string
-			Principal any
-			Action    any
-		}
-	}
-	if json.Unmarshal([]byte(doc), &p) != nil {
-		return false
-	}
 	var decrypt, generate bool
-	for _, st := range p.Statement {
+	for _, st := range statements(doc) {
 		if st.Effect != "Allow" || !anyContains(st.Principal, service) {
 			continue
 		}
@@ -141,17 +131,7 @@ func keyPolicyAllowsService(doc, service string) bool {
 // policyAllowsService reports whether a resource policy has an Allow
 // statement for a service principal and action.
 func policyAllowsService(doc, service, action string) bool {
-	var p struct {
-		Statement []struct {
-			Effect    string
-			Principal any
-			Action    any
-		}
-	}
-	if json.Unmarshal([]byte(doc), &p) != nil {
-		return false
-	}
-	for _, st := range p.Statement {
+	for _, st := range statements(doc) {
 		if st.Effect != "Allow" {
 			continue
 		}
@@ -163,6 +143,22 @@ func policyAllowsService(doc, service, action string) bool {
 		}
 	}
 	return false
+}
+
+// statement is one policy statement, loosely typed as policies are written.
+type statement struct {
+	Effect    string
+	Principal any
+	Action    any
+}
+
+// statements decodes a policy document; an unreadable one has none.
+func statements(doc string) []statement {
+	var p struct{ Statement []statement }
+	if json.Unmarshal([]byte(doc), &p) != nil {
+		return nil
+	}
+	return p.Statement
 }
 
 // anyContains looks for v as a string anywhere in a decoded JSON value.
