@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mirror-dissonance/mirror-infra/gate"
-	"github.com/mirror-dissonance/mirror-infra/mockrun"
+	"github.com/mirror-dissonance/mirror-infra/internal/gate"
+	"github.com/mirror-dissonance/mirror-infra/internal/mockrun"
 	"github.com/mirror-dissonance/mirror-infra/report"
-	"github.com/mirror-dissonance/mirror-infra/stackconfig"
+	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 )
 
 const checkDetail = `Runs the stack program under Pulumi mocks with the stack's

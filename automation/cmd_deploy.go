@@ -11,14 +11,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/mirror-dissonance/mirror-infra/driver"
-	"github.com/mirror-dissonance/mirror-infra/gate"
+	"github.com/mirror-dissonance/mirror-infra/internal/driver"
+	"github.com/mirror-dissonance/mirror-infra/internal/gate"
 	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
-	"github.com/mirror-dissonance/mirror-infra/postdeploy"
+	"github.com/mirror-dissonance/mirror-infra/internal/postdeploy"
 	"github.com/mirror-dissonance/mirror-infra/report"
-	"github.com/mirror-dissonance/mirror-infra/stackconfig"
+	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 	"github.com/mirror-dissonance/mirror-infra/stacks"
-	"github.com/mirror-dissonance/mirror-infra/target"
+	"github.com/mirror-dissonance/mirror-infra/verify/target"
 	"github.com/mirror-dissonance/mirror-infra/verify"
 )
 

@@ -8,11 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mirror-dissonance/mirror-infra/driver"
+	"github.com/mirror-dissonance/mirror-infra/internal/driver"
 	"github.com/mirror-dissonance/mirror-infra/emulator"
-	"github.com/mirror-dissonance/mirror-infra/naming"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/report"
-	"github.com/mirror-dissonance/mirror-infra/stackconfig"
+	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 )
 
 // deployProject copies the real project files into a temp dir, so the
@@ -123,13 +123,13 @@ func TestPostUpHooksBootstrapTheNonceAndVerify(t *testing.T) {
 		alarms = append(alarms, a)
 	}
 	outs := map[string]any{
-		naming.OutEnvironment: tgt.Environment, naming.OutRegion: tgt.Region,
-		naming.OutFPEventsTableName: tgt.FPEventsTable, naming.OutConsentTableName: tgt.ConsentTable,
-		naming.OutBlockCounterTableName: tgt.BlockCounterTable, naming.OutKMSKeyArn: tgt.KMSKey,
-		naming.OutKMSAlias: tgt.KMSAlias, naming.OutOpsTopicArn: tgt.TopicArn, naming.OutAlarmNames: alarms,
-		naming.OutDashboardName: tgt.Dashboard, naming.OutOIDCProviderArn: tgt.OIDCProviderArn,
-		naming.OutDeployRoleArn: tgt.DeployRole, naming.OutPreviewRoleArn: tgt.PreviewRole,
-		naming.OutNoncePrefix: tgt.NoncePrefix,
+		spec.OutEnvironment: tgt.Environment, spec.OutRegion: tgt.Region,
+		spec.OutFPEventsTableName: tgt.FPEventsTable, spec.OutConsentTableName: tgt.ConsentTable,
+		spec.OutBlockCounterTableName: tgt.BlockCounterTable, spec.OutKMSKeyArn: tgt.KMSKey,
+		spec.OutKMSAlias: tgt.KMSAlias, spec.OutOpsTopicArn: tgt.TopicArn, spec.OutAlarmNames: alarms,
+		spec.OutDashboardName: tgt.Dashboard, spec.OutOIDCProviderArn: tgt.OIDCProviderArn,
+		spec.OutDeployRoleArn: tgt.DeployRole, spec.OutPreviewRoleArn: tgt.PreviewRole,
+		spec.OutNoncePrefix: tgt.NoncePrefix,
 	}
 	cfg := stackconfig.Config{Stack: "staging", Environment: "staging", ThrottleThreshold: 10}
 

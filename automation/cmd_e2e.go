@@ -11,8 +11,8 @@ import (
 
 	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/report"
-	"github.com/mirror-dissonance/mirror-infra/stackconfig"
-	"github.com/mirror-dissonance/mirror-infra/target"
+	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
+	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
 const e2eDetail = `The E2E cycle of SPEC 7, "PR to Oracle to FP event to drift detection",

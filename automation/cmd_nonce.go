@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
-	"github.com/mirror-dissonance/mirror-infra/naming"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 	"github.com/mirror-dissonance/mirror-infra/report"
 )
@@ -73,7 +73,7 @@ func runNonce(ctx context.Context, io stdio, args []string) int {
 	store := nonce.New(ssm.NewFromConfig(awsCfg), tgt.NoncePrefix, tgt.KMSKey, tgt.NonceGrace)
 	store.Tags = map[string]string{
 		"Project": "MirrorDissonance", "Environment": tgt.Environment,
-		"ManagedBy": naming.Project + "-automation", "Purpose": "redaction-nonce",
+		"ManagedBy": spec.Project + "-automation", "Purpose": "redaction-nonce",
 	}
 	start := time.Now()
 	r := &report.Report{Command: "nonce " + sub, Stack: stack, Started: start}

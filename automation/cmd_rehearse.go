@@ -6,9 +6,9 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/mirror-dissonance/mirror-infra/rehearse"
+	"github.com/mirror-dissonance/mirror-infra/internal/rehearse"
 	"github.com/mirror-dissonance/mirror-infra/report"
-	"github.com/mirror-dissonance/mirror-infra/stackconfig"
+	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 )
 
 func rehearseDetailText() string {

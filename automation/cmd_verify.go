@@ -10,10 +10,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/sethvargo/go-envconfig"
 
-	"github.com/mirror-dissonance/mirror-infra/driver"
+	"github.com/mirror-dissonance/mirror-infra/internal/driver"
 	"github.com/mirror-dissonance/mirror-infra/report"
-	"github.com/mirror-dissonance/mirror-infra/stackconfig"
-	"github.com/mirror-dissonance/mirror-infra/target"
+	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
+	"github.com/mirror-dissonance/mirror-infra/verify/target"
 	"github.com/mirror-dissonance/mirror-infra/verify"
 )
 

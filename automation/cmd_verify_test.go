@@ -14,9 +14,9 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/mirror-dissonance/mirror-infra/driver"
+	"github.com/mirror-dissonance/mirror-infra/internal/driver"
 	"github.com/mirror-dissonance/mirror-infra/emulator"
-	"github.com/mirror-dissonance/mirror-infra/naming"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/report"
 )
 
@@ -178,19 +178,19 @@ func TestVerifyFromStackOutputs(t *testing.T) {
 	outputs := pulumi.Map{
 		// The stack is "local"; its resources have the seeded names, which
 		// only the outputs carry.
-		naming.OutEnvironment:           pulumi.String("local"),
-		naming.OutRegion:                pulumi.String(tgt.Region),
-		naming.OutFPEventsTableName:     pulumi.String(tgt.FPEventsTable),
-		naming.OutConsentTableName:      pulumi.String(tgt.ConsentTable),
-		naming.OutBlockCounterTableName: pulumi.String(tgt.BlockCounterTable),
-		naming.OutKMSKeyArn:             pulumi.String(tgt.KMSKey),
-		naming.OutKMSAlias:              pulumi.String(tgt.KMSAlias),
-		naming.OutOpsTopicArn:           pulumi.String(tgt.TopicArn),
-		naming.OutAlarmNames:            pulumi.ToStringArray(tgt.AlarmNames),
-		naming.OutOIDCProviderArn:       pulumi.String(tgt.OIDCProviderArn),
-		naming.OutDeployRoleArn:         pulumi.String(tgt.DeployRole),
-		naming.OutPreviewRoleArn:        pulumi.String(tgt.PreviewRole),
-		naming.OutNoncePrefix:           pulumi.String(tgt.NoncePrefix),
+		spec.OutEnvironment:           pulumi.String("local"),
+		spec.OutRegion:                pulumi.String(tgt.Region),
+		spec.OutFPEventsTableName:     pulumi.String(tgt.FPEventsTable),
+		spec.OutConsentTableName:      pulumi.String(tgt.ConsentTable),
+		spec.OutBlockCounterTableName: pulumi.String(tgt.BlockCounterTable),
+		spec.OutKMSKeyArn:             pulumi.String(tgt.KMSKey),
+		spec.OutKMSAlias:              pulumi.String(tgt.KMSAlias),
+		spec.OutOpsTopicArn:           pulumi.String(tgt.TopicArn),
+		spec.OutAlarmNames:            pulumi.ToStringArray(tgt.AlarmNames),
+		spec.OutOIDCProviderArn:       pulumi.String(tgt.OIDCProviderArn),
+		spec.OutDeployRoleArn:         pulumi.String(tgt.DeployRole),
+		spec.OutPreviewRoleArn:        pulumi.String(tgt.PreviewRole),
+		spec.OutNoncePrefix:           pulumi.String(tgt.NoncePrefix),
 	}
 	d, err := driver.Open(ctx, driver.Settings{ProjectDir: dir, Stack: "local", BackendURL: backend, CLIPath: cli,
 		Program: func(pc *pulumi.Context) error {

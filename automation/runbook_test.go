@@ -11,10 +11,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mirror-dissonance/mirror-infra/naming"
-	"github.com/mirror-dissonance/mirror-infra/stackconfig"
-	"github.com/mirror-dissonance/mirror-infra/target"
-	"github.com/mirror-dissonance/mirror-infra/workflows"
+	"github.com/mirror-dissonance/mirror-infra/spec"
+	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
+	"github.com/mirror-dissonance/mirror-infra/verify/target"
+	"github.com/mirror-dissonance/mirror-infra/internal/workflows"
 )
 
 // The runbook, the workflows and the Oracle template may only use command
@@ -393,17 +393,17 @@ func TestRunbookNamesExist(t *testing.T) {
 		}
 	}
 
-	for _, key := range []string{naming.OutDeployRoleArn, naming.OutPreviewRoleArn} {
+	for _, key := range []string{spec.OutDeployRoleArn, spec.OutPreviewRoleArn} {
 		if !strings.Contains(text, "`"+key+"`") {
 			t.Errorf("the runbook should name the stack output `%s` where it sets the role variables", key)
 		}
 	}
 	// Generic names are written for "<env>", concrete ones for staging.
-	generic, staging := naming.For("<env>"), naming.For("staging")
+	generic, staging := spec.For("<env>"), spec.For("staging")
 	for _, n := range []string{
 		generic.Topic(), generic.Dashboard(),
 		staging.DeployRole(), staging.PreviewRole(), staging.KeyAlias(),
-		staging.NonceParameterPath(), staging.Table(naming.TableFPEvents),
+		staging.NonceParameterPath(), staging.Table(spec.TableFPEvents),
 	} {
 		if !strings.Contains(text, n) {
 			t.Errorf("the runbook does not use the SPEC name %s", n)

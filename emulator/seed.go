@@ -21,8 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/mirror-dissonance/mirror-infra/naming"
-	"github.com/mirror-dissonance/mirror-infra/target"
+	"github.com/mirror-dissonance/mirror-infra/spec"
+	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
 // Defect is one deliberate deviation from SPEC section 2 that Seed can
@@ -113,7 +113,7 @@ type SeedOptions struct {
 // Seeded describes what Seed created.
 type Seeded struct {
 	Env             string
-	Names           naming.Names
+	Names           spec.Names
 	KeyArn          string
 	KeyID           string
 	OtherKeyArn     string
@@ -144,9 +144,9 @@ func (s *Seeded) Target() target.Env {
 	t := target.Env{
 		Environment:       s.Env,
 		Region:            Region,
-		FPEventsTable:     s.Names.Table(naming.TableFPEvents),
-		ConsentTable:      s.Names.Table(naming.TableConsent),
-		BlockCounterTable: s.Names.Table(naming.TableBlockCounter),
+		FPEventsTable:     s.Names.Table(spec.TableFPEvents),
+		ConsentTable:      s.Names.Table(spec.TableConsent),
+		BlockCounterTable: s.Names.Table(spec.TableBlockCounter),
 		KMSKey:            s.KeyArn,
 		KMSAlias:          s.Names.KeyAlias(),
 		TopicArn:          s.TopicArn,
@@ -225,7 +225,7 @@ func Seed(ctx context.Context, cfg aws.Config, opts SeedOptions) (*Seeded, error
 	if opts.GitHubRepository == "" {
 		opts.GitHubRepository = "mirror-dissonance/mirror-infra"
 	}
-	s := &Seeded{Env: opts.Env, Names: naming.For(opts.Env), Defects: opts.Defects}
+	s := &Seeded{Env: opts.Env, Names: spec.For(opts.Env), Defects: opts.Defects}
 	sd := seeder{
 		s: s, o: opts,
 		kms: kms.NewFromConfig(cfg), ddb: dynamodb.NewFromConfig(cfg), sns: sns.NewFromConfig(cfg),
@@ -328,8 +328,8 @@ func keyElem(name string, t ddbtypes.KeyType) ddbtypes.KeySchemaElement {
 
 func (sd *seeder) tables(ctx context.Context) error {
 	n := sd.s.Names
-	for _, suffix := range naming.TableSuffixes {
-		if suffix == naming.TableBlockCounter && sd.s.Has(DefectTableMissing) {
+	for _, suffix := range spec.TableSuffixes {
+		if suffix == spec.TableBlockCounter && sd.s.Has(DefectTableMissing) {
 			continue
 		}
 		in := &dynamodb.CreateTableInput{
@@ -341,7 +341,7 @@ func (sd *seeder) tables(ctx context.Context) error {
 			},
 		}
 		switch suffix {
-		case naming.TableFPEvents:
+		case spec.TableFPEvents:
 			in.AttributeDefinitions = []ddbtypes.AttributeDefinition{attr("pk"), attr("sk"), attr("gsi1pk"), attr("gsi1sk")}
 			in.KeySchema = []ddbtypes.KeySchemaElement{keyElem("pk", ddbtypes.KeyTypeHash), keyElem("sk", ddbtypes.KeyTypeRange)}
 			in.GlobalSecondaryIndexes = []ddbtypes.GlobalSecondaryIndex{{
@@ -352,7 +352,7 @@ func (sd *seeder) tables(ctx context.Context) error {
 			if sd.s.Has(DefectTableWrongKey) {
 				in.SSESpecification.KMSMasterKeyId = aws.String(sd.s.OtherKeyArn)
 			}
-		case naming.TableConsent:
+		case spec.TableConsent:
 			hash := "orgId"
 			if sd.s.Has(DefectTableWrongSchema) {
 				hash = "org_id"
@@ -362,14 +362,14 @@ func (sd *seeder) tables(ctx context.Context) error {
 			if sd.s.Has(DefectTableAWSOwnedKey) {
 				in.SSESpecification = nil
 			}
-		case naming.TableBlockCounter:
+		case spec.TableBlockCounter:
 			in.AttributeDefinitions = []ddbtypes.AttributeDefinition{attr("bucketKey")}
 			in.KeySchema = []ddbtypes.KeySchemaElement{keyElem("bucketKey", ddbtypes.KeyTypeHash)}
 		}
 		if _, err := sd.ddb.CreateTable(ctx, in); err != nil {
 			return fmt.Errorf("creating table %s: %w", n.Table(suffix), err)
 		}
-		if !(suffix == naming.TableConsent && sd.s.Has(DefectPITROff)) {
+		if !(suffix == spec.TableConsent && sd.s.Has(DefectPITROff)) {
 			if _, err := sd.ddb.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{
 				TableName:                        aws.String(n.Table(suffix)),
 				PointInTimeRecoverySpecification: &ddbtypes.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)},
@@ -377,7 +377,7 @@ func (sd *seeder) tables(ctx context.Context) error {
 				return fmt.Errorf("enabling PITR on %s: %w", n.Table(suffix), err)
 			}
 		}
-		ttl := suffix == naming.TableFPEvents || (suffix == naming.TableBlockCounter && !sd.s.Has(DefectTTLOff))
+		ttl := suffix == spec.TableFPEvents || (suffix == spec.TableBlockCounter && !sd.s.Has(DefectTTLOff))
 		if ttl {
 			if _, err := sd.ddb.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 				TableName:               aws.String(n.Table(suffix)),
@@ -450,12 +450,12 @@ func (sd *seeder) queue(ctx context.Context) error {
 
 func (sd *seeder) alarms(ctx context.Context) error {
 	n := sd.s.Names
-	for _, suffix := range naming.TableSuffixes {
+	for _, suffix := range spec.TableSuffixes {
 		for _, kind := range []struct{ name, metric string }{
 			{n.ReadThrottleAlarm(suffix), "ReadThrottleEvents"},
 			{n.WriteThrottleAlarm(suffix), "WriteThrottleEvents"},
 		} {
-			if kind.name == n.WriteThrottleAlarm(naming.TableConsent) && sd.s.Has(DefectAlarmMissing) {
+			if kind.name == n.WriteThrottleAlarm(spec.TableConsent) && sd.s.Has(DefectAlarmMissing) {
 				continue
 			}
 			in := &cloudwatch.PutMetricAlarmInput{
@@ -473,11 +473,11 @@ func (sd *seeder) alarms(ctx context.Context) error {
 				AlarmActions:       []string{sd.s.TopicArn},
 				OKActions:          []string{sd.s.TopicArn},
 			}
-			if kind.name == n.ReadThrottleAlarm(naming.TableFPEvents) && sd.s.Has(DefectAlarmMisconfigured) {
+			if kind.name == n.ReadThrottleAlarm(spec.TableFPEvents) && sd.s.Has(DefectAlarmMisconfigured) {
 				in.TreatMissingData = nil
 				in.Threshold = aws.Float64(50)
 			}
-			if kind.name == n.ReadThrottleAlarm(naming.TableBlockCounter) && sd.s.Has(DefectAlarmNoActions) {
+			if kind.name == n.ReadThrottleAlarm(spec.TableBlockCounter) && sd.s.Has(DefectAlarmNoActions) {
 				in.AlarmActions, in.OKActions = nil, nil
 			}
 			if _, err := sd.cw.PutMetricAlarm(ctx, in); err != nil {
@@ -501,7 +501,7 @@ func (sd *seeder) alarms(ctx context.Context) error {
 
 func trustPolicy(providerArn, condOp string, subs []string) string {
 	cond := map[string]map[string]any{
-		"StringEquals": {"token.actions.githubusercontent.com:aud": naming.GitHubOIDCAudience},
+		"StringEquals": {"token.actions.githubusercontent.com:aud": spec.GitHubOIDCAudience},
 	}
 	if cond[condOp] == nil {
 		cond[condOp] = map[string]any{}
@@ -521,7 +521,7 @@ func trustPolicy(providerArn, condOp string, subs []string) string {
 }
 
 func (sd *seeder) oidc(ctx context.Context) error {
-	host := strings.TrimPrefix(naming.GitHubOIDCURL, "https://")
+	host := strings.TrimPrefix(spec.GitHubOIDCURL, "https://")
 	sd.s.OIDCProviderArn = fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", AccountID, host)
 	if sd.s.Has(DefectOIDCProviderMissing) {
 		// The real provider is one per account and other environments in
@@ -531,8 +531,8 @@ func (sd *seeder) oidc(ctx context.Context) error {
 	}
 	if !sd.s.Has(DefectOIDCProviderMissing) && !sd.o.SkipOIDCProvider {
 		out, err := sd.iam.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{
-			Url:            aws.String(naming.GitHubOIDCURL),
-			ClientIDList:   []string{naming.GitHubOIDCAudience},
+			Url:            aws.String(spec.GitHubOIDCURL),
+			ClientIDList:   []string{spec.GitHubOIDCAudience},
 			ThumbprintList: []string{"6938fd4d98bab03faadb97b34396831e3780aea1"},
 		})
 		// The provider is one per account: another seeded environment in

@@ -8,12 +8,12 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/mirror-dissonance/mirror-infra/naming"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 // OpsTopicArgs configure the encrypted ops alert topic.
 type OpsTopicArgs struct {
-	Names                      naming.Names
+	Names                      spec.Names
 	Account, Region, Partition string
 	// KeyArn encrypts the topic.
 	KeyArn pulumi.StringInput
@@ -34,7 +34,7 @@ type OpsTopic struct {
 
 // TopicPolicy lets CloudWatch publish, only from this account's alarms of
 // this environment.
-func TopicPolicy(topicArn, account, region, partition string, names naming.Names) PolicyDocument {
+func TopicPolicy(topicArn, account, region, partition string, names spec.Names) PolicyDocument {
 	a := arns{partition: partition, region: region, account: account}
 	return policy(Statement{
 		Sid: "AllowEnvironmentAlarms", Effect: "Allow",
@@ -99,7 +99,7 @@ const (
 
 // ThrottleAlarmsArgs configure the six throttle alarms.
 type ThrottleAlarmsArgs struct {
-	Names     naming.Names
+	Names     spec.Names
 	Tables    *Tables
 	TopicArn  pulumi.StringInput
 	Threshold int
@@ -163,7 +163,7 @@ func NewThrottleAlarms(ctx *pulumi.Context, name string, args ThrottleAlarmsArgs
 
 // DashboardArgs configure the environment dashboard.
 type DashboardArgs struct {
-	Names     naming.Names
+	Names     spec.Names
 	Region    string
 	AlarmArns pulumi.StringArrayInput
 }
@@ -179,7 +179,7 @@ type Dashboard struct {
 // DashboardBody renders the dashboard: per table consumed capacity and
 // throttle events (each with its TableName dimension) and an alarm-status
 // widget over the six alarms.
-func DashboardBody(names naming.Names, region string, alarmArns []string) (string, error) {
+func DashboardBody(names spec.Names, region string, alarmArns []string) (string, error) {
 	type widget struct {
 		Type       string         `json:"type"`
 		X          int            `json:"x"`

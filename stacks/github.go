@@ -7,7 +7,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/mirror-dissonance/mirror-infra/naming"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 // SessionSeconds is the maximum session of both GitHub roles (1 hour).
@@ -15,7 +15,7 @@ const SessionSeconds = 3600
 
 // GitHubAccessArgs configure the OIDC provider handling and the two roles.
 type GitHubAccessArgs struct {
-	Names                      naming.Names
+	Names                      spec.Names
 	Account, Region, Partition string
 	// CreateProvider makes this stack own the account-wide provider;
 	// otherwise ProviderArn names it or, when empty, it is looked up.
@@ -45,7 +45,7 @@ type GitHubAccess struct {
 // TrustPolicy trusts GitHub's OIDC tokens for the exact audience and the
 // exact subjects given; no wildcards.
 func TrustPolicy(providerArn string, subjects []string) PolicyDocument {
-	host := strings.TrimPrefix(naming.GitHubOIDCURL, "https://")
+	host := strings.TrimPrefix(spec.GitHubOIDCURL, "https://")
 	subs := make([]any, len(subjects))
 	for i, s := range subjects {
 		subs[i] = s
@@ -56,7 +56,7 @@ func TrustPolicy(providerArn string, subjects []string) PolicyDocument {
 		Action:    []string{"sts:AssumeRoleWithWebIdentity"},
 		Condition: map[string]map[string]any{
 			"StringEquals": {
-				host + ":aud": naming.GitHubOIDCAudience,
+				host + ":aud": spec.GitHubOIDCAudience,
 				host + ":sub": subs,
 			},
 		},
@@ -65,7 +65,7 @@ func TrustPolicy(providerArn string, subjects []string) PolicyDocument {
 
 // DeployPolicy lets the deploy role run the driver and the verifier for one
 // environment: every statement is scoped to the environment's names.
-func DeployPolicy(n naming.Names, account, region, partition, keyArn, topicArn, providerArn string) PolicyDocument {
+func DeployPolicy(n spec.Names, account, region, partition, keyArn, topicArn, providerArn string) PolicyDocument {
 	a := arns{partition: partition, region: region, account: account}
 	tables := a.dynamoTable(n.Prefix() + "*")
 	return policy(
@@ -119,7 +119,7 @@ func DeployPolicy(n naming.Names, account, region, partition, keyArn, topicArn, 
 
 // PreviewPolicy is read-only access to the same resources, enough for
 // `pulumi preview` and a refresh.
-func PreviewPolicy(n naming.Names, account, region, partition, keyArn, topicArn, providerArn string) PolicyDocument {
+func PreviewPolicy(n spec.Names, account, region, partition, keyArn, topicArn, providerArn string) PolicyDocument {
 	a := arns{partition: partition, region: region, account: account}
 	tables := a.dynamoTable(n.Prefix() + "*")
 	return policy(
@@ -154,8 +154,8 @@ func NewGitHubAccess(ctx *pulumi.Context, name string, args GitHubAccessArgs, op
 		// One provider per account: retained on delete so that destroying
 		// this stack never cuts off the other environments.
 		p, err := iam.NewOpenIdConnectProvider(ctx, "github-oidc", &iam.OpenIdConnectProviderArgs{
-			Url:           pulumi.String(naming.GitHubOIDCURL),
-			ClientIdLists: pulumi.StringArray{pulumi.String(naming.GitHubOIDCAudience)},
+			Url:           pulumi.String(spec.GitHubOIDCURL),
+			ClientIdLists: pulumi.StringArray{pulumi.String(spec.GitHubOIDCAudience)},
 			Tags:          args.Tags.For("github-actions-oidc", "GitHub Actions OIDC (account-wide)"),
 		}, pulumi.Parent(c), pulumi.RetainOnDelete(true))
 		if err != nil {
@@ -166,7 +166,7 @@ func NewGitHubAccess(ctx *pulumi.Context, name string, args GitHubAccessArgs, op
 		c.ProviderArn = pulumi.String(args.ProviderArn).ToStringOutput()
 	default:
 		res, err := iam.LookupOpenIdConnectProvider(ctx, &iam.LookupOpenIdConnectProviderArgs{
-			Url: pulumi.StringRef(naming.GitHubOIDCURL),
+			Url: pulumi.StringRef(spec.GitHubOIDCURL),
 		}, pulumi.Parent(c))
 		if err != nil {
 			return nil, fmt.Errorf("looking up the account's GitHub OIDC provider (create it in one stack with createOidcProvider: true, or set oidcProviderArn): %w", err)
@@ -177,7 +177,7 @@ func NewGitHubAccess(ctx *pulumi.Context, name string, args GitHubAccessArgs, op
 	type roleDef struct {
 		suffix, roleName, purpose string
 		subjects                  []string
-		policy                    func(n naming.Names, account, region, partition, keyArn, topicArn, providerArn string) PolicyDocument
+		policy                    func(n spec.Names, account, region, partition, keyArn, topicArn, providerArn string) PolicyDocument
 		role                      **iam.Role
 		rolePolicy                **iam.RolePolicy
 	}

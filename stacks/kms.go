@@ -6,12 +6,12 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/mirror-dissonance/mirror-infra/naming"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 // EncryptionKeyArgs configure the environment's customer-managed key.
 type EncryptionKeyArgs struct {
-	Names          naming.Names
+	Names          spec.Names
 	Account        string
 	Region         string
 	Partition      string

@@ -12,8 +12,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
-	"github.com/mirror-dissonance/mirror-infra/naming"
-	"github.com/mirror-dissonance/mirror-infra/stackconfig"
+	"github.com/mirror-dissonance/mirror-infra/spec"
+	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 )
 
 // Program reads and validates the stack configuration from the Pulumi
@@ -122,26 +122,26 @@ func DeclareEnvironment(ctx *pulumi.Context, cfg stackconfig.Config) (*Environme
 // Outputs are the stack outputs of SPEC 2.8.
 func (e *Environment) Outputs(cfg stackconfig.Config) pulumi.Map {
 	m := pulumi.Map{
-		naming.OutEnvironment:     pulumi.String(cfg.Environment),
-		naming.OutRegion:          pulumi.String(cfg.Region),
-		naming.OutKMSKeyArn:       e.Key.Arn,
-		naming.OutKMSKeyID:        e.Key.KeyID,
-		naming.OutKMSAlias:        e.Key.AliasName,
-		naming.OutOpsTopicArn:     e.Topic.Arn,
-		naming.OutDashboardName:   e.Dashboard.Name,
-		naming.OutOIDCProviderArn: e.GitHub.ProviderArn,
-		naming.OutDeployRoleArn:   e.GitHub.DeployRole.Arn,
-		naming.OutPreviewRoleArn:  e.GitHub.PreviewRole.Arn,
-		naming.OutNoncePrefix:     pulumi.String(cfg.Names().NoncePrefix()),
+		spec.OutEnvironment:     pulumi.String(cfg.Environment),
+		spec.OutRegion:          pulumi.String(cfg.Region),
+		spec.OutKMSKeyArn:       e.Key.Arn,
+		spec.OutKMSKeyID:        e.Key.KeyID,
+		spec.OutKMSAlias:        e.Key.AliasName,
+		spec.OutOpsTopicArn:     e.Topic.Arn,
+		spec.OutDashboardName:   e.Dashboard.Name,
+		spec.OutOIDCProviderArn: e.GitHub.ProviderArn,
+		spec.OutDeployRoleArn:   e.GitHub.DeployRole.Arn,
+		spec.OutPreviewRoleArn:  e.GitHub.PreviewRole.Arn,
+		spec.OutNoncePrefix:     pulumi.String(cfg.Names().NoncePrefix()),
 	}
 	for suffix, t := range e.Tables.Tables {
-		m[naming.TableNameOutput[suffix]] = t.Name
-		m[naming.TableArnOutput[suffix]] = t.Arn
+		m[spec.TableNameOutput[suffix]] = t.Name
+		m[spec.TableArnOutput[suffix]] = t.Arn
 	}
 	alarmNames := pulumi.StringArray{}
 	for _, a := range e.Alarms.Alarms {
 		alarmNames = append(alarmNames, a.Name)
 	}
-	m[naming.OutAlarmNames] = alarmNames
+	m[spec.OutAlarmNames] = alarmNames
 	return m
 }

@@ -13,10 +13,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/mirror-dissonance/mirror-infra/gate"
-	"github.com/mirror-dissonance/mirror-infra/mockrun"
-	"github.com/mirror-dissonance/mirror-infra/naming"
-	"github.com/mirror-dissonance/mirror-infra/stackconfig"
+	"github.com/mirror-dissonance/mirror-infra/internal/gate"
+	"github.com/mirror-dissonance/mirror-infra/internal/mockrun"
+	"github.com/mirror-dissonance/mirror-infra/spec"
+	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 	"github.com/mirror-dissonance/mirror-infra/stacks"
 )
 
@@ -110,7 +110,7 @@ func loadStack(t *testing.T, stack string) stackconfig.Config {
 func runProgram(t *testing.T, cfg stackconfig.Config) *recorder {
 	t.Helper()
 	rec := &recorder{syn: mockrun.Synthetic{Region: cfg.Region}}
-	if err := pulumi.RunErr(stacks.NewProgram(cfg), pulumi.WithMocks(naming.Project, cfg.Stack, rec)); err != nil {
+	if err := pulumi.RunErr(stacks.NewProgram(cfg), pulumi.WithMocks(spec.Project, cfg.Stack, rec)); err != nil {
 		t.Fatalf("program for %s: %v", cfg.Stack, err)
 	}
 	return rec
@@ -174,9 +174,9 @@ func TestTables(t *testing.T) {
 		index          bool
 	}
 	wants := map[string]want{
-		naming.TableFPEvents:     {"pk", "sk", "expiresAt", true},
-		naming.TableConsent:      {"orgId", "", "", false},
-		naming.TableBlockCounter: {"bucketKey", "", "expiresAt", false},
+		spec.TableFPEvents:     {"pk", "sk", "expiresAt", true},
+		spec.TableConsent:      {"orgId", "", "", false},
+		spec.TableBlockCounter: {"bucketKey", "", "expiresAt", false},
 	}
 	for _, stack := range stackNames {
 		t.Run(stack, func(t *testing.T) {
@@ -189,7 +189,7 @@ func TestTables(t *testing.T) {
 			seen := map[string]bool{}
 			for _, d := range tables {
 				name, _ := d.inputs["name"].(string)
-				suffix := strings.TrimPrefix(name, naming.For(cfg.Environment).Prefix())
+				suffix := strings.TrimPrefix(name, spec.For(cfg.Environment).Prefix())
 				w, ok := wants[suffix]
 				if !ok {
 					t.Errorf("unexpected table %q", name)
@@ -403,7 +403,7 @@ func TestAlarms(t *testing.T) {
 				name := a.inputs["name"].(string)
 				names = append(names, name)
 				var table, metric string
-				for _, suffix := range naming.TableSuffixes {
+				for _, suffix := range spec.TableSuffixes {
 					switch name {
 					case n.ReadThrottleAlarm(suffix):
 						table, metric = n.Table(suffix), "ReadThrottleEvents"
@@ -515,7 +515,7 @@ func TestGitHubOIDC(t *testing.T) {
 					t.Fatalf("creating stack: %d providers declared, lookup %t", len(providers), lookedUp)
 				}
 				p := providers[0]
-				if p.inputs["url"] != naming.GitHubOIDCURL || fmt.Sprint(p.inputs["clientIdLists"]) != "[sts.amazonaws.com]" {
+				if p.inputs["url"] != spec.GitHubOIDCURL || fmt.Sprint(p.inputs["clientIdLists"]) != "[sts.amazonaws.com]" {
 					t.Errorf("provider inputs %v", p.inputs)
 				}
 				if !p.retainOnDelete {
@@ -674,32 +674,32 @@ func TestOutputs(t *testing.T) {
 			}
 			n := cfg.Names()
 			want := map[string]any{
-				naming.OutEnvironment:           cfg.Environment,
-				naming.OutRegion:                cfg.Region,
-				naming.OutFPEventsTableName:     n.Table(naming.TableFPEvents),
-				naming.OutConsentTableName:      n.Table(naming.TableConsent),
-				naming.OutBlockCounterTableName: n.Table(naming.TableBlockCounter),
-				naming.OutFPEventsTableArn:      fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", cfg.Region, mockrun.Account, n.Table(naming.TableFPEvents)),
-				naming.OutKMSKeyArn:             keyArn(cfg.Region),
-				naming.OutKMSAlias:              n.KeyAlias(),
-				naming.OutOpsTopicArn:           fmt.Sprintf("arn:aws:sns:%s:%s:%s", cfg.Region, mockrun.Account, n.Topic()),
-				naming.OutDashboardName:         n.Dashboard(),
-				naming.OutOIDCProviderArn:       "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
-				naming.OutDeployRoleArn:         "arn:aws:iam::123456789012:role/" + n.DeployRole(),
-				naming.OutPreviewRoleArn:        "arn:aws:iam::123456789012:role/" + n.PreviewRole(),
-				naming.OutNoncePrefix:           "/guardian/" + cfg.Environment + "/redaction_nonce_v",
+				spec.OutEnvironment:           cfg.Environment,
+				spec.OutRegion:                cfg.Region,
+				spec.OutFPEventsTableName:     n.Table(spec.TableFPEvents),
+				spec.OutConsentTableName:      n.Table(spec.TableConsent),
+				spec.OutBlockCounterTableName: n.Table(spec.TableBlockCounter),
+				spec.OutFPEventsTableArn:      fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", cfg.Region, mockrun.Account, n.Table(spec.TableFPEvents)),
+				spec.OutKMSKeyArn:             keyArn(cfg.Region),
+				spec.OutKMSAlias:              n.KeyAlias(),
+				spec.OutOpsTopicArn:           fmt.Sprintf("arn:aws:sns:%s:%s:%s", cfg.Region, mockrun.Account, n.Topic()),
+				spec.OutDashboardName:         n.Dashboard(),
+				spec.OutOIDCProviderArn:       "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
+				spec.OutDeployRoleArn:         "arn:aws:iam::123456789012:role/" + n.DeployRole(),
+				spec.OutPreviewRoleArn:        "arn:aws:iam::123456789012:role/" + n.PreviewRole(),
+				spec.OutNoncePrefix:           "/guardian/" + cfg.Environment + "/redaction_nonce_v",
 			}
 			for k, v := range want {
 				if res.Outputs[k] != v {
 					t.Errorf("output %s = %v, want %v", k, res.Outputs[k], v)
 				}
 			}
-			for _, k := range []string{naming.OutConsentTableArn, naming.OutBlockCounterTableArn, naming.OutKMSKeyID} {
+			for _, k := range []string{spec.OutConsentTableArn, spec.OutBlockCounterTableArn, spec.OutKMSKeyID} {
 				if s, _ := res.Outputs[k].(string); s == "" {
 					t.Errorf("output %s missing", k)
 				}
 			}
-			if got := fmt.Sprint(res.Outputs[naming.OutAlarmNames]); got != fmt.Sprint(n.Alarms()) {
+			if got := fmt.Sprint(res.Outputs[spec.OutAlarmNames]); got != fmt.Sprint(n.Alarms()) {
 				t.Errorf("alarmNames %s, want %v", got, n.Alarms())
 			}
 		})
@@ -728,7 +728,7 @@ func TestProgramReadsConfigFromPulumi(t *testing.T) {
 			b, _ := json.Marshal(tc.config)
 			t.Setenv("PULUMI_CONFIG", string(b))
 			rec := &recorder{syn: mockrun.Synthetic{Region: "us-east-1"}}
-			err := pulumi.RunErr(stacks.Program, pulumi.WithMocks(naming.Project, "staging", rec))
+			err := pulumi.RunErr(stacks.Program, pulumi.WithMocks(spec.Project, "staging", rec))
 			if tc.wantErr == "" {
 				if err != nil {
 					t.Fatal(err)

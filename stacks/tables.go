@@ -6,7 +6,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/dynamodb"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/mirror-dissonance/mirror-infra/naming"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 // TableSpec is the shape of one table (SPEC 2.2).
@@ -28,16 +28,16 @@ type IndexSpec struct {
 
 // TableSpecs are exactly the three tables of SPEC 2.2. All keys are strings.
 var TableSpecs = []TableSpec{
-	{Suffix: naming.TableFPEvents, HashKey: "pk", RangeKey: "sk",
+	{Suffix: spec.TableFPEvents, HashKey: "pk", RangeKey: "sk",
 		Index:        &IndexSpec{Name: "FindingIndex", HashKey: "gsi1pk", RangeKey: "gsi1sk"},
 		TTLAttribute: "expiresAt", Purpose: "false-positive events"},
-	{Suffix: naming.TableConsent, HashKey: "orgId", Purpose: "organisation consent"},
-	{Suffix: naming.TableBlockCounter, HashKey: "bucketKey", TTLAttribute: "expiresAt", Purpose: "circuit-breaker block counters"},
+	{Suffix: spec.TableConsent, HashKey: "orgId", Purpose: "organisation consent"},
+	{Suffix: spec.TableBlockCounter, HashKey: "bucketKey", TTLAttribute: "expiresAt", Purpose: "circuit-breaker block counters"},
 }
 
 // TablesArgs configure the three tables.
 type TablesArgs struct {
-	Names naming.Names
+	Names spec.Names
 	// KeyArn is the environment CMK the tables are encrypted with.
 	KeyArn             pulumi.StringInput
 	DeletionProtection bool

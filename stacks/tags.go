@@ -3,7 +3,7 @@ package stacks
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/mirror-dissonance/mirror-infra/stackconfig"
+	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 )
 
 // Tag values shared by every taggable resource (SPEC 1).

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/mirror-dissonance/mirror-infra/report"
-	"github.com/mirror-dissonance/mirror-infra/target"
+	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
 // CheckError is a check that did not pass; errors.As finds it in the

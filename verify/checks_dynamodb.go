@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/mirror-dissonance/mirror-infra/naming"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/report"
 )
 
@@ -23,9 +23,9 @@ type tableSpec struct {
 }
 
 var tableSpecs = map[string]tableSpec{
-	naming.TableFPEvents:     {hash: "pk", rng: "sk", gsi: "FindingIndex", gsiHash: "gsi1pk", gsiRange: "gsi1sk", ttl: true},
-	naming.TableConsent:      {hash: "orgId"},
-	naming.TableBlockCounter: {hash: "bucketKey", ttl: true},
+	spec.TableFPEvents:     {hash: "pk", rng: "sk", gsi: "FindingIndex", gsiHash: "gsi1pk", gsiRange: "gsi1sk", ttl: true},
+	spec.TableConsent:      {hash: "orgId"},
+	spec.TableBlockCounter: {hash: "bucketKey", ttl: true},
 }
 
 // TTLAttribute is the TTL attribute of fp-events and block-counter.
@@ -38,7 +38,7 @@ const fixDeploy = "run the deploy (go run ./automation <stack>) so the program's
 // and elsewhere as not checked (WARN).
 func (s *session) eachTable(f *findings, missingIsFail bool, fn func(suffix, name string, d *types.TableDescription)) {
 	tables := s.t.Tables()
-	for _, suffix := range naming.TableSuffixes {
+	for _, suffix := range spec.TableSuffixes {
 		name := tables[suffix]
 		out, err := s.tables[name]()
 		switch {
@@ -170,7 +170,7 @@ func (s *session) checkSSE(ctx context.Context) report.Check {
 func (s *session) checkTTL(ctx context.Context) report.Check {
 	f := newFindings(IDTTL)
 	tables := s.t.Tables()
-	for _, suffix := range naming.TableSuffixes {
+	for _, suffix := range spec.TableSuffixes {
 		if !tableSpecs[suffix].ttl {
 			continue
 		}
@@ -206,7 +206,7 @@ func (s *session) checkTTL(ctx context.Context) report.Check {
 func (s *session) checkPITR(ctx context.Context) report.Check {
 	f := newFindings(IDPITR)
 	tables := s.t.Tables()
-	for _, suffix := range naming.TableSuffixes {
+	for _, suffix := range spec.TableSuffixes {
 		name := tables[suffix]
 		out, err := s.c.DynamoDB.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(name)})
 		switch {

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
-	"github.com/mirror-dissonance/mirror-infra/naming"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/report"
 )
 
@@ -75,7 +75,7 @@ type alarmSpec struct {
 // tables by the SPEC suffixes "<table>-read-throttle" / "-write-throttle";
 // the SPEC naming fills any the target lacks.
 func (s *session) alarmSpecs() []alarmSpec {
-	n := naming.For(s.t.Environment)
+	n := spec.For(s.t.Environment)
 	tables := s.t.Tables()
 	pick := func(want string, suffix string) string {
 		for _, a := range s.t.AlarmNames {
@@ -86,7 +86,7 @@ func (s *session) alarmSpecs() []alarmSpec {
 		return want
 	}
 	var out []alarmSpec
-	for _, t := range naming.TableSuffixes {
+	for _, t := range spec.TableSuffixes {
 		out = append(out,
 			alarmSpec{pick(n.ReadThrottleAlarm(t), "-"+t+"-read-throttle"), "ReadThrottleEvents", tables[t]},
 			alarmSpec{pick(n.WriteThrottleAlarm(t), "-"+t+"-write-throttle"), "WriteThrottleEvents", tables[t]})

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/mirror-dissonance/mirror-infra/naming"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/report"
 )
 
@@ -58,9 +58,9 @@ func (s *session) checkOIDC(ctx context.Context) report.Check {
 		if u := strings.TrimPrefix(aws.ToString(p.Url), "https://"); u != oidcHost {
 			f.fail("", "OIDC provider %s has URL %s, want %s", provider, u, oidcHost)
 		}
-		if len(p.ClientIDList) != 1 || p.ClientIDList[0] != naming.GitHubOIDCAudience {
-			f.fail("set the provider's client id list to exactly "+naming.GitHubOIDCAudience,
-				"OIDC provider %s has audiences %v, want exactly [%s]", provider, p.ClientIDList, naming.GitHubOIDCAudience)
+		if len(p.ClientIDList) != 1 || p.ClientIDList[0] != spec.GitHubOIDCAudience {
+			f.fail("set the provider's client id list to exactly "+spec.GitHubOIDCAudience,
+				"OIDC provider %s has audiences %v, want exactly [%s]", provider, p.ClientIDList, spec.GitHubOIDCAudience)
 		}
 		f.details["provider"] = provider
 	}
@@ -141,8 +141,8 @@ func trustProblems(doc, provider string, preview bool) ([]string, []string) {
 			problems = append(problems, fmt.Sprintf("allows actions %v, want only sts:AssumeRoleWithWebIdentity", acts))
 		}
 		aud := stringsOf(st.Condition["StringEquals"][oidcHost+":aud"])
-		if len(aud) != 1 || aud[0] != naming.GitHubOIDCAudience {
-			problems = append(problems, fmt.Sprintf("requires audience %v, want exactly %s (StringEquals)", aud, naming.GitHubOIDCAudience))
+		if len(aud) != 1 || aud[0] != spec.GitHubOIDCAudience {
+			problems = append(problems, fmt.Sprintf("requires audience %v, want exactly %s (StringEquals)", aud, spec.GitHubOIDCAudience))
 		}
 		var stSubs []string
 		for op, conds := range st.Condition {

@@ -33,7 +33,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/mirror-dissonance/mirror-infra/report"
-	"github.com/mirror-dissonance/mirror-infra/target"
+	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
 // Check ids of SPEC section 6 that this package implements (rotation and

@@ -32,7 +32,7 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 	"github.com/mirror-dissonance/mirror-infra/report"
-	"github.com/mirror-dissonance/mirror-infra/target"
+	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
 // CheckID is the catalogue id of the summary check.

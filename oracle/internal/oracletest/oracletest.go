@@ -29,7 +29,7 @@ import (
 	"github.com/sethvargo/go-envconfig"
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
-	"github.com/mirror-dissonance/mirror-infra/target"
+	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
 // Env is one test's view of the emulator.

@@ -1,0 +1,444 @@
+package gate
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/mirror-dissonance/mirror-infra/spec"
+)
+
+// Resource type tokens the rules know.
+const (
+	TypeTable        = "aws:dynamodb/table:Table"
+	TypeKey          = "aws:kms/key:Key"
+	TypeAlias        = "aws:kms/alias:Alias"
+	TypeTopic        = "aws:sns/topic:Topic"
+	TypeTopicPolicy  = "aws:sns/topicPolicy:TopicPolicy"
+	TypeSubscription = "aws:sns/topicSubscription:TopicSubscription"
+	TypeAlarm        = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	TypeDashboard    = "aws:cloudwatch/dashboard:Dashboard"
+	TypeOIDCProvider = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+	TypeRole         = "aws:iam/role:Role"
+	TypeRolePolicy   = "aws:iam/rolePolicy:RolePolicy"
+)
+
+// UnknownValue is how the engine shows an input not known until apply.
+const UnknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+// Rule ids, stable for reports and tests.
+const (
+	RuleTablePITR          = "table-pitr"
+	RuleTableSSE           = "table-sse-cmk"
+	RuleTableBilling       = "table-billing"
+	RuleTableDeletion      = "table-deletion-protection"
+	RuleTableProtect       = "table-protect"
+	RuleTableCount         = "table-count"
+	RuleKeyRotation        = "kms-rotation"
+	RuleTopicEncrypted     = "topic-encrypted"
+	RuleAlarmCount         = "alarm-count"
+	RuleAlarmActions       = "alarm-actions"
+	RuleAlarmMissingData   = "alarm-missing-data"
+	RuleOIDCAudience       = "oidc-audience"
+	RuleOIDCSubject        = "oidc-subject"
+	RuleWriteRolePR        = "write-role-pull-request"
+	RulePreviewReadOnly    = "preview-read-only"
+	RuleNoStarPolicy       = "iam-no-star"
+	RuleStatefulChange     = "stateful-delete-replace"
+	RuleResourceCount      = "resource-count"
+	RuleUnverifiableInputs = "unverifiable-input"
+)
+
+// Rules lists every rule id with what it protects, for --help and docs.
+var Rules = map[string]string{
+	RuleTablePITR:        "every table has point-in-time recovery on",
+	RuleTableSSE:         "every table is encrypted with a customer-managed KMS key",
+	RuleTableBilling:     "every table is PAY_PER_REQUEST",
+	RuleTableDeletion:    "table deletion protection is as configured (always on in production)",
+	RuleTableProtect:     "every table has Pulumi protect on",
+	RuleTableCount:       "exactly three tables",
+	RuleKeyRotation:      "the KMS key rotates",
+	RuleTopicEncrypted:   "the ops topic is KMS-encrypted",
+	RuleAlarmCount:       "exactly six alarms",
+	RuleAlarmActions:     "every alarm's alarm and OK actions go to the ops topic",
+	RuleAlarmMissingData: "alarms treat missing data as notBreaching",
+	RuleOIDCAudience:     "role trust requires aud = sts.amazonaws.com exactly",
+	RuleOIDCSubject:      "role trust lists exact subjects, no wildcards",
+	RuleWriteRolePR:      "a write role never trusts pull_request",
+	RulePreviewReadOnly:  "the preview role's policy only describes, gets and lists",
+	RuleNoStarPolicy:     "no policy allows action * on resource *",
+	RuleStatefulChange:   "no delete or replace of a table or key unless named by the operator",
+	RuleResourceCount:    "the AWS resource count is within the expected band",
+}
+
+// Failed reports whether any finding fails the gate (unverifiable inputs
+// are reported but do not fail it).
+func Failed(fs []Finding) bool {
+	for _, f := range fs {
+		if !f.Unverified {
+			return true
+		}
+	}
+	return false
+}
+
+// Evaluate applies every rule to the planned resources.
+func Evaluate(res []Resource, opts Options) []Finding {
+	e := &evaluator{opts: opts}
+	if e.opts.MinResources == 0 {
+		e.opts.MinResources = 12
+	}
+	if e.opts.MaxResources == 0 {
+		e.opts.MaxResources = 24
+	}
+	names := spec.For(opts.Environment)
+	var tables, alarms, aws int
+	for _, r := range res {
+		if r.Op == OpDelete || r.Op == OpReplace {
+			e.stateful(r)
+		}
+		if r.Op == OpDelete || r.Op == OpRead {
+			continue
+		}
+		if strings.HasPrefix(r.Type, "aws:") {
+			aws++
+		}
+		switch r.Type {
+		case TypeTable:
+			tables++
+			e.table(r)
+		case TypeKey:
+			if b, known := e.boolean(r, "enableKeyRotation"); known && !b {
+				e.fail(RuleKeyRotation, r, "key rotation is off (enableKeyRotation must be true)")
+			}
+		case TypeTopic:
+			if v, known := e.str(r, "kmsMasterKeyId"); known && v == "" {
+				e.fail(RuleTopicEncrypted, r, "topic has no kmsMasterKeyId: alerts would be stored unencrypted")
+			}
+		case TypeAlarm:
+			alarms++
+			e.alarm(r, names)
+		case TypeRole:
+			e.role(r, names)
+		case TypeRolePolicy:
+			e.policyDoc(r, "policy", names)
+		case TypeTopicPolicy:
+			e.policyDoc(r, "policy", names)
+		}
+	}
+	if tables != 3 {
+		e.fail(RuleTableCount, Resource{}, fmt.Sprintf("the plan keeps %d tables; SPEC 2.2 has exactly three", tables))
+	}
+	if alarms != 6 {
+		e.fail(RuleAlarmCount, Resource{}, fmt.Sprintf("the plan keeps %d alarms; SPEC 2.4 has exactly six", alarms))
+	}
+	if aws < e.opts.MinResources || aws > e.opts.MaxResources {
+		e.fail(RuleResourceCount, Resource{}, fmt.Sprintf("the plan keeps %d AWS resources; expected %d to %d", aws, e.opts.MinResources, e.opts.MaxResources))
+	}
+	sort.SliceStable(e.out, func(i, j int) bool { return e.out[i].Rule < e.out[j].Rule })
+	return e.out
+}
+
+type evaluator struct {
+	opts Options
+	out  []Finding
+}
+
+func label(r Resource) string {
+	if r.Name == "" {
+		return ""
+	}
+	return r.Name + " (" + r.Type + ")"
+}
+
+func (e *evaluator) fail(rule string, r Resource, msg string) {
+	e.out = append(e.out, Finding{Rule: rule, Resource: label(r), Message: msg})
+}
+
+func (e *evaluator) unknown(r Resource, path string) {
+	e.out = append(e.out, Finding{Rule: RuleUnverifiableInputs, Resource: label(r), Unverified: true,
+		Message: fmt.Sprintf("%s is not known until apply; the verifier checks it after up", path)})
+}
+
+// lookup walks a dotted path through nested maps.
+// Input returns the planned input at a dotted path
+// ("pointInTimeRecovery.enabled"), nil when any part is missing.
+func Input(inputs map[string]any, path string) any {
+	v, _ := lookup(inputs, path)
+	return v
+}
+
+func lookup(m map[string]any, path string) (any, bool) {
+	var cur any = m
+	for _, p := range strings.Split(path, ".") {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		cur, ok = mm[p]
+		if !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// boolean returns the value at path; missing is false; known is false for
+// an unknown value (then a finding of it is recorded).
+func (e *evaluator) boolean(r Resource, path string) (bool, bool) {
+	v, ok := lookup(r.Inputs, path)
+	if !ok || v == nil {
+		return false, true
+	}
+	switch t := v.(type) {
+	case bool:
+		return t, true
+	case string:
+		if t == UnknownValue {
+			e.unknown(r, path)
+			return false, false
+		}
+		return t == "true", true
+	}
+	return false, true
+}
+
+func (e *evaluator) str(r Resource, path string) (string, bool) {
+	v, ok := lookup(r.Inputs, path)
+	if !ok || v == nil {
+		return "", true
+	}
+	s, _ := v.(string)
+	if s == UnknownValue {
+		e.unknown(r, path)
+		return "", false
+	}
+	return s, true
+}
+
+func (e *evaluator) table(r Resource) {
+	if b, known := e.boolean(r, "pointInTimeRecovery.enabled"); known && !b {
+		e.fail(RuleTablePITR, r, "point-in-time recovery is off")
+	}
+	enabled, known := e.boolean(r, "serverSideEncryption.enabled")
+	if known {
+		keyArn, kk := e.str(r, "serverSideEncryption.kmsKeyArn")
+		switch {
+		case !enabled:
+			e.fail(RuleTableSSE, r, "server-side encryption with a customer-managed key is off (the AWS-owned key is used)")
+		case kk && keyArn == "":
+			e.fail(RuleTableSSE, r, "server-side encryption names no KMS key, so the AWS-managed key would be used")
+		case kk && strings.Contains(keyArn, "alias/aws/"):
+			e.fail(RuleTableSSE, r, fmt.Sprintf("encrypted with the AWS-managed key %s, not the environment CMK", keyArn))
+		}
+	}
+	if v, known := e.str(r, "billingMode"); known && v != "PAY_PER_REQUEST" {
+		e.fail(RuleTableBilling, r, fmt.Sprintf("billing mode is %q, want PAY_PER_REQUEST", v))
+	}
+	want := e.opts.DeletionProtection || e.opts.Environment == "production"
+	if b, known := e.boolean(r, "deletionProtectionEnabled"); known && b != want {
+		e.fail(RuleTableDeletion, r, fmt.Sprintf("deletion protection is %t, configured %t", b, want))
+	}
+	if !r.Protect {
+		e.fail(RuleTableProtect, r, "Pulumi protect is off, so a destroy could delete the table")
+	}
+}
+
+func (e *evaluator) alarm(r Resource, names spec.Names) {
+	if v, known := e.str(r, "treatMissingData"); known && v != "notBreaching" {
+		e.fail(RuleAlarmMissingData, r, fmt.Sprintf("treatMissingData is %q, want notBreaching (idle tables must sit in OK)", v))
+	}
+	for _, key := range []string{"alarmActions", "okActions"} {
+		v, _ := lookup(r.Inputs, key)
+		list, _ := v.([]any)
+		if len(list) == 0 {
+			e.fail(RuleAlarmActions, r, key+" is empty: the alarm notifies nobody")
+			continue
+		}
+		for _, a := range list {
+			s, _ := a.(string)
+			switch {
+			case s == UnknownValue:
+				e.unknown(r, key)
+			case !strings.HasSuffix(s, ":"+names.Topic()):
+				e.fail(RuleAlarmActions, r, fmt.Sprintf("%s contains %q, not the ops topic %s", key, s, names.Topic()))
+			}
+		}
+	}
+}
+
+// policyStatement is a loosely typed statement as found in plans.
+type policyStatement struct {
+	Sid       string                    `json:"Sid"`
+	Effect    string                    `json:"Effect"`
+	Action    stringOrList              `json:"Action"`
+	NotAction stringOrList              `json:"NotAction"`
+	Resource  stringOrList              `json:"Resource"`
+	Principal any                       `json:"Principal"`
+	Condition map[string]map[string]any `json:"Condition"`
+}
+
+type stringOrList []string
+
+func (s *stringOrList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*s = []string{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*s = many
+	return nil
+}
+
+func (e *evaluator) parsePolicy(r Resource, key string) ([]policyStatement, bool) {
+	v, ok := lookup(r.Inputs, key)
+	if !ok || v == nil {
+		return nil, false
+	}
+	var raw []byte
+	switch t := v.(type) {
+	case string:
+		if t == UnknownValue {
+			e.unknown(r, key)
+			return nil, false
+		}
+		raw = []byte(t)
+	default:
+		raw, _ = json.Marshal(t)
+	}
+	var doc struct {
+		Statement json.RawMessage `json:"Statement"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		e.fail(RuleNoStarPolicy, r, fmt.Sprintf("%s is not a readable policy document: %v", key, err))
+		return nil, false
+	}
+	var sts []policyStatement
+	if err := json.Unmarshal(doc.Statement, &sts); err != nil {
+		var one policyStatement
+		if err2 := json.Unmarshal(doc.Statement, &one); err2 != nil {
+			e.fail(RuleNoStarPolicy, r, fmt.Sprintf("%s has unreadable statements: %v", key, err))
+			return nil, false
+		}
+		sts = []policyStatement{one}
+	}
+	return sts, true
+}
+
+func (e *evaluator) policyDoc(r Resource, key string, names spec.Names) {
+	sts, ok := e.parsePolicy(r, key)
+	if !ok {
+		return
+	}
+	readOnly := r.Type == TypeRolePolicy && (r.Name == "github-preview-policy" || inputIs(r, "name", names.PreviewRole()) || inputIs(r, "role", names.PreviewRole()))
+	for _, s := range sts {
+		if s.Effect != "Allow" {
+			continue
+		}
+		starAction := len(s.NotAction) > 0
+		for _, a := range s.Action {
+			if a == "*" || a == "*:*" {
+				starAction = true
+			}
+		}
+		starResource := len(s.Resource) == 0
+		for _, res := range s.Resource {
+			if res == "*" {
+				starResource = true
+			}
+		}
+		if starAction && starResource && s.Principal == nil {
+			e.fail(RuleNoStarPolicy, r, fmt.Sprintf("statement %q allows every action on every resource", s.Sid))
+		}
+		if readOnly {
+			for _, a := range s.Action {
+				verb := a[strings.Index(a, ":")+1:]
+				if !(strings.HasPrefix(verb, "Describe") || strings.HasPrefix(verb, "Get") || strings.HasPrefix(verb, "List")) {
+					e.fail(RulePreviewReadOnly, r, fmt.Sprintf("the preview role may %s; it must only describe, get and list", a))
+				}
+			}
+		}
+	}
+}
+
+func inputIs(r Resource, key, want string) bool {
+	v, _ := lookup(r.Inputs, key)
+	s, _ := v.(string)
+	return s == want
+}
+
+func (e *evaluator) role(r Resource, names spec.Names) {
+	sts, ok := e.parsePolicy(r, "assumeRolePolicy")
+	if !ok {
+		return
+	}
+	roleName, _ := e.str(r, "name")
+	isPreview := roleName == names.PreviewRole()
+	host := strings.TrimPrefix(spec.GitHubOIDCURL, "https://")
+	for _, s := range sts {
+		if s.Effect != "Allow" {
+			continue
+		}
+		fed := false
+		if p, ok := s.Principal.(map[string]any); ok {
+			_, fed = p["Federated"]
+		}
+		if !fed {
+			continue
+		}
+		aud, hasAud := s.Condition["StringEquals"][host+":aud"]
+		if !hasAud || fmt.Sprint(aud) != spec.GitHubOIDCAudience {
+			e.fail(RuleOIDCAudience, r, fmt.Sprintf("trust must require %s:aud = %s exactly (got %v)", host, spec.GitHubOIDCAudience, aud))
+		}
+		for op := range s.Condition {
+			if _, ok := s.Condition[op][host+":sub"]; ok && op != "StringEquals" {
+				e.fail(RuleOIDCSubject, r, fmt.Sprintf("subjects are matched with %s; only exact StringEquals is allowed", op))
+			}
+		}
+		subs := asStrings(s.Condition["StringEquals"][host+":sub"])
+		if len(subs) == 0 {
+			e.fail(RuleOIDCSubject, r, "trust lists no exact subject: any workflow of any repository with a token could assume it")
+		}
+		for _, sub := range subs {
+			if strings.ContainsAny(sub, "*?") {
+				e.fail(RuleOIDCSubject, r, fmt.Sprintf("subject %q has a wildcard", sub))
+			}
+			if strings.HasSuffix(sub, ":pull_request") && !isPreview {
+				e.fail(RuleWriteRolePR, r, fmt.Sprintf("role %s trusts %q: pull requests must never reach a write role", roleName, sub))
+			}
+		}
+	}
+}
+
+func asStrings(v any) []string {
+	switch t := v.(type) {
+	case string:
+		return []string{t}
+	case []any:
+		var out []string
+		for _, x := range t {
+			out = append(out, fmt.Sprint(x))
+		}
+		return out
+	case []string:
+		return t
+	}
+	return nil
+}
+
+func (e *evaluator) stateful(r Resource) {
+	if r.Type != TypeTable && r.Type != TypeKey {
+		return
+	}
+	for _, a := range e.opts.AllowStateful {
+		if a == r.Name || a == r.URN {
+			return
+		}
+	}
+	e.fail(RuleStatefulChange, r, fmt.Sprintf("the plan would %s %s, a stateful resource; name it with --allow-replace %s to proceed", r.Op, r.Name, r.Name))
+}

@@ -1,0 +1,250 @@
+package gate_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/mirror-dissonance/mirror-infra/internal/gate"
+	"github.com/mirror-dissonance/mirror-infra/internal/mockrun"
+	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
+)
+
+// baseline is the planned staging stack, as `check` sees it.
+func baseline(t *testing.T) ([]gate.Resource, gate.Options) {
+	t.Helper()
+	cfg, err := stackconfig.Load("../..", "staging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := mockrun.Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Resources, gate.Options{Environment: cfg.Environment, DeletionProtection: cfg.DeletionProtection}
+}
+
+// clone deep-copies resources so a mutation touches one case only.
+func clone(t *testing.T, rs []gate.Resource) []gate.Resource {
+	b, err := json.Marshal(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []gate.Resource
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func first(rs []gate.Resource, typ string, pred func(gate.Resource) bool) *gate.Resource {
+	for i := range rs {
+		if rs[i].Type == typ && (pred == nil || pred(rs[i])) {
+			return &rs[i]
+		}
+	}
+	return nil
+}
+
+func setPolicy(t *testing.T, r *gate.Resource, key string, mutate func(doc map[string]any)) {
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(r.Inputs[key].(string)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	mutate(doc)
+	b, _ := json.Marshal(doc)
+	r.Inputs[key] = string(b)
+}
+
+func roleNamed(name string) func(gate.Resource) bool {
+	return func(r gate.Resource) bool { return r.Inputs["name"] == name }
+}
+
+func TestBaselinePasses(t *testing.T) {
+	rs, opts := baseline(t)
+	if fs := gate.Evaluate(rs, opts); len(fs) != 0 {
+		t.Fatalf("the shipped staging stack fails the gate: %+v", fs)
+	}
+}
+
+func TestRules(t *testing.T) {
+	cases := []struct {
+		name     string
+		mutate   func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource
+		wantRule string // empty: must pass
+	}{
+		{"PITR off on one table", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeTable, nil).Inputs["pointInTimeRecovery"] = map[string]any{"enabled": false}
+			return rs
+		}, gate.RuleTablePITR},
+		{"PITR block removed", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			delete(first(rs, gate.TypeTable, nil).Inputs, "pointInTimeRecovery")
+			return rs
+		}, gate.RuleTablePITR},
+		{"SSE off", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeTable, nil).Inputs["serverSideEncryption"] = map[string]any{"enabled": false}
+			return rs
+		}, gate.RuleTableSSE},
+		{"SSE with the AWS-managed key", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeTable, nil).Inputs["serverSideEncryption"] = map[string]any{"enabled": true, "kmsKeyArn": "arn:aws:kms:us-east-1:1:alias/aws/dynamodb"}
+			return rs
+		}, gate.RuleTableSSE},
+		{"provisioned billing", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeTable, nil).Inputs["billingMode"] = "PROVISIONED"
+			return rs
+		}, gate.RuleTableBilling},
+		{"deletion protection off against config", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeTable, nil).Inputs["deletionProtectionEnabled"] = false
+			return rs
+		}, gate.RuleTableDeletion},
+		{"production always needs deletion protection", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			o.Environment, o.DeletionProtection = "production", false
+			for i := range rs {
+				if rs[i].Type == gate.TypeTable {
+					rs[i].Inputs["deletionProtectionEnabled"] = false
+				}
+			}
+			return rs
+		}, gate.RuleTableDeletion},
+		{"protect off", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeTable, nil).Protect = false
+			return rs
+		}, gate.RuleTableProtect},
+		{"a table dropped", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeTable, nil).Type = "aws:s3/bucket:Bucket"
+			return rs
+		}, gate.RuleTableCount},
+		{"key rotation off", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeKey, nil).Inputs["enableKeyRotation"] = false
+			return rs
+		}, gate.RuleKeyRotation},
+		{"topic unencrypted", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			delete(first(rs, gate.TypeTopic, nil).Inputs, "kmsMasterKeyId")
+			return rs
+		}, gate.RuleTopicEncrypted},
+		{"alarm without actions", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeAlarm, nil).Inputs["alarmActions"] = []any{}
+			return rs
+		}, gate.RuleAlarmActions},
+		{"alarm notifies another topic", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeAlarm, nil).Inputs["okActions"] = []any{"arn:aws:sns:us-east-1:1:someone-else"}
+			return rs
+		}, gate.RuleAlarmActions},
+		{"alarm missing data breaching", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeAlarm, nil).Inputs["treatMissingData"] = "missing"
+			return rs
+		}, gate.RuleAlarmMissingData},
+		{"an alarm dropped", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeAlarm, nil).Op = gate.OpDelete
+			return rs
+		}, gate.RuleAlarmCount},
+		{"audience not exact", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			r := first(rs, gate.TypeRole, roleNamed("mirror-dissonance-staging-github-deploy"))
+			setPolicy(t, r, "assumeRolePolicy", func(doc map[string]any) {
+				st := doc["Statement"].([]any)[0].(map[string]any)
+				st["Condition"].(map[string]any)["StringEquals"].(map[string]any)["token.actions.githubusercontent.com:aud"] = "anything"
+			})
+			return rs
+		}, gate.RuleOIDCAudience},
+		{"wildcard subject via StringLike", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			r := first(rs, gate.TypeRole, roleNamed("mirror-dissonance-staging-github-deploy"))
+			setPolicy(t, r, "assumeRolePolicy", func(doc map[string]any) {
+				st := doc["Statement"].([]any)[0].(map[string]any)
+				st["Condition"].(map[string]any)["StringLike"] = map[string]any{"token.actions.githubusercontent.com:sub": "repo:acme/*"}
+			})
+			return rs
+		}, gate.RuleOIDCSubject},
+		{"deploy role trusts pull_request", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			r := first(rs, gate.TypeRole, roleNamed("mirror-dissonance-staging-github-deploy"))
+			setPolicy(t, r, "assumeRolePolicy", func(doc map[string]any) {
+				st := doc["Statement"].([]any)[0].(map[string]any)
+				st["Condition"].(map[string]any)["StringEquals"].(map[string]any)["token.actions.githubusercontent.com:sub"] = []any{"repo:mirror-dissonance/mirror-infra:pull_request"}
+			})
+			return rs
+		}, gate.RuleWriteRolePR},
+		{"preview role gets a write action", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			r := first(rs, gate.TypeRolePolicy, func(r gate.Resource) bool { return r.Name == "github-preview-policy" })
+			setPolicy(t, r, "policy", func(doc map[string]any) {
+				st := doc["Statement"].([]any)[0].(map[string]any)
+				st["Action"] = []any{"dynamodb:DeleteTable"}
+			})
+			return rs
+		}, gate.RulePreviewReadOnly},
+		{"star on star", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			r := first(rs, gate.TypeRolePolicy, func(r gate.Resource) bool { return r.Name == "github-deploy-policy" })
+			setPolicy(t, r, "policy", func(doc map[string]any) {
+				doc["Statement"] = append(doc["Statement"].([]any), map[string]any{"Effect": "Allow", "Action": "*", "Resource": "*"})
+			})
+			return rs
+		}, gate.RuleNoStarPolicy},
+		{"replace of a table", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeTable, nil).Op = gate.OpReplace
+			return rs
+		}, gate.RuleStatefulChange},
+		{"delete of the key", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeKey, nil).Op = gate.OpDelete
+			return rs
+		}, gate.RuleStatefulChange},
+		{"replace of a table named by the operator", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			r := first(rs, gate.TypeTable, nil)
+			r.Op = gate.OpReplace
+			o.AllowStateful = []string{r.Name}
+			return rs
+		}, ""},
+		{"update of an alarm threshold", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			r := first(rs, gate.TypeAlarm, nil)
+			r.Op, r.Inputs["threshold"], r.Diffs = gate.OpUpdate, 50.0, []string{"threshold"}
+			return rs
+		}, ""},
+		{"replace of a stateless alarm", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeAlarm, nil).Op = gate.OpReplace
+			return rs
+		}, ""},
+		{"too many resources", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			for i := 0; i < 10; i++ {
+				rs = append(rs, gate.Resource{Type: "aws:s3/bucket:Bucket", Name: "extra", Op: gate.OpCreate})
+			}
+			return rs
+		}, gate.RuleResourceCount},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			base, opts := baseline(t)
+			rs := tc.mutate(t, clone(t, base), &opts)
+			fs := gate.Evaluate(rs, opts)
+			if tc.wantRule == "" {
+				if gate.Failed(fs) {
+					t.Fatalf("want pass, got %+v", fs)
+				}
+				return
+			}
+			var hit bool
+			for _, f := range fs {
+				if f.Rule == tc.wantRule {
+					hit = true
+					if f.Message == "" {
+						t.Error("finding without a message")
+					}
+				}
+			}
+			if !hit || !gate.Failed(fs) {
+				t.Fatalf("want rule %s to fail, got %+v", tc.wantRule, fs)
+			}
+		})
+	}
+}
+
+func TestUnknownInputsAreReportedNotFailed(t *testing.T) {
+	base, opts := baseline(t)
+	rs := clone(t, base)
+	r := first(rs, gate.TypeTable, nil)
+	r.Inputs["serverSideEncryption"] = map[string]any{"enabled": true, "kmsKeyArn": gate.UnknownValue}
+	fs := gate.Evaluate(rs, opts)
+	if gate.Failed(fs) {
+		t.Fatalf("an unknown key ARN (known after the key is created) must not fail the gate: %+v", fs)
+	}
+	if len(fs) != 1 || fs[0].Rule != gate.RuleUnverifiableInputs || !strings.Contains(fs[0].Message, "kmsKeyArn") {
+		t.Fatalf("want one unverified finding naming kmsKeyArn, got %+v", fs)
+	}
+}

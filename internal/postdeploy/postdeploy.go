@@ -1,0 +1,89 @@
+// Package postdeploy is what runs against an environment right after `up`
+// (and in the offline rehearsal): bootstrap the redaction nonce when none
+// exists, run the verifier catalogue, prove the rotation grace behaviour and
+// run the E2E cycle. One function, so the driver and the rehearsal cannot
+// drift apart.
+package postdeploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
+	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
+	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/verify/target"
+	"github.com/mirror-dissonance/mirror-infra/verify"
+)
+
+// BootstrapID is the id of the nonce bootstrap step.
+const BootstrapID = "nonce-bootstrap"
+
+// Options tune the post-deploy stage.
+type Options struct {
+	Verify verify.Options
+	E2E    e2e.Options
+	// SkipRotation leaves the nonce versions alone (the rotation check
+	// creates a new version).
+	SkipRotation bool
+	// SkipE2E skips the E2E cycle.
+	SkipE2E bool
+	// E2ETimeout bounds the E2E cycle (0: no bound beyond ctx); its cleanup
+	// runs even when the bound is hit.
+	E2ETimeout time.Duration
+}
+
+// Run runs every post-deploy step against tgt and returns all checks in
+// order. A failing step never stops the next one.
+func Run(ctx context.Context, cfg aws.Config, tgt target.Env, opts Options) []report.Check {
+	tgt.Defaults()
+	store := nonce.New(ssm.NewFromConfig(cfg), tgt.NoncePrefix, tgt.KMSKey, tgt.NonceGrace)
+	checks := []report.Check{Bootstrap(ctx, store)}
+
+	rep, err := verify.Run(ctx, verify.NewClients(cfg), tgt, opts.Verify)
+	if err != nil {
+		checks = append(checks, report.Check{ID: "verify", Status: report.Fail, Reason: err.Error(),
+			Fix: "the stack outputs do not describe a usable target; redeploy with this version of the program"})
+	} else {
+		checks = append(checks, rep.Checks...)
+	}
+	if opts.SkipRotation {
+		checks = append(checks, report.Check{ID: nonce.CheckID, Status: report.Skip, Reason: "skipped by request (--skip-rotation)"})
+	} else {
+		checks = append(checks, nonce.RotationCheck(ctx, store))
+	}
+	if opts.SkipE2E {
+		checks = append(checks, report.Check{ID: e2e.CheckID, Status: report.Skip, Reason: "skipped by request (--skip-e2e)"})
+	} else {
+		ectx, cancel := ctx, context.CancelFunc(func() {})
+		if opts.E2ETimeout > 0 {
+			ectx, cancel = context.WithTimeout(ctx, opts.E2ETimeout)
+		}
+		checks = append(checks, e2e.Run(ectx, e2e.NewClients(cfg), tgt, opts.E2E)...)
+		cancel()
+	}
+	return checks
+}
+
+// Bootstrap creates nonce v1 when no version exists (idempotent).
+func Bootstrap(ctx context.Context, s *nonce.Store) report.Check {
+	start := time.Now()
+	v, created, err := s.Bootstrap(ctx)
+	c := report.Check{ID: BootstrapID, Duration: time.Since(start)}
+	switch {
+	case err != nil:
+		c.Status, c.Reason = report.Fail, fmt.Sprintf("bootstrapping the redaction nonce under %s: %v", s.Prefix, err)
+		c.Fix = "check SSM and KMS permissions, then run `go run ./automation nonce rotate <stack> --from 0`"
+		c.Infra = errors.Is(err, nonce.ErrUnavailable)
+	case created:
+		c.Status, c.Reason = report.Pass, fmt.Sprintf("created %s (SecureString under the environment key)", v.Name)
+	default:
+		c.Status, c.Reason = report.Pass, fmt.Sprintf("a valid version exists (%s); nothing created", v.Name)
+	}
+	return c
+}

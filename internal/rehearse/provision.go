@@ -1,0 +1,457 @@
+package rehearse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+
+	"github.com/mirror-dissonance/mirror-infra/internal/gate"
+	"github.com/mirror-dissonance/mirror-infra/spec"
+)
+
+// Provisioner creates each resource the program declares in an AWS
+// endpoint (the emulator), with the inputs the program declared, and
+// remembers every input it could not apply.
+type Provisioner struct {
+	Region    string
+	AccountID string
+
+	ddb *dynamodb.Client
+	kms *kms.Client
+	sns *sns.Client
+	cw  *cloudwatch.Client
+	iam *iam.Client
+
+	mu        sync.Mutex
+	unapplied map[string][]string // "type name" -> input paths
+	created   []created
+}
+
+// created is one resource the provisioner made, for Teardown.
+type created struct {
+	typ, id string
+	in      map[string]any
+}
+
+// NewProvisioner builds a provisioner on cfg.
+func NewProvisioner(cfg aws.Config, account string) *Provisioner {
+	return &Provisioner{
+		Region: cfg.Region, AccountID: account,
+		ddb: dynamodb.NewFromConfig(cfg), kms: kms.NewFromConfig(cfg), sns: sns.NewFromConfig(cfg),
+		cw: cloudwatch.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg),
+		unapplied: map[string][]string{},
+	}
+}
+
+// Account implements mockrun.Provisioner.
+func (p *Provisioner) Account() string { return p.AccountID }
+
+// Unapplied lists, per resource, the declared inputs the emulator mapping
+// did not apply, sorted.
+func (p *Provisioner) Unapplied() map[string][]string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := map[string][]string{}
+	for k, v := range p.unapplied {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}
+
+// AccountOIDCProvider creates the account-wide GitHub OIDC provider that
+// a stack with createOidcProvider=false expects another stack to own.
+func (p *Provisioner) AccountOIDCProvider(ctx context.Context) error {
+	_, err := p.iam.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{
+		Url: aws.String(spec.GitHubOIDCURL), ClientIDList: []string{spec.GitHubOIDCAudience},
+	})
+	if err != nil {
+		return fmt.Errorf("creating the account's GitHub OIDC provider in the emulator: %w", err)
+	}
+	p.mu.Lock()
+	p.created = append(p.created, created{typ: gate.TypeOIDCProvider,
+		id: fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", p.AccountID, strings.TrimPrefix(spec.GitHubOIDCURL, "https://"))})
+	p.mu.Unlock()
+	return nil
+}
+
+// Teardown deletes everything the provisioner created, newest first, so
+// that the next rehearsal in the same process starts from an empty account
+// (the emulator keeps its state per process). Every error is returned.
+func (p *Provisioner) Teardown(ctx context.Context) error {
+	p.mu.Lock()
+	list := append([]created(nil), p.created...)
+	p.created = nil
+	p.mu.Unlock()
+	var errs []error
+	for i := len(list) - 1; i >= 0; i-- {
+		c := list[i]
+		var err error
+		switch c.typ {
+		case gate.TypeTable:
+			// Deletion protection is on by design; lift it first.
+			if _, err = p.ddb.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(c.id), DeletionProtectionEnabled: aws.Bool(false)}); err == nil {
+				_, err = p.ddb.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(c.id)})
+			}
+		case gate.TypeKey:
+			_, err = p.kms.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(c.id), PendingWindowInDays: aws.Int32(7)})
+		case gate.TypeAlias:
+			_, err = p.kms.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(c.id)})
+		case gate.TypeTopic:
+			_, err = p.sns.DeleteTopic(ctx, &sns.DeleteTopicInput{TopicArn: aws.String(c.id)})
+		case gate.TypeSubscription:
+			_, err = p.sns.Unsubscribe(ctx, &sns.UnsubscribeInput{SubscriptionArn: aws.String(c.id)})
+		case gate.TypeAlarm:
+			_, err = p.cw.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{c.id}})
+		case gate.TypeDashboard:
+			_, err = p.cw.DeleteDashboards(ctx, &cloudwatch.DeleteDashboardsInput{DashboardNames: []string{c.id}})
+		case gate.TypeOIDCProvider:
+			_, err = p.iam.DeleteOpenIDConnectProvider(ctx, &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(c.id)})
+		case gate.TypeRole:
+			_, err = p.iam.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(c.id)})
+		case gate.TypeRolePolicy:
+			role, name, _ := strings.Cut(c.id, ":")
+			_, err = p.iam.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)})
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("deleting %s %s: %w", c.typ, c.id, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// inputs wraps declared inputs and tracks which were read.
+type inputs struct {
+	m    map[string]any
+	used map[string]bool
+}
+
+func (in *inputs) get(key string) any {
+	in.used[key] = true
+	return in.m[key]
+}
+
+func (in *inputs) str(key string) string { s, _ := in.get(key).(string); return s }
+
+func (in *inputs) boolean(key string) bool { b, _ := in.get(key).(bool); return b }
+
+func (in *inputs) num(key string) float64 { f, _ := in.get(key).(float64); return f }
+
+func (in *inputs) obj(key string) map[string]any { m, _ := in.get(key).(map[string]any); return m }
+
+func (in *inputs) list(key string) []any { l, _ := in.get(key).([]any); return l }
+
+func (in *inputs) strs(key string) []string {
+	var out []string
+	for _, v := range in.list(key) {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ignore marks inputs that have no effect in the emulator and need none
+// (for example streamEnabled=false, which is the default).
+func (in *inputs) ignore(keys ...string) {
+	for _, k := range keys {
+		in.used[k] = true
+	}
+}
+
+func (in *inputs) leftovers() []string {
+	var out []string
+	for k := range in.m {
+		if !in.used[k] {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Create implements mockrun.Provisioner.
+func (p *Provisioner) Create(ctx context.Context, typ, name string, raw map[string]any) (string, map[string]any, error) {
+	in := &inputs{m: raw, used: map[string]bool{}}
+	var (
+		id  string
+		out map[string]any
+		err error
+	)
+	switch typ {
+	case gate.TypeKey:
+		id, out, err = p.key(ctx, in)
+	case gate.TypeAlias:
+		id, out, err = p.alias(ctx, in)
+	case gate.TypeTable:
+		id, out, err = p.table(ctx, in)
+	case gate.TypeTopic:
+		id, out, err = p.topic(ctx, in)
+	case gate.TypeTopicPolicy:
+		_, err = p.sns.SetTopicAttributes(ctx, &sns.SetTopicAttributesInput{
+			TopicArn: aws.String(in.str("arn")), AttributeName: aws.String("Policy"), AttributeValue: aws.String(in.str("policy")),
+		})
+		id, out = in.str("arn"), map[string]any{}
+	case gate.TypeSubscription:
+		var res *sns.SubscribeOutput
+		res, err = p.sns.Subscribe(ctx, &sns.SubscribeInput{
+			TopicArn: aws.String(in.str("topic")), Protocol: aws.String(in.str("protocol")), Endpoint: aws.String(in.str("endpoint")),
+		})
+		if err == nil {
+			id = aws.ToString(res.SubscriptionArn)
+			out = map[string]any{"arn": id}
+		}
+	case gate.TypeAlarm:
+		id, out, err = p.alarm(ctx, in)
+	case gate.TypeOIDCProvider:
+		var res *iam.CreateOpenIDConnectProviderOutput
+		res, err = p.iam.CreateOpenIDConnectProvider(ctx, &iam.CreateOpenIDConnectProviderInput{
+			Url: aws.String(in.str("url")), ClientIDList: in.strs("clientIdLists"), ThumbprintList: in.strs("thumbprintLists"),
+			Tags: iamTags(in.obj("tags")),
+		})
+		if err == nil {
+			id = aws.ToString(res.OpenIDConnectProviderArn)
+			out = map[string]any{"arn": id}
+		}
+	case gate.TypeRole:
+		var res *iam.CreateRoleOutput
+		res, err = p.iam.CreateRole(ctx, &iam.CreateRoleInput{
+			RoleName: aws.String(in.str("name")), AssumeRolePolicyDocument: aws.String(in.str("assumeRolePolicy")),
+			Description: aws.String(in.str("description")), MaxSessionDuration: aws.Int32(int32(in.num("maxSessionDuration"))),
+			Tags: iamTags(in.obj("tags")),
+		})
+		if err == nil {
+			id = aws.ToString(res.Role.RoleName)
+			out = map[string]any{"arn": aws.ToString(res.Role.Arn), "uniqueId": aws.ToString(res.Role.RoleId)}
+		}
+	case gate.TypeRolePolicy:
+		_, err = p.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
+			RoleName: aws.String(in.str("role")), PolicyName: aws.String(in.str("name")), PolicyDocument: aws.String(in.str("policy")),
+		})
+		id, out = in.str("role")+":"+in.str("name"), map[string]any{}
+	case gate.TypeDashboard:
+		id = in.str("dashboardName")
+		_, err = p.cw.PutDashboard(ctx, &cloudwatch.PutDashboardInput{DashboardName: aws.String(id), DashboardBody: aws.String(in.str("dashboardBody"))})
+		out = map[string]any{"dashboardArn": fmt.Sprintf("arn:aws:cloudwatch::%s:dashboard/%s", p.AccountID, id)}
+	default:
+		// A type the mapping does not know: recorded, every input listed
+		// as not applied.
+		id, out = name+"-unprovisioned", map[string]any{}
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("provisioning %s %s in the emulator: %w", typ, name, err)
+	}
+	if left := in.leftovers(); len(left) > 0 {
+		p.mu.Lock()
+		p.unapplied[typ+" "+name] = left
+		p.mu.Unlock()
+	}
+	p.mu.Lock()
+	p.created = append(p.created, created{typ: typ, id: id, in: raw})
+	p.mu.Unlock()
+	return id, out, nil
+}
+
+func (p *Provisioner) key(ctx context.Context, in *inputs) (string, map[string]any, error) {
+	res, err := p.kms.CreateKey(ctx, &kms.CreateKeyInput{
+		Description: aws.String(in.str("description")), Policy: aws.String(in.str("policy")), Tags: kmsTags(in.obj("tags")),
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	id := aws.ToString(res.KeyMetadata.KeyId)
+	if in.boolean("enableKeyRotation") {
+		if _, err := p.kms.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: aws.String(id)}); err != nil {
+			return "", nil, fmt.Errorf("enabling rotation: %w", err)
+		}
+	}
+	// Scheduled deletion only matters at destroy time; the window is
+	// recorded as applied because the emulator has nothing to hold it.
+	in.ignore("deletionWindowInDays")
+	return id, map[string]any{"arn": aws.ToString(res.KeyMetadata.Arn), "keyId": id}, nil
+}
+
+func (p *Provisioner) alias(ctx context.Context, in *inputs) (string, map[string]any, error) {
+	name := in.str("name")
+	if _, err := p.kms.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(name), TargetKeyId: aws.String(in.str("targetKeyId"))}); err != nil {
+		return "", nil, err
+	}
+	return name, map[string]any{"arn": fmt.Sprintf("arn:aws:kms:%s:%s:%s", p.Region, p.AccountID, name)}, nil
+}
+
+func (p *Provisioner) table(ctx context.Context, in *inputs) (string, map[string]any, error) {
+	name := in.str("name")
+	input := &dynamodb.CreateTableInput{
+		TableName:   aws.String(name),
+		BillingMode: ddbtypes.BillingMode(in.str("billingMode")),
+		KeySchema:   []ddbtypes.KeySchemaElement{{AttributeName: aws.String(in.str("hashKey")), KeyType: ddbtypes.KeyTypeHash}},
+		Tags:        ddbTags(in.obj("tags")),
+	}
+	if rk := in.str("rangeKey"); rk != "" {
+		input.KeySchema = append(input.KeySchema, ddbtypes.KeySchemaElement{AttributeName: aws.String(rk), KeyType: ddbtypes.KeyTypeRange})
+	}
+	for _, a := range in.list("attributes") {
+		m, _ := a.(map[string]any)
+		input.AttributeDefinitions = append(input.AttributeDefinitions, ddbtypes.AttributeDefinition{
+			AttributeName: aws.String(fmt.Sprint(m["name"])), AttributeType: ddbtypes.ScalarAttributeType(fmt.Sprint(m["type"])),
+		})
+	}
+	for _, g := range in.list("globalSecondaryIndexes") {
+		m, _ := g.(map[string]any)
+		ks := []ddbtypes.KeySchemaElement{{AttributeName: aws.String(fmt.Sprint(m["hashKey"])), KeyType: ddbtypes.KeyTypeHash}}
+		if rk, _ := m["rangeKey"].(string); rk != "" {
+			ks = append(ks, ddbtypes.KeySchemaElement{AttributeName: aws.String(rk), KeyType: ddbtypes.KeyTypeRange})
+		}
+		input.GlobalSecondaryIndexes = append(input.GlobalSecondaryIndexes, ddbtypes.GlobalSecondaryIndex{
+			IndexName: aws.String(fmt.Sprint(m["name"])), KeySchema: ks,
+			Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionType(fmt.Sprint(m["projectionType"]))},
+		})
+	}
+	if sse := in.obj("serverSideEncryption"); sse != nil {
+		enabled, _ := sse["enabled"].(bool)
+		spec := &ddbtypes.SSESpecification{Enabled: aws.Bool(enabled)}
+		if k, _ := sse["kmsKeyArn"].(string); enabled && k != "" {
+			spec.SSEType, spec.KMSMasterKeyId = ddbtypes.SSETypeKms, aws.String(k)
+		}
+		input.SSESpecification = spec
+	}
+	if _, ok := in.m["deletionProtectionEnabled"]; ok {
+		input.DeletionProtectionEnabled = aws.Bool(in.boolean("deletionProtectionEnabled"))
+	}
+	if in.boolean("streamEnabled") {
+		input.StreamSpecification = &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: ddbtypes.StreamViewType(in.str("streamViewType"))}
+	}
+	res, err := p.ddb.CreateTable(ctx, input)
+	if err != nil {
+		return "", nil, err
+	}
+	if ttl := in.obj("ttl"); ttl != nil {
+		if on, _ := ttl["enabled"].(bool); on {
+			if _, err := p.ddb.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+				TableName:               aws.String(name),
+				TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{Enabled: aws.Bool(true), AttributeName: aws.String(fmt.Sprint(ttl["attributeName"]))},
+			}); err != nil {
+				return "", nil, fmt.Errorf("enabling TTL on %s: %w", name, err)
+			}
+		}
+	}
+	if pitr := in.obj("pointInTimeRecovery"); pitr != nil {
+		if on, _ := pitr["enabled"].(bool); on {
+			if _, err := p.ddb.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{
+				TableName:                        aws.String(name),
+				PointInTimeRecoverySpecification: &ddbtypes.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)},
+			}); err != nil {
+				return "", nil, fmt.Errorf("enabling PITR on %s: %w", name, err)
+			}
+		}
+	}
+	return name, map[string]any{"arn": aws.ToString(res.TableDescription.TableArn)}, nil
+}
+
+func (p *Provisioner) topic(ctx context.Context, in *inputs) (string, map[string]any, error) {
+	attrs := map[string]string{}
+	if k := in.str("kmsMasterKeyId"); k != "" {
+		attrs["KmsMasterKeyId"] = k
+	}
+	res, err := p.sns.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(in.str("name")), Attributes: attrs, Tags: snsTags(in.obj("tags"))})
+	if err != nil {
+		return "", nil, err
+	}
+	arn := aws.ToString(res.TopicArn)
+	return arn, map[string]any{"arn": arn}, nil
+}
+
+func (p *Provisioner) alarm(ctx context.Context, in *inputs) (string, map[string]any, error) {
+	name := in.str("name")
+	input := &cloudwatch.PutMetricAlarmInput{
+		AlarmName:          aws.String(name),
+		AlarmDescription:   aws.String(in.str("alarmDescription")),
+		Namespace:          aws.String(in.str("namespace")),
+		MetricName:         aws.String(in.str("metricName")),
+		Statistic:          cwtypes.Statistic(in.str("statistic")),
+		Period:             aws.Int32(int32(in.num("period"))),
+		EvaluationPeriods:  aws.Int32(int32(in.num("evaluationPeriods"))),
+		ComparisonOperator: cwtypes.ComparisonOperator(in.str("comparisonOperator")),
+		Threshold:          aws.Float64(in.num("threshold")),
+		TreatMissingData:   aws.String(in.str("treatMissingData")),
+		ActionsEnabled:     aws.Bool(in.boolean("actionsEnabled")),
+		AlarmActions:       in.strs("alarmActions"),
+		OKActions:          in.strs("okActions"),
+		Tags:               cwTags(in.obj("tags")),
+	}
+	dims := in.obj("dimensions")
+	keys := make([]string, 0, len(dims))
+	for k := range dims {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		input.Dimensions = append(input.Dimensions, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(fmt.Sprint(dims[k]))})
+	}
+	if _, err := p.cw.PutMetricAlarm(ctx, input); err != nil {
+		return "", nil, err
+	}
+	return name, map[string]any{"arn": fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", p.Region, p.AccountID, name)}, nil
+}
+
+// tags converts declared tags into one SDK's tag type, sorted by key.
+func tags[T any](m map[string]any, mk func(k, v *string) T) []T {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]T, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, mk(aws.String(k), aws.String(fmt.Sprint(m[k]))))
+	}
+	return out
+}
+
+func iamTags(m map[string]any) []iamtypes.Tag {
+	return tags(m, func(k, v *string) iamtypes.Tag { return iamtypes.Tag{Key: k, Value: v} })
+}
+
+func kmsTags(m map[string]any) []kmstypes.Tag {
+	return tags(m, func(k, v *string) kmstypes.Tag { return kmstypes.Tag{TagKey: k, TagValue: v} })
+}
+
+func ddbTags(m map[string]any) []ddbtypes.Tag {
+	return tags(m, func(k, v *string) ddbtypes.Tag { return ddbtypes.Tag{Key: k, Value: v} })
+}
+
+func snsTags(m map[string]any) []snstypes.Tag {
+	return tags(m, func(k, v *string) snstypes.Tag { return snstypes.Tag{Key: k, Value: v} })
+}
+
+func cwTags(m map[string]any) []cwtypes.Tag {
+	return tags(m, func(k, v *string) cwtypes.Tag { return cwtypes.Tag{Key: k, Value: v} })
+}
+
+// describe renders unapplied inputs for a report.
+func describeUnapplied(u map[string][]string) string {
+	keys := make([]string, 0, len(u))
+	for k := range u {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, k+": "+strings.Join(u[k], ", "))
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,326 @@
+// Package stackconfig is the typed configuration of one environment stack
+// (SPEC 2.9): read from a Pulumi.<stack>.yaml file or from the Pulumi
+// context, and validated in one place before any resource is declared or any
+// cloud call is made. Every error names the key, the bad value and what is
+// allowed.
+package stackconfig
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/mirror-dissonance/mirror-infra/spec"
+)
+
+// Namespace is the project's config namespace.
+const Namespace = spec.Project
+
+// Keys of the project namespace (written "mirror-dissonance:<key>" in files).
+const (
+	KeyEnvironment        = "environment"
+	KeyAlertEmail         = "alertEmail"
+	KeyGitHubRepository   = "githubRepository"
+	KeyGitHubSubjects     = "githubSubjects"
+	KeyCreateOIDCProvider = "createOidcProvider"
+	KeyOIDCProviderArn    = "oidcProviderArn"
+	KeyThrottleThreshold  = "throttleThreshold"
+	KeyDeletionProtection = "deletionProtection"
+	KeyKMSDeletionWindow  = "kmsDeletionWindowDays"
+	// KeyRegion is the standard AWS provider key.
+	KeyRegion = "aws:region"
+)
+
+// Config is the validated configuration of one stack.
+type Config struct {
+	Stack       string
+	Environment string
+	Region      string
+	// AlertEmail subscribes an address to the ops topic; empty for none.
+	AlertEmail string
+	// GitHubOrg and GitHubRepo are the repository the OIDC roles trust.
+	GitHubOrg  string
+	GitHubRepo string
+	// DeploySubjects are the exact `sub` values the deploy role trusts.
+	DeploySubjects []string
+	// CreateOIDCProvider makes this stack own the account's GitHub OIDC
+	// provider; otherwise OIDCProviderArn names it, or it is looked up.
+	CreateOIDCProvider bool
+	OIDCProviderArn    string
+	ThrottleThreshold  int
+	DeletionProtection bool
+	KMSDeletionWindow  int
+}
+
+// Names returns the resource names of the stack's environment.
+func (c Config) Names() spec.Names { return spec.For(c.Environment) }
+
+// PreviewSubject is the only `sub` the preview role trusts.
+func (c Config) PreviewSubject() string {
+	return fmt.Sprintf("repo:%s/%s:pull_request", c.GitHubOrg, c.GitHubRepo)
+}
+
+// Error is one invalid configuration value.
+type Error struct {
+	Key     string
+	Value   string
+	Allowed string
+}
+
+func (e *Error) Error() string {
+	if e.Value == "" {
+		return fmt.Sprintf("config %s is missing or empty: %s", e.Key, e.Allowed)
+	}
+	return fmt.Sprintf("config %s = %q is invalid: %s", e.Key, e.Value, e.Allowed)
+}
+
+func qualified(key string) string {
+	if strings.Contains(key, ":") {
+		return key
+	}
+	return Namespace + ":" + key
+}
+
+var (
+	repoPattern    = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9-]{0,38})/([A-Za-z0-9._-]{1,100})$`)
+	subjectPattern = regexp.MustCompile(`^repo:[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}:(ref:refs/(heads|tags)/[A-Za-z0-9._/-]+|environment:[A-Za-z0-9._-]+)$`)
+	arnPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$`)
+	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-\d$`)
+)
+
+// Parse validates raw values keyed by their qualified names
+// ("mirror-dissonance:environment", "aws:region"). Structured values (the
+// subject list) are JSON, as Pulumi presents them. stack is the stack name.
+// All problems are reported together.
+func Parse(stack string, raw map[string]string) (Config, error) {
+	var errs []error
+	bad := func(key, value, allowed string) {
+		errs = append(errs, &Error{Key: qualified(key), Value: value, Allowed: allowed})
+	}
+	get := func(key string) (string, bool) {
+		v, ok := raw[qualified(key)]
+		return strings.TrimSpace(v), ok
+	}
+	c := Config{Stack: stack}
+
+	env, _ := get(KeyEnvironment)
+	if err := spec.ValidateEnvironment(env); err != nil {
+		bad(KeyEnvironment, env, fmt.Sprintf("one of %s", strings.Join(spec.KnownEnvironments, ", ")))
+	}
+	c.Environment = env
+
+	c.Region = "us-east-1"
+	if v, ok := get(KeyRegion); ok {
+		if !regionPattern.MatchString(v) {
+			bad(KeyRegion, v, "an AWS region such as us-east-1")
+		} else {
+			c.Region = v
+		}
+	}
+
+	if v, ok := get(KeyAlertEmail); ok && v != "" {
+		addr, err := mail.ParseAddress(v)
+		if err != nil || addr.Address != v || !strings.Contains(v[strings.LastIndex(v, "@")+1:], ".") {
+			bad(KeyAlertEmail, v, "a plain e-mail address such as ops@example.com, or leave it unset")
+		} else {
+			c.AlertEmail = v
+		}
+	}
+
+	repo, _ := get(KeyGitHubRepository)
+	if m := repoPattern.FindStringSubmatch(repo); m == nil {
+		bad(KeyGitHubRepository, repo, "<org>/<repo> of the GitHub repository that deploys, e.g. acme/mirror-infra")
+	} else {
+		c.GitHubOrg, c.GitHubRepo = m[1], m[2]
+	}
+
+	if v, ok := get(KeyGitHubSubjects); ok && v != "" {
+		var subs []string
+		if err := json.Unmarshal([]byte(v), &subs); err != nil {
+			bad(KeyGitHubSubjects, v, "a list of exact OIDC subjects, e.g. [\"repo:acme/infra:ref:refs/heads/main\"]")
+		} else if len(subs) == 0 {
+			bad(KeyGitHubSubjects, v, "at least one subject, or leave it unset for the defaults (main branch and the environment)")
+		} else {
+			for _, s := range subs {
+				switch {
+				case strings.ContainsAny(s, "*?"):
+					bad(KeyGitHubSubjects, s, "exact subjects only; wildcards would let other branches or repositories deploy")
+				case strings.HasSuffix(s, ":pull_request"):
+					bad(KeyGitHubSubjects, s, "the deploy role never trusts pull_request (the preview role does)")
+				case !subjectPattern.MatchString(s):
+					bad(KeyGitHubSubjects, s, "repo:<org>/<repo>:ref:refs/heads/<branch> or repo:<org>/<repo>:environment:<name>")
+				case c.GitHubOrg != "" && !strings.HasPrefix(s, fmt.Sprintf("repo:%s/%s:", c.GitHubOrg, c.GitHubRepo)):
+					bad(KeyGitHubSubjects, s, fmt.Sprintf("a subject of %s/%s (githubRepository)", c.GitHubOrg, c.GitHubRepo))
+				}
+			}
+			c.DeploySubjects = subs
+		}
+	} else if c.GitHubOrg != "" {
+		c.DeploySubjects = []string{
+			fmt.Sprintf("repo:%s/%s:ref:refs/heads/main", c.GitHubOrg, c.GitHubRepo),
+			fmt.Sprintf("repo:%s/%s:environment:%s", c.GitHubOrg, c.GitHubRepo, c.Environment),
+		}
+	}
+
+	if v, ok := get(KeyCreateOIDCProvider); ok && v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad(KeyCreateOIDCProvider, v, "true or false")
+		}
+		c.CreateOIDCProvider = b
+	}
+	if v, ok := get(KeyOIDCProviderArn); ok && v != "" {
+		if !arnPattern.MatchString(v) {
+			bad(KeyOIDCProviderArn, v, "arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com")
+		} else if c.CreateOIDCProvider {
+			bad(KeyOIDCProviderArn, v, "leave it unset when createOidcProvider is true (one stack per account owns the provider)")
+		}
+		c.OIDCProviderArn = v
+	}
+
+	c.ThrottleThreshold = 10
+	if v, ok := get(KeyThrottleThreshold); ok && v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			bad(KeyThrottleThreshold, v, "a positive integer (throttle events per 5 minutes), default 10")
+		}
+		c.ThrottleThreshold = n
+	}
+
+	c.DeletionProtection = true
+	if v, ok := get(KeyDeletionProtection); ok && v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad(KeyDeletionProtection, v, "true or false")
+		}
+		c.DeletionProtection = b
+	}
+	if env == "production" && !c.DeletionProtection {
+		bad(KeyDeletionProtection, "false", "production tables always have deletion protection; only non-production stacks may turn it off")
+	}
+
+	c.KMSDeletionWindow = 30
+	if v, ok := get(KeyKMSDeletionWindow); ok && v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 7 || n > 30 {
+			bad(KeyKMSDeletionWindow, v, "an integer number of days from 7 to 30")
+		}
+		c.KMSDeletionWindow = n
+	}
+
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("stack %q configuration: %w", stack, errors.Join(errs...))
+	}
+	return c, nil
+}
+
+// Ours reports whether a qualified key belongs to this project or the AWS
+// provider.
+func Ours(key string) bool {
+	return strings.HasPrefix(key, Namespace+":") || strings.HasPrefix(key, "aws:")
+}
+
+// KnownKeys lists every key Parse reads, qualified.
+func KnownKeys() []string {
+	keys := []string{KeyRegion}
+	for _, k := range []string{KeyEnvironment, KeyAlertEmail, KeyGitHubRepository, KeyGitHubSubjects,
+		KeyCreateOIDCProvider, KeyOIDCProviderArn, KeyThrottleThreshold, KeyDeletionProtection, KeyKMSDeletionWindow} {
+		keys = append(keys, qualified(k))
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// StackFile is the path of a stack's settings file.
+func StackFile(projectDir, stack string) string {
+	return filepath.Join(projectDir, "Pulumi."+stack+".yaml")
+}
+
+var stackNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
+
+// ReadFile reads Pulumi.<stack>.yaml and returns its config values keyed
+// by qualified name, structured values as JSON. Unknown keys of our
+// namespace are errors (a typo must not silently fall back to a default).
+func ReadFile(projectDir, stack string) (map[string]string, error) {
+	if !stackNamePattern.MatchString(stack) {
+		return nil, &Error{Key: "stack", Value: stack, Allowed: "letters, digits, '-', '_' and '.'"}
+	}
+	path := StackFile(projectDir, stack)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("stack %q: no %s (available stacks: %s)", stack, filepath.Base(path), strings.Join(Available(projectDir), ", "))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	var doc struct {
+		Config map[string]any `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s is not valid YAML: %w", filepath.Base(path), err)
+	}
+	raw := map[string]string{}
+	var unknown []string
+	known := map[string]bool{}
+	for _, k := range KnownKeys() {
+		known[k] = true
+	}
+	for k, v := range doc.Config {
+		if strings.HasPrefix(k, Namespace+":") && !known[k] {
+			unknown = append(unknown, k)
+			continue
+		}
+		switch t := v.(type) {
+		case string:
+			raw[k] = t
+		case map[string]any:
+			if _, secure := t["secure"]; secure {
+				return nil, fmt.Errorf("%s: %s is a secret; this program has no secret settings", filepath.Base(path), k)
+			}
+			b, _ := json.Marshal(t)
+			raw[k] = string(b)
+		case []any:
+			b, _ := json.Marshal(t)
+			raw[k] = string(b)
+		case nil:
+			raw[k] = ""
+		default:
+			raw[k] = fmt.Sprint(t)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("%s: unknown config key(s) %s (known: %s)", filepath.Base(path), strings.Join(unknown, ", "), strings.Join(KnownKeys(), ", "))
+	}
+	return raw, nil
+}
+
+// Load reads and validates a stack's settings file.
+func Load(projectDir, stack string) (Config, error) {
+	raw, err := ReadFile(projectDir, stack)
+	if err != nil {
+		return Config{}, err
+	}
+	return Parse(stack, raw)
+}
+
+// Available lists the stacks that have a settings file in projectDir.
+func Available(projectDir string) []string {
+	matches, _ := filepath.Glob(filepath.Join(projectDir, "Pulumi.*.yaml"))
+	var out []string
+	for _, m := range matches {
+		s := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(m), "Pulumi."), ".yaml")
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,146 @@
+package stackconfig
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func valid() map[string]string {
+	return map[string]string{
+		"mirror-dissonance:environment":      "staging",
+		"mirror-dissonance:githubRepository": "acme/mirror-infra",
+		"aws:region":                         "us-east-1",
+	}
+}
+
+func TestParseValidDefaults(t *testing.T) {
+	c, err := Parse("staging", valid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ThrottleThreshold != 10 || !c.DeletionProtection || c.KMSDeletionWindow != 30 || c.Region != "us-east-1" {
+		t.Errorf("defaults: %+v", c)
+	}
+	want := []string{"repo:acme/mirror-infra:ref:refs/heads/main", "repo:acme/mirror-infra:environment:staging"}
+	if strings.Join(c.DeploySubjects, ",") != strings.Join(want, ",") {
+		t.Errorf("default subjects %v, want %v", c.DeploySubjects, want)
+	}
+	if c.PreviewSubject() != "repo:acme/mirror-infra:pull_request" {
+		t.Errorf("preview subject %s", c.PreviewSubject())
+	}
+}
+
+func TestParseRejectsBadValues(t *testing.T) {
+	cases := []struct {
+		name      string
+		set       map[string]string
+		drop      string
+		wantKey   string
+		wantValue string
+	}{
+		{name: "missing environment", drop: "mirror-dissonance:environment", wantKey: "mirror-dissonance:environment"},
+		{name: "unknown environment", set: map[string]string{"mirror-dissonance:environment": "qa"}, wantKey: "mirror-dissonance:environment", wantValue: `"qa"`},
+		{name: "bad email", set: map[string]string{"mirror-dissonance:alertEmail": "ops@"}, wantKey: "mirror-dissonance:alertEmail", wantValue: `"ops@"`},
+		{name: "email with display name", set: map[string]string{"mirror-dissonance:alertEmail": "Ops <ops@example.com>"}, wantKey: "mirror-dissonance:alertEmail"},
+		{name: "threshold zero", set: map[string]string{"mirror-dissonance:throttleThreshold": "0"}, wantKey: "mirror-dissonance:throttleThreshold", wantValue: `"0"`},
+		{name: "threshold negative", set: map[string]string{"mirror-dissonance:throttleThreshold": "-5"}, wantKey: "mirror-dissonance:throttleThreshold"},
+		{name: "threshold not numeric", set: map[string]string{"mirror-dissonance:throttleThreshold": "ten"}, wantKey: "mirror-dissonance:throttleThreshold", wantValue: `"ten"`},
+		{name: "deletion window too short", set: map[string]string{"mirror-dissonance:kmsDeletionWindowDays": "6"}, wantKey: "mirror-dissonance:kmsDeletionWindowDays"},
+		{name: "deletion window too long", set: map[string]string{"mirror-dissonance:kmsDeletionWindowDays": "31"}, wantKey: "mirror-dissonance:kmsDeletionWindowDays"},
+		{name: "malformed repository", set: map[string]string{"mirror-dissonance:githubRepository": "acme"}, wantKey: "mirror-dissonance:githubRepository", wantValue: `"acme"`},
+		{name: "missing repository", drop: "mirror-dissonance:githubRepository", wantKey: "mirror-dissonance:githubRepository"},
+		{name: "wildcard subject", set: map[string]string{"mirror-dissonance:githubSubjects": `["repo:acme/mirror-infra:*"]`}, wantKey: "mirror-dissonance:githubSubjects", wantValue: "repo:acme/mirror-infra:*"},
+		{name: "pull_request subject on deploy role", set: map[string]string{"mirror-dissonance:githubSubjects": `["repo:acme/mirror-infra:pull_request"]`}, wantKey: "mirror-dissonance:githubSubjects"},
+		{name: "subject of another repository", set: map[string]string{"mirror-dissonance:githubSubjects": `["repo:evil/fork:ref:refs/heads/main"]`}, wantKey: "mirror-dissonance:githubSubjects"},
+		{name: "subjects not a list", set: map[string]string{"mirror-dissonance:githubSubjects": `repo:acme/mirror-infra:ref:refs/heads/main`}, wantKey: "mirror-dissonance:githubSubjects"},
+		{name: "production without deletion protection", set: map[string]string{"mirror-dissonance:environment": "production", "mirror-dissonance:deletionProtection": "false"}, wantKey: "mirror-dissonance:deletionProtection"},
+		{name: "deletion protection not a bool", set: map[string]string{"mirror-dissonance:deletionProtection": "maybe"}, wantKey: "mirror-dissonance:deletionProtection"},
+		{name: "bad region", set: map[string]string{"aws:region": "mars-1"}, wantKey: "aws:region", wantValue: `"mars-1"`},
+		{name: "malformed provider ARN", set: map[string]string{"mirror-dissonance:oidcProviderArn": "arn:aws:iam::1:oidc-provider/x"}, wantKey: "mirror-dissonance:oidcProviderArn"},
+		{name: "create and ARN together", set: map[string]string{"mirror-dissonance:createOidcProvider": "true", "mirror-dissonance:oidcProviderArn": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}, wantKey: "mirror-dissonance:oidcProviderArn"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := valid()
+			delete(raw, tc.drop)
+			for k, v := range tc.set {
+				raw[k] = v
+			}
+			_, err := Parse("staging", raw)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v is not a *stackconfig.Error", err)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tc.wantKey) {
+				t.Errorf("error %q does not name key %s", msg, tc.wantKey)
+			}
+			if tc.wantValue != "" && !strings.Contains(msg, tc.wantValue) {
+				t.Errorf("error %q does not name value %s", msg, tc.wantValue)
+			}
+			if !strings.Contains(msg, "missing") && !strings.Contains(msg, "invalid") {
+				t.Errorf("error %q does not say what is wrong", msg)
+			}
+		})
+	}
+}
+
+func TestParseReportsEveryProblem(t *testing.T) {
+	raw := valid()
+	raw["mirror-dissonance:throttleThreshold"] = "0"
+	raw["mirror-dissonance:kmsDeletionWindowDays"] = "99"
+	_, err := Parse("staging", raw)
+	if err == nil || !strings.Contains(err.Error(), "throttleThreshold") || !strings.Contains(err.Error(), "kmsDeletionWindowDays") {
+		t.Fatalf("want both problems in one error, got %v", err)
+	}
+}
+
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(stack, body string) {
+		if err := os.WriteFile(filepath.Join(dir, "Pulumi."+stack+".yaml"), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("good", "config:\n  mirror-dissonance:environment: staging\n  mirror-dissonance:githubRepository: acme/x\n  mirror-dissonance:githubSubjects:\n    - repo:acme/x:ref:refs/heads/main\n  mirror-dissonance:throttleThreshold: 5\n")
+	write("typo", "config:\n  mirror-dissonance:enviroment: staging\n")
+	write("broken", "config: [unclosed\n")
+	write("secret", "config:\n  mirror-dissonance:alertEmail:\n    secure: AAAA\n")
+
+	c, err := Load(dir, "good")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ThrottleThreshold != 5 || len(c.DeploySubjects) != 1 {
+		t.Errorf("parsed %+v", c)
+	}
+	for stack, want := range map[string]string{
+		"typo":    "unknown config key(s) mirror-dissonance:enviroment",
+		"broken":  "not valid YAML",
+		"secret":  "is a secret",
+		"missing": "available stacks: broken, good, secret, typo",
+		"../etc":  `config stack = "../etc" is invalid`,
+	} {
+		if _, err := Load(dir, stack); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("stack %s: error %v, want it to contain %q", stack, err, want)
+		}
+	}
+}
+
+func TestShippedStacks(t *testing.T) {
+	for stack, window := range map[string]int{"staging": 7, "production": 30} {
+		c, err := Load("../..", stack)
+		if err != nil {
+			t.Fatalf("%s: %v", stack, err)
+		}
+		if c.Environment != stack || c.KMSDeletionWindow != window || !c.DeletionProtection {
+			t.Errorf("%s: %+v", stack, c)
+		}
+	}
+}
