@@ -13,13 +13,13 @@ import (
 
 	"github.com/mirror-dissonance/mirror-infra/internal/driver"
 	"github.com/mirror-dissonance/mirror-infra/internal/gate"
-	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/internal/postdeploy"
+	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/report"
-	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 	"github.com/mirror-dissonance/mirror-infra/stacks"
-	"github.com/mirror-dissonance/mirror-infra/verify/target"
+	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 	"github.com/mirror-dissonance/mirror-infra/verify"
+	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
 const deployDetail = `The whole Phase 4 cycle, in this order; a step that fails stops the ones

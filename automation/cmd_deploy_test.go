@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mirror-dissonance/mirror-infra/internal/driver"
 	"github.com/mirror-dissonance/mirror-infra/emulator"
-	"github.com/mirror-dissonance/mirror-infra/spec"
+	"github.com/mirror-dissonance/mirror-infra/internal/driver"
 	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 )
 

@@ -10,9 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
-	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 const nonceDetail = `The redaction nonce of SPEC 4: SecureString parameters

@@ -13,8 +13,8 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/internal/driver"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
-	"github.com/mirror-dissonance/mirror-infra/verify/target"
 	"github.com/mirror-dissonance/mirror-infra/verify"
+	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
 const verifyDetail = `The read-only checks of the verifier catalogue (SPEC 6), run concurrently;

@@ -11,10 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mirror-dissonance/mirror-infra/internal/workflows"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
-	"github.com/mirror-dissonance/mirror-infra/internal/workflows"
 )
 
 // The runbook, the workflows and the Oracle template may only use command

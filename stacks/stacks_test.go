@@ -16,8 +16,8 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/internal/gate"
 	"github.com/mirror-dissonance/mirror-infra/internal/mockrun"
 	"github.com/mirror-dissonance/mirror-infra/spec"
-	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 	"github.com/mirror-dissonance/mirror-infra/stacks"
+	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 )
 
 // declared is one resource as the program registered it.

@@ -10,8 +10,8 @@ import (
 
 	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/report"
-	"github.com/mirror-dissonance/mirror-infra/verify/target"
 	"github.com/mirror-dissonance/mirror-infra/verify"
+	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
 // TestLiveEnvironment verifies a real environment and runs the E2E cycle

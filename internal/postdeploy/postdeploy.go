@@ -17,8 +17,8 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 	"github.com/mirror-dissonance/mirror-infra/report"
-	"github.com/mirror-dissonance/mirror-infra/verify/target"
 	"github.com/mirror-dissonance/mirror-infra/verify"
+	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
 // BootstrapID is the id of the nonce bootstrap step.

@@ -28,12 +28,12 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/internal/gate"
 	"github.com/mirror-dissonance/mirror-infra/internal/mockrun"
-	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/internal/postdeploy"
 	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
-	"github.com/mirror-dissonance/mirror-infra/verify/target"
 	"github.com/mirror-dissonance/mirror-infra/verify"
+	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
 // Defect is one realistic defect --break can inject.
