@@ -1,7 +1,3 @@
-// Package naming holds the resource names of SPEC section 1 and the stack
-// output keys of section 2.8. The program, the verifier, the oracle layer and
-// the driver all derive names from here, so a name can never drift between
-// what is deployed and what is checked.
 package spec
 
 import (
@@ -84,9 +80,9 @@ func (n Names) WriteThrottleAlarm(table string) string { return n.Resource(table
 
 // Alarms returns the six alarm names: read then write, per table in order.
 func (n Names) Alarms() []string {
-	out := make([]string, 0, 2*len(TableSuffixes))
-	for _, t := range TableSuffixes {
-		out = append(out, n.ReadThrottleAlarm(t), n.WriteThrottleAlarm(t))
+	var out []string
+	for _, a := range n.ThrottleAlarms() {
+		out = append(out, a.Name)
 	}
 	return out
 }
@@ -102,7 +98,7 @@ func (n Names) NonceParameterPath() string { return "/guardian/" + n.Env + "/" }
 
 // NoncePrefix is "/guardian/<env>/redaction_nonce_v"; version N is the
 // prefix followed by N in decimal.
-func (n Names) NoncePrefix() string { return n.NonceParameterPath() + "redaction_nonce_v" }
+func (n Names) NoncePrefix() string { return n.NonceParameterPath() + NonceBaseName }
 
 // NonceParameter is the SSM name of nonce version v.
 func (n Names) NonceParameter(v int) string { return fmt.Sprintf("%s%d", n.NoncePrefix(), v) }
