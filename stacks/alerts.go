@@ -13,8 +13,8 @@ import (
 
 // OpsTopicArgs configure the encrypted ops alert topic.
 type OpsTopicArgs struct {
-	Names                      spec.Names
-	Account, Region, Partition string
+	Names   spec.Names
+	Account spec.Account
 	// KeyArn encrypts the topic.
 	KeyArn pulumi.StringInput
 	// AlertEmail is subscribed when not empty.
@@ -30,22 +30,6 @@ type OpsTopic struct {
 	Policy       *sns.TopicPolicy
 	Subscription *sns.TopicSubscription // nil without AlertEmail
 	Arn          pulumi.StringOutput
-}
-
-// TopicPolicy lets CloudWatch publish, only from this account's alarms of
-// this environment.
-func TopicPolicy(topicArn, account, region, partition string, names spec.Names) PolicyDocument {
-	a := arns{partition: partition, region: region, account: account}
-	return policy(Statement{
-		Sid: "AllowEnvironmentAlarms", Effect: "Allow",
-		Principal: map[string]any{"Service": "cloudwatch.amazonaws.com"},
-		Action:    []string{"sns:Publish"},
-		Resource:  []string{topicArn},
-		Condition: map[string]map[string]any{
-			"StringEquals": {"aws:SourceAccount": account},
-			"ArnLike":      {"aws:SourceArn": a.alarm(names.Prefix() + "*")},
-		},
-	})
 }
 
 // NewOpsTopic declares the topic, its policy and the optional subscription.
@@ -64,7 +48,7 @@ func NewOpsTopic(ctx *pulumi.Context, name string, args OpsTopicArgs, opts ...pu
 		return nil, fmt.Errorf("declaring topic %s: %w", topicName, err)
 	}
 	doc := t.Arn.ApplyT(func(arn string) (string, error) {
-		return TopicPolicy(arn, args.Account, args.Region, args.Partition, args.Names).JSON()
+		return spec.TopicPolicy(args.Account, arn, args.Names).JSON()
 	}).(pulumi.StringOutput)
 	p, err := sns.NewTopicPolicy(ctx, name+"-policy", &sns.TopicPolicyArgs{Arn: t.Arn, Policy: doc}, pulumi.Parent(c))
 	if err != nil {
@@ -86,16 +70,6 @@ func NewOpsTopic(ctx *pulumi.Context, name string, args OpsTopicArgs, opts ...pu
 	}
 	return c, nil
 }
-
-// Alarm settings of SPEC 2.4.
-const (
-	AlarmNamespace         = "AWS/DynamoDB"
-	AlarmStatistic         = "Sum"
-	AlarmPeriod            = 300
-	AlarmEvaluationPeriods = 2
-	AlarmComparison        = "GreaterThanThreshold"
-	AlarmTreatMissingData  = "notBreaching"
-)
 
 // ThrottleAlarmsArgs configure the six throttle alarms.
 type ThrottleAlarmsArgs struct {
@@ -123,36 +97,30 @@ func NewThrottleAlarms(ctx *pulumi.Context, name string, args ThrottleAlarmsArgs
 		return nil, fmt.Errorf("registering component %s: %w", name, err)
 	}
 	var arnInputs pulumi.StringArray
-	for _, spec := range TableSpecs {
-		table := args.Tables.Tables[spec.Suffix]
-		for _, kind := range []struct{ alarm, metric, op string }{
-			{args.Names.ReadThrottleAlarm(spec.Suffix), "ReadThrottleEvents", "read"},
-			{args.Names.WriteThrottleAlarm(spec.Suffix), "WriteThrottleEvents", "write"},
-		} {
-			a, err := cloudwatch.NewMetricAlarm(ctx, spec.Suffix+"-"+kind.op+"-throttle", &cloudwatch.MetricAlarmArgs{
-				Name:               pulumi.String(kind.alarm),
-				AlarmDescription:   pulumi.Sprintf("%s throttle events on %s", kind.op, args.Names.Table(spec.Suffix)),
-				Namespace:          pulumi.String(AlarmNamespace),
-				MetricName:         pulumi.String(kind.metric),
-				Dimensions:         pulumi.StringMap{"TableName": table.Name},
-				Statistic:          pulumi.String(AlarmStatistic),
-				Period:             pulumi.Int(AlarmPeriod),
-				EvaluationPeriods:  pulumi.Int(AlarmEvaluationPeriods),
-				ComparisonOperator: pulumi.String(AlarmComparison),
-				Threshold:          pulumi.Float64(float64(args.Threshold)),
-				TreatMissingData:   pulumi.String(AlarmTreatMissingData),
-				ActionsEnabled:     pulumi.Bool(true),
-				AlarmActions:       pulumi.Array{args.TopicArn},
-				OkActions:          pulumi.Array{args.TopicArn},
-				Tags:               args.Tags.For(kind.alarm, "throttle alarm"),
-			}, pulumi.Parent(c))
-			if err != nil {
-				return nil, fmt.Errorf("declaring alarm %s: %w", kind.alarm, err)
-			}
-			c.Alarms = append(c.Alarms, a)
-			c.Names = append(c.Names, kind.alarm)
-			arnInputs = append(arnInputs, a.Arn)
+	for _, al := range args.Names.ThrottleAlarms() {
+		a, err := cloudwatch.NewMetricAlarm(ctx, al.Table+"-"+al.Op+"-throttle", &cloudwatch.MetricAlarmArgs{
+			Name:               pulumi.String(al.Name),
+			AlarmDescription:   pulumi.Sprintf("%s throttle events on %s", al.Op, al.TableName),
+			Namespace:          pulumi.String(spec.AlarmNamespace),
+			MetricName:         pulumi.String(al.Metric),
+			Dimensions:         pulumi.StringMap{spec.AlarmDimension: args.Tables.Tables[al.Table].Name},
+			Statistic:          pulumi.String(spec.AlarmStatistic),
+			Period:             pulumi.Int(spec.AlarmPeriod),
+			EvaluationPeriods:  pulumi.Int(spec.AlarmEvaluationPeriods),
+			ComparisonOperator: pulumi.String(spec.AlarmComparison),
+			Threshold:          pulumi.Float64(float64(args.Threshold)),
+			TreatMissingData:   pulumi.String(spec.AlarmTreatMissingData),
+			ActionsEnabled:     pulumi.Bool(true),
+			AlarmActions:       pulumi.Array{args.TopicArn},
+			OkActions:          pulumi.Array{args.TopicArn},
+			Tags:               args.Tags.For(al.Name, "throttle alarm"),
+		}, pulumi.Parent(c))
+		if err != nil {
+			return nil, fmt.Errorf("declaring alarm %s: %w", al.Name, err)
 		}
+		c.Alarms = append(c.Alarms, a)
+		c.Names = append(c.Names, al.Name)
+		arnInputs = append(arnInputs, a.Arn)
 	}
 	c.Arns = arnInputs.ToStringArrayOutput()
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{"arns": c.Arns}); err != nil {
@@ -192,17 +160,17 @@ func DashboardBody(names spec.Names, region string, alarmArns []string) (string,
 	ws = append(ws, widget{Type: "alarm", X: 0, Y: 0, Width: 24, Height: 3, Properties: map[string]any{
 		"title": "Throttle alarms", "alarms": alarmArns,
 	}})
-	for i, spec := range TableSpecs {
-		table := names.Table(spec.Suffix)
-		metric := func(m string) []any { return []any{AlarmNamespace, m, "TableName", table} }
+	for i, suffix := range spec.TableSuffixes {
+		table := names.Table(suffix)
+		metric := func(m string) []any { return []any{spec.AlarmNamespace, m, spec.AlarmDimension, table} }
 		ws = append(ws,
 			widget{Type: "metric", X: 0, Y: 3 + 6*i, Width: 12, Height: 6, Properties: map[string]any{
-				"title": table + " consumed capacity", "region": region, "stat": "Sum", "period": AlarmPeriod,
+				"title": table + " consumed capacity", "region": region, "stat": spec.AlarmStatistic, "period": spec.AlarmPeriod,
 				"metrics": [][]any{metric("ConsumedReadCapacityUnits"), metric("ConsumedWriteCapacityUnits")},
 			}},
 			widget{Type: "metric", X: 12, Y: 3 + 6*i, Width: 12, Height: 6, Properties: map[string]any{
-				"title": table + " throttle events", "region": region, "stat": "Sum", "period": AlarmPeriod,
-				"metrics": [][]any{metric("ReadThrottleEvents"), metric("WriteThrottleEvents")},
+				"title": table + " throttle events", "region": region, "stat": spec.AlarmStatistic, "period": spec.AlarmPeriod,
+				"metrics": [][]any{metric(spec.MetricReadThrottle), metric(spec.MetricWriteThrottle)},
 			}})
 	}
 	b, err := json.Marshal(map[string]any{"widgets": ws})

@@ -11,10 +11,9 @@ import (
 
 // EncryptionKeyArgs configure the environment's customer-managed key.
 type EncryptionKeyArgs struct {
-	Names          spec.Names
-	Account        string
-	Region         string
-	Partition      string
+	Names spec.Names
+	// Account is where the key lives; its policy names the account.
+	Account        spec.Account
 	DeletionWindow int
 	Tags           Tags
 }
@@ -31,52 +30,13 @@ type EncryptionKey struct {
 	AliasName pulumi.StringOutput
 }
 
-// KeyPolicy returns the key policy: the account root administers the key;
-// DynamoDB and SSM use it for principals of the account; CloudWatch and SNS
-// may decrypt and generate data keys so alarm notifications reach the
-// encrypted topic (the original omitted CloudWatch).
-func KeyPolicy(account, region, partition string) PolicyDocument {
-	a := arns{partition: partition, region: region, account: account}
-	root := a.root()
-	use := []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"}
-	viaService := func(svc string) Statement {
-		s := Statement{
-			Sid: "AllowUseVia" + svc, Effect: "Allow",
-			Principal: map[string]any{"AWS": "*"}, Action: use, Resource: []string{"*"},
-			Condition: map[string]map[string]any{
-				"StringEquals": {
-					"kms:ViaService":    fmt.Sprintf("%s.%s.amazonaws.com", svc, region),
-					"kms:CallerAccount": account,
-				},
-			},
-		}
-		return s
-	}
-	servicePrincipal := func(sid, principal string) Statement {
-		return Statement{
-			Sid: sid, Effect: "Allow",
-			Principal: map[string]any{"Service": principal},
-			Action:    []string{"kms:Decrypt", "kms:GenerateDataKey*"},
-			Resource:  []string{"*"},
-			Condition: map[string]map[string]any{"StringEquals": {"aws:SourceAccount": account}},
-		}
-	}
-	return policy(
-		Statement{Sid: "RootAdministers", Effect: "Allow", Principal: map[string]any{"AWS": root}, Action: []string{"kms:*"}, Resource: []string{"*"}},
-		viaService("dynamodb"),
-		viaService("ssm"),
-		servicePrincipal("AllowCloudWatchAlarms", "cloudwatch.amazonaws.com"),
-		servicePrincipal("AllowSNSDelivery", "sns.amazonaws.com"),
-	)
-}
-
 // NewEncryptionKey declares the key and its alias.
 func NewEncryptionKey(ctx *pulumi.Context, name string, args EncryptionKeyArgs, opts ...pulumi.ResourceOption) (*EncryptionKey, error) {
 	c := &EncryptionKey{}
 	if err := ctx.RegisterComponentResource("mirror-dissonance:stacks:EncryptionKey", name, c, opts...); err != nil {
 		return nil, fmt.Errorf("registering component %s: %w", name, err)
 	}
-	doc, err := KeyPolicy(args.Account, args.Region, args.Partition).JSON()
+	doc, err := spec.KeyPolicy(args.Account).JSON()
 	if err != nil {
 		return nil, err
 	}

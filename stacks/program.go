@@ -70,11 +70,10 @@ func DeclareEnvironment(ctx *pulumi.Context, cfg stackconfig.Config) (*Environme
 	if err != nil {
 		return nil, fmt.Errorf("reading the AWS partition: %w", err)
 	}
-	account, partition := caller.AccountId, part.Partition
+	account := spec.Account{ID: caller.AccountId, Region: cfg.Region, Partition: part.Partition}
 
 	key, err := NewEncryptionKey(ctx, "kms", EncryptionKeyArgs{
-		Names: names, Account: account, Region: cfg.Region, Partition: partition,
-		DeletionWindow: cfg.KMSDeletionWindow, Tags: tags,
+		Names: names, Account: account, DeletionWindow: cfg.KMSDeletionWindow, Tags: tags,
 	})
 	if err != nil {
 		return nil, err
@@ -86,8 +85,7 @@ func DeclareEnvironment(ctx *pulumi.Context, cfg stackconfig.Config) (*Environme
 		return nil, err
 	}
 	topic, err := NewOpsTopic(ctx, "ops-alerts", OpsTopicArgs{
-		Names: names, Account: account, Region: cfg.Region, Partition: partition,
-		KeyArn: key.Arn, AlertEmail: cfg.AlertEmail, Tags: tags,
+		Names: names, Account: account, KeyArn: key.Arn, AlertEmail: cfg.AlertEmail, Tags: tags,
 	})
 	if err != nil {
 		return nil, err
@@ -103,8 +101,7 @@ func DeclareEnvironment(ctx *pulumi.Context, cfg stackconfig.Config) (*Environme
 		return nil, err
 	}
 	gh, err := NewGitHubAccess(ctx, "github", GitHubAccessArgs{
-		Names: names, Account: account, Region: cfg.Region, Partition: partition,
-		CreateProvider: cfg.CreateOIDCProvider, ProviderArn: cfg.OIDCProviderArn,
+		Names: names, Account: account, CreateProvider: cfg.CreateOIDCProvider, ProviderArn: cfg.OIDCProviderArn,
 		DeploySubjects: cfg.DeploySubjects, PreviewSubject: cfg.PreviewSubject(),
 		KeyArn: key.Arn, TopicArn: topic.Arn, Tags: tags,
 	})
