@@ -26,7 +26,8 @@ type Statement struct {
 	Sid       string                    `json:"Sid,omitempty"`
 	Effect    string                    `json:"Effect"`
 	Principal map[string]any            `json:"Principal,omitempty"`
-	Action    Strings                   `json:"Action"`
+	Action    Strings                   `json:"Action,omitempty"`
+	NotAction Strings                   `json:"NotAction,omitempty"`
 	Resource  Strings                   `json:"Resource,omitempty"`
 	Condition map[string]map[string]any `json:"Condition,omitempty"`
 }
@@ -130,12 +131,13 @@ type rawStatement struct {
 	Effect    string                    `json:"Effect"`
 	Principal any                       `json:"Principal"`
 	Action    Strings                   `json:"Action"`
+	NotAction Strings                   `json:"NotAction"`
 	Resource  Strings                   `json:"Resource"`
 	Condition map[string]map[string]any `json:"Condition"`
 }
 
 func (r rawStatement) statement() Statement {
-	s := Statement{Sid: r.Sid, Effect: r.Effect, Action: r.Action, Resource: r.Resource, Condition: r.Condition}
+	s := Statement{Sid: r.Sid, Effect: r.Effect, Action: r.Action, NotAction: r.NotAction, Resource: r.Resource, Condition: r.Condition}
 	switch p := r.Principal.(type) {
 	case string: // "Principal": "*" means any AWS principal
 		s.Principal = map[string]any{"AWS": p}

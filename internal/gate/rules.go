@@ -1,7 +1,6 @@
 package gate
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -127,10 +126,10 @@ func Evaluate(res []Resource, opts Options) []Finding {
 			e.policyDoc(r, "policy", names)
 		}
 	}
-	if tables != 3 {
+	if tables != len(spec.TableSchemas) {
 		e.fail(RuleTableCount, Resource{}, fmt.Sprintf("the plan keeps %d tables; SPEC 2.2 has exactly three", tables))
 	}
-	if alarms != 6 {
+	if alarms != len(names.ThrottleAlarms()) {
 		e.fail(RuleAlarmCount, Resource{}, fmt.Sprintf("the plan keeps %d alarms; SPEC 2.4 has exactly six", alarms))
 	}
 	if aws < e.opts.MinResources || aws > e.opts.MaxResources {
@@ -233,8 +232,8 @@ func (e *evaluator) table(r Resource) {
 			e.fail(RuleTableSSE, r, fmt.Sprintf("encrypted with the AWS-managed key %s, not the environment CMK", keyArn))
 		}
 	}
-	if v, known := e.str(r, "billingMode"); known && v != "PAY_PER_REQUEST" {
-		e.fail(RuleTableBilling, r, fmt.Sprintf("billing mode is %q, want PAY_PER_REQUEST", v))
+	if v, known := e.str(r, "billingMode"); known && v != spec.BillingMode {
+		e.fail(RuleTableBilling, r, fmt.Sprintf("billing mode is %q, want %s", v, spec.BillingMode))
 	}
 	want := e.opts.DeletionProtection || e.opts.Environment == "production"
 	if b, known := e.boolean(r, "deletionProtectionEnabled"); known && b != want {
@@ -246,8 +245,8 @@ func (e *evaluator) table(r Resource) {
 }
 
 func (e *evaluator) alarm(r Resource, names spec.Names) {
-	if v, known := e.str(r, "treatMissingData"); known && v != "notBreaching" {
-		e.fail(RuleAlarmMissingData, r, fmt.Sprintf("treatMissingData is %q, want notBreaching (idle tables must sit in OK)", v))
+	if v, known := e.str(r, "treatMissingData"); known && v != spec.AlarmTreatMissingData {
+		e.fail(RuleAlarmMissingData, r, fmt.Sprintf("treatMissingData is %q, want %s (idle tables must sit in OK)", v, spec.AlarmTreatMissingData))
 	}
 	for _, key := range []string{"alarmActions", "okActions"} {
 		v, _ := lookup(r.Inputs, key)
@@ -268,66 +267,21 @@ func (e *evaluator) alarm(r Resource, names spec.Names) {
 	}
 }
 
-// policyStatement is a loosely typed statement as found in plans.
-type policyStatement struct {
-	Sid       string                    `json:"Sid"`
-	Effect    string                    `json:"Effect"`
-	Action    stringOrList              `json:"Action"`
-	NotAction stringOrList              `json:"NotAction"`
-	Resource  stringOrList              `json:"Resource"`
-	Principal any                       `json:"Principal"`
-	Condition map[string]map[string]any `json:"Condition"`
-}
-
-type stringOrList []string
-
-func (s *stringOrList) UnmarshalJSON(b []byte) error {
-	var one string
-	if err := json.Unmarshal(b, &one); err == nil {
-		*s = []string{one}
-		return nil
-	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return err
-	}
-	*s = many
-	return nil
-}
-
-func (e *evaluator) parsePolicy(r Resource, key string) ([]policyStatement, bool) {
+func (e *evaluator) parsePolicy(r Resource, key string) ([]spec.Statement, bool) {
 	v, ok := lookup(r.Inputs, key)
 	if !ok || v == nil {
 		return nil, false
 	}
-	var raw []byte
-	switch t := v.(type) {
-	case string:
-		if t == UnknownValue {
-			e.unknown(r, key)
-			return nil, false
-		}
-		raw = []byte(t)
-	default:
-		raw, _ = json.Marshal(t)
+	if t, _ := v.(string); t == UnknownValue {
+		e.unknown(r, key)
+		return nil, false
 	}
-	var doc struct {
-		Statement json.RawMessage `json:"Statement"`
-	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
+	doc, err := spec.ParsePolicy(v)
+	if err != nil {
 		e.fail(RuleNoStarPolicy, r, fmt.Sprintf("%s is not a readable policy document: %v", key, err))
 		return nil, false
 	}
-	var sts []policyStatement
-	if err := json.Unmarshal(doc.Statement, &sts); err != nil {
-		var one policyStatement
-		if err2 := json.Unmarshal(doc.Statement, &one); err2 != nil {
-			e.fail(RuleNoStarPolicy, r, fmt.Sprintf("%s has unreadable statements: %v", key, err))
-			return nil, false
-		}
-		sts = []policyStatement{one}
-	}
-	return sts, true
+	return doc.Statement, true
 }
 
 func (e *evaluator) policyDoc(r Resource, key string, names spec.Names) {
@@ -379,28 +333,20 @@ func (e *evaluator) role(r Resource, names spec.Names) {
 	}
 	roleName, _ := e.str(r, "name")
 	isPreview := roleName == names.PreviewRole()
-	host := strings.TrimPrefix(spec.GitHubOIDCURL, "https://")
 	for _, s := range sts {
-		if s.Effect != "Allow" {
+		if s.Effect != "Allow" || len(s.Principals("Federated")) == 0 {
 			continue
 		}
-		fed := false
-		if p, ok := s.Principal.(map[string]any); ok {
-			_, fed = p["Federated"]
+		aud := s.ConditionValues("StringEquals", spec.OIDCAudienceKey)
+		if len(aud) != 1 || aud[0] != spec.GitHubOIDCAudience {
+			e.fail(RuleOIDCAudience, r, fmt.Sprintf("trust must require %s = %s exactly (got %v)", spec.OIDCAudienceKey, spec.GitHubOIDCAudience, aud))
 		}
-		if !fed {
-			continue
-		}
-		aud, hasAud := s.Condition["StringEquals"][host+":aud"]
-		if !hasAud || fmt.Sprint(aud) != spec.GitHubOIDCAudience {
-			e.fail(RuleOIDCAudience, r, fmt.Sprintf("trust must require %s:aud = %s exactly (got %v)", host, spec.GitHubOIDCAudience, aud))
-		}
-		for op := range s.Condition {
-			if _, ok := s.Condition[op][host+":sub"]; ok && op != "StringEquals" {
+		for _, op := range s.HasCondition(spec.OIDCSubjectKey) {
+			if op != "StringEquals" {
 				e.fail(RuleOIDCSubject, r, fmt.Sprintf("subjects are matched with %s; only exact StringEquals is allowed", op))
 			}
 		}
-		subs := asStrings(s.Condition["StringEquals"][host+":sub"])
+		subs := s.ConditionValues("StringEquals", spec.OIDCSubjectKey)
 		if len(subs) == 0 {
 			e.fail(RuleOIDCSubject, r, "trust lists no exact subject: any workflow of any repository with a token could assume it")
 		}
@@ -408,27 +354,11 @@ func (e *evaluator) role(r Resource, names spec.Names) {
 			if strings.ContainsAny(sub, "*?") {
 				e.fail(RuleOIDCSubject, r, fmt.Sprintf("subject %q has a wildcard", sub))
 			}
-			if strings.HasSuffix(sub, ":pull_request") && !isPreview {
+			if spec.IsPullRequestSubject(sub) && !isPreview {
 				e.fail(RuleWriteRolePR, r, fmt.Sprintf("role %s trusts %q: pull requests must never reach a write role", roleName, sub))
 			}
 		}
 	}
-}
-
-func asStrings(v any) []string {
-	switch t := v.(type) {
-	case string:
-		return []string{t}
-	case []any:
-		var out []string
-		for _, x := range t {
-			out = append(out, fmt.Sprint(x))
-		}
-		return out
-	case []string:
-		return t
-	}
-	return nil
 }
 
 func (e *evaluator) stateful(r Resource) {
