@@ -26,11 +26,11 @@ func ValidNonceValue(v string) bool { return nonceValue.MatchString(v) }
 func NoncePathOf(prefix string) string { return strings.TrimSuffix(prefix, NonceBaseName) }
 
 // NonceVersionOf returns N when name is prefix followed by decimal digits
-// (N >= 1). Anything else under the path is not a nonce version and does
+// (N >= 1, no leading zero, so one version has one name). Anything else under the path is not a nonce version and does
 // not count.
 func NonceVersionOf(prefix, name string) (int, bool) {
 	rest, ok := strings.CutPrefix(name, prefix)
-	if !ok || rest == "" || len(rest) > 9 {
+	if !ok || rest == "" || rest[0] == '0' || len(rest) > 9 {
 		return 0, false
 	}
 	for _, c := range rest {

@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 // SSMAPI is the part of the SSM client the store uses.
@@ -33,8 +34,8 @@ type SSMAPI interface {
 	PutParameter(ctx context.Context, in *ssm.PutParameterInput, optFns ...func(*ssm.Options)) (*ssm.PutParameterOutput, error)
 }
 
-// DefaultGrace is how long a superseded version stays valid.
-const DefaultGrace = time.Hour
+// DefaultGrace is how long a superseded version stays valid (SPEC 4).
+const DefaultGrace = spec.DefaultNonceGrace
 
 var (
 	// ErrAlreadyRotated means the version a rotation would create exists:
@@ -52,8 +53,6 @@ var (
 	// ErrInvalidSignature means a signature matches no valid version.
 	ErrInvalidSignature = errors.New("signature does not match any valid nonce version")
 )
-
-var valuePattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // Store reads and writes the nonce versions of one environment.
 type Store struct {
@@ -132,7 +131,7 @@ func (s *Store) list(ctx context.Context) ([]entry, error) {
 			return nil, fmt.Errorf("listing nonce versions under %s: %w: %w", s.path(), ErrUnavailable, err)
 		}
 		for _, p := range page.Parameters {
-			n, ok := s.versionOf(aws.ToString(p.Name))
+			n, ok := spec.NonceVersionOf(s.Prefix, aws.ToString(p.Name))
 			if !ok {
 				continue
 			}
@@ -141,7 +140,7 @@ func (s *Store) list(ctx context.Context) ([]entry, error) {
 			switch {
 			case p.Type != ssmtypes.ParameterTypeSecureString:
 				e.Malformed = fmt.Sprintf("type %s, want SecureString", p.Type)
-			case !valuePattern.MatchString(v):
+			case !spec.ValidNonceValue(v):
 				e.Malformed = "value is not 64 lowercase hex characters"
 			default:
 				k, _ := hex.DecodeString(v)
@@ -158,21 +157,6 @@ func (s *Store) list(ctx context.Context) ([]entry, error) {
 	return out, nil
 }
 
-// versionOf parses "prefix<digits>" (no leading zero); anything else under
-// the path is not a nonce version.
-func (s *Store) versionOf(name string) (int, bool) {
-	rest, ok := strings.CutPrefix(name, s.Prefix)
-	if !ok || rest == "" || rest[0] == '0' || len(rest) > 9 {
-		return 0, false
-	}
-	for _, c := range rest {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-	}
-	n, err := strconv.Atoi(rest)
-	return n, err == nil
-}
 
 // Versions lists the nonce versions, oldest first, without their values.
 func (s *Store) Versions(ctx context.Context) ([]Version, error) {
@@ -202,15 +186,15 @@ func (s *Store) ValidSetAt(ctx context.Context, at time.Time) (*Set, error) {
 	if len(es) == 0 {
 		return nil, fmt.Errorf("no version under %s: %w", s.Prefix, ErrNoValidNonce)
 	}
+	vs := make([]spec.NonceVersion, len(es))
+	byN := make(map[int]entry, len(es))
+	for i, e := range es {
+		vs[i] = spec.NonceVersion{N: e.N, Created: e.Created}
+		byN[e.N] = e
+	}
 	set := &Set{keys: map[int][]byte{}}
-	for i := len(es) - 1; i >= 0; i-- {
-		e := es[i]
-		if i < len(es)-1 {
-			successor := es[i+1]
-			if at.Sub(successor.Created) >= s.grace() {
-				break // this and every older version are past the grace period
-			}
-		}
+	for _, n := range spec.ValidNonceVersions(vs, at, s.grace()) {
+		e := byN[n]
 		if e.Malformed != "" {
 			return nil, fmt.Errorf("%s: %s: %w", e.Name, e.Malformed, ErrMalformed)
 		}
