@@ -14,6 +14,17 @@ const (
 	ProjectionAll = "ALL"
 )
 
+// Key attributes of the three tables (SPEC 2.2); the Oracle's items carry
+// them under these names (SPEC 7).
+const (
+	AttrPK        = "pk"
+	AttrSK        = "sk"
+	AttrGSI1PK    = "gsi1pk"
+	AttrGSI1SK    = "gsi1sk"
+	AttrOrgID     = "orgId"
+	AttrBucketKey = "bucketKey"
+)
+
 // TableSchema is the shape of one table (SPEC 2.2). Every key attribute is
 // a string.
 type TableSchema struct {
@@ -36,11 +47,11 @@ type IndexSchema struct {
 // TableSchemas are exactly the three tables of SPEC 2.2, in TableSuffixes
 // order.
 var TableSchemas = []TableSchema{
-	{Suffix: TableFPEvents, HashKey: "pk", RangeKey: "sk",
-		Index:        &IndexSchema{Name: FindingIndex, HashKey: "gsi1pk", RangeKey: "gsi1sk"},
+	{Suffix: TableFPEvents, HashKey: AttrPK, RangeKey: AttrSK,
+		Index:        &IndexSchema{Name: FindingIndex, HashKey: AttrGSI1PK, RangeKey: AttrGSI1SK},
 		TTLAttribute: TTLAttribute, Purpose: "false-positive events"},
-	{Suffix: TableConsent, HashKey: "orgId", Purpose: "organisation consent"},
-	{Suffix: TableBlockCounter, HashKey: "bucketKey", TTLAttribute: TTLAttribute, Purpose: "circuit-breaker block counters"},
+	{Suffix: TableConsent, HashKey: AttrOrgID, Purpose: "organisation consent"},
+	{Suffix: TableBlockCounter, HashKey: AttrBucketKey, TTLAttribute: TTLAttribute, Purpose: "circuit-breaker block counters"},
 }
 
 // Schema returns the schema of a table suffix.

@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 // API is the part of the DynamoDB client the counter uses.
@@ -63,7 +65,7 @@ func (c *Counter) now() time.Time {
 }
 
 func key(bucket string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"bucketKey": &types.AttributeValueMemberS{Value: bucket}}
+	return map[string]types.AttributeValue{spec.AttrBucketKey: &types.AttributeValueMemberS{Value: bucket}}
 }
 
 // Increment adds one block to the current hour's bucket and returns the
@@ -77,7 +79,7 @@ func (c *Counter) Increment(ctx context.Context, ruleID, orgID string) (int64, e
 		Key:       key(bucket),
 		// "count" is a reserved word, hence the name placeholders.
 		UpdateExpression:         aws.String("ADD #cnt :one SET #exp = :exp"),
-		ExpressionAttributeNames: map[string]string{"#cnt": "count", "#exp": "expiresAt"},
+		ExpressionAttributeNames: map[string]string{"#cnt": "count", "#exp": spec.TTLAttribute},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":one": &types.AttributeValueMemberN{Value: "1"},
 			":exp": &types.AttributeValueMemberN{Value: strconv.FormatInt(ExpiresAt(now), 10)},

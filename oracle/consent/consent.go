@@ -21,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 // API is the part of the DynamoDB client the store uses.
@@ -102,7 +104,7 @@ func (s *Store) now() time.Time {
 }
 
 func key(orgID string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{"orgId": &types.AttributeValueMemberS{Value: orgID}}
+	return map[string]types.AttributeValue{spec.AttrOrgID: &types.AttributeValueMemberS{Value: orgID}}
 }
 
 // Grant options.

@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 // API is the part of the DynamoDB client the store uses.
@@ -29,7 +31,7 @@ type API interface {
 }
 
 // FindingIndex is the table's global secondary index by finding.
-const FindingIndex = "FindingIndex"
+const FindingIndex = spec.FindingIndex
 
 // Retention is how long an event lives before the table's TTL removes it.
 const Retention = 90 * 24 * time.Hour
@@ -360,8 +362,8 @@ func (s *Store) Delete(ctx context.Context, k Key) error {
 
 func keyAV(k Key) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{
-		"pk": &types.AttributeValueMemberS{Value: k.PK},
-		"sk": &types.AttributeValueMemberS{Value: k.SK},
+		spec.AttrPK: &types.AttributeValueMemberS{Value: k.PK},
+		spec.AttrSK: &types.AttributeValueMemberS{Value: k.SK},
 	}
 }
 
