@@ -209,9 +209,9 @@ func TestValidNonceVersions(t *testing.T) {
 
 func TestValidNonceValue(t *testing.T) {
 	for v, want := range map[string]bool{
-		strings.Repeat("ab", 32):                true,
-		strings.Repeat("AB", 32):                false,
-		strings.Repeat("ab", 31):                false,
+		strings.Repeat("ab", 32):               true,
+		strings.Repeat("AB", 32):               false,
+		strings.Repeat("ab", 31):               false,
 		"3f2b8c1e-9a4d-4e7f-b6c5-0d1e2f3a4b5c": false,
 	} {
 		if ValidNonceValue(v) != want {
