@@ -265,6 +265,29 @@ type assumption struct {
 }
 
 // assumptions returns, per matrix combination, the roles the job assumes.
+// roleUse is one role assumption of one job under one matrix combination.
+type roleUse struct {
+	job   string
+	j     *job
+	combo map[string]string
+	a     assumption
+}
+
+// roleUses lists every role assumption of the file, job by job and matrix
+// combination by combination.
+func (f *file) roleUses() []roleUse {
+	var out []roleUse
+	for _, name := range f.jobNames() {
+		j := f.wf.Jobs[name]
+		for _, combo := range combos(j) {
+			for _, a := range assumptions(j, combo) {
+				out = append(out, roleUse{job: name, j: j, combo: combo, a: a})
+			}
+		}
+	}
+	return out
+}
+
 func assumptions(j *job, combo map[string]string) []assumption {
 	var out []assumption
 	for _, s := range j.Steps {

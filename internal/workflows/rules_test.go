@@ -228,14 +228,10 @@ var rules = []rule{
 			for _, m := range exprName.FindAllStringSubmatch(f.text, -1) {
 				seen[m[1]+"."+m[2]] = true
 			}
-			for _, name := range f.jobNames() {
-				j := f.wf.Jobs[name]
-				for _, combo := range combos(j) {
-					for _, a := range assumptions(j, combo) {
-						if a.roleVar != "" {
-							seen["vars."+a.roleVar] = true
-						}
-					}
+			for _, u := range f.roleUses() {
+				a := u.a
+				if a.roleVar != "" {
+					seen["vars."+a.roleVar] = true
 				}
 			}
 			names := make([]string, 0, len(seen))
@@ -296,28 +292,24 @@ var rules = []rule{
 				return nil
 			}
 			var bad []string
-			for _, name := range f.jobNames() {
-				j := f.wf.Jobs[name]
-				for _, combo := range combos(j) {
-					for _, a := range assumptions(j, combo) {
-						stack, _, ok := roleParts(a.roleVar)
-						if !ok {
-							bad = append(bad, fmt.Sprintf("%s: role variable %q is not <STACK>_<PREVIEW|DEPLOY>_ROLE_ARN", name, a.roleVar))
-							continue
-						}
-						cfg, known := fx.stacks[stack]
-						if !known {
-							bad = append(bad, fmt.Sprintf("%s: %s names stack %q, which has no Pulumi.%s.yaml", name, a.roleVar, stack, stack))
-							continue
-						}
-						if a.region != cfg.Region {
-							bad = append(bad, fmt.Sprintf("%s: aws-region %q but Pulumi.%s.yaml says %q", name, a.region, stack, cfg.Region))
-						}
-						for _, inv := range f.commands(j, combo) {
-							if _, s := stackOf(inv); s != stack {
-								bad = append(bad, fmt.Sprintf("%s: runs %q with the %s role", name, inv, a.roleVar))
-							}
-						}
+			for _, u := range f.roleUses() {
+				name, j, combo, a := u.job, u.j, u.combo, u.a
+				stack, _, ok := roleParts(a.roleVar)
+				if !ok {
+					bad = append(bad, fmt.Sprintf("%s: role variable %q is not <STACK>_<PREVIEW|DEPLOY>_ROLE_ARN", name, a.roleVar))
+					continue
+				}
+				cfg, known := fx.stacks[stack]
+				if !known {
+					bad = append(bad, fmt.Sprintf("%s: %s names stack %q, which has no Pulumi.%s.yaml", name, a.roleVar, stack, stack))
+					continue
+				}
+				if a.region != cfg.Region {
+					bad = append(bad, fmt.Sprintf("%s: aws-region %q but Pulumi.%s.yaml says %q", name, a.region, stack, cfg.Region))
+				}
+				for _, inv := range f.commands(j, combo) {
+					if _, s := stackOf(inv); s != stack {
+						bad = append(bad, fmt.Sprintf("%s: runs %q with the %s role", name, inv, a.roleVar))
 					}
 				}
 			}
@@ -418,25 +410,21 @@ var rules = []rule{
 		name: "one operation per stack at a time, never cancelled midway",
 		check: func(f *file, fx facts) []string {
 			var bad []string
-			for _, name := range f.jobNames() {
-				j := f.wf.Jobs[name]
-				for _, combo := range combos(j) {
-					for _, a := range assumptions(j, combo) {
-						group, cancel := f.effectiveConcurrency(j)
-						stack, kind, ok := roleParts(a.roleVar)
-						switch {
-						case fx.external:
-							if group == "" || cancel == "true" {
-								bad = append(bad, name+": writes to shared tables without a non-cancelling concurrency group")
-							}
-						case ok && kind == "DEPLOY":
-							if group != "mirror-dissonance-"+stack {
-								bad = append(bad, fmt.Sprintf("%s: uses %s in concurrency group %q, not %q", name, a.roleVar, group, "mirror-dissonance-"+stack))
-							}
-							if cancel != "" && cancel != "false" {
-								bad = append(bad, fmt.Sprintf("%s: cancel-in-progress %s could interrupt an update", name, cancel))
-							}
-						}
+			for _, u := range f.roleUses() {
+				name, j, a := u.job, u.j, u.a
+				group, cancel := f.effectiveConcurrency(j)
+				stack, kind, ok := roleParts(a.roleVar)
+				switch {
+				case fx.external:
+					if group == "" || cancel == "true" {
+						bad = append(bad, name+": writes to shared tables without a non-cancelling concurrency group")
+					}
+				case ok && kind == "DEPLOY":
+					if group != "mirror-dissonance-"+stack {
+						bad = append(bad, fmt.Sprintf("%s: uses %s in concurrency group %q, not %q", name, a.roleVar, group, "mirror-dissonance-"+stack))
+					}
+					if cancel != "" && cancel != "false" {
+						bad = append(bad, fmt.Sprintf("%s: cancel-in-progress %s could interrupt an update", name, cancel))
 					}
 				}
 			}
