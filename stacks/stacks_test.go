@@ -123,49 +123,45 @@ func keyArn(region string) string {
 }
 
 func TestResourceCountsAndTypes(t *testing.T) {
-	for _, stack := range stackNames {
-		t.Run(stack, func(t *testing.T) {
-			cfg := loadStack(t, stack)
-			rec := runProgram(t, cfg)
-			counts := map[string]int{}
-			aws := 0
-			for _, d := range rec.res {
-				if d.custom {
-					aws++
-					counts[d.typ]++
-				}
+	forEachStack(t, func(t *testing.T, cfg stackconfig.Config, rec *recorder) {
+		counts := map[string]int{}
+		aws := 0
+		for _, d := range rec.res {
+			if d.custom {
+				aws++
+				counts[d.typ]++
 			}
-			if aws < 12 || aws > 24 {
-				t.Errorf("%d AWS resources, want 12 to 24", aws)
+		}
+		if aws < 12 || aws > 24 {
+			t.Errorf("%d AWS resources, want 12 to 24", aws)
+		}
+		want := map[string]int{
+			gate.TypeKey: 1, gate.TypeAlias: 1, gate.TypeTable: 3, gate.TypeTopic: 1, gate.TypeTopicPolicy: 1,
+			gate.TypeAlarm: 6, gate.TypeDashboard: 1, gate.TypeRole: 2, gate.TypeRolePolicy: 2,
+		}
+		if cfg.AlertEmail != "" {
+			want[gate.TypeSubscription] = 1
+		}
+		if cfg.CreateOIDCProvider {
+			want[gate.TypeOIDCProvider] = 1
+		}
+		for typ, n := range want {
+			if counts[typ] != n {
+				t.Errorf("%s: %d declared, want %d", typ, counts[typ], n)
 			}
-			want := map[string]int{
-				gate.TypeKey: 1, gate.TypeAlias: 1, gate.TypeTable: 3, gate.TypeTopic: 1, gate.TypeTopicPolicy: 1,
-				gate.TypeAlarm: 6, gate.TypeDashboard: 1, gate.TypeRole: 2, gate.TypeRolePolicy: 2,
+		}
+		for typ, n := range counts {
+			if _, ok := want[typ]; !ok {
+				t.Errorf("unexpected resource type %s (%d)", typ, n)
 			}
-			if cfg.AlertEmail != "" {
-				want[gate.TypeSubscription] = 1
+		}
+		// Every AWS resource sits inside a typed component.
+		for _, d := range rec.res {
+			if d.custom && !strings.Contains(d.parent, "mirror-dissonance:stacks:") {
+				t.Errorf("%s %s is not parented by a component (parent %q)", d.typ, d.name, d.parent)
 			}
-			if cfg.CreateOIDCProvider {
-				want[gate.TypeOIDCProvider] = 1
-			}
-			for typ, n := range want {
-				if counts[typ] != n {
-					t.Errorf("%s: %d declared, want %d", typ, counts[typ], n)
-				}
-			}
-			for typ, n := range counts {
-				if _, ok := want[typ]; !ok {
-					t.Errorf("unexpected resource type %s (%d)", typ, n)
-				}
-			}
-			// Every AWS resource sits inside a typed component.
-			for _, d := range rec.res {
-				if d.custom && !strings.Contains(d.parent, "mirror-dissonance:stacks:") {
-					t.Errorf("%s %s is not parented by a component (parent %q)", d.typ, d.name, d.parent)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 func TestTables(t *testing.T) {
@@ -178,89 +174,85 @@ func TestTables(t *testing.T) {
 		spec.TableConsent:      {"orgId", "", "", false},
 		spec.TableBlockCounter: {"bucketKey", "", "expiresAt", false},
 	}
-	for _, stack := range stackNames {
-		t.Run(stack, func(t *testing.T) {
-			cfg := loadStack(t, stack)
-			rec := runProgram(t, cfg)
-			tables := rec.ofType(gate.TypeTable)
-			if len(tables) != 3 {
-				t.Fatalf("%d tables, want 3", len(tables))
+	forEachStack(t, func(t *testing.T, cfg stackconfig.Config, rec *recorder) {
+		tables := rec.ofType(gate.TypeTable)
+		if len(tables) != 3 {
+			t.Fatalf("%d tables, want 3", len(tables))
+		}
+		seen := map[string]bool{}
+		for _, d := range tables {
+			name, _ := d.inputs["name"].(string)
+			suffix := strings.TrimPrefix(name, spec.For(cfg.Environment).Prefix())
+			w, ok := wants[suffix]
+			if !ok {
+				t.Errorf("unexpected table %q", name)
+				continue
 			}
-			seen := map[string]bool{}
-			for _, d := range tables {
-				name, _ := d.inputs["name"].(string)
-				suffix := strings.TrimPrefix(name, spec.For(cfg.Environment).Prefix())
-				w, ok := wants[suffix]
-				if !ok {
-					t.Errorf("unexpected table %q", name)
-					continue
-				}
-				seen[suffix] = true
-				check := func(path string, wantV any) {
-					t.Helper()
-					if got := gate.Input(d.inputs, path); fmt.Sprint(got) != fmt.Sprint(wantV) {
-						t.Errorf("%s: %s = %v, want %v", name, path, got, wantV)
-					}
-				}
-				check("billingMode", "PAY_PER_REQUEST")
-				check("hashKey", w.hash)
-				if w.rng != "" {
-					check("rangeKey", w.rng)
-				} else if d.inputs["rangeKey"] != nil {
-					t.Errorf("%s has a range key %v, want none", name, d.inputs["rangeKey"])
-				}
-				check("pointInTimeRecovery.enabled", true)
-				check("serverSideEncryption.enabled", true)
-				// The tables use the stack's own CMK, not any key.
-				check("serverSideEncryption.kmsKeyArn", keyArn(cfg.Region))
-				check("deletionProtectionEnabled", true)
-				check("streamEnabled", false)
-				if !d.protect {
-					t.Errorf("%s: Pulumi protect is off", name)
-				}
-				if w.ttl != "" {
-					check("ttl.enabled", true)
-					check("ttl.attributeName", w.ttl)
-				} else if d.inputs["ttl"] != nil {
-					t.Errorf("%s has TTL %v, want none", name, d.inputs["ttl"])
-				}
-				attrs, _ := d.inputs["attributes"].([]any)
-				var got []string
-				for _, a := range attrs {
-					m := a.(map[string]any)
-					if m["type"] != "S" {
-						t.Errorf("%s: attribute %v is %v, want S", name, m["name"], m["type"])
-					}
-					got = append(got, m["name"].(string))
-				}
-				sort.Strings(got)
-				wantAttrs := []string{w.hash}
-				if w.rng != "" {
-					wantAttrs = append(wantAttrs, w.rng)
-				}
-				gsis, _ := d.inputs["globalSecondaryIndexes"].([]any)
-				if w.index {
-					wantAttrs = append(wantAttrs, "gsi1pk", "gsi1sk")
-					if len(gsis) != 1 {
-						t.Fatalf("%s: %d indexes, want FindingIndex only", name, len(gsis))
-					}
-					g := gsis[0].(map[string]any)
-					if g["name"] != "FindingIndex" || g["hashKey"] != "gsi1pk" || g["rangeKey"] != "gsi1sk" || g["projectionType"] != "ALL" {
-						t.Errorf("%s: index %v, want FindingIndex gsi1pk/gsi1sk ALL", name, g)
-					}
-				} else if len(gsis) != 0 {
-					t.Errorf("%s: unexpected indexes %v", name, gsis)
-				}
-				sort.Strings(wantAttrs)
-				if !slices.Equal(got, wantAttrs) {
-					t.Errorf("%s: attributes %v, want %v", name, got, wantAttrs)
+			seen[suffix] = true
+			check := func(path string, wantV any) {
+				t.Helper()
+				if got := gate.Input(d.inputs, path); fmt.Sprint(got) != fmt.Sprint(wantV) {
+					t.Errorf("%s: %s = %v, want %v", name, path, got, wantV)
 				}
 			}
-			if len(seen) != 3 {
-				t.Errorf("tables seen %v, want all three", seen)
+			check("billingMode", "PAY_PER_REQUEST")
+			check("hashKey", w.hash)
+			if w.rng != "" {
+				check("rangeKey", w.rng)
+			} else if d.inputs["rangeKey"] != nil {
+				t.Errorf("%s has a range key %v, want none", name, d.inputs["rangeKey"])
 			}
-		})
-	}
+			check("pointInTimeRecovery.enabled", true)
+			check("serverSideEncryption.enabled", true)
+			// The tables use the stack's own CMK, not any key.
+			check("serverSideEncryption.kmsKeyArn", keyArn(cfg.Region))
+			check("deletionProtectionEnabled", true)
+			check("streamEnabled", false)
+			if !d.protect {
+				t.Errorf("%s: Pulumi protect is off", name)
+			}
+			if w.ttl != "" {
+				check("ttl.enabled", true)
+				check("ttl.attributeName", w.ttl)
+			} else if d.inputs["ttl"] != nil {
+				t.Errorf("%s has TTL %v, want none", name, d.inputs["ttl"])
+			}
+			attrs, _ := d.inputs["attributes"].([]any)
+			var got []string
+			for _, a := range attrs {
+				m := a.(map[string]any)
+				if m["type"] != "S" {
+					t.Errorf("%s: attribute %v is %v, want S", name, m["name"], m["type"])
+				}
+				got = append(got, m["name"].(string))
+			}
+			sort.Strings(got)
+			wantAttrs := []string{w.hash}
+			if w.rng != "" {
+				wantAttrs = append(wantAttrs, w.rng)
+			}
+			gsis, _ := d.inputs["globalSecondaryIndexes"].([]any)
+			if w.index {
+				wantAttrs = append(wantAttrs, "gsi1pk", "gsi1sk")
+				if len(gsis) != 1 {
+					t.Fatalf("%s: %d indexes, want FindingIndex only", name, len(gsis))
+				}
+				g := gsis[0].(map[string]any)
+				if g["name"] != "FindingIndex" || g["hashKey"] != "gsi1pk" || g["rangeKey"] != "gsi1sk" || g["projectionType"] != "ALL" {
+					t.Errorf("%s: index %v, want FindingIndex gsi1pk/gsi1sk ALL", name, g)
+				}
+			} else if len(gsis) != 0 {
+				t.Errorf("%s: unexpected indexes %v", name, gsis)
+			}
+			sort.Strings(wantAttrs)
+			if !slices.Equal(got, wantAttrs) {
+				t.Errorf("%s: attributes %v, want %v", name, got, wantAttrs)
+			}
+		}
+		if len(seen) != 3 {
+			t.Errorf("tables seen %v, want all three", seen)
+		}
+	})
 }
 
 func TestDeletionProtectionFollowsConfig(t *testing.T) {
@@ -294,151 +286,139 @@ func statements(t *testing.T, doc any) []map[string]any {
 
 func TestKeyAndAlias(t *testing.T) {
 	windows := map[string]float64{"staging": 7, "production": 30}
-	for _, stack := range stackNames {
-		t.Run(stack, func(t *testing.T) {
-			cfg := loadStack(t, stack)
-			rec := runProgram(t, cfg)
-			k := rec.one(t, gate.TypeKey)
-			if k.inputs["enableKeyRotation"] != true {
-				t.Error("key rotation is off")
-			}
-			if k.inputs["deletionWindowInDays"] != windows[stack] {
-				t.Errorf("deletion window %v, want %v", k.inputs["deletionWindowInDays"], windows[stack])
-			}
-			if !k.protect {
-				t.Error("key is not protected")
-			}
-			principals := map[string]map[string]any{}
-			for _, s := range statements(t, k.inputs["policy"]) {
-				if p, ok := s["Principal"].(map[string]any); ok {
-					if svc, ok := p["Service"].(string); ok {
-						principals[svc] = s
-					}
+	forEachStack(t, func(t *testing.T, cfg stackconfig.Config, rec *recorder) {
+		k := rec.one(t, gate.TypeKey)
+		if k.inputs["enableKeyRotation"] != true {
+			t.Error("key rotation is off")
+		}
+		if k.inputs["deletionWindowInDays"] != windows[cfg.Stack] {
+			t.Errorf("deletion window %v, want %v", k.inputs["deletionWindowInDays"], windows[cfg.Stack])
+		}
+		if !k.protect {
+			t.Error("key is not protected")
+		}
+		principals := map[string]map[string]any{}
+		for _, s := range statements(t, k.inputs["policy"]) {
+			if p, ok := s["Principal"].(map[string]any); ok {
+				if svc, ok := p["Service"].(string); ok {
+					principals[svc] = s
 				}
 			}
-			for _, svc := range []string{"cloudwatch.amazonaws.com", "sns.amazonaws.com"} {
-				s, ok := principals[svc]
-				if !ok {
-					t.Errorf("key policy does not let %s use the key: alarm notifications would never reach the encrypted topic", svc)
-					continue
-				}
-				acts := fmt.Sprint(s["Action"])
-				if !strings.Contains(acts, "kms:Decrypt") || !strings.Contains(acts, "kms:GenerateDataKey*") {
-					t.Errorf("%s actions %s, want Decrypt and GenerateDataKey*", svc, acts)
-				}
-				if gate.Input(s, "Condition.StringEquals.aws:SourceAccount") != mockrun.Account {
-					t.Errorf("%s is not restricted to the account: %v", svc, s["Condition"])
-				}
+		}
+		for _, svc := range []string{"cloudwatch.amazonaws.com", "sns.amazonaws.com"} {
+			s, ok := principals[svc]
+			if !ok {
+				t.Errorf("key policy does not let %s use the key: alarm notifications would never reach the encrypted topic", svc)
+				continue
 			}
-			policyText := k.inputs["policy"].(string)
-			for _, via := range []string{"dynamodb." + cfg.Region + ".amazonaws.com", "ssm." + cfg.Region + ".amazonaws.com"} {
-				if !strings.Contains(policyText, via) {
-					t.Errorf("key policy lacks kms:ViaService %s", via)
-				}
+			acts := fmt.Sprint(s["Action"])
+			if !strings.Contains(acts, "kms:Decrypt") || !strings.Contains(acts, "kms:GenerateDataKey*") {
+				t.Errorf("%s actions %s, want Decrypt and GenerateDataKey*", svc, acts)
 			}
-			a := rec.one(t, gate.TypeAlias)
-			if a.inputs["name"] != "alias/mirror-dissonance-"+cfg.Environment {
-				t.Errorf("alias %v", a.inputs["name"])
+			if gate.Input(s, "Condition.StringEquals.aws:SourceAccount") != mockrun.Account {
+				t.Errorf("%s is not restricted to the account: %v", svc, s["Condition"])
 			}
-			if a.inputs["targetKeyId"] != "mock-key-kms" {
-				t.Errorf("alias targets %v, want the stack's key", a.inputs["targetKeyId"])
+		}
+		policyText := k.inputs["policy"].(string)
+		for _, via := range []string{"dynamodb." + cfg.Region + ".amazonaws.com", "ssm." + cfg.Region + ".amazonaws.com"} {
+			if !strings.Contains(policyText, via) {
+				t.Errorf("key policy lacks kms:ViaService %s", via)
 			}
-		})
-	}
+		}
+		a := rec.one(t, gate.TypeAlias)
+		if a.inputs["name"] != "alias/mirror-dissonance-"+cfg.Environment {
+			t.Errorf("alias %v", a.inputs["name"])
+		}
+		if a.inputs["targetKeyId"] != "mock-key-kms" {
+			t.Errorf("alias targets %v, want the stack's key", a.inputs["targetKeyId"])
+		}
+	})
 }
 
 func TestTopicAndSubscription(t *testing.T) {
-	for _, stack := range stackNames {
-		t.Run(stack, func(t *testing.T) {
-			cfg := loadStack(t, stack)
-			rec := runProgram(t, cfg)
-			n := cfg.Names()
-			topic := rec.one(t, gate.TypeTopic)
-			if topic.inputs["name"] != n.Topic() {
-				t.Errorf("topic name %v", topic.inputs["name"])
+	forEachStack(t, func(t *testing.T, cfg stackconfig.Config, rec *recorder) {
+		n := cfg.Names()
+		topic := rec.one(t, gate.TypeTopic)
+		if topic.inputs["name"] != n.Topic() {
+			t.Errorf("topic name %v", topic.inputs["name"])
+		}
+		if topic.inputs["kmsMasterKeyId"] != keyArn(cfg.Region) {
+			t.Errorf("topic encrypted with %v, want the stack CMK", topic.inputs["kmsMasterKeyId"])
+		}
+		topicArn := fmt.Sprintf("arn:aws:sns:%s:%s:%s", cfg.Region, mockrun.Account, n.Topic())
+		pol := rec.one(t, gate.TypeTopicPolicy)
+		sts := statements(t, pol.inputs["policy"])
+		if len(sts) != 1 {
+			t.Fatalf("topic policy has %d statements", len(sts))
+		}
+		s := sts[0]
+		if gate.Input(s, "Principal.Service") != "cloudwatch.amazonaws.com" || fmt.Sprint(s["Resource"]) != "["+topicArn+"]" {
+			t.Errorf("topic policy statement %v", s)
+		}
+		if gate.Input(s, "Condition.StringEquals.aws:SourceAccount") != mockrun.Account {
+			t.Errorf("topic policy not restricted to the account")
+		}
+		if src, _ := gate.Input(s, "Condition.ArnLike.aws:SourceArn").(string); !strings.HasSuffix(src, ":alarm:"+n.Prefix()+"*") {
+			t.Errorf("topic policy SourceArn %q is not restricted to this environment's alarms", src)
+		}
+		subs := rec.ofType(gate.TypeSubscription)
+		if cfg.AlertEmail == "" {
+			if len(subs) != 0 {
+				t.Errorf("subscription without alertEmail")
 			}
-			if topic.inputs["kmsMasterKeyId"] != keyArn(cfg.Region) {
-				t.Errorf("topic encrypted with %v, want the stack CMK", topic.inputs["kmsMasterKeyId"])
-			}
-			topicArn := fmt.Sprintf("arn:aws:sns:%s:%s:%s", cfg.Region, mockrun.Account, n.Topic())
-			pol := rec.one(t, gate.TypeTopicPolicy)
-			sts := statements(t, pol.inputs["policy"])
-			if len(sts) != 1 {
-				t.Fatalf("topic policy has %d statements", len(sts))
-			}
-			s := sts[0]
-			if gate.Input(s, "Principal.Service") != "cloudwatch.amazonaws.com" || fmt.Sprint(s["Resource"]) != "["+topicArn+"]" {
-				t.Errorf("topic policy statement %v", s)
-			}
-			if gate.Input(s, "Condition.StringEquals.aws:SourceAccount") != mockrun.Account {
-				t.Errorf("topic policy not restricted to the account")
-			}
-			if src, _ := gate.Input(s, "Condition.ArnLike.aws:SourceArn").(string); !strings.HasSuffix(src, ":alarm:"+n.Prefix()+"*") {
-				t.Errorf("topic policy SourceArn %q is not restricted to this environment's alarms", src)
-			}
-			subs := rec.ofType(gate.TypeSubscription)
-			if cfg.AlertEmail == "" {
-				if len(subs) != 0 {
-					t.Errorf("subscription without alertEmail")
-				}
-				return
-			}
-			if len(subs) != 1 || subs[0].inputs["protocol"] != "email" || subs[0].inputs["endpoint"] != cfg.AlertEmail || subs[0].inputs["topic"] != topicArn {
-				t.Errorf("subscription %+v", subs)
-			}
-		})
-	}
+			return
+		}
+		if len(subs) != 1 || subs[0].inputs["protocol"] != "email" || subs[0].inputs["endpoint"] != cfg.AlertEmail || subs[0].inputs["topic"] != topicArn {
+			t.Errorf("subscription %+v", subs)
+		}
+	})
 }
 
 func TestAlarms(t *testing.T) {
-	for _, stack := range stackNames {
-		t.Run(stack, func(t *testing.T) {
-			cfg := loadStack(t, stack)
-			rec := runProgram(t, cfg)
-			n := cfg.Names()
-			topicArn := fmt.Sprintf("arn:aws:sns:%s:%s:%s", cfg.Region, mockrun.Account, n.Topic())
-			alarms := rec.ofType(gate.TypeAlarm)
-			var names []string
-			for _, a := range alarms {
-				name := a.inputs["name"].(string)
-				names = append(names, name)
-				var table, metric string
-				for _, suffix := range spec.TableSuffixes {
-					switch name {
-					case n.ReadThrottleAlarm(suffix):
-						table, metric = n.Table(suffix), "ReadThrottleEvents"
-					case n.WriteThrottleAlarm(suffix):
-						table, metric = n.Table(suffix), "WriteThrottleEvents"
-					}
-				}
-				if table == "" {
-					t.Errorf("unexpected alarm %s", name)
-					continue
-				}
-				for path, want := range map[string]any{
-					"namespace": "AWS/DynamoDB", "metricName": metric, "dimensions.TableName": table,
-					"statistic": "Sum", "period": 300.0, "evaluationPeriods": 2.0,
-					"comparisonOperator": "GreaterThanThreshold", "threshold": float64(cfg.ThrottleThreshold),
-					"treatMissingData": "notBreaching", "actionsEnabled": true,
-				} {
-					if got := gate.Input(a.inputs, path); got != want {
-						t.Errorf("%s: %s = %v, want %v", name, path, got, want)
-					}
-				}
-				for _, k := range []string{"alarmActions", "okActions"} {
-					if got := fmt.Sprint(a.inputs[k]); got != "["+topicArn+"]" {
-						t.Errorf("%s: %s = %s, want [%s]", name, k, got, topicArn)
-					}
+	forEachStack(t, func(t *testing.T, cfg stackconfig.Config, rec *recorder) {
+		n := cfg.Names()
+		topicArn := fmt.Sprintf("arn:aws:sns:%s:%s:%s", cfg.Region, mockrun.Account, n.Topic())
+		alarms := rec.ofType(gate.TypeAlarm)
+		var names []string
+		for _, a := range alarms {
+			name := a.inputs["name"].(string)
+			names = append(names, name)
+			var table, metric string
+			for _, suffix := range spec.TableSuffixes {
+				switch name {
+				case n.ReadThrottleAlarm(suffix):
+					table, metric = n.Table(suffix), "ReadThrottleEvents"
+				case n.WriteThrottleAlarm(suffix):
+					table, metric = n.Table(suffix), "WriteThrottleEvents"
 				}
 			}
-			sort.Strings(names)
-			want := n.Alarms()
-			sort.Strings(want)
-			if !slices.Equal(names, want) {
-				t.Errorf("alarms %v, want %v", names, want)
+			if table == "" {
+				t.Errorf("unexpected alarm %s", name)
+				continue
 			}
-		})
-	}
+			for path, want := range map[string]any{
+				"namespace": "AWS/DynamoDB", "metricName": metric, "dimensions.TableName": table,
+				"statistic": "Sum", "period": 300.0, "evaluationPeriods": 2.0,
+				"comparisonOperator": "GreaterThanThreshold", "threshold": float64(cfg.ThrottleThreshold),
+				"treatMissingData": "notBreaching", "actionsEnabled": true,
+			} {
+				if got := gate.Input(a.inputs, path); got != want {
+					t.Errorf("%s: %s = %v, want %v", name, path, got, want)
+				}
+			}
+			for _, k := range []string{"alarmActions", "okActions"} {
+				if got := fmt.Sprint(a.inputs[k]); got != "["+topicArn+"]" {
+					t.Errorf("%s: %s = %s, want [%s]", name, k, got, topicArn)
+				}
+			}
+		}
+		sort.Strings(names)
+		want := n.Alarms()
+		sort.Strings(want)
+		if !slices.Equal(names, want) {
+			t.Errorf("alarms %v, want %v", names, want)
+		}
+	})
 }
 
 func TestThresholdFromConfig(t *testing.T) {
@@ -503,165 +483,151 @@ func TestDashboard(t *testing.T) {
 }
 
 func TestGitHubOIDC(t *testing.T) {
-	for _, stack := range stackNames {
-		t.Run(stack, func(t *testing.T) {
-			cfg := loadStack(t, stack)
-			rec := runProgram(t, cfg)
-			n := cfg.Names()
-			providers := rec.ofType(gate.TypeOIDCProvider)
-			lookedUp := slices.Contains(rec.invokes, "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider")
-			if cfg.CreateOIDCProvider {
-				if len(providers) != 1 || lookedUp {
-					t.Fatalf("creating stack: %d providers declared, lookup %t", len(providers), lookedUp)
-				}
-				p := providers[0]
-				if p.inputs["url"] != spec.GitHubOIDCURL || fmt.Sprint(p.inputs["clientIdLists"]) != "[sts.amazonaws.com]" {
-					t.Errorf("provider inputs %v", p.inputs)
-				}
-				if !p.retainOnDelete {
-					t.Error("the account-wide provider must be retained when this stack is destroyed")
-				}
-			} else if len(providers) != 0 || !lookedUp {
-				t.Fatalf("non-owning stack: %d providers declared, lookup %t (the provider exists once per account)", len(providers), lookedUp)
+	forEachStack(t, func(t *testing.T, cfg stackconfig.Config, rec *recorder) {
+		n := cfg.Names()
+		providers := rec.ofType(gate.TypeOIDCProvider)
+		lookedUp := slices.Contains(rec.invokes, "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider")
+		if cfg.CreateOIDCProvider {
+			if len(providers) != 1 || lookedUp {
+				t.Fatalf("creating stack: %d providers declared, lookup %t", len(providers), lookedUp)
 			}
-			roles := map[string]declared{}
-			for _, r := range rec.ofType(gate.TypeRole) {
-				roles[r.inputs["name"].(string)] = r
+			p := providers[0]
+			if p.inputs["url"] != spec.GitHubOIDCURL || fmt.Sprint(p.inputs["clientIdLists"]) != "[sts.amazonaws.com]" {
+				t.Errorf("provider inputs %v", p.inputs)
 			}
-			check := func(roleName string, wantSubs []string) {
-				r, ok := roles[roleName]
-				if !ok {
-					t.Fatalf("no role %s", roleName)
-				}
-				if r.inputs["maxSessionDuration"] != 3600.0 {
-					t.Errorf("%s session %v, want 3600", roleName, r.inputs["maxSessionDuration"])
-				}
-				sts := statements(t, r.inputs["assumeRolePolicy"])
-				if len(sts) != 1 {
-					t.Fatalf("%s trust has %d statements", roleName, len(sts))
-				}
-				s := sts[0]
-				if !strings.HasSuffix(fmt.Sprint(gate.Input(s, "Principal.Federated")), ":oidc-provider/token.actions.githubusercontent.com") {
-					t.Errorf("%s trusts %v", roleName, s["Principal"])
-				}
-				if gate.Input(s, "Condition.StringEquals.token.actions.githubusercontent.com:aud") != nil {
-					t.Fatal("path helper split the condition key; use the map directly")
-				}
-				eq := s["Condition"].(map[string]any)["StringEquals"].(map[string]any)
-				if eq["token.actions.githubusercontent.com:aud"] != "sts.amazonaws.com" {
-					t.Errorf("%s audience %v", roleName, eq["token.actions.githubusercontent.com:aud"])
-				}
-				var subs []string
-				for _, x := range eq["token.actions.githubusercontent.com:sub"].([]any) {
-					subs = append(subs, x.(string))
-				}
-				if !slices.Equal(subs, wantSubs) {
-					t.Errorf("%s subjects %v, want exactly %v", roleName, subs, wantSubs)
-				}
-				if len(s["Condition"].(map[string]any)) != 1 {
-					t.Errorf("%s trust uses other operators (StringLike?) %v", roleName, s["Condition"])
-				}
+			if !p.retainOnDelete {
+				t.Error("the account-wide provider must be retained when this stack is destroyed")
 			}
-			check(n.DeployRole(), cfg.DeploySubjects)
-			check(n.PreviewRole(), []string{cfg.PreviewSubject()})
-			for _, sub := range cfg.DeploySubjects {
-				if strings.Contains(sub, "pull_request") || strings.ContainsAny(sub, "*?") {
-					t.Errorf("deploy subject %q", sub)
-				}
+		} else if len(providers) != 0 || !lookedUp {
+			t.Fatalf("non-owning stack: %d providers declared, lookup %t (the provider exists once per account)", len(providers), lookedUp)
+		}
+		roles := map[string]declared{}
+		for _, r := range rec.ofType(gate.TypeRole) {
+			roles[r.inputs["name"].(string)] = r
+		}
+		check := func(roleName string, wantSubs []string) {
+			r, ok := roles[roleName]
+			if !ok {
+				t.Fatalf("no role %s", roleName)
 			}
-		})
-	}
+			if r.inputs["maxSessionDuration"] != 3600.0 {
+				t.Errorf("%s session %v, want 3600", roleName, r.inputs["maxSessionDuration"])
+			}
+			sts := statements(t, r.inputs["assumeRolePolicy"])
+			if len(sts) != 1 {
+				t.Fatalf("%s trust has %d statements", roleName, len(sts))
+			}
+			s := sts[0]
+			if !strings.HasSuffix(fmt.Sprint(gate.Input(s, "Principal.Federated")), ":oidc-provider/token.actions.githubusercontent.com") {
+				t.Errorf("%s trusts %v", roleName, s["Principal"])
+			}
+			if gate.Input(s, "Condition.StringEquals.token.actions.githubusercontent.com:aud") != nil {
+				t.Fatal("path helper split the condition key; use the map directly")
+			}
+			eq := s["Condition"].(map[string]any)["StringEquals"].(map[string]any)
+			if eq["token.actions.githubusercontent.com:aud"] != "sts.amazonaws.com" {
+				t.Errorf("%s audience %v", roleName, eq["token.actions.githubusercontent.com:aud"])
+			}
+			var subs []string
+			for _, x := range eq["token.actions.githubusercontent.com:sub"].([]any) {
+				subs = append(subs, x.(string))
+			}
+			if !slices.Equal(subs, wantSubs) {
+				t.Errorf("%s subjects %v, want exactly %v", roleName, subs, wantSubs)
+			}
+			if len(s["Condition"].(map[string]any)) != 1 {
+				t.Errorf("%s trust uses other operators (StringLike?) %v", roleName, s["Condition"])
+			}
+		}
+		check(n.DeployRole(), cfg.DeploySubjects)
+		check(n.PreviewRole(), []string{cfg.PreviewSubject()})
+		for _, sub := range cfg.DeploySubjects {
+			if strings.Contains(sub, "pull_request") || strings.ContainsAny(sub, "*?") {
+				t.Errorf("deploy subject %q", sub)
+			}
+		}
+	})
 }
 
 func TestRolePoliciesAreLeastPrivilege(t *testing.T) {
-	for _, stack := range stackNames {
-		t.Run(stack, func(t *testing.T) {
-			cfg := loadStack(t, stack)
-			rec := runProgram(t, cfg)
-			n := cfg.Names()
-			pols := rec.ofType(gate.TypeRolePolicy)
-			if len(pols) != 2 {
-				t.Fatalf("%d role policies", len(pols))
-			}
-			// Resource "*" only for actions IAM cannot scope.
-			unscopable := map[string]bool{"kms:CreateKey": true, "kms:ListAliases": true}
-			for _, p := range pols {
-				isPreview := p.inputs["role"] == n.PreviewRole()
-				for _, s := range statements(t, p.inputs["policy"]) {
-					actions := toStrings(s["Action"])
-					resources := toStrings(s["Resource"])
-					for _, a := range actions {
-						if a == "*" || strings.HasSuffix(a, ":*") {
-							t.Errorf("%v: action %q is a service wildcard", p.inputs["role"], a)
-						}
-						verb := a[strings.Index(a, ":")+1:]
-						if isPreview && !(strings.HasPrefix(verb, "Describe") || strings.HasPrefix(verb, "Get") || strings.HasPrefix(verb, "List")) {
-							t.Errorf("preview role may %s", a)
-						}
+	forEachStack(t, func(t *testing.T, cfg stackconfig.Config, rec *recorder) {
+		n := cfg.Names()
+		pols := rec.ofType(gate.TypeRolePolicy)
+		if len(pols) != 2 {
+			t.Fatalf("%d role policies", len(pols))
+		}
+		// Resource "*" only for actions IAM cannot scope.
+		unscopable := map[string]bool{"kms:CreateKey": true, "kms:ListAliases": true}
+		for _, p := range pols {
+			isPreview := p.inputs["role"] == n.PreviewRole()
+			for _, s := range statements(t, p.inputs["policy"]) {
+				actions := spec.StringsOf(s["Action"])
+				resources := spec.StringsOf(s["Resource"])
+				for _, a := range actions {
+					if a == "*" || strings.HasSuffix(a, ":*") {
+						t.Errorf("%v: action %q is a service wildcard", p.inputs["role"], a)
 					}
-					for _, r := range resources {
-						if r == "*" {
-							for _, a := range actions {
-								if !unscopable[a] {
-									t.Errorf("%v: %s on *", p.inputs["role"], a)
-								}
+					verb := a[strings.Index(a, ":")+1:]
+					if isPreview && !(strings.HasPrefix(verb, "Describe") || strings.HasPrefix(verb, "Get") || strings.HasPrefix(verb, "List")) {
+						t.Errorf("preview role may %s", a)
+					}
+				}
+				for _, r := range resources {
+					if r == "*" {
+						for _, a := range actions {
+							if !unscopable[a] {
+								t.Errorf("%v: %s on *", p.inputs["role"], a)
 							}
-							continue
 						}
-						scoped := strings.Contains(r, n.Prefix()) || strings.Contains(r, "/mirror-dissonance-"+cfg.Environment) ||
-							strings.Contains(r, "/guardian/"+cfg.Environment+"/") || r == keyArn(cfg.Region) ||
-							strings.HasSuffix(r, ":oidc-provider/token.actions.githubusercontent.com")
-						if !scoped {
-							t.Errorf("%v: resource %s is not scoped to the %s environment", p.inputs["role"], r, cfg.Environment)
-						}
+						continue
+					}
+					scoped := strings.Contains(r, n.Prefix()) || strings.Contains(r, "/mirror-dissonance-"+cfg.Environment) ||
+						strings.Contains(r, "/guardian/"+cfg.Environment+"/") || r == keyArn(cfg.Region) ||
+						strings.HasSuffix(r, ":oidc-provider/token.actions.githubusercontent.com")
+					if !scoped {
+						t.Errorf("%v: resource %s is not scoped to the %s environment", p.inputs["role"], r, cfg.Environment)
 					}
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
-func toStrings(v any) []string {
-	switch x := v.(type) {
-	case string:
-		return []string{x}
-	case []any:
-		var out []string
-		for _, e := range x {
-			out = append(out, fmt.Sprint(e))
-		}
-		return out
+// forEachStack runs the program of every stack under mocks and hands each
+// to a subtest.
+func forEachStack(t *testing.T, f func(t *testing.T, cfg stackconfig.Config, rec *recorder)) {
+	t.Helper()
+	for _, stack := range stackNames {
+		t.Run(stack, func(t *testing.T) {
+			cfg := loadStack(t, stack)
+			f(t, cfg, runProgram(t, cfg))
+		})
 	}
-	return nil
 }
 
 func TestTags(t *testing.T) {
 	taggable := map[string]bool{gate.TypeKey: true, gate.TypeTable: true, gate.TypeTopic: true, gate.TypeAlarm: true, gate.TypeRole: true, gate.TypeOIDCProvider: true}
-	for _, stack := range stackNames {
-		t.Run(stack, func(t *testing.T) {
-			cfg := loadStack(t, stack)
-			rec := runProgram(t, cfg)
-			n := 0
-			for _, d := range rec.res {
-				if !taggable[d.typ] {
-					continue
-				}
-				n++
-				tags, _ := d.inputs["tags"].(map[string]any)
-				for k, want := range map[string]string{"Project": "MirrorDissonance", "ManagedBy": "Pulumi", "Environment": cfg.Environment, "Stack": stack} {
-					if tags[k] != want {
-						t.Errorf("%s %s: tag %s = %v, want %s", d.typ, d.name, k, tags[k], want)
-					}
-				}
-				if tags["Name"] == nil || tags["Name"] == "" {
-					t.Errorf("%s %s has no Name tag", d.typ, d.name)
+	forEachStack(t, func(t *testing.T, cfg stackconfig.Config, rec *recorder) {
+		n := 0
+		for _, d := range rec.res {
+			if !taggable[d.typ] {
+				continue
+			}
+			n++
+			tags, _ := d.inputs["tags"].(map[string]any)
+			for k, want := range map[string]string{"Project": "MirrorDissonance", "ManagedBy": "Pulumi", "Environment": cfg.Environment, "Stack": stack} {
+				if tags[k] != want {
+					t.Errorf("%s %s: tag %s = %v, want %s", d.typ, d.name, k, tags[k], want)
 				}
 			}
-			if n < 12 {
-				t.Errorf("only %d taggable resources seen", n)
+			if tags["Name"] == nil || tags["Name"] == "" {
+				t.Errorf("%s %s has no Name tag", d.typ, d.name)
 			}
-		})
-	}
+		}
+		if n < 12 {
+			t.Errorf("only %d taggable resources seen", n)
+		}
+	})
 }
 
 func TestOutputs(t *testing.T) {
