@@ -615,7 +615,7 @@ func TestTags(t *testing.T) {
 			}
 			n++
 			tags, _ := d.inputs["tags"].(map[string]any)
-			for k, want := range map[string]string{"Project": "MirrorDissonance", "ManagedBy": "Pulumi", "Environment": cfg.Environment, "Stack": stack} {
+			for k, want := range map[string]string{"Project": "MirrorDissonance", "ManagedBy": "Pulumi", "Environment": cfg.Environment, "Stack": cfg.Stack} {
 				if tags[k] != want {
 					t.Errorf("%s %s: tag %s = %v, want %s", d.typ, d.name, k, tags[k], want)
 				}
