@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 // Alarm evaluation and notification delivery, which kumo does not model:
@@ -243,73 +245,12 @@ func (e *Emulator) deliverable(ctx context.Context, topic string) (bool, string)
 		Policy string `json:"Policy"`
 	}
 	_ = json.Unmarshal(out, &pol)
-	if !KeyPolicyAllowsService(pol.Policy, "cloudwatch.amazonaws.com") {
-		return false, "the policy of KMS key " + keyRef + " does not let cloudwatch.amazonaws.com use it (kms:Decrypt, kms:GenerateDataKey*)"
+	doc, err := spec.ParsePolicy(pol.Policy)
+	if err != nil || !doc.AllowsService(spec.CloudWatchPrincipal, spec.AlarmDeliveryActions...) {
+		return false, fmt.Sprintf("the policy of KMS key %s does not let %s use it (%s)",
+			keyRef, spec.CloudWatchPrincipal, strings.Join(spec.AlarmDeliveryActions, ", "))
 	}
 	return true, ""
-}
-
-// KeyPolicyAllowsService reports whether a KMS key policy has Allow
-// statements that let a service principal call kms:Decrypt and
-// kms:GenerateDataKey*, what a service needs to publish to a topic
-// encrypted with the key.
-func KeyPolicyAllowsService(policy, service string) bool {
-	var p struct {
-		Statement []struct {
-			Effect    string
-			Principal any
-			Action    any
-		}
-	}
-	if json.Unmarshal([]byte(policy), &p) != nil {
-		return false
-	}
-	var decrypt, generate bool
-	for _, st := range p.Statement {
-		if st.Effect != "Allow" || !mentions(st.Principal, service) {
-			continue
-		}
-		for _, a := range flatten(st.Action) {
-			switch strings.ToLower(a) {
-			case "kms:*", "*":
-				decrypt, generate = true, true
-			case "kms:decrypt":
-				decrypt = true
-			case "kms:generatedatakey*", "kms:generatedatakey":
-				generate = true
-			}
-		}
-	}
-	return decrypt && generate
-}
-
-func flatten(v any) []string {
-	switch t := v.(type) {
-	case string:
-		return []string{t}
-	case []any:
-		var out []string
-		for _, x := range t {
-			out = append(out, flatten(x)...)
-		}
-		return out
-	case map[string]any:
-		var out []string
-		for _, x := range t {
-			out = append(out, flatten(x)...)
-		}
-		return out
-	}
-	return nil
-}
-
-func mentions(v any, s string) bool {
-	for _, x := range flatten(v) {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // cborTime encodes times as CBOR tag 1, as CloudWatch's answers do.

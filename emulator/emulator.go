@@ -4,9 +4,10 @@
 // and deletion protection of a table, KMS key rotation, SSM parameter keys,
 // alarm missing-data treatment, alarm evaluation, alarm notifications that
 // depend on the topic key's policy, CloudWatch over AWS JSON for the AWS
-// CLI, one account id across services), counts requests (Counts) and can
-// inject throttling and 5xx answers (SetFaults). Seed provisions a correct
-// environment (SPEC section 2 plus nonce v1) with optional single Defects.
+// CLI, one account id across services), counts requests per operation
+// (Counts) and can inject faults (SetFaults: dropped connections,
+// throttling, 5xx). Seed provisions a correct environment (SPEC section 2
+// plus nonce v1) with optional single Defects from the Catalogue.
 // Clients built from Config talk to it through the unmodified AWS SDK;
 // Env gives the variables that point a CLI process at it.
 //
@@ -118,7 +119,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	op := identify(r, body)
 	restoreBody(r, body)
 
-	if kind, ok := e.faults.pick(op); ok {
+	if kind, ok := e.faults.pick(op, body); ok {
 		e.stats.add(op, true)
 		writeFault(w, op, kind)
 		return

@@ -1,12 +1,14 @@
 package emulator
 
 import (
+	"bytes"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -139,9 +141,12 @@ func (e *Emulator) ResetCounts() {
 	e.stats.byOp = map[string]int{}
 }
 
-// Faults makes a share of requests fail the way AWS fails under load. The
-// SDK's retryer treats both kinds as retryable.
+// Faults makes requests fail: every request a rule matches, and shares of
+// the others the way AWS fails under load (the SDK's retryer treats both
+// load kinds as retryable).
 type Faults struct {
+	// Rules fail every request they match, first match wins.
+	Rules []FaultRule
 	// ThrottleShare (0..1) of requests get a throttling error (HTTP 400,
 	// ThrottlingException / Throttling).
 	ThrottleShare float64
@@ -149,16 +154,43 @@ type Faults struct {
 	ServerErrorShare float64
 	// Seed makes the sequence of faults reproducible.
 	Seed uint64
-	// Services limits faults to these signing names; empty means all.
+	// Services limits the shares to these signing names; empty means all.
 	Services []string
 }
 
-type faultKind int
+// FaultRule fails the requests that match it.
+type FaultRule struct {
+	// Operation is an operation name ("PutItem") or "service.Operation"
+	// ("dynamodb.PutItem"); empty matches any.
+	Operation string
+	// BodyContains is a substring of the request body, e.g. a table name;
+	// empty matches any.
+	BodyContains string
+	// Kind of failure; the zero value is FaultUnreachable.
+	Kind FaultKind
+}
+
+// FaultKind is how an injected fault looks to the client.
+type FaultKind int
 
 const (
-	faultThrottle faultKind = iota + 1
-	faultServer
+	// FaultUnreachable drops the connection before the request reaches
+	// kumo: the client sees a transport error, as with an endpoint it
+	// cannot reach. POST requests are not replayed by net/http, so with
+	// SDK retries off the code under test sees it exactly once.
+	FaultUnreachable FaultKind = iota
+	// FaultThrottle answers with a throttling error.
+	FaultThrottle
+	// FaultServerError answers HTTP 503 ServiceUnavailable.
+	FaultServerError
 )
+
+func (r FaultRule) matches(op Operation, body []byte) bool {
+	if r.Operation != "" && r.Operation != op.Operation && r.Operation != op.String() {
+		return false
+	}
+	return r.BodyContains == "" || bytes.Contains(body, []byte(r.BodyContains))
+}
 
 type faulter struct {
 	mu  sync.Mutex
@@ -175,37 +207,52 @@ func (e *Emulator) SetFaults(f Faults) {
 	e.faults.rng = rand.New(rand.NewPCG(f.Seed, f.Seed^0x9e3779b97f4a7c15))
 }
 
-func (f *faulter) pick(op Operation) (faultKind, bool) {
+func (f *faulter) pick(op Operation, body []byte) (FaultKind, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	for _, r := range f.cfg.Rules {
+		if r.matches(op, body) {
+			return r.Kind, true
+		}
+	}
 	if f.rng == nil || f.cfg.ThrottleShare+f.cfg.ServerErrorShare <= 0 {
 		return 0, false
 	}
-	if len(f.cfg.Services) > 0 {
-		found := false
-		for _, s := range f.cfg.Services {
-			found = found || s == op.Service
-		}
-		if !found {
-			return 0, false
-		}
+	if len(f.cfg.Services) > 0 && !slices.Contains(f.cfg.Services, op.Service) {
+		return 0, false
 	}
 	x := f.rng.Float64()
 	switch {
 	case x < f.cfg.ThrottleShare:
-		return faultThrottle, true
+		return FaultThrottle, true
 	case x < f.cfg.ThrottleShare+f.cfg.ServerErrorShare:
-		return faultServer, true
+		return FaultServerError, true
 	}
 	return 0, false
+}
+
+// dropConnection closes the client's connection without an answer.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	// Without hijacking, aborting the handler also drops the connection.
+	panic(http.ErrAbortHandler)
 }
 
 // writeFault answers with an error shaped for the request's protocol, so
 // the SDK decodes the code and its retryer classifies it as it would a real
 // one.
-func writeFault(w http.ResponseWriter, op Operation, kind faultKind) {
+func writeFault(w http.ResponseWriter, op Operation, kind FaultKind) {
+	if kind == FaultUnreachable {
+		dropConnection(w)
+		return
+	}
 	status, code, msg := http.StatusBadRequest, "ThrottlingException", "Rate exceeded (injected by the emulator)"
-	if kind == faultServer {
+	if kind == FaultServerError {
 		status, code, msg = http.StatusServiceUnavailable, "ServiceUnavailable", "Service unavailable (injected by the emulator)"
 	}
 	switch op.Protocol {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -18,74 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
-
-// Defect is one deliberate deviation from SPEC section 2 that Seed can
-// introduce, so a test can show that exactly the matching check fails.
-type Defect string
-
-const (
-	// DefectPITROff leaves PITR off on the consent table.
-	DefectPITROff Defect = "pitr-off"
-	// DefectTableMissing does not create the block-counter table.
-	DefectTableMissing Defect = "table-missing"
-	// DefectTableWrongKey encrypts fp-events with another customer key.
-	DefectTableWrongKey Defect = "table-wrong-key"
-	// DefectTableAWSOwnedKey leaves consent on the AWS-owned key.
-	DefectTableAWSOwnedKey Defect = "table-aws-owned-key"
-	// DefectTableWrongSchema gives the consent table a wrong hash key.
-	DefectTableWrongSchema Defect = "table-wrong-schema"
-	// DefectTTLOff leaves TTL off on the block-counter table.
-	DefectTTLOff Defect = "ttl-off"
-	// DefectRotationOff leaves key rotation off.
-	DefectRotationOff Defect = "rotation-off"
-	// DefectAliasMissing creates no alias for the key.
-	DefectAliasMissing Defect = "alias-missing"
-	// DefectAlarmMissing does not create the consent write-throttle alarm.
-	DefectAlarmMissing Defect = "alarm-missing"
-	// DefectAlarmMisconfigured creates the fp-events read-throttle alarm
-	// without missing-data treatment and with the threshold 50.
-	DefectAlarmMisconfigured Defect = "alarm-misconfigured"
-	// DefectAlarmNoActions creates the block-counter read-throttle alarm
-	// without actions.
-	DefectAlarmNoActions Defect = "alarm-no-actions"
-	// DefectAlarmsInsufficientData leaves every alarm in INSUFFICIENT_DATA,
-	// as right after a deploy.
-	DefectAlarmsInsufficientData Defect = "alarms-insufficient-data"
-	// DefectKeyPolicyNoCloudWatch gives the key the original plan's policy,
-	// which lets no alarm notification reach the encrypted topic (SPEC 9).
-	DefectKeyPolicyNoCloudWatch Defect = "key-policy-no-cloudwatch"
-	// DefectTopicUnencrypted creates the topic without a KMS key.
-	DefectTopicUnencrypted Defect = "topic-unencrypted"
-	// DefectOIDCProviderMissing creates no OIDC provider.
-	DefectOIDCProviderMissing Defect = "oidc-provider-missing"
-	// DefectOIDCPullRequest lets the deploy role trust pull_request.
-	DefectOIDCPullRequest Defect = "oidc-pull-request"
-	// DefectOIDCWildcard lets the deploy role trust "repo:<org>/<repo>:*".
-	DefectOIDCWildcard Defect = "oidc-wildcard"
-	// DefectNonceMissing writes no nonce.
-	DefectNonceMissing Defect = "nonce-missing"
-	// DefectNonceMalformed writes a UUID instead of 64 hex characters.
-	DefectNonceMalformed Defect = "nonce-malformed"
-	// DefectNonceString writes the nonce as a plain String.
-	DefectNonceString Defect = "nonce-string"
-	// DefectNonceWrongKey encrypts the nonce with the AWS managed SSM key.
-	DefectNonceWrongKey Defect = "nonce-wrong-key"
-)
-
-// AllDefects lists every Defect, for table-driven tests.
-var AllDefects = []Defect{
-	DefectPITROff, DefectTableMissing, DefectTableWrongKey, DefectTableAWSOwnedKey, DefectTableWrongSchema,
-	DefectTTLOff, DefectRotationOff, DefectAliasMissing, DefectAlarmMissing, DefectAlarmMisconfigured,
-	DefectAlarmNoActions, DefectAlarmsInsufficientData, DefectKeyPolicyNoCloudWatch, DefectTopicUnencrypted, DefectOIDCProviderMissing,
-	DefectOIDCPullRequest, DefectOIDCWildcard, DefectNonceMissing, DefectNonceMalformed, DefectNonceString,
-	DefectNonceWrongKey,
-}
 
 // SeedOptions says what Seed provisions.
 type SeedOptions struct {
@@ -108,6 +43,9 @@ type SeedOptions struct {
 	// SkipOIDCProvider creates no provider (another stack owns it), without
 	// counting as a defect; used to seed two environments in one account.
 	SkipOIDCProvider bool
+	// SkipNonce writes no nonce version, without counting as a defect: for
+	// tests of code that bootstraps the nonce itself.
+	SkipNonce bool
 }
 
 // Seeded describes what Seed created.
@@ -210,7 +148,7 @@ func (e *Emulator) Seed(ctx context.Context, opts SeedOptions) (*Seeded, error) 
 }
 
 // Seed provisions one environment through cfg (any endpoint, normally an
-// emulator's Config).
+// emulator's Config), built from the spec package's facts.
 func Seed(ctx context.Context, cfg aws.Config, opts SeedOptions) (*Seeded, error) {
 	if opts.Env == "" {
 		var b [4]byte
@@ -220,17 +158,25 @@ func Seed(ctx context.Context, cfg aws.Config, opts SeedOptions) (*Seeded, error
 		opts.Env = "t" + hex.EncodeToString(b[:])
 	}
 	if opts.ThrottleThreshold == 0 {
-		opts.ThrottleThreshold = 10
+		opts.ThrottleThreshold = spec.DefaultThrottleThreshold
 	}
 	if opts.GitHubRepository == "" {
 		opts.GitHubRepository = "mirror-dissonance/mirror-infra"
 	}
+	for _, d := range opts.Defects {
+		if _, err := LookupDefect(string(d)); err != nil {
+			return nil, fmt.Errorf("seeding %s: %w", opts.Env, err)
+		}
+	}
 	s := &Seeded{Env: opts.Env, Names: spec.For(opts.Env), Defects: opts.Defects}
 	sd := seeder{
-		s: s, o: opts,
-		kms: kms.NewFromConfig(cfg), ddb: dynamodb.NewFromConfig(cfg), sns: sns.NewFromConfig(cfg),
-		sqs: sqs.NewFromConfig(cfg), cw: cloudwatch.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg),
-		ssm: ssm.NewFromConfig(cfg),
+		s: s, o: opts, injector: newInjector(cfg),
+		sns: sns.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg), cw: cloudwatch.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg),
+	}
+	// kumo keeps its state per process, so a second Seed of one name would
+	// fail half-way on a resource that exists; say so up front.
+	if _, err := sd.ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.Names.Table(spec.TableFPEvents))}); err == nil {
+		return nil, fmt.Errorf("seeding %s: the environment already exists in this process (kumo keeps its state per process, across emulators): give each Seed its own Env, or none for a unique one", opts.Env)
 	}
 	for _, step := range []struct {
 		what string
@@ -243,6 +189,7 @@ func Seed(ctx context.Context, cfg aws.Config, opts SeedOptions) (*Seeded, error
 		{"the verification queue", sd.queue},
 		{"the OIDC provider and roles", sd.oidc},
 		{"the nonce", sd.nonce},
+		{"the defects made outside Pulumi", sd.injectDefects},
 	} {
 		if err := step.fn(ctx); err != nil {
 			return nil, fmt.Errorf("seeding %s of %s: %w", step.what, opts.Env, err)
@@ -252,56 +199,39 @@ func Seed(ctx context.Context, cfg aws.Config, opts SeedOptions) (*Seeded, error
 }
 
 type seeder struct {
-	s   *Seeded
-	o   SeedOptions
-	kms *kms.Client
-	ddb *dynamodb.Client
+	s *Seeded
+	o SeedOptions
+	injector
 	sns *sns.Client
 	sqs *sqs.Client
 	cw  *cloudwatch.Client
 	iam *iam.Client
-	ssm *ssm.Client
 }
 
-// KeyPolicy is SPEC 2.1's key policy: the account administers the key;
-// DynamoDB and SSM use it on behalf of the account; CloudWatch and SNS may
-// decrypt and generate data keys so alarm notifications reach the
-// encrypted topic. Without the last statement it is the original plan's
-// policy (SPEC 9).
-func KeyPolicy(account, region string, withAlarmDelivery bool) string {
-	root := "arn:aws:iam::" + account + ":root"
-	st := []any{
-		map[string]any{"Sid": "AccountAdmin", "Effect": "Allow", "Principal": map[string]any{"AWS": root}, "Action": "kms:*", "Resource": "*"},
-		map[string]any{"Sid": "ViaDynamoDBAndSSM", "Effect": "Allow", "Principal": map[string]any{"AWS": "*"},
-			"Action": []string{"kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"}, "Resource": "*",
-			"Condition": map[string]any{
-				"StringEquals": map[string]any{"kms:CallerAccount": account,
-					"kms:ViaService": []string{"dynamodb." + region + ".amazonaws.com", "ssm." + region + ".amazonaws.com"}},
-			}},
-	}
-	if withAlarmDelivery {
-		st = append(st, map[string]any{"Sid": "AlarmDelivery", "Effect": "Allow",
-			"Principal": map[string]any{"Service": []string{"cloudwatch.amazonaws.com", "sns.amazonaws.com"}},
-			"Action":    []string{"kms:Decrypt", "kms:GenerateDataKey*"}, "Resource": "*",
-			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": account}}})
-	}
-	b, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": st})
-	return string(b)
+// hits reports whether defect d is seeded and hits the resource with the
+// given suffix (see DefectInfo.Resource).
+func (sd *seeder) hits(d Defect, resource string) bool {
+	return sd.s.Has(d) && d.resource() == resource
 }
+
+func account() spec.Account { return spec.Account{ID: AccountID, Region: Region} }
 
 func (sd *seeder) key(ctx context.Context) error {
-	out, err := sd.kms.CreateKey(ctx, &kms.CreateKeyInput{
-		Description: aws.String("mirror-dissonance " + sd.s.Env),
-		Policy:      aws.String(KeyPolicy(AccountID, Region, !sd.s.Has(DefectKeyPolicyNoCloudWatch))),
-	})
+	doc := spec.KeyPolicy(account())
+	if sd.s.Has(DefectKeyPolicyNoCloudWatch) {
+		doc = doc.Without(spec.SidKeyCloudWatchAlarms, spec.SidKeySNSDelivery) // the original plan's policy
+	}
+	policy, err := doc.JSON()
+	if err != nil {
+		return err
+	}
+	out, err := sd.kms.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("mirror-dissonance " + sd.s.Env), Policy: aws.String(policy)})
 	if err != nil {
 		return fmt.Errorf("creating the key: %w", err)
 	}
 	sd.s.KeyArn, sd.s.KeyID = aws.ToString(out.KeyMetadata.Arn), aws.ToString(out.KeyMetadata.KeyId)
-	if !sd.s.Has(DefectRotationOff) {
-		if _, err := sd.kms.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: out.KeyMetadata.KeyId}); err != nil {
-			return fmt.Errorf("enabling rotation: %w", err)
-		}
+	if _, err := sd.kms.EnableKeyRotation(ctx, &kms.EnableKeyRotationInput{KeyId: out.KeyMetadata.KeyId}); err != nil {
+		return fmt.Errorf("enabling rotation: %w", err)
 	}
 	if !sd.s.Has(DefectAliasMissing) {
 		if _, err := sd.kms.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(sd.s.Names.KeyAlias()), TargetKeyId: out.KeyMetadata.KeyId}); err != nil {
@@ -318,72 +248,66 @@ func (sd *seeder) key(ctx context.Context) error {
 	return nil
 }
 
-func attr(name string) ddbtypes.AttributeDefinition {
-	return ddbtypes.AttributeDefinition{AttributeName: aws.String(name), AttributeType: ddbtypes.ScalarAttributeTypeS}
-}
-
-func keyElem(name string, t ddbtypes.KeyType) ddbtypes.KeySchemaElement {
-	return ddbtypes.KeySchemaElement{AttributeName: aws.String(name), KeyType: t}
+// createTableInput is the CreateTable request of a table schema.
+func createTableInput(name string, t spec.TableSchema) *dynamodb.CreateTableInput {
+	key := func(attr string, kt ddbtypes.KeyType) []ddbtypes.KeySchemaElement {
+		return []ddbtypes.KeySchemaElement{{AttributeName: aws.String(attr), KeyType: kt}}
+	}
+	keys := func(hash, rng string) []ddbtypes.KeySchemaElement {
+		ks := key(hash, ddbtypes.KeyTypeHash)
+		if rng != "" {
+			ks = append(ks, key(rng, ddbtypes.KeyTypeRange)...)
+		}
+		return ks
+	}
+	in := &dynamodb.CreateTableInput{
+		TableName:   aws.String(name),
+		BillingMode: ddbtypes.BillingMode(spec.BillingMode),
+		KeySchema:   keys(t.HashKey, t.RangeKey),
+	}
+	for _, a := range t.AttributeNames() {
+		in.AttributeDefinitions = append(in.AttributeDefinitions,
+			ddbtypes.AttributeDefinition{AttributeName: aws.String(a), AttributeType: ddbtypes.ScalarAttributeType(spec.AttributeTypeString)})
+	}
+	if ix := t.Index; ix != nil {
+		in.GlobalSecondaryIndexes = []ddbtypes.GlobalSecondaryIndex{{
+			IndexName: aws.String(ix.Name), KeySchema: keys(ix.HashKey, ix.RangeKey),
+			Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionType(spec.ProjectionAll)},
+		}}
+	}
+	return in
 }
 
 func (sd *seeder) tables(ctx context.Context) error {
-	n := sd.s.Names
-	for _, suffix := range spec.TableSuffixes {
-		if suffix == spec.TableBlockCounter && sd.s.Has(DefectTableMissing) {
+	for _, t := range spec.TableSchemas {
+		if sd.hits(DefectTableMissing, t.Suffix) {
 			continue
 		}
-		in := &dynamodb.CreateTableInput{
-			TableName:                 aws.String(n.Table(suffix)),
-			BillingMode:               ddbtypes.BillingModePayPerRequest,
-			DeletionProtectionEnabled: aws.Bool(true),
-			SSESpecification: &ddbtypes.SSESpecification{
-				Enabled: aws.Bool(true), SSEType: ddbtypes.SSETypeKms, KMSMasterKeyId: aws.String(sd.s.KeyArn),
-			},
+		if sd.hits(DefectTableWrongSchema, t.Suffix) {
+			t.HashKey = "org_id" // t is a copy
 		}
-		switch suffix {
-		case spec.TableFPEvents:
-			in.AttributeDefinitions = []ddbtypes.AttributeDefinition{attr("pk"), attr("sk"), attr("gsi1pk"), attr("gsi1sk")}
-			in.KeySchema = []ddbtypes.KeySchemaElement{keyElem("pk", ddbtypes.KeyTypeHash), keyElem("sk", ddbtypes.KeyTypeRange)}
-			in.GlobalSecondaryIndexes = []ddbtypes.GlobalSecondaryIndex{{
-				IndexName:  aws.String("FindingIndex"),
-				KeySchema:  []ddbtypes.KeySchemaElement{keyElem("gsi1pk", ddbtypes.KeyTypeHash), keyElem("gsi1sk", ddbtypes.KeyTypeRange)},
-				Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionTypeAll},
-			}}
-			if sd.s.Has(DefectTableWrongKey) {
-				in.SSESpecification.KMSMasterKeyId = aws.String(sd.s.OtherKeyArn)
-			}
-		case spec.TableConsent:
-			hash := "orgId"
-			if sd.s.Has(DefectTableWrongSchema) {
-				hash = "org_id"
-			}
-			in.AttributeDefinitions = []ddbtypes.AttributeDefinition{attr(hash)}
-			in.KeySchema = []ddbtypes.KeySchemaElement{keyElem(hash, ddbtypes.KeyTypeHash)}
-			if sd.s.Has(DefectTableAWSOwnedKey) {
-				in.SSESpecification = nil
-			}
-		case spec.TableBlockCounter:
-			in.AttributeDefinitions = []ddbtypes.AttributeDefinition{attr("bucketKey")}
-			in.KeySchema = []ddbtypes.KeySchemaElement{keyElem("bucketKey", ddbtypes.KeyTypeHash)}
+		name := sd.s.Names.Table(t.Suffix)
+		in := createTableInput(name, t)
+		in.DeletionProtectionEnabled = aws.Bool(true)
+		keyArn := sd.s.KeyArn
+		if sd.hits(DefectTableWrongKey, t.Suffix) {
+			keyArn = sd.s.OtherKeyArn
+		}
+		if !sd.hits(DefectTableAWSOwnedKey, t.Suffix) {
+			in.SSESpecification = &ddbtypes.SSESpecification{Enabled: aws.Bool(true), SSEType: ddbtypes.SSETypeKms, KMSMasterKeyId: aws.String(keyArn)}
 		}
 		if _, err := sd.ddb.CreateTable(ctx, in); err != nil {
-			return fmt.Errorf("creating table %s: %w", n.Table(suffix), err)
+			return fmt.Errorf("creating table %s: %w", name, err)
 		}
-		if !(suffix == spec.TableConsent && sd.s.Has(DefectPITROff)) {
-			if _, err := sd.ddb.UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{
-				TableName:                        aws.String(n.Table(suffix)),
-				PointInTimeRecoverySpecification: &ddbtypes.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(true)},
-			}); err != nil {
-				return fmt.Errorf("enabling PITR on %s: %w", n.Table(suffix), err)
-			}
+		if err := sd.setPITR(ctx, name, true); err != nil {
+			return err
 		}
-		ttl := suffix == spec.TableFPEvents || (suffix == spec.TableBlockCounter && !sd.s.Has(DefectTTLOff))
-		if ttl {
+		if t.TTLAttribute != "" && !sd.hits(DefectTTLOff, t.Suffix) {
 			if _, err := sd.ddb.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
-				TableName:               aws.String(n.Table(suffix)),
-				TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String("expiresAt"), Enabled: aws.Bool(true)},
+				TableName:               aws.String(name),
+				TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String(t.TTLAttribute), Enabled: aws.Bool(true)},
 			}); err != nil {
-				return fmt.Errorf("enabling TTL on %s: %w", n.Table(suffix), err)
+				return fmt.Errorf("enabling TTL on %s: %w", name, err)
 			}
 		}
 	}
@@ -391,21 +315,11 @@ func (sd *seeder) tables(ctx context.Context) error {
 }
 
 func (sd *seeder) topic(ctx context.Context) error {
-	topicArn := fmt.Sprintf("arn:aws:sns:%s:%s:%s", Region, AccountID, sd.s.Names.Topic())
-	// SPEC 2.3: CloudWatch may publish, for this account's alarms only.
-	policy, _ := json.Marshal(map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []any{map[string]any{
-			"Sid": "CloudWatchAlarms", "Effect": "Allow",
-			"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
-			"Action":    "sns:Publish", "Resource": topicArn,
-			"Condition": map[string]any{
-				"StringEquals": map[string]any{"aws:SourceAccount": AccountID},
-				"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s*", Region, AccountID, sd.s.Names.Prefix())},
-			},
-		}},
-	})
-	attrs := map[string]string{"KmsMasterKeyId": sd.s.KeyArn, "Policy": string(policy)}
+	policy, err := spec.TopicPolicy(account(), account().TopicArn(sd.s.Names.Topic()), sd.s.Names).JSON()
+	if err != nil {
+		return err
+	}
+	attrs := map[string]string{"KmsMasterKeyId": sd.s.KeyArn, "Policy": policy}
 	if sd.s.Has(DefectTopicUnencrypted) {
 		delete(attrs, "KmsMasterKeyId")
 	}
@@ -450,79 +364,70 @@ func (sd *seeder) queue(ctx context.Context) error {
 
 func (sd *seeder) alarms(ctx context.Context) error {
 	n := sd.s.Names
-	for _, suffix := range spec.TableSuffixes {
-		for _, kind := range []struct{ name, metric string }{
-			{n.ReadThrottleAlarm(suffix), "ReadThrottleEvents"},
-			{n.WriteThrottleAlarm(suffix), "WriteThrottleEvents"},
-		} {
-			if kind.name == n.WriteThrottleAlarm(spec.TableConsent) && sd.s.Has(DefectAlarmMissing) {
-				continue
-			}
-			in := &cloudwatch.PutMetricAlarmInput{
-				AlarmName:          aws.String(kind.name),
-				Namespace:          aws.String("AWS/DynamoDB"),
-				MetricName:         aws.String(kind.metric),
-				Dimensions:         []cwtypes.Dimension{{Name: aws.String("TableName"), Value: aws.String(n.Table(suffix))}},
-				Statistic:          cwtypes.StatisticSum,
-				Period:             aws.Int32(300),
-				EvaluationPeriods:  aws.Int32(2),
-				ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold,
-				Threshold:          aws.Float64(sd.o.ThrottleThreshold),
-				TreatMissingData:   aws.String("notBreaching"),
-				ActionsEnabled:     aws.Bool(true),
-				AlarmActions:       []string{sd.s.TopicArn},
-				OKActions:          []string{sd.s.TopicArn},
-			}
-			if kind.name == n.ReadThrottleAlarm(spec.TableFPEvents) && sd.s.Has(DefectAlarmMisconfigured) {
-				in.TreatMissingData = nil
-				in.Threshold = aws.Float64(50)
-			}
-			if kind.name == n.ReadThrottleAlarm(spec.TableBlockCounter) && sd.s.Has(DefectAlarmNoActions) {
-				in.AlarmActions, in.OKActions = nil, nil
-			}
-			if _, err := sd.cw.PutMetricAlarm(ctx, in); err != nil {
-				return fmt.Errorf("creating alarm %s: %w", kind.name, err)
-			}
-			if sd.s.Has(DefectAlarmsInsufficientData) {
-				continue
-			}
-			// With notBreaching, idle tables evaluate to OK; the emulator
-			// does not evaluate alarms, so set the state evaluation gives.
-			if _, err := sd.cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{
-				AlarmName: aws.String(kind.name), StateValue: cwtypes.StateValueOk,
-				StateReason: aws.String("seeded: no throttle events on an idle table"),
-			}); err != nil {
-				return fmt.Errorf("setting alarm %s to OK: %w", kind.name, err)
-			}
+	for _, a := range n.ThrottleAlarms() {
+		suffix := strings.TrimPrefix(a.Name, n.Prefix())
+		if sd.hits(DefectAlarmMissing, suffix) {
+			continue
+		}
+		in := &cloudwatch.PutMetricAlarmInput{
+			AlarmName:          aws.String(a.Name),
+			Namespace:          aws.String(spec.AlarmNamespace),
+			MetricName:         aws.String(a.Metric),
+			Dimensions:         []cwtypes.Dimension{{Name: aws.String(spec.AlarmDimension), Value: aws.String(a.TableName)}},
+			Statistic:          cwtypes.Statistic(spec.AlarmStatistic),
+			Period:             aws.Int32(spec.AlarmPeriod),
+			EvaluationPeriods:  aws.Int32(spec.AlarmEvaluationPeriods),
+			ComparisonOperator: cwtypes.ComparisonOperator(spec.AlarmComparison),
+			Threshold:          aws.Float64(sd.o.ThrottleThreshold),
+			TreatMissingData:   aws.String(spec.AlarmTreatMissingData),
+			ActionsEnabled:     aws.Bool(true),
+			AlarmActions:       []string{sd.s.TopicArn},
+			OKActions:          []string{sd.s.TopicArn},
+		}
+		if sd.hits(DefectAlarmMisconfigured, suffix) {
+			in.TreatMissingData, in.Threshold = nil, aws.Float64(50)
+		}
+		if sd.hits(DefectAlarmNoActions, suffix) {
+			in.AlarmActions, in.OKActions = nil, nil
+		}
+		if _, err := sd.cw.PutMetricAlarm(ctx, in); err != nil {
+			return fmt.Errorf("creating alarm %s: %w", a.Name, err)
+		}
+		if sd.s.Has(DefectAlarmsInsufficientData) {
+			continue
+		}
+		// With notBreaching, idle tables evaluate to OK; the emulator
+		// does not evaluate alarms, so set the state evaluation gives.
+		if _, err := sd.cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{
+			AlarmName: aws.String(a.Name), StateValue: cwtypes.StateValueOk,
+			StateReason: aws.String("seeded: no throttle events on an idle table"),
+		}); err != nil {
+			return fmt.Errorf("setting alarm %s to OK: %w", a.Name, err)
 		}
 	}
 	return nil
 }
 
-func trustPolicy(providerArn, condOp string, subs []string) string {
-	cond := map[string]map[string]any{
-		"StringEquals": {"token.actions.githubusercontent.com:aud": spec.GitHubOIDCAudience},
+// trustPolicy is the deploy role's trust policy, with the trust defects.
+func (sd *seeder) trustPolicy(subjects []string) (string, error) {
+	repo := "repo:" + sd.o.GitHubRepository
+	role := strings.TrimPrefix(sd.s.Names.DeployRole(), sd.s.Names.Prefix())
+	if sd.hits(DefectOIDCPullRequest, role) {
+		subjects = append(subjects, repo+":pull_request")
 	}
-	if cond[condOp] == nil {
-		cond[condOp] = map[string]any{}
+	if !sd.hits(DefectOIDCWildcard, role) {
+		return spec.TrustPolicy(sd.s.OIDCProviderArn, subjects).JSON()
 	}
-	cond[condOp]["token.actions.githubusercontent.com:sub"] = subs
-	doc := map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []any{map[string]any{
-			"Effect":    "Allow",
-			"Principal": map[string]any{"Federated": providerArn},
-			"Action":    "sts:AssumeRoleWithWebIdentity",
-			"Condition": cond,
-		}},
-	}
-	b, _ := json.Marshal(doc)
-	return string(b)
+	// The original plan's wildcard: any workflow of the repository.
+	doc := spec.TrustPolicy(sd.s.OIDCProviderArn, []string{repo + ":*"})
+	cond := doc.Statement[0].Condition
+	cond["StringLike"] = map[string]any{spec.OIDCSubjectKey: cond["StringEquals"][spec.OIDCSubjectKey]}
+	delete(cond["StringEquals"], spec.OIDCSubjectKey)
+	return doc.JSON()
 }
 
 func (sd *seeder) oidc(ctx context.Context) error {
-	host := strings.TrimPrefix(spec.GitHubOIDCURL, "https://")
-	sd.s.OIDCProviderArn = fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", AccountID, host)
+	sd.s.OIDCProviderArn = account().OIDCProviderArn()
 	if sd.s.Has(DefectOIDCProviderMissing) {
 		// The real provider is one per account and other environments in
 		// this process may have created it, so the defect is a provider
@@ -545,23 +450,23 @@ func (sd *seeder) oidc(ctx context.Context) error {
 		}
 	}
 	repo := "repo:" + sd.o.GitHubRepository
-	deploySubs := []string{repo + ":ref:refs/heads/main", repo + ":environment:" + sd.s.Env}
-	condOp := "StringEquals"
-	if sd.s.Has(DefectOIDCPullRequest) {
-		deploySubs = append(deploySubs, repo+":pull_request")
+	deploy, err := sd.trustPolicy([]string{repo + ":ref:refs/heads/main", repo + ":environment:" + sd.s.Env})
+	if err != nil {
+		return err
 	}
-	if sd.s.Has(DefectOIDCWildcard) {
-		deploySubs, condOp = []string{repo + ":*"}, "StringLike"
+	preview, err := spec.TrustPolicy(sd.s.OIDCProviderArn, []string{repo + ":pull_request"}).JSON()
+	if err != nil {
+		return err
 	}
 	for _, role := range []struct {
 		name, policy string
 		arn          *string
 	}{
-		{sd.s.Names.DeployRole(), trustPolicy(sd.s.OIDCProviderArn, condOp, deploySubs), &sd.s.DeployRoleArn},
-		{sd.s.Names.PreviewRole(), trustPolicy(sd.s.OIDCProviderArn, "StringEquals", []string{repo + ":pull_request"}), &sd.s.PreviewRoleArn},
+		{sd.s.Names.DeployRole(), deploy, &sd.s.DeployRoleArn},
+		{sd.s.Names.PreviewRole(), preview, &sd.s.PreviewRoleArn},
 	} {
 		out, err := sd.iam.CreateRole(ctx, &iam.CreateRoleInput{
-			RoleName: aws.String(role.name), AssumeRolePolicyDocument: aws.String(role.policy), MaxSessionDuration: aws.Int32(3600),
+			RoleName: aws.String(role.name), AssumeRolePolicyDocument: aws.String(role.policy), MaxSessionDuration: aws.Int32(spec.RoleSessionSeconds),
 		})
 		if err != nil {
 			return fmt.Errorf("creating role %s: %w", role.name, err)
@@ -581,29 +486,36 @@ func NewNonceValue() (string, error) {
 	return hex.EncodeToString(b[:]), nil
 }
 
+// nonce writes a correct v1 unless none is wanted or a nonce defect will
+// write it (injectDefects).
 func (sd *seeder) nonce(ctx context.Context) error {
-	if sd.s.Has(DefectNonceMissing) {
+	if sd.o.SkipNonce || sd.s.Has(DefectNonceMissing) {
 		return nil
 	}
-	value, err := NewNonceValue()
-	if err != nil {
-		return err
+	for _, d := range sd.s.Defects {
+		if d.writesNonce() {
+			return nil
+		}
 	}
-	in := &ssm.PutParameterInput{
-		Name: aws.String(sd.s.Names.NonceParameter(1)), Type: ssmtypes.ParameterTypeSecureString, KeyId: aws.String(sd.s.KeyArn),
+	v, err := sd.putNonce(ctx, sd.s.Names.NonceParameter(1), sd.s.KeyArn, "")
+	sd.s.NonceValue = v
+	return err
+}
+
+// injectDefects makes the defects Inject can make, through the same code,
+// in the otherwise finished environment.
+func (sd *seeder) injectDefects(ctx context.Context) error {
+	for _, d := range sd.s.Defects {
+		if !d.Injectable() {
+			continue
+		}
+		v, err := sd.inject(ctx, sd.s.Target(), d)
+		if err != nil {
+			return fmt.Errorf("injecting %s: %w", d, err)
+		}
+		if v != "" {
+			sd.s.NonceValue = v
+		}
 	}
-	switch {
-	case sd.s.Has(DefectNonceMalformed):
-		value = "3f2b8c1e-9a4d-4e7f-b6c5-0d1e2f3a4b5c"
-	case sd.s.Has(DefectNonceString):
-		in.Type, in.KeyId = ssmtypes.ParameterTypeString, nil
-	case sd.s.Has(DefectNonceWrongKey):
-		in.KeyId = nil
-	}
-	in.Value = aws.String(value)
-	if _, err := sd.ssm.PutParameter(ctx, in); err != nil {
-		return fmt.Errorf("writing %s: %w", sd.s.Names.NonceParameter(1), err)
-	}
-	sd.s.NonceValue = value
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/oracle"
 	"github.com/mirror-dissonance/mirror-infra/oracle/breaker"
 	"github.com/mirror-dissonance/mirror-infra/oracle/consent"
@@ -54,7 +55,7 @@ func newFixture(t *testing.T) *fixture {
 		Counter: breaker.NewCounter(e.DB, e.Target.BlockCounterTable),
 		Logger:  slog.New(slog.NewTextHandler(f.logs, nil)),
 	}
-	e.Counter.Reset()
+	e.ResetCounts()
 	return f
 }
 
@@ -242,26 +243,26 @@ func TestBreakerTurnsBlockIntoWarn(t *testing.T) {
 func TestErrorContract(t *testing.T) {
 	tests := []struct {
 		name    string
-		fault   func(e *oracletest.Env) oracletest.Fault
+		fault   func(e *oracletest.Env) emulator.FaultRule
 		dep     oracle.Dependency
 		mode    oracle.Mode
 		outcome oracle.Outcome
 		events  int
 	}{
-		{"nonce unreachable", func(e *oracletest.Env) oracletest.Fault {
-			return oracletest.Fault{Operation: "GetParametersByPath"}
+		{"nonce unreachable", func(e *oracletest.Env) emulator.FaultRule {
+			return emulator.FaultRule{Operation: "GetParametersByPath"}
 		}, oracle.DepNonce, oracle.FailClosed, oracle.Block, 0},
-		{"consent unreachable", func(e *oracletest.Env) oracletest.Fault {
-			return oracletest.Fault{Operation: "GetItem", BodyContains: e.Target.ConsentTable}
+		{"consent unreachable", func(e *oracletest.Env) emulator.FaultRule {
+			return emulator.FaultRule{Operation: "GetItem", BodyContains: e.Target.ConsentTable}
 		}, oracle.DepConsent, oracle.FailClosed, oracle.Block, 0},
-		{"FP write fails", func(e *oracletest.Env) oracletest.Fault {
-			return oracletest.Fault{Operation: "PutItem", BodyContains: e.Target.FPEventsTable}
+		{"FP write fails", func(e *oracletest.Env) emulator.FaultRule {
+			return emulator.FaultRule{Operation: "PutItem", BodyContains: e.Target.FPEventsTable}
 		}, oracle.DepFPWrite, oracle.FailClosed, oracle.Block, 0},
-		{"FP read fails", func(e *oracletest.Env) oracletest.Fault {
-			return oracletest.Fault{Operation: "Query", BodyContains: e.Target.FPEventsTable}
+		{"FP read fails", func(e *oracletest.Env) emulator.FaultRule {
+			return emulator.FaultRule{Operation: "Query", BodyContains: e.Target.FPEventsTable}
 		}, oracle.DepFPRead, oracle.FailOpen, oracle.Warn, 2},
-		{"block counter fails", func(e *oracletest.Env) oracletest.Fault {
-			return oracletest.Fault{Operation: "UpdateItem", BodyContains: e.Target.BlockCounterTable}
+		{"block counter fails", func(e *oracletest.Env) emulator.FaultRule {
+			return emulator.FaultRule{Operation: "UpdateItem", BodyContains: e.Target.BlockCounterTable}
 		}, oracle.DepBlockCounter, oracle.FailOpen, oracle.Block, 2},
 	}
 	for _, tc := range tests {
@@ -272,9 +273,9 @@ func TestErrorContract(t *testing.T) {
 			if tc.dep == oracle.DepBlockCounter {
 				findings[0].Severity = "critical"
 			}
-			f.env.Faults.Set(tc.fault(f.env))
+			f.env.Fail(tc.fault(f.env))
 			d, err := f.o.Evaluate(ctx, pr(findings...))
-			f.env.Faults.Set()
+			f.env.Heal()
 			if tc.mode == oracle.FailClosed {
 				if !errors.Is(err, oracle.ErrFailClosed) || !d.FailedClosed {
 					t.Fatalf("err %v, failed closed %v; want ErrFailClosed", err, d.FailedClosed)
@@ -348,7 +349,7 @@ func TestInvalidInputSendsNothing(t *testing.T) {
 			t.Errorf("case %d: %v, want ErrInvalidInput", i, err)
 		}
 	}
-	if n := f.env.Counter.Total(); n != 0 {
+	if n := f.env.Counts().Total; n != 0 {
 		t.Fatalf("%d requests for invalid input", n)
 	}
 	mg := oracle.PullRequest{Org: "acme", Repo: "api", Commit: "c", EventType: "merge_group", Findings: []oracle.Finding{finding("R", "mg", "low")}}
@@ -364,11 +365,11 @@ func TestReadyRefusesWithoutNonce(t *testing.T) {
 		t.Fatalf("with a nonce: %v", err)
 	}
 	empty := *f.o
-	empty.Nonce = nonce.New(f.env.SSM, "/guardian/none-"+oracletest.RandomID()+"/redaction_nonce_v", "", time.Hour)
+	empty.Nonce = nonce.New(f.env.SSM, "/guardian/none-"+f.env.Seeded.Env+"/redaction_nonce_v", "", time.Hour)
 	if err := empty.Ready(ctx); !errors.Is(err, oracle.ErrFailClosed) || !errors.Is(err, nonce.ErrNoValidNonce) {
 		t.Fatalf("without a nonce: %v, want ErrFailClosed and ErrNoValidNonce", err)
 	}
-	f.env.Faults.Set(oracletest.Fault{Operation: "GetParametersByPath"})
+	f.env.Fail(emulator.FaultRule{Operation: "GetParametersByPath"})
 	if err := f.o.Ready(ctx); !errors.Is(err, oracle.ErrFailClosed) || !errors.Is(err, nonce.ErrUnavailable) {
 		t.Fatalf("SSM unreachable: %v, want ErrFailClosed and ErrUnavailable", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/oracle/breaker"
 	"github.com/mirror-dissonance/mirror-infra/oracle/internal/oracletest"
 )
@@ -150,7 +151,7 @@ func TestBreaker(t *testing.T) {
 
 func TestUnreachableIsAnError(t *testing.T) {
 	e, c, _ := newCounter(t)
-	e.Faults.Set(oracletest.Fault{BodyContains: e.Target.BlockCounterTable})
+	e.Fail(emulator.FaultRule{BodyContains: e.Target.BlockCounterTable})
 	if _, err := c.Increment(context.Background(), "R1", "org"); err == nil {
 		t.Fatal("increment with the table unreachable succeeded")
 	}

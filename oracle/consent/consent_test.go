@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/oracle/consent"
 	"github.com/mirror-dissonance/mirror-infra/oracle/internal/oracletest"
 )
@@ -174,7 +175,7 @@ func TestUnreachableIsAnError(t *testing.T) {
 	if err := s.Grant(ctx, "acme", "r", consent.Grant{By: "x", PolicyVersion: "1"}); err != nil {
 		t.Fatal(err)
 	}
-	e.Faults.Set(oracletest.Fault{BodyContains: e.Target.ConsentTable})
+	e.Fail(emulator.FaultRule{BodyContains: e.Target.ConsentTable})
 	st, err := s.Check(ctx, "acme", "r")
 	if err == nil || st.Allowed {
 		t.Fatalf("check with the table unreachable: %+v, %v; want an error and no consent", st, err)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
 	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
 	"github.com/mirror-dissonance/mirror-infra/oracle/internal/oracletest"
@@ -181,7 +182,7 @@ func TestDetectorRecordsDriftEvent(t *testing.T) {
 	if len(got) != 1 || got[0].Context.EventType != fpevents.EventDrift || got[0].RuleID != drift.DefaultRuleID || got[0].Context.Repo != "acme/infra" {
 		t.Fatalf("recorded %+v, want one drift event", got)
 	}
-	e.Faults.Set(oracletest.Fault{Operation: "PutItem"})
+	e.Fail(emulator.FaultRule{Operation: "PutItem"})
 	if _, _, err := d.Run(ctx, root, b, "drift-run-2"); err == nil {
 		t.Fatal("drift with the store unreachable reported no error")
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/oracle/breaker"
 	"github.com/mirror-dissonance/mirror-infra/oracle/consent"
 	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
@@ -34,7 +35,8 @@ import (
 //	                            drift read-back (1), cleanup by rule (3) and its verification (3)
 //	DynamoDB DeleteItem      6  4 events, consent record, block counter
 var requestsPerCycle = map[string]int{
-	"GetParametersByPath": 2, "GetItem": 5, "PutItem": 5, "UpdateItem": 2, "Query": 16, "DeleteItem": 6,
+	"ssm.GetParametersByPath": 2, "dynamodb.GetItem": 5, "dynamodb.PutItem": 5, "dynamodb.UpdateItem": 2, "dynamodb.Query": 16,
+	"dynamodb.DeleteItem": 6,
 }
 
 // setup provisions an environment holding a nonce and some unrelated items
@@ -59,7 +61,7 @@ func setup(tb testing.TB, withNonce bool) *oracletest.Env {
 	if _, err := breaker.NewCounter(e.DB, e.Target.BlockCounterTable).Increment(ctx, "prod-rule", consent.OrgID("acme")); err != nil {
 		tb.Fatal(err)
 	}
-	e.Counter.Reset()
+	e.ResetCounts()
 	return e
 }
 
@@ -108,9 +110,10 @@ func TestCyclePasses(t *testing.T) {
 	ctx := context.Background()
 	e := setup(t, true)
 	before := snapshot(t, e)
-	e.Counter.Reset()
+	e.ResetCounts()
 	checks := e2e.Run(ctx, e2e.NewClients(e.Config), e.Target, e2e.Options{TempDir: t.TempDir()})
-	requests, ops := e.Counter.Total(), e.Counter.Ops()
+	counts := e.Counts()
+	requests, ops := counts.Total, counts.ByOperation
 	for _, c := range checks {
 		t.Logf("%-24s %s  %s", c.ID, c.Status, c.Reason)
 		if c.Status != report.Pass {
@@ -137,22 +140,22 @@ func TestFailingStepStillCleansUp(t *testing.T) {
 	tests := []struct {
 		name   string
 		nonce  bool
-		fault  func(e *oracletest.Env) oracletest.Fault
+		fault  func(e *oracletest.Env) emulator.FaultRule
 		failed string
 		infra  bool
 	}{
 		{"no nonce", false, nil, e2e.StepNonce, false},
-		{"nonce unreachable", true, func(*oracletest.Env) oracletest.Fault {
-			return oracletest.Fault{Operation: "GetParametersByPath"}
+		{"nonce unreachable", true, func(*oracletest.Env) emulator.FaultRule {
+			return emulator.FaultRule{Operation: "GetParametersByPath"}
 		}, e2e.StepNonce, true},
-		{"FP writes fail", true, func(e *oracletest.Env) oracletest.Fault {
-			return oracletest.Fault{Operation: "PutItem", BodyContains: e.Target.FPEventsTable}
+		{"FP writes fail", true, func(e *oracletest.Env) emulator.FaultRule {
+			return emulator.FaultRule{Operation: "PutItem", BodyContains: e.Target.FPEventsTable}
 		}, e2e.StepPullRequest, true},
-		{"finding index unreachable", true, func(*oracletest.Env) oracletest.Fault {
-			return oracletest.Fault{Operation: "Query", BodyContains: fpevents.FindingIndex}
+		{"finding index unreachable", true, func(*oracletest.Env) emulator.FaultRule {
+			return emulator.FaultRule{Operation: "Query", BodyContains: fpevents.FindingIndex}
 		}, e2e.StepReadFinding, true},
-		{"reviews fail", true, func(e *oracletest.Env) oracletest.Fault {
-			return oracletest.Fault{Operation: "UpdateItem", BodyContains: "isFalsePositive"}
+		{"reviews fail", true, func(e *oracletest.Env) emulator.FaultRule {
+			return emulator.FaultRule{Operation: "UpdateItem", BodyContains: "isFalsePositive"}
 		}, e2e.StepMarkFP, true},
 	}
 	for _, tc := range tests {
@@ -161,11 +164,11 @@ func TestFailingStepStillCleansUp(t *testing.T) {
 			e := setup(t, tc.nonce)
 			before := snapshot(t, e)
 			if tc.fault != nil {
-				e.Faults.Set(tc.fault(e))
+				e.Fail(tc.fault(e))
 			}
 			logs := &bytes.Buffer{}
 			checks := e2e.Run(ctx, e2e.NewClients(e.Config), e.Target, e2e.Options{TempDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(logs, nil))})
-			e.Faults.Set()
+			e.Heal()
 			st := statuses(checks)
 			if st["e2e"] != report.Fail || !strings.Contains(checks[0].Reason, tc.failed) {
 				t.Fatalf("summary %s %q, want FAIL naming %s", st["e2e"], checks[0].Reason, tc.failed)
@@ -210,7 +213,7 @@ func checkReason(cs []report.Check, id string) string {
 
 func TestCleanupFailureIsReported(t *testing.T) {
 	e := setup(t, true)
-	e.Faults.Set(oracletest.Fault{Operation: "DeleteItem"})
+	e.Fail(emulator.FaultRule{Operation: "DeleteItem"})
 	checks := e2e.Run(context.Background(), e2e.NewClients(e.Config), e.Target, e2e.Options{TempDir: t.TempDir()})
 	st := statuses(checks)
 	if st["e2e"] != report.Fail || st["e2e.cleanup"] != report.Fail || !strings.Contains(checks[0].Reason, "cleanup") || !checks[0].Infra {

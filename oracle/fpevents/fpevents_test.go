@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
 	"github.com/mirror-dissonance/mirror-infra/oracle/internal/oracletest"
 )
@@ -167,11 +168,11 @@ func TestValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ev := event("R1", "1", "f1", base)
 			tc.edit(&ev)
-			e.Counter.Reset()
+			e.ResetCounts()
 			if _, err := s.Record(ctx, ev); !errors.Is(err, fpevents.ErrInvalid) {
 				t.Fatalf("Record: %v, want ErrInvalid", err)
 			}
-			if n := e.Counter.Total(); n != 0 {
+			if n := e.Counts().Total; n != 0 {
 				t.Fatalf("%d requests sent for an invalid event, want 0", n)
 			}
 		})
@@ -244,7 +245,7 @@ func TestReviewAndStats(t *testing.T) {
 func TestUnreachableTableIsAnError(t *testing.T) {
 	ctx := context.Background()
 	e, s := newStore(t)
-	e.Faults.Set(oracletest.Fault{BodyContains: e.Target.FPEventsTable})
+	e.Fail(emulator.FaultRule{BodyContains: e.Target.FPEventsTable})
 	if _, err := s.Record(ctx, event("R1", "1", "f", base)); err == nil || errors.Is(err, fpevents.ErrDuplicate) {
 		t.Fatalf("Record with the table unreachable: %v", err)
 	}

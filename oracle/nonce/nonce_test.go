@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/oracle/internal/oracletest"
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 	"github.com/mirror-dissonance/mirror-infra/report"
@@ -327,11 +328,11 @@ func TestUnreachableAndEmptyFailClosed(t *testing.T) {
 	if _, _, err := s.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e.Faults.Set(oracletest.Fault{Operation: "GetParametersByPath"})
+	e.Fail(emulator.FaultRule{Operation: "GetParametersByPath"})
 	if _, err := s.ValidSet(ctx); !errors.Is(err, nonce.ErrUnavailable) {
 		t.Fatalf("SSM unreachable: %v, want ErrUnavailable", err)
 	}
-	e.Faults.Set(oracletest.Fault{Operation: "PutParameter"})
+	e.Fail(emulator.FaultRule{Operation: "PutParameter"})
 	if _, err := s.Rotate(ctx, 1); !errors.Is(err, nonce.ErrUnavailable) {
 		t.Fatalf("put unreachable: %v, want ErrUnavailable", err)
 	}
@@ -358,12 +359,12 @@ func TestRotationCheck(t *testing.T) {
 	if c2.Status != report.Pass || c2.Details["to"] != "v3" {
 		t.Fatalf("second rotation check: %s %s %v", c2.Status, c2.Reason, c2.Details)
 	}
-	e.Faults.Set(oracletest.Fault{Operation: "GetParametersByPath"})
+	e.Fail(emulator.FaultRule{Operation: "GetParametersByPath"})
 	c3 := nonce.RotationCheck(ctx, s)
 	if c3.Status != report.Fail || !c3.Infra {
 		t.Fatalf("SSM unreachable: %s infra=%v, want an infrastructure FAIL", c3.Status, c3.Infra)
 	}
-	e.Faults.Set()
+	e.Heal()
 	var buf bytes.Buffer
 	r := report.Report{Command: "test"}
 	r.Add(c, c2, c3)
@@ -390,14 +391,14 @@ func TestBootstrapCheck(t *testing.T) {
 		{"refuses a malformed newest", func(e *oracletest.Env) {
 			put(t, e, e.Target.NoncePrefix+"1", "3f2504e0-4f89-11d3-9a0c-0305e82c3301", ssmtypes.ParameterTypeSecureString)
 		}, report.Fail, "malformed", false},
-		{"SSM unreachable", func(e *oracletest.Env) { e.Faults.Set(oracletest.Fault{Operation: "GetParametersByPath"}) }, report.Fail, "unavailable", true},
+		{"SSM unreachable", func(e *oracletest.Env) { e.Fail(emulator.FaultRule{Operation: "GetParametersByPath"}) }, report.Fail, "unavailable", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e, s := newStore(t)
 			tc.setup(e)
 			c := nonce.BootstrapCheck(ctx, s)
-			e.Faults.Set()
+			e.Heal()
 			if c.ID != "nonce" || c.Status != tc.status || !strings.Contains(c.Reason, tc.reason) || c.Infra != tc.infra {
 				t.Fatalf("%s %s %q infra=%v; want %s containing %q infra=%v", c.ID, c.Status, c.Reason, c.Infra, tc.status, tc.reason, tc.infra)
 			}
