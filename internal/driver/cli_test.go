@@ -307,11 +307,7 @@ func TestConcurrentUpIsRefusedAndStateStaysIntact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := first.Up(ctx, p1.PlanPath, p1.Fingerprint)
-		done <- err
-	}()
+	done := upInBackground(ctx, first, p1)
 	select {
 	case <-started:
 	case err := <-done:
@@ -345,6 +341,17 @@ func TestConcurrentUpIsRefusedAndStateStaysIntact(t *testing.T) {
 	}
 }
 
+// upInBackground applies a preview's plan in a goroutine; the channel gets
+// its error.
+func upInBackground(ctx context.Context, d *Driver, p *Preview) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		_, err := d.Up(ctx, p.PlanPath, p.Fingerprint)
+		done <- err
+	}()
+	return done
+}
+
 func TestCancelledUpLeavesAStackTheNextRunCanUpdate(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, "dev")
@@ -355,11 +362,7 @@ func TestCancelledUpLeavesAStackTheNextRunCanUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := d.Up(ctx, p.PlanPath, p.Fingerprint)
-		done <- err
-	}()
+	done := upInBackground(ctx, d, p)
 	select {
 	case <-started:
 	case <-time.After(60 * time.Second):

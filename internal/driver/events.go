@@ -214,55 +214,36 @@ func mapOp(op apitype.OpType) gate.Op {
 	}
 }
 
-func opRank(op gate.Op) int {
-	switch op {
-	case gate.OpReplace:
-		return 5
-	case gate.OpDelete:
-		return 4
-	case gate.OpUpdate:
-		return 3
-	case gate.OpCreate:
-		return 2
-	case gate.OpRead:
-		return 1
-	default:
-		return 0
-	}
+// opStyle is how an operation ranks (the strongest one of a resource wins
+// when events repeat), its symbol in the progress stream and its past tense.
+type opStyle struct {
+	rank   int
+	symbol string
+	past   string
 }
 
+var opStyles = map[gate.Op]opStyle{
+	gate.OpReplace: {5, "±", "replaced"},
+	gate.OpDelete:  {4, "-", "deleted"},
+	gate.OpUpdate:  {3, "~", "updated"},
+	gate.OpCreate:  {2, "+", "created"},
+	gate.OpRead:    {1, ">", "read"},
+}
+
+func opRank(op gate.Op) int { return opStyles[op].rank }
+
 func opSymbol(op gate.Op) string {
-	switch op {
-	case gate.OpCreate:
-		return "+"
-	case gate.OpUpdate:
-		return "~"
-	case gate.OpReplace:
-		return "±"
-	case gate.OpDelete:
-		return "-"
-	case gate.OpRead:
-		return ">"
-	default:
-		return " "
+	if st, ok := opStyles[op]; ok {
+		return st.symbol
 	}
+	return " "
 }
 
 func pastTense(op gate.Op) string {
-	switch op {
-	case gate.OpCreate:
-		return "created"
-	case gate.OpUpdate:
-		return "updated"
-	case gate.OpReplace:
-		return "replaced"
-	case gate.OpDelete:
-		return "deleted"
-	case gate.OpRead:
-		return "read"
-	default:
-		return string(op)
+	if st, ok := opStyles[op]; ok {
+		return st.past
 	}
+	return string(op)
 }
 
 func diffPaths(m apitype.StepEventMetadata) []string {
