@@ -66,7 +66,7 @@ func (c Config) Names() spec.Names { return spec.For(c.Environment) }
 
 // PreviewSubject is the only `sub` the preview role trusts.
 func (c Config) PreviewSubject() string {
-	return fmt.Sprintf("repo:%s/%s:pull_request", c.GitHubOrg, c.GitHubRepo)
+	return fmt.Sprintf("repo:%s/%s:pull_request", c.GitHubOrg, c.GitHubRepo) // spec.IsPullRequestSubject holds for it
 }
 
 // Error is one invalid configuration value.
@@ -118,10 +118,10 @@ func Parse(stack string, raw map[string]string) (Config, error) {
 	}
 	c.Environment = env
 
-	c.Region = "us-east-1"
+	c.Region = spec.DefaultRegion
 	if v, ok := get(KeyRegion); ok {
 		if !regionPattern.MatchString(v) {
-			bad(KeyRegion, v, "an AWS region such as us-east-1")
+			bad(KeyRegion, v, "an AWS region such as "+spec.DefaultRegion)
 		} else {
 			c.Region = v
 		}
@@ -154,7 +154,7 @@ func Parse(stack string, raw map[string]string) (Config, error) {
 				switch {
 				case strings.ContainsAny(s, "*?"):
 					bad(KeyGitHubSubjects, s, "exact subjects only; wildcards would let other branches or repositories deploy")
-				case strings.HasSuffix(s, ":pull_request"):
+				case spec.IsPullRequestSubject(s):
 					bad(KeyGitHubSubjects, s, "the deploy role never trusts pull_request (the preview role does)")
 				case !subjectPattern.MatchString(s):
 					bad(KeyGitHubSubjects, s, "repo:<org>/<repo>:ref:refs/heads/<branch> or repo:<org>/<repo>:environment:<name>")
@@ -180,18 +180,18 @@ func Parse(stack string, raw map[string]string) (Config, error) {
 	}
 	if v, ok := get(KeyOIDCProviderArn); ok && v != "" {
 		if !arnPattern.MatchString(v) {
-			bad(KeyOIDCProviderArn, v, "arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com")
+			bad(KeyOIDCProviderArn, v, "arn:aws:iam::<account>:oidc-provider/"+spec.GitHubOIDCHost)
 		} else if c.CreateOIDCProvider {
 			bad(KeyOIDCProviderArn, v, "leave it unset when createOidcProvider is true (one stack per account owns the provider)")
 		}
 		c.OIDCProviderArn = v
 	}
 
-	c.ThrottleThreshold = 10
+	c.ThrottleThreshold = spec.DefaultThrottleThreshold
 	if v, ok := get(KeyThrottleThreshold); ok && v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			bad(KeyThrottleThreshold, v, "a positive integer (throttle events per 5 minutes), default 10")
+			bad(KeyThrottleThreshold, v, fmt.Sprintf("a positive integer (throttle events per 5 minutes), default %d", spec.DefaultThrottleThreshold))
 		}
 		c.ThrottleThreshold = n
 	}
@@ -208,11 +208,11 @@ func Parse(stack string, raw map[string]string) (Config, error) {
 		bad(KeyDeletionProtection, "false", "production tables always have deletion protection; only non-production stacks may turn it off")
 	}
 
-	c.KMSDeletionWindow = 30
+	c.KMSDeletionWindow = spec.KeyDeletionWindowDefault
 	if v, ok := get(KeyKMSDeletionWindow); ok && v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 7 || n > 30 {
-			bad(KeyKMSDeletionWindow, v, "an integer number of days from 7 to 30")
+		if err != nil || n < spec.KeyDeletionWindowMin || n > spec.KeyDeletionWindowMax {
+			bad(KeyKMSDeletionWindow, v, fmt.Sprintf("an integer number of days from %d to %d", spec.KeyDeletionWindowMin, spec.KeyDeletionWindowMax))
 		}
 		c.KMSDeletionWindow = n
 	}
