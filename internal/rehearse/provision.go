@@ -58,6 +58,8 @@ func NewProvisioner(cfg aws.Config, account string) *Provisioner {
 	}
 }
 
+func (p *Provisioner) account() spec.Account { return spec.Account{ID: p.AccountID, Region: p.Region} }
+
 // Account implements mockrun.Provisioner.
 func (p *Provisioner) Account() string { return p.AccountID }
 
@@ -83,8 +85,7 @@ func (p *Provisioner) AccountOIDCProvider(ctx context.Context) error {
 		return fmt.Errorf("creating the account's GitHub OIDC provider in the emulator: %w", err)
 	}
 	p.mu.Lock()
-	p.created = append(p.created, created{typ: gate.TypeOIDCProvider,
-		id: fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", p.AccountID, strings.TrimPrefix(spec.GitHubOIDCURL, "https://"))})
+	p.created = append(p.created, created{typ: gate.TypeOIDCProvider, id: p.account().OIDCProviderArn()})
 	p.mu.Unlock()
 	return nil
 }
@@ -246,7 +247,7 @@ func (p *Provisioner) Create(ctx context.Context, typ, name string, raw map[stri
 	case gate.TypeDashboard:
 		id = in.str("dashboardName")
 		_, err = p.cw.PutDashboard(ctx, &cloudwatch.PutDashboardInput{DashboardName: aws.String(id), DashboardBody: aws.String(in.str("dashboardBody"))})
-		out = map[string]any{"dashboardArn": fmt.Sprintf("arn:aws:cloudwatch::%s:dashboard/%s", p.AccountID, id)}
+		out = map[string]any{"dashboardArn": p.account().DashboardArn(id)}
 	default:
 		// A type the mapping does not know: recorded, every input listed
 		// as not applied.
@@ -290,7 +291,7 @@ func (p *Provisioner) alias(ctx context.Context, in *inputs) (string, map[string
 	if _, err := p.kms.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(name), TargetKeyId: aws.String(in.str("targetKeyId"))}); err != nil {
 		return "", nil, err
 	}
-	return name, map[string]any{"arn": fmt.Sprintf("arn:aws:kms:%s:%s:%s", p.Region, p.AccountID, name)}, nil
+	return name, map[string]any{"arn": p.account().KeyAliasArn(name)}, nil
 }
 
 func (p *Provisioner) table(ctx context.Context, in *inputs) (string, map[string]any, error) {
@@ -387,11 +388,14 @@ func (p *Provisioner) alarm(ctx context.Context, in *inputs) (string, map[string
 		EvaluationPeriods:  aws.Int32(int32(in.num("evaluationPeriods"))),
 		ComparisonOperator: cwtypes.ComparisonOperator(in.str("comparisonOperator")),
 		Threshold:          aws.Float64(in.num("threshold")),
-		TreatMissingData:   aws.String(in.str("treatMissingData")),
 		ActionsEnabled:     aws.Bool(in.boolean("actionsEnabled")),
 		AlarmActions:       in.strs("alarmActions"),
 		OKActions:          in.strs("okActions"),
 		Tags:               cwTags(in.obj("tags")),
+	}
+	// An absent treatment stays absent, as CloudWatch keeps it unset.
+	if tmd := in.str("treatMissingData"); tmd != "" {
+		input.TreatMissingData = aws.String(tmd)
 	}
 	dims := in.obj("dimensions")
 	keys := make([]string, 0, len(dims))
@@ -405,7 +409,7 @@ func (p *Provisioner) alarm(ctx context.Context, in *inputs) (string, map[string
 	if _, err := p.cw.PutMetricAlarm(ctx, input); err != nil {
 		return "", nil, err
 	}
-	return name, map[string]any{"arn": fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", p.Region, p.AccountID, name)}, nil
+	return name, map[string]any{"arn": p.account().AlarmArn(name)}, nil
 }
 
 // tags converts declared tags into one SDK's tag type, sorted by key.

@@ -8,7 +8,6 @@ package rehearse
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,13 +16,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/internal/gate"
@@ -36,88 +32,74 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
-// Defect is one realistic defect --break can inject.
+// Defect is one realistic defect --break can inject: a defect of the
+// emulator's catalogue (same name, same resource, same deviation as a
+// seeded one), made by the program or, as "console-<name>", by hand after
+// the deploy.
 type Defect struct {
 	Name        string
 	Description string
 	// CaughtBy are the gate rule ("gate:<rule>") and verifier check ids
 	// expected to fail.
 	CaughtBy []string
-	// mutate changes the program's declared inputs (a defect in the code).
-	mutate mockrun.Mutator
-	// after changes the environment after apply (a change made outside
+	// Defect is the catalogue entry.
+	Defect emulator.Defect
+	// mutate changes the program's declared inputs (a defect in the code);
+	// nil for a defect emulator.Inject makes after apply (a change outside
 	// Pulumi, which only the verifier can see).
-	after func(ctx context.Context, cfg aws.Config, tgt target.Env) error
+	mutate mockrun.Mutator
 }
+
+// consolePrefix names a program-made defect made by hand after the deploy.
+const consolePrefix = "console-"
 
 // Defects lists every injectable defect.
 func Defects() []Defect {
+	// program makes d through the program's inputs of the resource the
+	// catalogue says it hits.
+	program := func(d emulator.Defect, typ string, f func(in map[string]any), caughtBy ...string) Defect {
+		info, _ := d.Info()
+		return Defect{Name: string(d), Description: info.Description, CaughtBy: caughtBy, Defect: d,
+			mutate: func(t, name string, in map[string]any) {
+				if t == typ && (info.Resource == "" || name == info.Resource) {
+					f(in)
+				}
+			}}
+	}
+	// outside makes d with emulator.Inject after apply.
+	outside := func(d emulator.Defect, caughtBy ...string) Defect {
+		info, _ := d.Info()
+		name := string(d)
+		if info.Origin == emulator.ByProgram {
+			name = consolePrefix + name
+		}
+		return Defect{Name: name, Description: "by hand after the deploy: " + info.Description, CaughtBy: caughtBy, Defect: d}
+	}
 	return []Defect{
-		{Name: "pitr-off", Description: "the program turns point-in-time recovery off on the fp-events table",
-			CaughtBy: []string{"gate:" + gate.RuleTablePITR, verify.IDPITR},
-			mutate: onTable(spec.TableFPEvents, func(in map[string]any) {
-				in["pointInTimeRecovery"] = map[string]any{"enabled": false}
-			})},
-		{Name: "sse-aws-owned", Description: "the program encrypts the consent table with the AWS-owned key instead of the CMK",
-			CaughtBy: []string{"gate:" + gate.RuleTableSSE, verify.IDSSE},
-			mutate: onTable(spec.TableConsent, func(in map[string]any) {
-				in["serverSideEncryption"] = map[string]any{"enabled": false}
-			})},
-		{Name: "rotation-off", Description: "the program turns KMS key rotation off",
-			CaughtBy: []string{"gate:" + gate.RuleKeyRotation, verify.IDKMS},
-			mutate: func(typ, _ string, in map[string]any) {
-				if typ == gate.TypeKey {
-					in["enableKeyRotation"] = false
-				}
-			}},
-		{Name: "topic-unencrypted", Description: "the program drops the ops topic's KMS key",
-			CaughtBy: []string{"gate:" + gate.RuleTopicEncrypted, verify.IDSNS},
-			mutate: func(typ, _ string, in map[string]any) {
-				if typ == gate.TypeTopic {
-					delete(in, "kmsMasterKeyId")
-				}
-			}},
-		{Name: "alarm-no-actions", Description: "one alarm (fp-events read throttle) notifies nobody",
-			CaughtBy: []string{"gate:" + gate.RuleAlarmActions, verify.IDAlarms},
-			mutate: func(typ, name string, in map[string]any) {
-				if typ == gate.TypeAlarm && name == spec.TableFPEvents+"-read-throttle" {
-					in["alarmActions"], in["okActions"] = []any{}, []any{}
-				}
-			}},
-		{Name: "alarm-missing-data", Description: "one alarm treats missing data as missing, so idle tables never reach OK",
-			CaughtBy: []string{"gate:" + gate.RuleAlarmMissingData, verify.IDAlarms},
-			mutate: func(typ, name string, in map[string]any) {
-				if typ == gate.TypeAlarm && name == spec.TableConsent+"-write-throttle" {
-					in["treatMissingData"] = "missing"
-				}
-			}},
-		{Name: "role-trusts-pr", Description: "the deploy role also trusts pull_request tokens",
-			CaughtBy: []string{"gate:" + gate.RuleWriteRolePR, verify.IDOIDC},
-			mutate: func(typ, name string, in map[string]any) {
-				if typ != gate.TypeRole || name != "github-deploy" {
-					return
-				}
-				in["assumeRolePolicy"] = addSubject(in["assumeRolePolicy"], ":pull_request")
-			}},
-		{Name: "console-pitr-off", Description: "after the deploy someone turns PITR off on the block-counter table in the console",
-			CaughtBy: []string{verify.IDPITR},
-			after: func(ctx context.Context, cfg aws.Config, tgt target.Env) error {
-				_, err := dynamodb.NewFromConfig(cfg).UpdateContinuousBackups(ctx, &dynamodb.UpdateContinuousBackupsInput{
-					TableName:                        aws.String(tgt.BlockCounterTable),
-					PointInTimeRecoverySpecification: &ddbtypes.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: aws.Bool(false)},
-				})
-				return err
-			}},
-		{Name: "nonce-plaintext", Description: "someone writes nonce v1 by hand as a plain String, not a SecureString",
-			CaughtBy: []string{verify.IDNonce},
-			after: func(ctx context.Context, cfg aws.Config, tgt target.Env) error {
-				// A well-formed value, so only the parameter type is wrong.
-				_, err := ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{
-					Name: aws.String(tgt.NoncePrefix + "1"), Type: ssmtypes.ParameterTypeString,
-					Value: aws.String(strings.Repeat("ab", 32)),
-				})
-				return err
-			}},
+		program(emulator.DefectPITROff, gate.TypeTable, func(in map[string]any) {
+			in["pointInTimeRecovery"] = map[string]any{"enabled": false}
+		}, "gate:"+gate.RuleTablePITR, verify.IDPITR),
+		program(emulator.DefectTableAWSOwnedKey, gate.TypeTable, func(in map[string]any) {
+			in["serverSideEncryption"] = map[string]any{"enabled": false}
+		}, "gate:"+gate.RuleTableSSE, verify.IDSSE),
+		program(emulator.DefectRotationOff, gate.TypeKey, func(in map[string]any) {
+			in["enableKeyRotation"] = false
+		}, "gate:"+gate.RuleKeyRotation, verify.IDKMS),
+		program(emulator.DefectTopicUnencrypted, gate.TypeTopic, func(in map[string]any) {
+			delete(in, "kmsMasterKeyId")
+		}, "gate:"+gate.RuleTopicEncrypted, verify.IDSNS),
+		program(emulator.DefectAlarmNoActions, gate.TypeAlarm, func(in map[string]any) {
+			in["alarmActions"], in["okActions"] = []any{}, []any{}
+		}, "gate:"+gate.RuleAlarmActions, verify.IDAlarms),
+		program(emulator.DefectAlarmMisconfigured, gate.TypeAlarm, func(in map[string]any) {
+			delete(in, "treatMissingData")
+			in["threshold"] = float64(50)
+		}, "gate:"+gate.RuleAlarmMissingData, verify.IDAlarms),
+		program(emulator.DefectOIDCPullRequest, gate.TypeRole, func(in map[string]any) {
+			in["assumeRolePolicy"] = addSubject(in["assumeRolePolicy"], ":pull_request")
+		}, "gate:"+gate.RuleWriteRolePR, verify.IDOIDC),
+		outside(emulator.DefectPITROff, verify.IDPITR),
+		outside(emulator.DefectNonceString, verify.IDNonce),
 	}
 }
 
@@ -133,34 +115,25 @@ func FindDefect(name string) (Defect, error) {
 	return Defect{}, fmt.Errorf("no defect %q (known: %s)", name, strings.Join(names, ", "))
 }
 
-func onTable(suffix string, f func(map[string]any)) mockrun.Mutator {
-	return func(typ, name string, in map[string]any) {
-		if typ == gate.TypeTable && name == suffix {
-			f(in)
-		}
-	}
-}
-
 // addSubject appends "<repo prefix><suffix>" to a trust policy's subjects.
 func addSubject(doc any, suffix string) any {
-	s, _ := doc.(string)
-	var p map[string]any
-	if json.Unmarshal([]byte(s), &p) != nil {
+	p, err := spec.ParsePolicy(doc)
+	if err != nil {
 		return doc
 	}
-	for _, st := range p["Statement"].([]any) {
-		eq := st.(map[string]any)["Condition"].(map[string]any)["StringEquals"].(map[string]any)
-		key := "token.actions.githubusercontent.com:sub"
-		subs, _ := eq[key].([]any)
+	for _, st := range p.Statement {
+		subs := st.ConditionValues("StringEquals", spec.OIDCSubjectKey)
 		if len(subs) == 0 {
 			continue
 		}
-		first := fmt.Sprint(subs[0])
-		repo := first[:strings.Index(first[len("repo:"):], ":")+len("repo:")]
-		eq[key] = append(subs, repo+suffix)
+		repo, _, _ := strings.Cut(strings.TrimPrefix(subs[0], "repo:"), ":")
+		st.Condition["StringEquals"][spec.OIDCSubjectKey] = append(subs, "repo:"+repo+suffix)
 	}
-	b, _ := json.Marshal(p)
-	return string(b)
+	s, err := p.JSON()
+	if err != nil {
+		return doc
+	}
+	return s
 }
 
 // Options of a rehearsal.
@@ -255,8 +228,8 @@ func Run(ctx context.Context, cfg stackconfig.Config, opts Options) (*Result, er
 		tgt.VerifyQueueURL = queue
 	}
 	tgt.FireAlarm = true
-	if defect != nil && defect.after != nil {
-		if err := defect.after(ctx, awsCfg, tgt); err != nil {
+	if defect != nil && defect.mutate == nil {
+		if err := emulator.Inject(ctx, awsCfg, tgt, defect.Defect); err != nil {
 			return nil, fmt.Errorf("injecting defect %s: %w", defect.Name, err)
 		}
 		log.Info("defect injected after apply", "defect", defect.Name)
