@@ -36,11 +36,12 @@ func main() {
 		if d = strings.TrimSpace(d); d == "" {
 			continue
 		}
-		if !known(d) {
-			fmt.Fprintf(os.Stderr, "md-emulator: unknown defect %q (known: %s)\n", d, defectNames())
+		defect, err := emulator.LookupDefect(d)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "md-emulator: %v\n", err)
 			os.Exit(2)
 		}
-		opts.Defects = append(opts.Defects, emulator.Defect(d))
+		opts.Defects = append(opts.Defects, defect)
 	}
 	e := emulator.Start()
 	defer e.Close()
@@ -57,15 +58,6 @@ func main() {
 	}
 	fmt.Fprintf(os.Stderr, "md-emulator: %s seeded at %s (defects: %v); interrupt to stop\n", s.Env, e.URL, s.Defects)
 	<-ctx.Done()
-}
-
-func known(d string) bool {
-	for _, k := range emulator.AllDefects {
-		if string(k) == d {
-			return true
-		}
-	}
-	return false
 }
 
 func defectNames() string {
