@@ -12,6 +12,7 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
+	"github.com/mirror-dissonance/mirror-infra/verify"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
@@ -60,6 +61,10 @@ func runE2E(ctx context.Context, io stdio, args []string) int {
 	if !ok {
 		return code
 	}
+	runOpts, err := verify.OptionsFromEnv(ctx, nil)
+	if err != nil {
+		return usageErrorf(io, "e2e", "%v", err)
+	}
 	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(tgt.Region))
 	if err != nil {
 		return usageErrorf(io, "e2e", "loading the AWS configuration: %v", err)
@@ -67,7 +72,7 @@ func runE2E(ctx context.Context, io stdio, args []string) int {
 	start := time.Now()
 	runCtx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	checks := e2e.Run(runCtx, e2e.NewClients(awsCfg), tgt, e2e.Options{Logger: slog.Default()})
+	checks := e2e.Run(runCtx, e2e.NewClients(awsCfg), tgt, e2e.Options{Logger: slog.Default(), NonceGrace: runOpts.NonceGrace})
 	r := &report.Report{Command: "e2e", Stack: stack, Checks: checks, Started: start, Elapsed: time.Since(start).Round(time.Millisecond).String()}
 	return emit(io, o, r)
 }

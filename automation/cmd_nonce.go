@@ -13,6 +13,7 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
+	"github.com/mirror-dissonance/mirror-infra/verify"
 )
 
 const nonceDetail = `The redaction nonce of SPEC 4: SecureString parameters
@@ -66,11 +67,15 @@ func runNonce(ctx context.Context, io stdio, args []string) int {
 	if !ok {
 		return code
 	}
+	runOpts, err := verify.OptionsFromEnv(ctx, nil)
+	if err != nil {
+		return usageErrorf(io, "nonce", "%v", err)
+	}
 	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(tgt.Region))
 	if err != nil {
 		return usageErrorf(io, "nonce", "loading the AWS configuration: %v", err)
 	}
-	store := nonce.New(ssm.NewFromConfig(awsCfg), tgt.NoncePrefix, tgt.KMSKey, tgt.NonceGrace)
+	store := nonce.New(ssm.NewFromConfig(awsCfg), tgt.NoncePrefix, tgt.KMSKey, runOpts.NonceGrace)
 	store.Tags = map[string]string{
 		"Project": "MirrorDissonance", "Environment": tgt.Environment,
 		"ManagedBy": spec.Project + "-automation", "Purpose": "redaction-nonce",

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/sethvargo/go-envconfig"
 
 	"github.com/mirror-dissonance/mirror-infra/internal/driver"
 	"github.com/mirror-dissonance/mirror-infra/report"
@@ -77,39 +76,12 @@ func targetFromOutputs(ctx context.Context, dir, stack string) (target.Env, int,
 	if err != nil {
 		return target.Env{}, report.ExitUsage, fmt.Errorf("stack %s: %w (or use --from-env)", stack, err)
 	}
-	if err := runSettingsFromEnv(ctx, &t); err != nil {
-		return target.Env{}, report.ExitUsage, err
+	// The verification subscriber is not a stack output of every stack:
+	// MD_VERIFY_QUEUE_URL names it, as with --from-env.
+	if q := os.Getenv(target.EnvPrefix + "VERIFY_QUEUE_URL"); q != "" {
+		t.VerifyQueueURL = q
 	}
 	return t, 0, nil
-}
-
-// runSettings are the MD_* variables that are not resource names, so no
-// stack output carries them; they apply with outputs as with --from-env.
-type runSettings struct {
-	VerifyQueueURL string        `env:"VERIFY_QUEUE_URL"`
-	AlarmWait      time.Duration `env:"ALARM_WAIT"`
-	FireAlarm      bool          `env:"FIRE_ALARM"`
-	NonceGrace     time.Duration `env:"NONCE_GRACE"`
-}
-
-func runSettingsFromEnv(ctx context.Context, t *target.Env) error {
-	var rs runSettings
-	if err := envconfig.ProcessWith(ctx, &envconfig.Config{
-		Target: &rs, Lookuper: envconfig.PrefixLookuper(target.EnvPrefix, envconfig.OsLookuper()),
-	}); err != nil {
-		return fmt.Errorf("reading %s* settings: %w", target.EnvPrefix, err)
-	}
-	if rs.VerifyQueueURL != "" {
-		t.VerifyQueueURL = rs.VerifyQueueURL
-	}
-	if rs.AlarmWait > 0 {
-		t.AlarmWait = rs.AlarmWait
-	}
-	if rs.NonceGrace > 0 {
-		t.NonceGrace = rs.NonceGrace
-	}
-	t.FireAlarm = t.FireAlarm || rs.FireAlarm
-	return nil
 }
 
 func runVerify(ctx context.Context, io stdio, args []string) int {
@@ -150,7 +122,13 @@ func runVerify(ctx context.Context, io stdio, args []string) int {
 			return usageErrorf(io, "verify", "stack %s outputs environment %q but its config says %q", stack, tgt.Environment, cfg.Environment)
 		}
 	}
-	opts := verify.Options{Timeout: *timeout}
+	// MD_ALARM_WAIT, MD_FIRE_ALARM and MD_NONCE_GRACE apply with either
+	// source of targets.
+	opts, err := verify.OptionsFromEnv(ctx, nil)
+	if err != nil {
+		return usageErrorf(io, "verify", "%v", err)
+	}
+	opts.Timeout = *timeout
 	if *checks != "" {
 		for _, id := range strings.Split(*checks, ",") {
 			opts.Checks = append(opts.Checks, strings.TrimSpace(id))
@@ -158,7 +136,6 @@ func runVerify(ctx context.Context, io stdio, args []string) int {
 	}
 	if *alarmWait >= 0 {
 		opts.AlarmWait = *alarmWait
-		tgt.AlarmWait = *alarmWait
 	}
 	opts.ExpectedThreshold = float64(cfg.ThrottleThreshold)
 	opts.DeletionProtection = &cfg.DeletionProtection

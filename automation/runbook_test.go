@@ -14,6 +14,7 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/internal/workflows"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
+	"github.com/mirror-dissonance/mirror-infra/verify"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
@@ -376,11 +377,12 @@ func TestRunbookNamesExist(t *testing.T) {
 	text := string(b)
 
 	known := map[string]bool{}
-	ty := reflect.TypeOf(target.Env{})
-	for i := 0; i < ty.NumField(); i++ {
-		tag := ty.Field(i).Tag.Get("env")
-		if name, _, _ := strings.Cut(tag, ","); name != "" {
-			known[target.EnvPrefix+name] = true
+	for _, ty := range []reflect.Type{reflect.TypeOf(target.Env{}), reflect.TypeOf(verify.EnvSettings{})} {
+		for i := 0; i < ty.NumField(); i++ {
+			tag := ty.Field(i).Tag.Get("env")
+			if name, _, _ := strings.Cut(tag, ","); name != "" {
+				known[target.EnvPrefix+name] = true
+			}
 		}
 	}
 	vars := regexp.MustCompile(`\b`+target.EnvPrefix+`[A-Z0-9_]+\b`).FindAllString(text, -1)
@@ -389,7 +391,7 @@ func TestRunbookNamesExist(t *testing.T) {
 	}
 	for _, v := range vars {
 		if !known[v] {
-			t.Errorf("the runbook uses %s, which target.Env does not read", v)
+			t.Errorf("the runbook uses %s, which neither target.Env nor verify.EnvSettings reads", v)
 		}
 	}
 

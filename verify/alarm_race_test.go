@@ -36,8 +36,8 @@ func TestAlertFiringNeverFailsTheAlarmsCheck(t *testing.T) {
 	_, c, s := setup(t, emulator.SeedOptions{VerifyQueue: true})
 	c.CloudWatch = slowCloudWatch{c.CloudWatch}
 	tgt := s.Target()
-	tgt.FireAlarm = true
 	opts := testOptions
+	opts.FireAlarm = true
 	opts.Checks = []string{IDAlarms, IDAlert}
 	r, err := Run(context.Background(), c, tgt, opts)
 	if err != nil {

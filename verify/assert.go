@@ -25,7 +25,7 @@ func (e *CheckError) Error() string {
 	return msg
 }
 
-// RunCheck runs one check of the catalogue on its own.
+// RunCheck runs one check of the catalogue on its own, with opts.
 func RunCheck(ctx context.Context, c Clients, t target.Env, id string, opts Options) report.Check {
 	opts.Checks = []string{id}
 	r, err := Run(ctx, c, t, opts)
@@ -75,37 +75,44 @@ func RequireNoFailure(t testing.TB, ctx context.Context, c Clients, tgt target.E
 
 func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
 
-func assertE(ctx context.Context, c Clients, t target.Env, id string) error {
-	ch := RunCheck(ctx, c, t, id, Options{})
-	if ch.Status != report.Pass {
+// AssertCheckE returns a *CheckError unless check id passes when run alone
+// with default options. The per-check Assert*E functions are this for
+// their id.
+func AssertCheckE(ctx context.Context, c Clients, t target.Env, id string) error {
+	if ch := RunCheck(ctx, c, t, id, Options{}); ch.Status != report.Pass {
 		return &CheckError{Check: ch}
 	}
 	return nil
 }
 
-func assertT(tb testing.TB, ctx context.Context, c Clients, t target.Env, id string) {
+// AssertCheck fails the test unless check id passes when run alone with
+// default options.
+func AssertCheck(tb testing.TB, ctx context.Context, c Clients, t target.Env, id string) {
 	tb.Helper()
-	if err := assertE(ctx, c, t, id); err != nil {
+	if err := AssertCheckE(ctx, c, t, id); err != nil {
 		tb.Fatal(err)
 	}
 }
 
-// CheckTables runs the tables check alone; likewise the other Check*
-// functions. AssertXE returns an error unless it passes, AssertX fails the
-// test.
+// The per-check functions below run one check alone with default options
+// (use RunCheck for others, e.g. AlarmWait or FireAlarm): CheckX returns
+// its result, AssertXE a *CheckError unless it passes, AssertX fails the
+// test unless it passes.
+
+// CheckTables runs the tables check alone.
 func CheckTables(ctx context.Context, c Clients, t target.Env) report.Check {
 	return RunCheck(ctx, c, t, IDTables, Options{})
 }
 
 // AssertTablesE returns a *CheckError unless the tables check passes.
 func AssertTablesE(ctx context.Context, c Clients, t target.Env) error {
-	return assertE(ctx, c, t, IDTables)
+	return AssertCheckE(ctx, c, t, IDTables)
 }
 
 // AssertTables fails the test unless the tables check passes.
 func AssertTables(tb testing.TB, ctx context.Context, c Clients, t target.Env) {
 	tb.Helper()
-	assertT(tb, ctx, c, t, IDTables)
+	AssertCheck(tb, ctx, c, t, IDTables)
 }
 
 // CheckSSE runs the sse check alone.
@@ -114,12 +121,14 @@ func CheckSSE(ctx context.Context, c Clients, t target.Env) report.Check {
 }
 
 // AssertSSEE returns a *CheckError unless the sse check passes.
-func AssertSSEE(ctx context.Context, c Clients, t target.Env) error { return assertE(ctx, c, t, IDSSE) }
+func AssertSSEE(ctx context.Context, c Clients, t target.Env) error {
+	return AssertCheckE(ctx, c, t, IDSSE)
+}
 
 // AssertSSE fails the test unless the sse check passes.
 func AssertSSE(tb testing.TB, ctx context.Context, c Clients, t target.Env) {
 	tb.Helper()
-	assertT(tb, ctx, c, t, IDSSE)
+	AssertCheck(tb, ctx, c, t, IDSSE)
 }
 
 // CheckTTL runs the ttl check alone.
@@ -128,29 +137,31 @@ func CheckTTL(ctx context.Context, c Clients, t target.Env) report.Check {
 }
 
 // AssertTTLE returns a *CheckError unless the ttl check passes.
-func AssertTTLE(ctx context.Context, c Clients, t target.Env) error { return assertE(ctx, c, t, IDTTL) }
+func AssertTTLE(ctx context.Context, c Clients, t target.Env) error {
+	return AssertCheckE(ctx, c, t, IDTTL)
+}
 
 // AssertTTL fails the test unless the ttl check passes.
 func AssertTTL(tb testing.TB, ctx context.Context, c Clients, t target.Env) {
 	tb.Helper()
-	assertT(tb, ctx, c, t, IDTTL)
+	AssertCheck(tb, ctx, c, t, IDTTL)
 }
 
-// CheckPITR runs the pitr check alone; Details hold each table's restore
-// window.
+// CheckPITR runs the pitr check alone; Details hold each table's
+// restore window.
 func CheckPITR(ctx context.Context, c Clients, t target.Env) report.Check {
 	return RunCheck(ctx, c, t, IDPITR, Options{})
 }
 
 // AssertPITRE returns a *CheckError unless the pitr check passes.
 func AssertPITRE(ctx context.Context, c Clients, t target.Env) error {
-	return assertE(ctx, c, t, IDPITR)
+	return AssertCheckE(ctx, c, t, IDPITR)
 }
 
 // AssertPITR fails the test unless the pitr check passes.
 func AssertPITR(tb testing.TB, ctx context.Context, c Clients, t target.Env) {
 	tb.Helper()
-	assertT(tb, ctx, c, t, IDPITR)
+	AssertCheck(tb, ctx, c, t, IDPITR)
 }
 
 // CheckKMS runs the kms check alone.
@@ -159,28 +170,31 @@ func CheckKMS(ctx context.Context, c Clients, t target.Env) report.Check {
 }
 
 // AssertKMSE returns a *CheckError unless the kms check passes.
-func AssertKMSE(ctx context.Context, c Clients, t target.Env) error { return assertE(ctx, c, t, IDKMS) }
+func AssertKMSE(ctx context.Context, c Clients, t target.Env) error {
+	return AssertCheckE(ctx, c, t, IDKMS)
+}
 
 // AssertKMS fails the test unless the kms check passes.
 func AssertKMS(tb testing.TB, ctx context.Context, c Clients, t target.Env) {
 	tb.Helper()
-	assertT(tb, ctx, c, t, IDKMS)
+	AssertCheck(tb, ctx, c, t, IDKMS)
 }
 
-// CheckAlarms runs the alarms check alone (waiting up to t.AlarmWait).
+// CheckAlarms runs the alarms check alone (without waiting: set
+// Options.AlarmWait with RunCheck).
 func CheckAlarms(ctx context.Context, c Clients, t target.Env) report.Check {
 	return RunCheck(ctx, c, t, IDAlarms, Options{})
 }
 
 // AssertAlarmsE returns a *CheckError unless the alarms check passes.
 func AssertAlarmsE(ctx context.Context, c Clients, t target.Env) error {
-	return assertE(ctx, c, t, IDAlarms)
+	return AssertCheckE(ctx, c, t, IDAlarms)
 }
 
 // AssertAlarms fails the test unless the alarms check passes.
 func AssertAlarms(tb testing.TB, ctx context.Context, c Clients, t target.Env) {
 	tb.Helper()
-	assertT(tb, ctx, c, t, IDAlarms)
+	AssertCheck(tb, ctx, c, t, IDAlarms)
 }
 
 // CheckSNS runs the sns check alone.
@@ -189,12 +203,14 @@ func CheckSNS(ctx context.Context, c Clients, t target.Env) report.Check {
 }
 
 // AssertSNSE returns a *CheckError unless the sns check passes.
-func AssertSNSE(ctx context.Context, c Clients, t target.Env) error { return assertE(ctx, c, t, IDSNS) }
+func AssertSNSE(ctx context.Context, c Clients, t target.Env) error {
+	return AssertCheckE(ctx, c, t, IDSNS)
+}
 
 // AssertSNS fails the test unless the sns check passes.
 func AssertSNS(tb testing.TB, ctx context.Context, c Clients, t target.Env) {
 	tb.Helper()
-	assertT(tb, ctx, c, t, IDSNS)
+	AssertCheck(tb, ctx, c, t, IDSNS)
 }
 
 // CheckAlert runs the alert check alone: it publishes a test alert.
@@ -205,13 +221,13 @@ func CheckAlert(ctx context.Context, c Clients, t target.Env) report.Check {
 // AssertAlertE returns a *CheckError unless the alert check passes (which
 // needs a verification subscriber, t.VerifyQueueURL).
 func AssertAlertE(ctx context.Context, c Clients, t target.Env) error {
-	return assertE(ctx, c, t, IDAlert)
+	return AssertCheckE(ctx, c, t, IDAlert)
 }
 
 // AssertAlert fails the test unless the alert check passes.
 func AssertAlert(tb testing.TB, ctx context.Context, c Clients, t target.Env) {
 	tb.Helper()
-	assertT(tb, ctx, c, t, IDAlert)
+	AssertCheck(tb, ctx, c, t, IDAlert)
 }
 
 // CheckOIDC runs the oidc check alone.
@@ -221,13 +237,13 @@ func CheckOIDC(ctx context.Context, c Clients, t target.Env) report.Check {
 
 // AssertOIDCE returns a *CheckError unless the oidc check passes.
 func AssertOIDCE(ctx context.Context, c Clients, t target.Env) error {
-	return assertE(ctx, c, t, IDOIDC)
+	return AssertCheckE(ctx, c, t, IDOIDC)
 }
 
 // AssertOIDC fails the test unless the oidc check passes.
 func AssertOIDC(tb testing.TB, ctx context.Context, c Clients, t target.Env) {
 	tb.Helper()
-	assertT(tb, ctx, c, t, IDOIDC)
+	AssertCheck(tb, ctx, c, t, IDOIDC)
 }
 
 // CheckNonce runs the nonce check alone.
@@ -237,11 +253,11 @@ func CheckNonce(ctx context.Context, c Clients, t target.Env) report.Check {
 
 // AssertNonceE returns a *CheckError unless the nonce check passes.
 func AssertNonceE(ctx context.Context, c Clients, t target.Env) error {
-	return assertE(ctx, c, t, IDNonce)
+	return AssertCheckE(ctx, c, t, IDNonce)
 }
 
 // AssertNonce fails the test unless the nonce check passes.
 func AssertNonce(tb testing.TB, ctx context.Context, c Clients, t target.Env) {
 	tb.Helper()
-	assertT(tb, ctx, c, t, IDNonce)
+	AssertCheck(tb, ctx, c, t, IDNonce)
 }

@@ -14,46 +14,41 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
-// tableSpec is SPEC 2.2 for one table.
-type tableSpec struct {
-	hash, rng string
-	// gsi names the one index, with its hash and range keys; empty for none.
-	gsi, gsiHash, gsiRange string
-	ttl                    bool
-}
-
-var tableSpecs = map[string]tableSpec{
-	spec.TableFPEvents:     {hash: "pk", rng: "sk", gsi: "FindingIndex", gsiHash: "gsi1pk", gsiRange: "gsi1sk", ttl: true},
-	spec.TableConsent:      {hash: "orgId"},
-	spec.TableBlockCounter: {hash: "bucketKey", ttl: true},
-}
-
 // TTLAttribute is the TTL attribute of fp-events and block-counter.
-const TTLAttribute = "expiresAt"
+//
+// Deprecated: use spec.TTLAttribute.
+const TTLAttribute = spec.TTLAttribute
 
 const fixDeploy = "run the deploy (go run ./automation <stack>) so the program's settings are applied again"
 
-// eachTable describes every table once and calls fn with the suffix, name
-// and description; a missing table is reported once, by the tables check,
-// and elsewhere as not checked (WARN).
-func (s *session) eachTable(f *findings, missingIsFail bool, fn func(suffix, name string, d *types.TableDescription)) {
+// eachTable calls describe for each table of schemas and fn with what it
+// returned. A missing table is a FAIL when missingIsFail (the tables
+// check), elsewhere a WARN that it was not checked, so it is reported once;
+// any other error is a call failure.
+func eachTable[T any](s *session, f *findings, schemas []spec.TableSchema, missingIsFail bool, what string,
+	describe func(name string) (T, error), fn func(ts spec.TableSchema, name string, out T)) {
 	tables := s.t.Tables()
-	for _, suffix := range spec.TableSuffixes {
-		name := tables[suffix]
-		out, err := s.tables[name]()
+	for _, ts := range schemas {
+		name := tables[ts.Suffix]
+		out, err := describe(name)
 		switch {
+		case isNotFound(err) && missingIsFail:
+			f.fail(fixDeploy, "table %s does not exist", name)
 		case isNotFound(err):
-			if missingIsFail {
-				f.fail(fixDeploy, "table %s does not exist", name)
-			} else {
-				f.warn("", "%s not checked: the table does not exist (see the tables check)", name)
-			}
+			f.warn("", "%s not checked: the table does not exist (see the tables check)", name)
 		case err != nil:
-			f.err("describing table "+name, err)
+			f.err(what+" "+name, err)
 		default:
-			fn(suffix, name, out.Table)
+			fn(ts, name, out)
 		}
 	}
+}
+
+// eachDescription is eachTable over the run's shared DescribeTable calls.
+func (s *session) eachDescription(f *findings, missingIsFail bool, fn func(ts spec.TableSchema, name string, d *types.TableDescription)) {
+	describe := func(name string) (*dynamodb.DescribeTableOutput, error) { return s.tables[name]() }
+	eachTable(s, f, spec.TableSchemas, missingIsFail, "describing table", describe,
+		func(ts spec.TableSchema, name string, out *dynamodb.DescribeTableOutput) { fn(ts, name, out.Table) })
 }
 
 func keyOf(ks []types.KeySchemaElement, kt types.KeyType) string {
@@ -67,30 +62,29 @@ func keyOf(ks []types.KeySchemaElement, kt types.KeyType) string {
 
 func (s *session) checkTables(ctx context.Context) report.Check {
 	f := newFindings(IDTables)
-	s.eachTable(f, true, func(suffix, name string, d *types.TableDescription) {
-		spec := tableSpecs[suffix]
+	s.eachDescription(f, true, func(ts spec.TableSchema, name string, d *types.TableDescription) {
 		var notes []string
 		if d.TableStatus != types.TableStatusActive {
 			f.fail("wait for the table to become ACTIVE, or inspect it in the console", "table %s is %s, not ACTIVE", name, d.TableStatus)
 		}
-		if got := keyOf(d.KeySchema, types.KeyTypeHash); got != spec.hash {
-			f.fail(fixDeploy+" (a key change replaces the table: restore data from PITR)", "table %s has hash key %q, want %q", name, got, spec.hash)
+		if got := keyOf(d.KeySchema, types.KeyTypeHash); got != ts.HashKey {
+			f.fail(fixDeploy+" (a key change replaces the table: restore data from PITR)", "table %s has hash key %q, want %q", name, got, ts.HashKey)
 		}
-		if got := keyOf(d.KeySchema, types.KeyTypeRange); got != spec.rng {
-			f.fail(fixDeploy+" (a key change replaces the table: restore data from PITR)", "table %s has range key %q, want %q", name, got, spec.rng)
+		if got := keyOf(d.KeySchema, types.KeyTypeRange); got != ts.RangeKey {
+			f.fail(fixDeploy+" (a key change replaces the table: restore data from PITR)", "table %s has range key %q, want %q", name, got, ts.RangeKey)
 		}
 		for _, a := range d.AttributeDefinitions {
-			if a.AttributeType != types.ScalarAttributeTypeS {
-				f.fail(fixDeploy, "table %s attribute %s is of type %s, want S", name, aws.ToString(a.AttributeName), a.AttributeType)
+			if string(a.AttributeType) != spec.AttributeTypeString {
+				f.fail(fixDeploy, "table %s attribute %s is of type %s, want %s", name, aws.ToString(a.AttributeName), a.AttributeType, spec.AttributeTypeString)
 			}
 		}
-		s.checkIndexes(f, name, spec, d.GlobalSecondaryIndexes)
-		if d.BillingModeSummary == nil || d.BillingModeSummary.BillingMode != types.BillingModePayPerRequest {
-			mode := "PROVISIONED"
-			if d.BillingModeSummary != nil {
-				mode = string(d.BillingModeSummary.BillingMode)
-			}
-			f.fail(fixDeploy, "table %s bills %s, want PAY_PER_REQUEST", name, mode)
+		checkIndexes(f, name, ts.Index, d.GlobalSecondaryIndexes)
+		mode := "PROVISIONED"
+		if d.BillingModeSummary != nil {
+			mode = string(d.BillingModeSummary.BillingMode)
+		}
+		if mode != spec.BillingMode {
+			f.fail(fixDeploy, "table %s bills %s, want %s", name, mode, spec.BillingMode)
 		}
 		if d.StreamSpecification != nil && aws.ToBool(d.StreamSpecification.StreamEnabled) {
 			f.fail(fixDeploy, "table %s has a stream enabled; the SPEC has no streams", name)
@@ -113,30 +107,28 @@ func (s *session) checkTables(ctx context.Context) report.Check {
 	return f.result("the three tables are ACTIVE, pay-per-request, with the keys and index of SPEC 2.2")
 }
 
-func (s *session) checkIndexes(f *findings, name string, spec tableSpec, gsis []types.GlobalSecondaryIndexDescription) {
-	if spec.gsi == "" {
-		for _, g := range gsis {
-			f.fail(fixDeploy, "table %s has an unexpected index %s", name, aws.ToString(g.IndexName))
-		}
-		return
-	}
+// checkIndexes compares a table's indexes with its one index of SPEC 2.2
+// (want nil: none).
+func checkIndexes(f *findings, name string, want *spec.IndexSchema, gsis []types.GlobalSecondaryIndexDescription) {
 	var found *types.GlobalSecondaryIndexDescription
 	for i := range gsis {
-		if aws.ToString(gsis[i].IndexName) == spec.gsi {
+		if want != nil && aws.ToString(gsis[i].IndexName) == want.Name {
 			found = &gsis[i]
 		} else {
 			f.fail(fixDeploy, "table %s has an unexpected index %s", name, aws.ToString(gsis[i].IndexName))
 		}
 	}
-	if found == nil {
-		f.fail(fixDeploy, "table %s lacks the index %s", name, spec.gsi)
-		return
-	}
-	if h, r := keyOf(found.KeySchema, types.KeyTypeHash), keyOf(found.KeySchema, types.KeyTypeRange); h != spec.gsiHash || r != spec.gsiRange {
-		f.fail(fixDeploy, "index %s of %s has keys (%s, %s), want (%s, %s)", spec.gsi, name, h, r, spec.gsiHash, spec.gsiRange)
-	}
-	if found.Projection == nil || found.Projection.ProjectionType != types.ProjectionTypeAll {
-		f.fail(fixDeploy, "index %s of %s does not project ALL attributes", spec.gsi, name)
+	switch {
+	case want == nil:
+	case found == nil:
+		f.fail(fixDeploy, "table %s lacks the index %s", name, want.Name)
+	default:
+		if h, r := keyOf(found.KeySchema, types.KeyTypeHash), keyOf(found.KeySchema, types.KeyTypeRange); h != want.HashKey || r != want.RangeKey {
+			f.fail(fixDeploy, "index %s of %s has keys (%s, %s), want (%s, %s)", want.Name, name, h, r, want.HashKey, want.RangeKey)
+		}
+		if found.Projection == nil || string(found.Projection.ProjectionType) != spec.ProjectionAll {
+			f.fail(fixDeploy, "index %s of %s does not project %s attributes", want.Name, name, spec.ProjectionAll)
+		}
 	}
 }
 
@@ -144,7 +136,7 @@ func (s *session) checkSSE(ctx context.Context) report.Check {
 	f := newFindings(IDSSE)
 	cmk, cmkErr := s.cmk()
 	fix := "set the table's server-side encryption to the environment CMK (" + s.t.KMSAlias + ") and deploy"
-	s.eachTable(f, false, func(suffix, name string, d *types.TableDescription) {
+	s.eachDescription(f, false, func(_ spec.TableSchema, name string, d *types.TableDescription) {
 		sse := d.SSEDescription
 		switch {
 		case sse == nil:
@@ -169,54 +161,39 @@ func (s *session) checkSSE(ctx context.Context) report.Check {
 
 func (s *session) checkTTL(ctx context.Context) report.Check {
 	f := newFindings(IDTTL)
-	tables := s.t.Tables()
-	for _, suffix := range spec.TableSuffixes {
-		if !tableSpecs[suffix].ttl {
-			continue
+	var withTTL []spec.TableSchema
+	var suffixes []string
+	for _, ts := range spec.TableSchemas {
+		if ts.TTLAttribute != "" {
+			withTTL, suffixes = append(withTTL, ts), append(suffixes, ts.Suffix)
 		}
-		name := tables[suffix]
-		out, err := s.c.DynamoDB.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
-		switch {
-		case isNotFound(err):
-			f.warn("", "%s not checked: the table does not exist (see the tables check)", name)
-			continue
-		case err != nil:
-			f.err("describing the TTL of "+name, err)
-			continue
-		}
-		d := out.TimeToLiveDescription
-		fix := "enable TTL on attribute " + TTLAttribute + " (the program sets it; deploy again)"
-		if d == nil || d.TimeToLiveStatus == types.TimeToLiveStatusDisabled || d.TimeToLiveStatus == "" {
-			f.fail(fix, "TTL is disabled on %s", name)
-			continue
-		}
-		if attr := aws.ToString(d.AttributeName); attr != TTLAttribute {
-			f.fail(fix, "TTL of %s uses attribute %q, want %q (items written with %s never expire)", name, attr, TTLAttribute, TTLAttribute)
-			continue
-		}
-		if d.TimeToLiveStatus != types.TimeToLiveStatusEnabled {
-			f.warn("wait a few minutes and run again", "TTL of %s is %s", name, d.TimeToLiveStatus)
-			continue
-		}
-		f.details[name] = "TTL on " + TTLAttribute
 	}
-	return f.result("TTL on expiresAt is enabled on fp-events and block-counter")
+	describe := func(name string) (*dynamodb.DescribeTimeToLiveOutput, error) {
+		return s.c.DynamoDB.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
+	}
+	eachTable(s, f, withTTL, false, "describing the TTL of", describe, func(ts spec.TableSchema, name string, out *dynamodb.DescribeTimeToLiveOutput) {
+		d, want := out.TimeToLiveDescription, ts.TTLAttribute
+		fix := "enable TTL on attribute " + want + " (the program sets it; deploy again)"
+		switch {
+		case d == nil || d.TimeToLiveStatus == types.TimeToLiveStatusDisabled || d.TimeToLiveStatus == "":
+			f.fail(fix, "TTL is disabled on %s", name)
+		case aws.ToString(d.AttributeName) != want:
+			f.fail(fix, "TTL of %s uses attribute %q, want %q (items written with %s never expire)", name, aws.ToString(d.AttributeName), want, want)
+		case d.TimeToLiveStatus != types.TimeToLiveStatusEnabled:
+			f.warn("wait a few minutes and run again", "TTL of %s is %s", name, d.TimeToLiveStatus)
+		default:
+			f.details[name] = "TTL on " + want
+		}
+	})
+	return f.result("TTL on " + spec.TTLAttribute + " is enabled on " + strings.Join(suffixes, " and "))
 }
 
 func (s *session) checkPITR(ctx context.Context) report.Check {
 	f := newFindings(IDPITR)
-	tables := s.t.Tables()
-	for _, suffix := range spec.TableSuffixes {
-		name := tables[suffix]
-		out, err := s.c.DynamoDB.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(name)})
-		switch {
-		case isNotFound(err):
-			f.warn("", "%s not checked: the table does not exist (see the tables check)", name)
-			continue
-		case err != nil:
-			f.err("describing the continuous backups of "+name, err)
-			continue
-		}
+	describe := func(name string) (*dynamodb.DescribeContinuousBackupsOutput, error) {
+		return s.c.DynamoDB.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(name)})
+	}
+	eachTable(s, f, spec.TableSchemas, false, "describing the continuous backups of", describe, func(_ spec.TableSchema, name string, out *dynamodb.DescribeContinuousBackupsOutput) {
 		d := out.ContinuousBackupsDescription
 		if d == nil || d.PointInTimeRecoveryDescription == nil ||
 			d.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != types.PointInTimeRecoveryStatusEnabled {
@@ -226,11 +203,11 @@ func (s *session) checkPITR(ctx context.Context) report.Check {
 			}
 			f.fail("enable point-in-time recovery on "+name+" (the program sets it; deploy again, or aws dynamodb update-continuous-backups)",
 				"point-in-time recovery is %s on %s", status, name)
-			continue
+			return
 		}
 		p := d.PointInTimeRecoveryDescription
 		f.details[name] = restoreWindow(p.EarliestRestorableDateTime, p.LatestRestorableDateTime, p.RecoveryPeriodInDays)
-	}
+	})
 	return f.result("point-in-time recovery is enabled on the three tables")
 }
 

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,9 +66,11 @@ func (s *session) checkKMS(ctx context.Context) report.Check {
 	return f.result("the environment CMK is enabled, rotating, and its alias is present")
 }
 
-// alarmSpec is SPEC 2.4 for one alarm.
+// alarmSpec is SPEC 2.4 for one alarm: the name the target gives it and
+// the physical table it watches.
 type alarmSpec struct {
-	name, metric, table string
+	spec.ThrottleAlarm
+	table string
 }
 
 // alarmSpecs pairs each expected alarm with its metric and table. The
@@ -77,33 +80,36 @@ type alarmSpec struct {
 func (s *session) alarmSpecs() []alarmSpec {
 	n := spec.For(s.t.Environment)
 	tables := s.t.Tables()
-	pick := func(want string, suffix string) string {
-		for _, a := range s.t.AlarmNames {
-			if strings.HasSuffix(a, suffix) {
-				return a
+	var out []alarmSpec
+	for _, a := range n.ThrottleAlarms() {
+		suffix := "-" + strings.TrimPrefix(a.Name, n.Prefix())
+		for _, given := range s.t.AlarmNames {
+			if strings.HasSuffix(given, suffix) {
+				a.Name = given
+				break
 			}
 		}
-		return want
-	}
-	var out []alarmSpec
-	for _, t := range spec.TableSuffixes {
-		out = append(out,
-			alarmSpec{pick(n.ReadThrottleAlarm(t), "-"+t+"-read-throttle"), "ReadThrottleEvents", tables[t]},
-			alarmSpec{pick(n.WriteThrottleAlarm(t), "-"+t+"-write-throttle"), "WriteThrottleEvents", tables[t]})
+		out = append(out, alarmSpec{a, tables[a.Table]})
 	}
 	return out
 }
 
-// topicArn is the ops topic ARN, from the target or built from the account.
-func (s *session) topicArn() (string, error) {
-	if s.t.TopicArn != "" {
-		return s.t.TopicArn, nil
+// fromAccount returns given, or, when the target lacks it, the ARN build
+// makes from the account the run found.
+func (s *session) fromAccount(given string, build func(spec.Account) string) (string, error) {
+	if given != "" {
+		return given, nil
 	}
 	acct, err := s.account()
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("arn:aws:sns:%s:%s:%s", s.t.Region, acct, s.t.TopicName), nil
+	return build(spec.Account{ID: acct, Region: s.t.Region}), nil
+}
+
+// topicArn is the ops topic ARN, from the target or built from the account.
+func (s *session) topicArn() (string, error) {
+	return s.fromAccount(s.t.TopicArn, func(a spec.Account) string { return a.TopicArn(s.t.TopicName) })
 }
 
 func (s *session) checkAlarms(ctx context.Context) report.Check {
@@ -112,7 +118,7 @@ func (s *session) checkAlarms(ctx context.Context) report.Check {
 	specs := s.alarmSpecs()
 	names := make([]string, len(specs))
 	for i, a := range specs {
-		names[i] = a.name
+		names[i] = a.Name
 	}
 	if len(s.t.AlarmNames) != len(names) {
 		f.warn("", "the target lists %d alarms %v; the SPEC has six: checking %v", len(s.t.AlarmNames), s.t.AlarmNames, names)
@@ -146,27 +152,27 @@ func (s *session) checkAlarms(ctx context.Context) report.Check {
 		}
 	}
 	fix := fixDeploy + " (alarm settings come from the program)"
-	for _, spec := range specs {
-		a, ok := got[spec.name]
+	for _, want := range specs {
+		a, ok := got[want.Name]
 		if !ok {
-			f.fail(fix, "alarm %s does not exist", spec.name)
+			f.fail(fix, "alarm %s does not exist", want.Name)
 			continue
 		}
-		bad := alarmProblems(spec, a, topic, topicErr == nil, s.opts.ExpectedThreshold)
+		bad := alarmProblems(want, a, topic, topicErr == nil, s.opts.ExpectedThreshold)
 		for _, p := range bad {
-			f.fail(fix, "alarm %s %s", spec.name, p)
+			f.fail(fix, "alarm %s %s", want.Name, p)
 		}
 		switch a.StateValue {
 		case cwtypes.StateValueOk:
 		case cwtypes.StateValueAlarm:
-			f.fail("table "+spec.table+" is being throttled: look at its consumed capacity and the dashboard",
-				"alarm %s is in ALARM: %s", spec.name, aws.ToString(a.StateReason))
+			f.fail("table "+want.table+" is being throttled: look at its consumed capacity and the dashboard",
+				"alarm %s is in ALARM: %s", want.Name, aws.ToString(a.StateReason))
 		default:
 			f.warn("alarms leave INSUFFICIENT_DATA a few minutes after a deploy; run again later or raise --alarm-wait",
-				"alarm %s is still %s after waiting %s", spec.name, a.StateValue, s.opts.AlarmWait)
+				"alarm %s is still %s after waiting %s", want.Name, a.StateValue, s.opts.AlarmWait)
 		}
 		if len(bad) == 0 {
-			f.details[spec.name] = fmt.Sprintf("%s, threshold %g", a.StateValue, aws.ToFloat64(a.Threshold))
+			f.details[want.Name] = fmt.Sprintf("%s, threshold %g", a.StateValue, aws.ToFloat64(a.Threshold))
 		}
 	}
 	if topicErr != nil {
@@ -176,28 +182,28 @@ func (s *session) checkAlarms(ctx context.Context) report.Check {
 }
 
 // alarmProblems lists how a deviates from SPEC 2.4.
-func alarmProblems(spec alarmSpec, a cwtypes.MetricAlarm, topic string, checkActions bool, threshold float64) []string {
+func alarmProblems(want alarmSpec, a cwtypes.MetricAlarm, topic string, checkActions bool, threshold float64) []string {
 	var p []string
-	want := func(what, got, exp string) {
+	same := func(what, got, exp string) {
 		if got != exp {
 			p = append(p, fmt.Sprintf("has %s %q, want %q", what, got, exp))
 		}
 	}
-	want("namespace", aws.ToString(a.Namespace), "AWS/DynamoDB")
-	want("metric", aws.ToString(a.MetricName), spec.metric)
-	want("statistic", string(a.Statistic), string(cwtypes.StatisticSum))
-	want("comparison", string(a.ComparisonOperator), string(cwtypes.ComparisonOperatorGreaterThanThreshold))
-	want("missing-data treatment", aws.ToString(a.TreatMissingData), "notBreaching")
+	same("namespace", aws.ToString(a.Namespace), spec.AlarmNamespace)
+	same("metric", aws.ToString(a.MetricName), want.Metric)
+	same("statistic", string(a.Statistic), spec.AlarmStatistic)
+	same("comparison", string(a.ComparisonOperator), spec.AlarmComparison)
+	same("missing-data treatment", aws.ToString(a.TreatMissingData), spec.AlarmTreatMissingData)
 	dims := make([]string, 0, len(a.Dimensions))
 	for _, d := range a.Dimensions {
 		dims = append(dims, aws.ToString(d.Name)+"="+aws.ToString(d.Value))
 	}
-	want("dimensions", strings.Join(dims, ","), "TableName="+spec.table)
-	if aws.ToInt32(a.Period) != 300 {
-		p = append(p, fmt.Sprintf("has period %d s, want 300", aws.ToInt32(a.Period)))
+	same("dimensions", strings.Join(dims, ","), spec.AlarmDimension+"="+want.table)
+	if got := aws.ToInt32(a.Period); got != spec.AlarmPeriod {
+		p = append(p, fmt.Sprintf("has period %d s, want %d", got, spec.AlarmPeriod))
 	}
-	if aws.ToInt32(a.EvaluationPeriods) != 2 {
-		p = append(p, fmt.Sprintf("has %d evaluation periods, want 2", aws.ToInt32(a.EvaluationPeriods)))
+	if got := aws.ToInt32(a.EvaluationPeriods); got != spec.AlarmEvaluationPeriods {
+		p = append(p, fmt.Sprintf("has %d evaluation periods, want %d", got, spec.AlarmEvaluationPeriods))
 	}
 	if threshold > 0 && aws.ToFloat64(a.Threshold) != threshold {
 		p = append(p, fmt.Sprintf("has threshold %g, want %g (throttleThreshold)", aws.ToFloat64(a.Threshold), threshold))
@@ -208,21 +214,12 @@ func alarmProblems(spec alarmSpec, a cwtypes.MetricAlarm, topic string, checkAct
 		p = append(p, "has actions disabled")
 	}
 	if checkActions {
-		if !contains(a.AlarmActions, topic) {
+		if !slices.Contains(a.AlarmActions, topic) {
 			p = append(p, "does not notify "+topic+" on ALARM")
 		}
-		if !contains(a.OKActions, topic) {
+		if !slices.Contains(a.OKActions, topic) {
 			p = append(p, "does not notify "+topic+" on OK")
 		}
 	}
 	return p
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

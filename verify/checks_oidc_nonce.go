@@ -2,10 +2,8 @@ package verify
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/url"
-	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,17 +17,8 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
-const oidcHost = "token.actions.githubusercontent.com"
-
 func (s *session) providerArn() (string, error) {
-	if s.t.OIDCProviderArn != "" {
-		return s.t.OIDCProviderArn, nil
-	}
-	acct, err := s.account()
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", acct, oidcHost), nil
+	return s.fromAccount(s.t.OIDCProviderArn, spec.Account.OIDCProviderArn)
 }
 
 // roleName accepts a role name or ARN.
@@ -55,8 +44,8 @@ func (s *session) checkOIDC(ctx context.Context) report.Check {
 	case err != nil:
 		f.err("reading the OIDC provider "+provider, err)
 	default:
-		if u := strings.TrimPrefix(aws.ToString(p.Url), "https://"); u != oidcHost {
-			f.fail("", "OIDC provider %s has URL %s, want %s", provider, u, oidcHost)
+		if u := strings.TrimPrefix(aws.ToString(p.Url), "https://"); u != spec.GitHubOIDCHost {
+			f.fail("", "OIDC provider %s has URL %s, want %s", provider, u, spec.GitHubOIDCHost)
 		}
 		if len(p.ClientIDList) != 1 || p.ClientIDList[0] != spec.GitHubOIDCAudience {
 			f.fail("set the provider's client id list to exactly "+spec.GitHubOIDCAudience,
@@ -78,8 +67,8 @@ func (s *session) checkOIDC(ctx context.Context) report.Check {
 			f.err("reading role "+name, err)
 			continue
 		}
-		if d := aws.ToInt32(out.Role.MaxSessionDuration); d > 3600 {
-			f.fail("set the role's maximum session to 1 hour", "role %s allows sessions of %d s, want at most 3600", name, d)
+		if d := aws.ToInt32(out.Role.MaxSessionDuration); d > spec.RoleSessionSeconds {
+			f.fail("set the role's maximum session to 1 hour", "role %s allows sessions of %d s, want at most %d", name, d, spec.RoleSessionSeconds)
 		}
 		subs, problems := trustProblems(aws.ToString(out.Role.AssumeRolePolicyDocument), provider, r.preview)
 		for _, pr := range problems {
@@ -91,39 +80,11 @@ func (s *session) checkOIDC(ctx context.Context) report.Check {
 	return f.result("the GitHub OIDC provider and the deploy and preview role trust are as SPEC 2.6")
 }
 
-type policyDoc struct {
-	Statement []struct {
-		Effect    string
-		Principal map[string]any
-		Action    any
-		Condition map[string]map[string]any
-	}
-}
-
-func stringsOf(v any) []string {
-	switch t := v.(type) {
-	case string:
-		return []string{t}
-	case []any:
-		var out []string
-		for _, e := range t {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	return nil
-}
-
 // trustProblems checks a role trust policy against SPEC 2.6 and returns the
 // subjects it trusts and every problem found.
 func trustProblems(doc, provider string, preview bool) ([]string, []string) {
-	if d, err := url.QueryUnescape(doc); err == nil && !strings.HasPrefix(strings.TrimSpace(doc), "{") {
-		doc = d // IAM returns policy documents URL-encoded
-	}
-	var p policyDoc
-	if err := json.Unmarshal([]byte(doc), &p); err != nil {
+	p, err := spec.ParsePolicy(doc)
+	if err != nil {
 		return nil, []string{"has a trust policy that is not valid JSON"}
 	}
 	var subs, problems []string
@@ -133,24 +94,18 @@ func trustProblems(doc, provider string, preview bool) ([]string, []string) {
 			continue
 		}
 		allows++
-		fed := stringsOf(st.Principal["Federated"])
-		if len(fed) != 1 || fed[0] != provider || len(st.Principal) != 1 {
+		if fed := st.Principals("Federated"); len(fed) != 1 || fed[0] != provider || len(st.Principal) != 1 {
 			problems = append(problems, fmt.Sprintf("trusts principal %v, want only the GitHub OIDC provider %s", st.Principal, provider))
 		}
-		if acts := stringsOf(st.Action); len(acts) != 1 || acts[0] != "sts:AssumeRoleWithWebIdentity" {
-			problems = append(problems, fmt.Sprintf("allows actions %v, want only sts:AssumeRoleWithWebIdentity", acts))
+		if len(st.Action) != 1 || st.Action[0] != spec.AssumeRoleWithWebIdentity {
+			problems = append(problems, fmt.Sprintf("allows actions %v, want only %s", st.Action, spec.AssumeRoleWithWebIdentity))
 		}
-		aud := stringsOf(st.Condition["StringEquals"][oidcHost+":aud"])
-		if len(aud) != 1 || aud[0] != spec.GitHubOIDCAudience {
+		if aud := st.ConditionValues("StringEquals", spec.OIDCAudienceKey); len(aud) != 1 || aud[0] != spec.GitHubOIDCAudience {
 			problems = append(problems, fmt.Sprintf("requires audience %v, want exactly %s (StringEquals)", aud, spec.GitHubOIDCAudience))
 		}
 		var stSubs []string
-		for op, conds := range st.Condition {
-			v, ok := conds[oidcHost+":sub"]
-			if !ok {
-				continue
-			}
-			for _, sub := range stringsOf(v) {
+		for _, op := range st.HasCondition(spec.OIDCSubjectKey) {
+			for _, sub := range st.ConditionValues(op, spec.OIDCSubjectKey) {
 				stSubs = append(stSubs, sub)
 				if strings.ContainsAny(sub, "*?") || op != "StringEquals" {
 					problems = append(problems, fmt.Sprintf("trusts the wildcard subject %q (%s), want exact values", sub, op))
@@ -161,7 +116,7 @@ func trustProblems(doc, provider string, preview bool) ([]string, []string) {
 			problems = append(problems, "has no sub condition, so any repository's workflow can assume it")
 		}
 		for _, sub := range stSubs {
-			isPR := strings.HasSuffix(sub, ":pull_request")
+			isPR := spec.IsPullRequestSubject(sub)
 			if !preview && isPR {
 				problems = append(problems, fmt.Sprintf("is a write role but trusts %q (pull requests)", sub))
 			}
@@ -178,9 +133,7 @@ func trustProblems(doc, provider string, preview bool) ([]string, []string) {
 	return subs, problems
 }
 
-// nonceHex is SPEC 4's value format.
-var nonceHex = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
+// nonceVersion is one nonce parameter as the nonce check sees it.
 type nonceVersion struct {
 	n     int
 	name  string
@@ -191,7 +144,6 @@ type nonceVersion struct {
 func (s *session) checkNonce(ctx context.Context) report.Check {
 	f := newFindings(IDNonce)
 	prefix := s.t.NoncePrefix
-	versionRe := regexp.MustCompile("^" + regexp.QuoteMeta(prefix) + `(\d+)$`)
 	var versions []nonceVersion
 	in := &ssm.DescribeParametersInput{
 		ParameterFilters: []ssmtypes.ParameterStringFilter{{Key: aws.String("Name"), Option: aws.String("BeginsWith"), Values: []string{prefix}}},
@@ -204,13 +156,9 @@ func (s *session) checkNonce(ctx context.Context) report.Check {
 			return f.result("")
 		}
 		for _, p := range out.Parameters {
-			m := versionRe.FindStringSubmatch(aws.ToString(p.Name))
-			if m == nil {
+			n, ok := spec.NonceVersionOf(prefix, aws.ToString(p.Name))
+			if !ok {
 				continue // only redaction_nonce_v<digits> counts
-			}
-			n, err := strconv.Atoi(m[1])
-			if err != nil || n < 1 {
-				continue
 			}
 			versions = append(versions, nonceVersion{n: n, name: aws.ToString(p.Name), meta: p})
 		}
@@ -225,19 +173,19 @@ func (s *session) checkNonce(ctx context.Context) report.Check {
 		return f.result("")
 	}
 	sort.Slice(versions, func(i, j int) bool { return versions[i].n > versions[j].n })
-	now := s.opts.Now()
-	// The newest version is valid; an older one while its successor is
-	// younger than the grace period (SPEC 4).
-	versions[0].valid = true
-	var validNames, expired []string
-	validNames = append(validNames, versions[0].name)
-	for i := 1; i < len(versions); i++ {
-		succ := versions[i-1].meta.LastModifiedDate
-		if succ != nil && now.Sub(*succ) < s.t.NonceGrace {
-			versions[i].valid = true
-			validNames = append(validNames, versions[i].name)
+	// The grace rule of SPEC 4 decides which versions are still valid.
+	byCreation := make([]spec.NonceVersion, len(versions))
+	for i, v := range versions {
+		byCreation[i] = spec.NonceVersion{N: v.n, Created: aws.ToTime(v.meta.LastModifiedDate)}
+	}
+	validNs := spec.ValidNonceVersions(byCreation, s.opts.Now(), s.opts.NonceGrace)
+	var validNames, valid, expired []string
+	for i, v := range versions {
+		versions[i].valid = slices.Contains(validNs, v.n)
+		if versions[i].valid {
+			validNames, valid = append(validNames, v.name), append(valid, "v"+strconv.Itoa(v.n))
 		} else {
-			expired = append(expired, "v"+strconv.Itoa(versions[i].n))
+			expired = append(expired, "v"+strconv.Itoa(v.n))
 		}
 	}
 	cmk, cmkErr := s.cmk()
@@ -273,7 +221,7 @@ func (s *session) checkNonce(ctx context.Context) report.Check {
 			break
 		}
 		for _, p := range out.Parameters {
-			if !nonceHex.MatchString(aws.ToString(p.Value)) {
+			if !spec.ValidNonceValue(aws.ToString(p.Value)) {
 				f.fail(rotateFix, "%s is not 64 lowercase hex characters", aws.ToString(p.Name))
 			}
 		}
@@ -281,16 +229,10 @@ func (s *session) checkNonce(ctx context.Context) report.Check {
 			f.fail(rotateFix, "%s disappeared while being checked", name)
 		}
 	}
-	valid := make([]string, 0, len(validNames))
-	for _, v := range versions {
-		if v.valid {
-			valid = append(valid, "v"+strconv.Itoa(v.n))
-		}
-	}
 	f.details["newest"] = versions[0].name
 	f.details["valid"] = strings.Join(valid, ", ")
 	if len(expired) > 0 {
-		f.details["expired"] = strings.Join(expired, ", ") + fmt.Sprintf(" (past the %s grace period; rejected)", s.t.NonceGrace)
+		f.details["expired"] = strings.Join(expired, ", ") + fmt.Sprintf(" (past the %s grace period; rejected)", s.opts.NonceGrace)
 	}
 	return f.result(fmt.Sprintf("nonce v%d is a valid SecureString under the environment CMK", versions[0].n))
 }

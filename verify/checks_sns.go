@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -18,6 +17,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 // keyMatches reports whether a key reference (id, ARN, alias or alias ARN)
@@ -72,8 +72,8 @@ func (s *session) checkSNS(ctx context.Context) report.Check {
 		f.details["encryption"] = keyRef
 		s.checkAlarmDelivery(ctx, f, topic, cmk)
 	}
-	if p := out.Attributes["Policy"]; p != "" && !policyAllowsService(p, "cloudwatch.amazonaws.com", "sns:Publish") {
-		f.warn("let cloudwatch.amazonaws.com publish to the topic (the program's topic policy does; deploy again)",
+	if p := out.Attributes["Policy"]; p != "" && !policyAllowsService(p, spec.CloudWatchPrincipal, "sns:Publish") {
+		f.warn("let "+spec.CloudWatchPrincipal+" publish to the topic (the program's topic policy does; deploy again)",
 			"the policy of topic %s does not let CloudWatch publish, so alarm notifications are dropped", topic)
 	}
 
@@ -108,78 +108,29 @@ func (s *session) checkAlarmDelivery(ctx context.Context, f *findings, topic str
 		f.err("reading the policy of KMS key "+cmk.Arn, err)
 		return
 	}
-	if !keyPolicyAllowsService(aws.ToString(out.Policy), "cloudwatch.amazonaws.com") {
-		f.fail("grant cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey* in the key policy (SPEC 2.1) and deploy",
-			"the policy of KMS key %s does not let cloudwatch.amazonaws.com use it, so alarm notifications cannot be published to %s", cmk.Arn, topic)
+	if !policyAllowsService(aws.ToString(out.Policy), spec.CloudWatchPrincipal, alarmDeliveryCalls()...) {
+		f.fail("grant "+spec.CloudWatchPrincipal+" "+strings.Join(spec.AlarmDeliveryActions, " and ")+" in the key policy (SPEC 2.1) and deploy",
+			"the policy of KMS key %s does not let %s use it, so alarm notifications cannot be published to %s", cmk.Arn, spec.CloudWatchPrincipal, topic)
 	}
 }
 
-// keyPolicyAllowsService reports whether Allow statements of a key policy
-// give a service principal kms:Decrypt and kms:GenerateDataKey*.
-func keyPolicyAllowsService(doc, service string) bool {
-	var decrypt, generate bool
-	for _, st := range statements(doc) {
-		if st.Effect != "Allow" || !anyContains(st.Principal, service) {
-			continue
-		}
-		decrypt = decrypt || anyContains(st.Action, "kms:Decrypt") || anyContains(st.Action, "kms:*")
-		generate = generate || anyContains(st.Action, "kms:GenerateDataKey*") || anyContains(st.Action, "kms:GenerateDataKey") || anyContains(st.Action, "kms:*")
+// alarmDeliveryCalls are the KMS calls behind spec.AlarmDeliveryActions:
+// a key policy may grant "kms:GenerateDataKey" itself rather than the
+// wildcard, and that is enough.
+func alarmDeliveryCalls() []string {
+	out := make([]string, len(spec.AlarmDeliveryActions))
+	for i, a := range spec.AlarmDeliveryActions {
+		out[i] = strings.TrimSuffix(a, "*")
 	}
-	return decrypt && generate
+	return out
 }
 
-// policyAllowsService reports whether a resource policy has an Allow
-// statement for a service principal and action.
-func policyAllowsService(doc, service, action string) bool {
-	for _, st := range statements(doc) {
-		if st.Effect != "Allow" {
-			continue
-		}
-		if !anyContains(st.Principal, service) {
-			continue
-		}
-		if anyContains(st.Action, action) || anyContains(st.Action, "sns:*") || anyContains(st.Action, "SNS:Publish") {
-			return true
-		}
-	}
-	return false
-}
-
-// statement is one policy statement, loosely typed as policies are written.
-type statement struct {
-	Effect    string
-	Principal any
-	Action    any
-}
-
-// statements decodes a policy document; an unreadable one has none.
-func statements(doc string) []statement {
-	var p struct{ Statement []statement }
-	if json.Unmarshal([]byte(doc), &p) != nil {
-		return nil
-	}
-	return p.Statement
-}
-
-// anyContains looks for v as a string anywhere in a decoded JSON value.
-func anyContains(x any, v string) bool {
-	switch t := x.(type) {
-	case string:
-		return strings.EqualFold(t, v)
-	case []any:
-		for _, e := range t {
-			if anyContains(e, v) {
-				return true
-			}
-		}
-	case map[string]any:
-		for _, e := range t {
-			if anyContains(e, v) {
-				return true
-			}
-		}
-	}
-	return false
+// policyAllowsService reports whether a policy document lets a service
+// principal call every one of actions; an unreadable document allows
+// nothing.
+func policyAllowsService(doc, service string, actions ...string) bool {
+	p, err := spec.ParsePolicy(doc)
+	return err == nil && p.AllowsService(service, actions...)
 }
 
 func (s *session) checkAlert(ctx context.Context) report.Check {
@@ -208,8 +159,8 @@ func (s *session) checkAlert(ctx context.Context) report.Check {
 	f.details["marker"] = runID
 	markers := []string{runID}
 
-	if s.t.FireAlarm {
-		alarm := s.alarmSpecs()[0].name
+	if s.opts.FireAlarm {
+		alarm := s.alarmSpecs()[0].Name
 		if err := s.fireAlarm(ctx, alarm, runID); err != nil {
 			f.err("firing alarm "+alarm, err)
 			return f.result("")

@@ -31,8 +31,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/sethvargo/go-envconfig"
 
 	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
@@ -51,8 +53,56 @@ const (
 	IDNonce  = "nonce"
 )
 
+// check is one entry of the catalogue: its id, whether it changes the
+// environment (the alert check publishes and may fire an alarm) and its
+// function. The id list, the dispatcher and the Check*/Assert* wrappers
+// derive from the catalogue, so a new check is one entry and its function.
+type check struct {
+	id     string
+	writes bool
+	run    func(*session, context.Context) report.Check
+}
+
+// catalogue is SPEC 6's verifier catalogue in report order.
+var catalogue = []check{
+	{id: IDTables, run: (*session).checkTables},
+	{id: IDSSE, run: (*session).checkSSE},
+	{id: IDTTL, run: (*session).checkTTL},
+	{id: IDPITR, run: (*session).checkPITR},
+	{id: IDKMS, run: (*session).checkKMS},
+	{id: IDAlarms, run: (*session).checkAlarms},
+	{id: IDSNS, run: (*session).checkSNS},
+	{id: IDAlert, writes: true, run: (*session).checkAlert},
+	{id: IDOIDC, run: (*session).checkOIDC},
+	{id: IDNonce, run: (*session).checkNonce},
+}
+
 // IDs lists the catalogue in report order.
-var IDs = []string{IDTables, IDSSE, IDTTL, IDPITR, IDKMS, IDAlarms, IDSNS, IDAlert, IDOIDC, IDNonce}
+var IDs = catalogueIDs(func(check) bool { return true })
+
+// ReadOnlyIDs lists the checks that only read, in report order: every
+// check but alert, which publishes a test alert.
+func ReadOnlyIDs() []string { return catalogueIDs(func(c check) bool { return !c.writes }) }
+
+func catalogueIDs(keep func(check) bool) []string {
+	var out []string
+	for _, c := range catalogue {
+		if keep(c) {
+			out = append(out, c.id)
+		}
+	}
+	return out
+}
+
+// lookup returns the catalogue entry of id.
+func lookup(id string) (check, bool) {
+	for _, c := range catalogue {
+		if c.id == id {
+			return c, true
+		}
+	}
+	return check{}, false
+}
 
 // DynamoDBAPI is the part of the DynamoDB client the checks use.
 type DynamoDBAPI interface {
@@ -168,19 +218,25 @@ func NewClients(cfg aws.Config, opts ...ClientOptions) Clients {
 	}
 }
 
-// Options of a run.
+// Options of a run: how to check, where target.Env says what.
 type Options struct {
 	// Checks to run; empty means IDs (the whole catalogue).
 	Checks []string
 	// Timeout bounds the whole run; 0 means 2 minutes. A check still
 	// running at the deadline is reported as FAIL (infrastructure).
 	Timeout time.Duration
-	// AlarmWait overrides target.Env.AlarmWait: how long the alarms check
-	// waits for alarms to leave INSUFFICIENT_DATA.
+	// AlarmWait is how long the alarms check waits for alarms to leave
+	// INSUFFICIENT_DATA after a deploy (MD_ALARM_WAIT).
 	AlarmWait time.Duration
 	// AlarmPoll is the pause between DescribeAlarms calls while waiting;
 	// 0 means 10 s.
 	AlarmPoll time.Duration
+	// FireAlarm lets the alert check set one alarm to ALARM and back to OK
+	// (MD_FIRE_ALARM).
+	FireAlarm bool
+	// NonceGrace is the rotation grace period (MD_NONCE_GRACE); 0 or less
+	// means spec.DefaultNonceGrace.
+	NonceGrace time.Duration
 	// ExpectedThreshold, when positive, is the alarm threshold the stack
 	// config sets (throttleThreshold); 0 accepts any positive threshold.
 	ExpectedThreshold float64
@@ -197,21 +253,44 @@ type Options struct {
 	Now func() time.Time
 }
 
-func (o Options) withDefaults(t target.Env) Options {
+// EnvSettings are the run options the MD_* environment variables set (see
+// OptionsFromEnv); resource names are target.Env's.
+type EnvSettings struct {
+	AlarmWait  time.Duration `env:"ALARM_WAIT"`
+	FireAlarm  bool          `env:"FIRE_ALARM"`
+	NonceGrace time.Duration `env:"NONCE_GRACE"`
+}
+
+// OptionsFromEnv returns Options with AlarmWait, FireAlarm and NonceGrace
+// from MD_ALARM_WAIT, MD_FIRE_ALARM and MD_NONCE_GRACE (target.EnvPrefix).
+// lookuper may be nil for the process environment.
+func OptionsFromEnv(ctx context.Context, lookuper envconfig.Lookuper) (Options, error) {
+	if lookuper == nil {
+		lookuper = envconfig.OsLookuper()
+	}
+	var es EnvSettings
+	if err := envconfig.ProcessWith(ctx, &envconfig.Config{
+		Target: &es, Lookuper: envconfig.PrefixLookuper(target.EnvPrefix, lookuper),
+	}); err != nil {
+		return Options{}, fmt.Errorf("reading %s* settings: %w", target.EnvPrefix, err)
+	}
+	return Options{AlarmWait: es.AlarmWait, FireAlarm: es.FireAlarm, NonceGrace: es.NonceGrace}, nil
+}
+
+func (o Options) withDefaults() Options {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
 	if len(o.Checks) == 0 {
 		o.Checks = IDs
 	}
-	if o.Timeout == 0 {
-		o.Timeout = 2 * time.Minute
-	}
-	if o.AlarmWait == 0 {
-		o.AlarmWait = t.AlarmWait
-	}
-	if o.AlarmPoll == 0 {
-		o.AlarmPoll = 10 * time.Second
-	}
-	if o.AlertWait == 0 {
-		o.AlertWait = 20 * time.Second
+	def(&o.Timeout, 2*time.Minute)
+	def(&o.AlarmPoll, 10*time.Second)
+	def(&o.AlertWait, 20*time.Second)
+	if o.NonceGrace <= 0 {
+		o.NonceGrace = spec.DefaultNonceGrace
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -220,45 +299,6 @@ func (o Options) withDefaults(t target.Env) Options {
 		o.Now = time.Now
 	}
 	return o
-}
-
-// known reports whether id is a check of this package.
-func known(id string) bool {
-	for _, k := range IDs {
-		if k == id {
-			return true
-		}
-	}
-	return false
-}
-
-// check returns the check with id.
-func (s *session) check(id string) func(context.Context) report.Check {
-	switch id {
-	case IDTables:
-		return s.checkTables
-	case IDSSE:
-		return s.checkSSE
-	case IDTTL:
-		return s.checkTTL
-	case IDPITR:
-		return s.checkPITR
-	case IDKMS:
-		return s.checkKMS
-	case IDAlarms:
-		return s.checkAlarms
-	case IDSNS:
-		return s.checkSNS
-	case IDAlert:
-		return s.checkAlert
-	case IDOIDC:
-		return s.checkOIDC
-	case IDNonce:
-		return s.checkNonce
-	}
-	return func(context.Context) report.Check {
-		return report.Check{ID: id, Status: report.Fail, Reason: "unknown check " + id}
-	}
 }
 
 // Run executes the checks concurrently against target t and returns every
@@ -270,9 +310,9 @@ func Run(ctx context.Context, c Clients, t target.Env, opts Options) (*report.Re
 		return nil, errors.New("verify: the target has no environment")
 	}
 	t.Defaults()
-	opts = opts.withDefaults(t)
+	opts = opts.withDefaults()
 	for _, id := range opts.Checks {
-		if !known(id) {
+		if _, ok := lookup(id); !ok {
 			return nil, fmt.Errorf("verify: unknown check %q (known: %s)", id, strings.Join(IDs, ", "))
 		}
 	}
@@ -289,47 +329,54 @@ func Run(ctx context.Context, c Clients, t target.Env, opts Options) (*report.Re
 				Reason: "AWS unreachable: " + err.Error(),
 				Fix:    "check AWS_ENDPOINT_URL, the network and the credentials, then run again"})
 		}
-		r.Elapsed = time.Since(r.Started).Round(time.Millisecond).String()
-		return r, nil
-	}
-
-	type result struct {
-		i int
-		c report.Check
-	}
-	results := make(chan result, len(opts.Checks))
-	for i, id := range opts.Checks {
-		go func() {
-			start := time.Now()
-			c := runOne(ctx, s, id)
-			c.ID, c.Duration = id, time.Since(start)
-			results <- result{i, c}
-		}()
-	}
-	got := make([]*report.Check, len(opts.Checks))
-	for n := 0; n < len(opts.Checks); n++ {
-		select {
-		case res := <-results:
-			got[res.i] = &res.c
-		case <-ctx.Done():
-			n = len(opts.Checks) // stop waiting; the rest are reported as unfinished
-		}
-	}
-	for i, id := range opts.Checks {
-		if got[i] == nil {
-			got[i] = &report.Check{ID: id, Status: report.Fail, Infra: true,
-				Reason: fmt.Sprintf("did not finish within the run's deadline (%s)", opts.Timeout),
-				Fix:    "check the endpoint's latency and throttling; raise --timeout if the environment is slow"}
-		}
-		r.Add(*got[i])
+	} else {
+		r.Add(s.runAll(ctx)...)
 	}
 	r.Elapsed = time.Since(r.Started).Round(time.Millisecond).String()
 	return r, nil
 }
 
+// runAll runs the session's checks concurrently and returns their results
+// in the order asked; a check still running at the deadline is a FAIL.
+func (s *session) runAll(ctx context.Context) []report.Check {
+	ids := s.opts.Checks
+	type result struct {
+		i int
+		c report.Check
+	}
+	results := make(chan result, len(ids))
+	for i, id := range ids {
+		go func() {
+			start := time.Now()
+			c := s.runOne(ctx, id)
+			c.ID, c.Duration = id, time.Since(start)
+			results <- result{i, c}
+		}()
+	}
+	got := make([]*report.Check, len(ids))
+	for n := 0; n < len(ids); n++ {
+		select {
+		case res := <-results:
+			got[res.i] = &res.c
+		case <-ctx.Done():
+			n = len(ids) // stop waiting; the rest are reported as unfinished
+		}
+	}
+	out := make([]report.Check, len(ids))
+	for i, id := range ids {
+		out[i] = report.Check{ID: id, Status: report.Fail, Infra: true,
+			Reason: fmt.Sprintf("did not finish within the run's deadline (%s)", s.opts.Timeout),
+			Fix:    "check the endpoint's latency and throttling; raise --timeout if the environment is slow"}
+		if got[i] != nil {
+			out[i] = *got[i]
+		}
+	}
+	return out
+}
+
 // runOne runs one check, turning a panic into a FAIL so the others still
 // report.
-func runOne(ctx context.Context, s *session, id string) (c report.Check) {
+func (s *session) runOne(ctx context.Context, id string) (c report.Check) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("check panicked", "check", id, "panic", fmt.Sprint(p))
@@ -338,7 +385,8 @@ func runOne(ctx context.Context, s *session, id string) (c report.Check) {
 				Fix:    "this is a bug in the verifier; report it with this output"}
 		}
 	}()
-	return s.check(id)(ctx)
+	def, _ := lookup(id) // Run accepts known ids only
+	return def.run(s, ctx)
 }
 
 // session is one run: the clients, the target and lookups several checks

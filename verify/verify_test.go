@@ -496,8 +496,8 @@ func TestAlertDelivery(t *testing.T) {
 			}
 			e, c, s := setup(t, emulator.SeedOptions{VerifyQueue: tc.queue, Defects: defects})
 			tgt := s.Target()
-			tgt.FireAlarm = tc.fire
 			opts := testOptions
+			opts.FireAlarm = tc.fire
 			opts.Checks = []string{IDAlert, IDAlarms}
 			if tc.want == report.Fail {
 				opts.AlertWait = time.Second // nothing will arrive

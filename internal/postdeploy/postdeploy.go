@@ -26,6 +26,8 @@ const BootstrapID = "nonce-bootstrap"
 
 // Options tune the post-deploy stage.
 type Options struct {
+	// Verify tunes the verifier; its NonceGrace also rules the rotation
+	// check and, unless E2E sets its own, the E2E cycle.
 	Verify verify.Options
 	E2E    e2e.Options
 	// SkipRotation leaves the nonce versions alone (the rotation check
@@ -42,7 +44,10 @@ type Options struct {
 // order. A failing step never stops the next one.
 func Run(ctx context.Context, cfg aws.Config, tgt target.Env, opts Options) []report.Check {
 	tgt.Defaults()
-	store := nonce.New(ssm.NewFromConfig(cfg), tgt.NoncePrefix, tgt.KMSKey, tgt.NonceGrace)
+	store := nonce.New(ssm.NewFromConfig(cfg), tgt.NoncePrefix, tgt.KMSKey, opts.Verify.NonceGrace)
+	if opts.E2E.NonceGrace == 0 {
+		opts.E2E.NonceGrace = opts.Verify.NonceGrace
+	}
 	checks := []report.Check{Bootstrap(ctx, store)}
 
 	rep, err := verify.Run(ctx, verify.NewClients(cfg), tgt, opts.Verify)

@@ -227,7 +227,6 @@ func Run(ctx context.Context, cfg stackconfig.Config, opts Options) (*Result, er
 	} else {
 		tgt.VerifyQueueURL = queue
 	}
-	tgt.FireAlarm = true
 	if defect != nil && defect.mutate == nil {
 		if err := emulator.Inject(ctx, awsCfg, tgt, defect.Defect); err != nil {
 			return nil, fmt.Errorf("injecting defect %s: %w", defect.Name, err)
@@ -236,7 +235,7 @@ func Run(ctx context.Context, cfg stackconfig.Config, opts Options) (*Result, er
 	}
 
 	rep.Add(postdeploy.Run(ctx, awsCfg, tgt, postdeploy.Options{
-		Verify: verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold), AlarmPoll: 50 * time.Millisecond, AlertWait: 2 * time.Second},
+		Verify: verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold), AlarmPoll: 50 * time.Millisecond, AlertWait: 2 * time.Second, FireAlarm: true},
 	})...)
 	if defect != nil {
 		rep.Add(defectCheck(*defect, rep))

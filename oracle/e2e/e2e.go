@@ -9,6 +9,7 @@
 package e2e
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -84,6 +85,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+	// NonceGrace is the rotation grace period (nonce.DefaultGrace if 0).
+	NonceGrace time.Duration
 }
 
 // run is the state one cycle shares between its steps.
@@ -228,7 +231,7 @@ func newRun(c Clients, env target.Env, opts Options) *run {
 	r.fp = &fpevents.Store{Client: c.DynamoDB, Table: env.FPEventsTable, Now: now}
 	r.cons = &consent.Store{Client: c.DynamoDB, Table: env.ConsentTable, Now: now}
 	r.count = &breaker.Counter{Client: c.DynamoDB, Table: env.BlockCounterTable, Now: now}
-	r.nonce = &nonce.Store{Client: c.SSM, Prefix: env.NoncePrefix, KeyID: env.KMSKey, Grace: env.NonceGrace, Now: now}
+	r.nonce = &nonce.Store{Client: c.SSM, Prefix: env.NoncePrefix, KeyID: env.KMSKey, Grace: cmp.Or(max(opts.NonceGrace, 0), nonce.DefaultGrace), Now: now}
 	org := syntheticOrgBase + id
 	r.orgID = consent.OrgID(org)
 	rule := func(s string) string { return "e2e-" + id + "-" + s }
@@ -251,7 +254,7 @@ func (r *run) stepNonce(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("loading the nonce (fail closed): %w", err)
 	}
 	r.set = set
-	return fmt.Sprintf("%s under %s (grace %s)", set, r.env.NoncePrefix, r.env.NonceGrace), nil
+	return fmt.Sprintf("%s under %s (grace %s)", set, r.env.NoncePrefix, r.nonce.Grace), nil
 }
 
 func (r *run) stepConsent(ctx context.Context) (string, error) {

@@ -6,14 +6,14 @@ package target
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/sethvargo/go-envconfig"
 
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
-// Env is one environment's deployed resources.
+// Env is one environment's deployed resources: which resources, never how
+// to check them (run options are verify.Options).
 type Env struct {
 	Environment string `env:"ENVIRONMENT"`
 	Region      string `env:"AWS_REGION, default=us-east-1"`
@@ -37,17 +37,11 @@ type Env struct {
 
 	// NoncePrefix is "/guardian/<env>/redaction_nonce_v".
 	NoncePrefix string `env:"NONCE_PREFIX"`
-	// NonceGrace is the rotation grace period.
-	NonceGrace time.Duration `env:"NONCE_GRACE, default=1h"`
 
 	// VerifyQueueURL is an SQS queue subscribed to the topic that the alert
-	// check reads to confirm delivery; empty means a human must confirm.
+	// check reads to confirm delivery (a stack output, SPEC 2.11); empty
+	// means a human must confirm.
 	VerifyQueueURL string `env:"VERIFY_QUEUE_URL"`
-	// AlarmWait bounds how long the alarms check waits for alarms to leave
-	// INSUFFICIENT_DATA after a deploy.
-	AlarmWait time.Duration `env:"ALARM_WAIT, default=0s"`
-	// FireAlarm lets the alert check set one alarm to ALARM and back to OK.
-	FireAlarm bool `env:"FIRE_ALARM, default=false"`
 }
 
 // EnvPrefix prefixes every override variable, e.g. MD_FP_EVENTS_TABLE.
@@ -75,9 +69,6 @@ func (e *Env) Defaults() {
 	if len(e.AlarmNames) == 0 {
 		e.AlarmNames = n.Alarms()
 	}
-	if e.NonceGrace == 0 {
-		e.NonceGrace = time.Hour
-	}
 }
 
 // Tables returns the table names keyed by table suffix.
@@ -90,13 +81,7 @@ func (e Env) Tables() map[string]string {
 }
 
 // NonceParameterPath is the SSM path holding the nonce versions.
-func (e Env) NonceParameterPath() string {
-	const suffix = "redaction_nonce_v"
-	if len(e.NoncePrefix) > len(suffix) {
-		return e.NoncePrefix[:len(e.NoncePrefix)-len(suffix)]
-	}
-	return e.NoncePrefix
-}
+func (e Env) NonceParameterPath() string { return spec.NoncePathOf(e.NoncePrefix) }
 
 // FromEnv builds the target of environment env from the SPEC naming, with
 // any MD_* variable (see Env's tags) overriding a name. lookuper may be nil

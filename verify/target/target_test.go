@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sethvargo/go-envconfig"
 
@@ -14,7 +13,7 @@ import (
 func TestFromEnvDefaultsAndOverrides(t *testing.T) {
 	ctx := context.Background()
 	e, err := FromEnv(ctx, "staging", envconfig.MapLookuper(map[string]string{
-		"MD_CONSENT_TABLE": "custom-consent", "MD_ALARM_NAMES": "a,b", "MD_NONCE_GRACE": "5m",
+		"MD_CONSENT_TABLE": "custom-consent", "MD_ALARM_NAMES": "a,b",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -23,7 +22,7 @@ func TestFromEnvDefaultsAndOverrides(t *testing.T) {
 	if e.FPEventsTable != n.Table(spec.TableFPEvents) || e.ConsentTable != "custom-consent" {
 		t.Errorf("tables %s %s", e.FPEventsTable, e.ConsentTable)
 	}
-	if strings.Join(e.AlarmNames, ",") != "a,b" || e.NonceGrace != 5*time.Minute || e.NoncePrefix != n.NoncePrefix() {
+	if strings.Join(e.AlarmNames, ",") != "a,b" || e.NoncePrefix != n.NoncePrefix() {
 		t.Errorf("overrides: %+v", e)
 	}
 	if e.NonceParameterPath() != "/guardian/staging/" {
@@ -32,7 +31,6 @@ func TestFromEnvDefaultsAndOverrides(t *testing.T) {
 	for name, lk := range map[string]map[string]string{
 		"unknown environment": {},
 		"contradiction":       {"MD_ENVIRONMENT": "production"},
-		"bad duration":        {"MD_NONCE_GRACE": "soon"},
 	} {
 		env := "staging"
 		if name == "unknown environment" {
