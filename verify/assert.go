@@ -55,20 +55,21 @@ func AllPassE(ctx context.Context, c Clients, t target.Env, opts Options, allowW
 // with its reason, unless the whole catalogue passes.
 func RequireAllPass(t testing.TB, ctx context.Context, c Clients, tgt target.Env, opts Options) *report.Report {
 	t.Helper()
-	r, err := AllPassE(ctx, c, tgt, opts, false)
-	if err != nil {
-		t.Fatalf("verify %s: not every check passed:\n%s", tgt.Environment, indent(err.Error()))
-	}
-	return r
+	return require(t, ctx, c, tgt, opts, false, "not every check passed")
 }
 
 // RequireNoFailure is RequireAllPass that tolerates WARN (e.g. alarms still
 // INSUFFICIENT_DATA right after a deploy, or no verification subscriber).
 func RequireNoFailure(t testing.TB, ctx context.Context, c Clients, tgt target.Env, opts Options) *report.Report {
 	t.Helper()
-	r, err := AllPassE(ctx, c, tgt, opts, true)
+	return require(t, ctx, c, tgt, opts, true, "checks failed")
+}
+
+func require(t testing.TB, ctx context.Context, c Clients, tgt target.Env, opts Options, allowWarn bool, what string) *report.Report {
+	t.Helper()
+	r, err := AllPassE(ctx, c, tgt, opts, allowWarn)
 	if err != nil {
-		t.Fatalf("verify %s: checks failed:\n%s", tgt.Environment, indent(err.Error()))
+		t.Fatalf("verify %s: %s:\n%s", tgt.Environment, what, indent(err.Error()))
 	}
 	return r
 }

@@ -21,12 +21,8 @@ import (
 func (s *session) checkKMS(ctx context.Context) report.Check {
 	f := newFindings(IDKMS)
 	cmk, err := s.cmk()
-	switch {
-	case isNotFound(err):
-		f.fail("deploy the stack (it creates the key and alias "+s.t.KMSAlias+")", "KMS key %s does not exist", s.t.KMSKey)
-		return f.result("")
-	case err != nil:
-		f.err("describing KMS key "+s.t.KMSKey, err)
+	if f.absent(err, "deploy the stack (it creates the key and alias "+s.t.KMSAlias+")", "KMS key %s does not exist", s.t.KMSKey) ||
+		f.failed("describing KMS key "+s.t.KMSKey, err) {
 		return f.result("")
 	}
 	m := cmk.meta.KeyMetadata

@@ -32,8 +32,7 @@ func roleName(ref string) string {
 func (s *session) checkOIDC(ctx context.Context) report.Check {
 	f := newFindings(IDOIDC)
 	provider, err := s.providerArn()
-	if err != nil {
-		f.err("finding the OIDC provider ARN", err)
+	if f.failed("finding the OIDC provider ARN", err) {
 		return f.result("")
 	}
 	p, err := s.c.IAM.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(provider)})

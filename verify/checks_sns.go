@@ -45,17 +45,11 @@ func (s *session) keyMatches(ref string, cmk keyInfo) (bool, error) {
 func (s *session) checkSNS(ctx context.Context) report.Check {
 	f := newFindings(IDSNS)
 	topic, err := s.topicArn()
-	if err != nil {
-		f.err("finding the topic ARN", err)
+	if f.failed("finding the topic ARN", err) {
 		return f.result("")
 	}
 	out, err := s.c.SNS.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(topic)})
-	switch {
-	case isNotFound(err):
-		f.fail(fixDeploy, "topic %s does not exist", topic)
-		return f.result("")
-	case err != nil:
-		f.err("reading the attributes of "+topic, err)
+	if f.absent(err, fixDeploy, "topic %s does not exist", topic) || f.failed("reading the attributes of "+topic, err) {
 		return f.result("")
 	}
 	fix := "encrypt the topic with the environment CMK (" + s.t.KMSAlias + ") and deploy"
@@ -136,8 +130,7 @@ func policyAllowsService(doc, service string, actions ...string) bool {
 func (s *session) checkAlert(ctx context.Context) report.Check {
 	f := newFindings(IDAlert)
 	topic, err := s.topicArn()
-	if err != nil {
-		f.err("finding the topic ARN", err)
+	if f.failed("finding the topic ARN", err) {
 		return f.result("")
 	}
 	var b [8]byte
@@ -147,12 +140,7 @@ func (s *session) checkAlert(ctx context.Context) report.Check {
 	pub, err := s.c.SNS.Publish(ctx, &sns.PublishInput{
 		TopicArn: aws.String(topic), Subject: aws.String("[test] mirror-dissonance " + s.t.Environment + " alerting"), Message: aws.String(msg),
 	})
-	switch {
-	case isNotFound(err):
-		f.fail(fixDeploy, "cannot publish: topic %s does not exist", topic)
-		return f.result("")
-	case err != nil:
-		f.err("publishing a test alert to "+topic, err)
+	if f.absent(err, fixDeploy, "cannot publish: topic %s does not exist", topic) || f.failed("publishing a test alert to "+topic, err) {
 		return f.result("")
 	}
 	f.details["messageId"] = aws.ToString(pub.MessageId)

@@ -591,6 +591,24 @@ func (f *findings) addFix(fix string) {
 	f.fixes = append(f.fixes, fix)
 }
 
+// failed records err, unless nil, as a call failure of what, and reports
+// whether there was one.
+func (f *findings) failed(what string, err error) bool {
+	if err != nil {
+		f.err(what, err)
+	}
+	return err != nil
+}
+
+// absent records a missing resource (err is a not-found error) as a FAIL
+// and reports whether it was missing.
+func (f *findings) absent(err error, fix, format string, a ...any) bool {
+	if isNotFound(err) {
+		f.fail(fix, format, a...)
+	}
+	return isNotFound(err)
+}
+
 // err records a call failure; the first one decides the result unless a
 // real finding (FAIL) is also present.
 func (f *findings) err(what string, err error) {

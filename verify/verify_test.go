@@ -20,9 +20,11 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/sethvargo/go-envconfig"
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 // testOptions keep waits short; the emulator answers at once.
@@ -30,18 +32,29 @@ var testOptions = Options{Timeout: 30 * time.Second, AlertWait: 5 * time.Second,
 
 func setup(t *testing.T, opts emulator.SeedOptions) (*emulator.Emulator, Clients, *emulator.Seeded) {
 	t.Helper()
-	e := emulator.Start()
-	t.Cleanup(e.Close)
-	ctx := context.Background()
-	s, err := e.Seed(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := e.Config(ctx)
+	e, cfg := start(t)
+	s, err := e.Seed(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return e, NewClients(cfg, ClientOptions{MaxBackoff: 20 * time.Millisecond}), s
+}
+
+// start starts an emulator that the test closes, and its SDK config.
+func start(tb testing.TB) (*emulator.Emulator, aws.Config) {
+	tb.Helper()
+	e := emulator.Start()
+	tb.Cleanup(e.Close)
+	return e, awsConfig(tb, e)
+}
+
+func awsConfig(tb testing.TB, e *emulator.Emulator) aws.Config {
+	tb.Helper()
+	cfg, err := e.Config(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cfg
 }
 
 func TestCorrectEnvironmentPassesEveryCheck(t *testing.T) {
@@ -127,13 +140,8 @@ func TestEachDefectFailsExactlyItsCheck(t *testing.T) {
 		}
 	}
 	// One emulator for all cases: each Seed uses its own environment name.
-	e := emulator.Start()
-	t.Cleanup(e.Close)
+	e, cfg := start(t)
 	ctx := context.Background()
-	cfg, err := e.Config(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := NewClients(cfg, ClientOptions{MaxBackoff: 20 * time.Millisecond})
 	for _, tc := range tests {
 		t.Run(string(tc.defect), func(t *testing.T) {
@@ -183,13 +191,8 @@ func tbl(suffix string) func(s *emulator.Seeded) []string {
 // with a share of throttling and 5xx answers: the verdicts must equal those
 // without faults and the run must end within its deadline.
 func TestFaultsDoNotChangeVerdicts(t *testing.T) {
-	e := emulator.Start()
-	t.Cleanup(e.Close)
+	e, cfg := start(t)
 	ctx := context.Background()
-	cfg, err := e.Config(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := NewClients(cfg, ClientOptions{MaxAttempts: 12, MaxBackoff: 10 * time.Millisecond})
 	for _, defects := range [][]emulator.Defect{nil, {emulator.DefectPITROff, emulator.DefectNonceString, emulator.DefectRotationOff}} {
 		s, err := e.Seed(ctx, emulator.SeedOptions{Defects: defects, VerifyQueue: true})
@@ -230,10 +233,7 @@ func TestFaultsDoNotChangeVerdicts(t *testing.T) {
 func TestUnreachableEndpointFailsFast(t *testing.T) {
 	e := emulator.Start()
 	ctx := context.Background()
-	cfg, err := e.Config(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := awsConfig(t, e)
 	e.Close() // nothing listens on the port any more
 	c := NewClients(cfg)
 	start := time.Now()
@@ -271,13 +271,8 @@ func TestReadOnlyCatalogueRequestBudget(t *testing.T) {
 // TestNonceValuesNeverInOutput scans every rendering of reports (all
 // checks, correct and defective nonces) for the seeded secret values.
 func TestNonceValuesNeverInOutput(t *testing.T) {
-	e := emulator.Start()
-	t.Cleanup(e.Close)
+	e, cfg := start(t)
 	ctx := context.Background()
-	cfg, err := e.Config(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := NewClients(cfg)
 	var logs bytes.Buffer
 	opts := testOptions
@@ -434,10 +429,7 @@ func TestAlarmsWaitForInsufficientData(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e, c, s := setup(t, emulator.SeedOptions{Defects: []emulator.Defect{emulator.DefectAlarmsInsufficientData}})
 			ctx := context.Background()
-			cfg, err := e.Config(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
+			cfg := awsConfig(t, e)
 			done := make(chan struct{})
 			if tc.settle > 0 {
 				go func() {
@@ -540,14 +532,9 @@ func TestAlertDelivery(t *testing.T) {
 // BenchmarkRunCatalogue is the whole catalogue in-process against the
 // emulator (see automation's BenchmarkVerifyProcess for the whole process).
 func BenchmarkRunCatalogue(b *testing.B) {
-	e := emulator.Start()
-	defer e.Close()
+	e, cfg := start(b)
 	ctx := context.Background()
 	s, err := e.Seed(ctx, emulator.SeedOptions{VerifyQueue: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg, err := e.Config(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -586,10 +573,7 @@ func TestNonceVersionsAndGrace(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e, c, s := setup(t, emulator.SeedOptions{})
 			ctx := context.Background()
-			cfg, err := e.Config(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
+			cfg := awsConfig(t, e)
 			sm := ssm.NewFromConfig(cfg)
 			for suffix, v := range tc.extra {
 				in := &ssm.PutParameterInput{Name: aws.String(s.Names.NonceParameterPath() + suffix), Value: aws.String(v), Type: tc.extraType}
@@ -705,10 +689,7 @@ func TestSNSReportsPendingConfirmation(t *testing.T) {
 func TestDeletionProtectionFollowsConfig(t *testing.T) {
 	e, c, s := setup(t, emulator.SeedOptions{})
 	ctx := context.Background()
-	cfg, err := e.Config(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := awsConfig(t, e)
 	consent := s.Names.Table("consent")
 	if _, err := dynamodb.NewFromConfig(cfg).UpdateTable(ctx, &dynamodb.UpdateTableInput{
 		TableName: aws.String(consent), DeletionProtectionEnabled: aws.Bool(false),
@@ -737,5 +718,24 @@ func TestDeletionProtectionFollowsConfig(t *testing.T) {
 				t.Errorf("tables = %s %q, want %s naming %s", ch.Status, ch.Reason, tc.want, consent)
 			}
 		})
+	}
+}
+
+// TestOptionsFromEnv: the MD_* run settings fill Options; a bad value is an
+// error naming the variable, and unset ones leave the defaults to Run.
+func TestOptionsFromEnv(t *testing.T) {
+	ctx := context.Background()
+	o, err := OptionsFromEnv(ctx, envconfig.MapLookuper(nil))
+	if err != nil || o.AlarmWait != 0 || o.FireAlarm || o.NonceGrace != 0 {
+		t.Errorf("unset: %+v, %v", o, err)
+	}
+	if d := o.withDefaults(); d.NonceGrace != spec.DefaultNonceGrace {
+		t.Errorf("default grace %s, want %s", d.NonceGrace, spec.DefaultNonceGrace)
+	}
+	for name, bad := range map[string]string{"MD_NONCE_GRACE": "soon", "MD_ALARM_WAIT": "later", "MD_FIRE_ALARM": "perhaps"} {
+		_, err := OptionsFromEnv(ctx, envconfig.MapLookuper(map[string]string{name: bad}))
+		if err == nil || !strings.Contains(err.Error(), "MD_") {
+			t.Errorf("%s=%s: %v, want an error", name, bad, err)
+		}
 	}
 }
