@@ -135,13 +135,11 @@ func (e *Emulator) cwSetAlarmState(w http.ResponseWriter, r *http.Request, body 
 			return
 		}
 	}
-	rec := e.forward(r, body)
-	if rec.Code == http.StatusOK {
+	e.passThrough(w, r, body, func() {
 		e.alarms.mu.Lock()
+		defer e.alarms.mu.Unlock()
 		delete(e.alarms.over, req.AlarmName)
-		e.alarms.mu.Unlock()
-	}
-	writeRecorded(w, rec, rec.Body.Bytes())
+	})
 }
 
 // transition changes an alarm's state as SetAlarmState would, from inside

@@ -154,6 +154,16 @@ func (e *Emulator) forward(r *http.Request, body []byte) *httptest.ResponseRecor
 	return rec
 }
 
+// passThrough proxies the request to kumo and, when kumo accepted it, runs
+// accepted (which keeps what kumo ignores) before answering.
+func (e *Emulator) passThrough(w http.ResponseWriter, r *http.Request, body []byte, accepted func()) {
+	rec := e.forward(r, body)
+	if rec.Code == http.StatusOK {
+		accepted()
+	}
+	writeRecorded(w, rec, rec.Body.Bytes())
+}
+
 // writeRecorded copies a recorded response, replacing its body. DynamoDB
 // clients verify X-Amz-Crc32, so it is recomputed for the new body.
 func writeRecorded(w http.ResponseWriter, rec *httptest.ResponseRecorder, body []byte) {

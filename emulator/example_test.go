@@ -12,7 +12,7 @@ import (
 )
 
 // A test starts an emulator, seeds one environment (with a defect, or
-// none) and points its SDK clients at it with Config. Seed picks a unique
+// none) and builds its SDK clients from the Seeded's Config. Seed picks a unique
 // environment name when none is given: kumo keeps its state per process,
 // so a fixed name could be seeded only once per test binary.
 func Example() {
@@ -24,12 +24,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	cfg, err := e.Config(ctx)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	db := dynamodb.NewFromConfig(cfg)
+	db := dynamodb.NewFromConfig(s.Config)
 	for _, name := range s.Names.Tables() {
 		pitr, err := db.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(name)})
 		if err != nil {

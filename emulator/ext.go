@@ -92,8 +92,8 @@ func (e *Emulator) extensionHandlers() map[string]extHandler {
 		"monitoring.PutDashboard":            e.cwPutDashboard,
 		"monitoring.GetDashboard":            e.cwGetDashboard,
 		"monitoring.DeleteDashboards":        e.cwDeleteDashboards,
-		"sns.ListSubscriptionsByTopic":       e.snsListSubscriptionsByTopic,
-		"sns.ListSubscriptions":              e.snsListSubscriptions,
+		"sns.ListSubscriptionsByTopic":       e.showPending,
+		"sns.ListSubscriptions":              e.showPending,
 	}
 }
 
@@ -195,13 +195,11 @@ func (e *Emulator) ddbDeleteTable(w http.ResponseWriter, r *http.Request, body [
 			"Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.")
 		return
 	}
-	rec := e.forward(r, body)
-	if rec.Code == http.StatusOK {
+	e.passThrough(w, r, body, func() {
 		e.ext.mu.Lock()
+		defer e.ext.mu.Unlock()
 		delete(e.ext.tables, req.TableName)
-		e.ext.mu.Unlock()
-	}
-	writeRecorded(w, rec, rec.Body.Bytes())
+	})
 }
 
 // tableExists asks kumo whether a table exists.
@@ -318,13 +316,22 @@ type kmsKeyRequest struct {
 	RotationPeriodInDays int    `json:"RotationPeriodInDays"`
 }
 
+// kmsKey reads a key request and resolves its key, answering
+// NotFoundException (and reporting false) when the key does not exist.
+func (e *Emulator) kmsKey(w http.ResponseWriter, r *http.Request, body []byte) (kmsKeyRequest, string, bool) {
+	var req kmsKeyRequest
+	_ = json.Unmarshal(body, &req)
+	arn, ok := e.resolveKey(r, req.KeyID)
+	if !ok {
+		writeJSONError(w, http.StatusBadRequest, "NotFoundException", "Key '"+req.KeyID+"' does not exist")
+	}
+	return req, arn, ok
+}
+
 func (e *Emulator) kmsSetRotation(enable bool) extHandler {
 	return func(w http.ResponseWriter, r *http.Request, body []byte) {
-		var req kmsKeyRequest
-		_ = json.Unmarshal(body, &req)
-		arn, ok := e.resolveKey(r, req.KeyID)
+		req, arn, ok := e.kmsKey(w, r, body)
 		if !ok {
-			writeJSONError(w, http.StatusBadRequest, "NotFoundException", "Key '"+req.KeyID+"' does not exist")
 			return
 		}
 		days := req.RotationPeriodInDays
@@ -339,11 +346,8 @@ func (e *Emulator) kmsSetRotation(enable bool) extHandler {
 }
 
 func (e *Emulator) kmsGetRotation(w http.ResponseWriter, r *http.Request, body []byte) {
-	var req kmsKeyRequest
-	_ = json.Unmarshal(body, &req)
-	arn, ok := e.resolveKey(r, req.KeyID)
+	_, arn, ok := e.kmsKey(w, r, body)
 	if !ok {
-		writeJSONError(w, http.StatusBadRequest, "NotFoundException", "Key '"+req.KeyID+"' does not exist")
 		return
 	}
 	e.ext.mu.Lock()
@@ -365,9 +369,9 @@ func (e *Emulator) ssmPutParameter(w http.ResponseWriter, r *http.Request, body 
 		KeyID string `json:"KeyId"`
 	}
 	_ = json.Unmarshal(body, &req)
-	rec := e.forward(r, body)
-	if rec.Code == http.StatusOK {
+	e.passThrough(w, r, body, func() {
 		e.ext.mu.Lock()
+		defer e.ext.mu.Unlock()
 		switch {
 		case req.Type == "SecureString" && req.KeyID != "":
 			e.ext.paramKeys[req.Name] = req.KeyID
@@ -376,9 +380,7 @@ func (e *Emulator) ssmPutParameter(w http.ResponseWriter, r *http.Request, body 
 		case req.Type != "":
 			delete(e.ext.paramKeys, req.Name)
 		}
-		e.ext.mu.Unlock()
-	}
-	writeRecorded(w, rec, rec.Body.Bytes())
+	})
 }
 
 // ssmDescribeParameters adds the KeyId of SecureString parameters, which
@@ -419,15 +421,13 @@ func (e *Emulator) ssmDeleteParameters(w http.ResponseWriter, r *http.Request, b
 		Names []string `json:"Names"`
 	}
 	_ = json.Unmarshal(body, &req)
-	rec := e.forward(r, body)
-	if rec.Code == http.StatusOK {
+	e.passThrough(w, r, body, func() {
 		e.ext.mu.Lock()
+		defer e.ext.mu.Unlock()
 		for _, n := range append(req.Names, req.Name) {
 			delete(e.ext.paramKeys, n)
 		}
-		e.ext.mu.Unlock()
-	}
-	writeRecorded(w, rec, rec.Body.Bytes())
+	})
 }
 
 // ---- CloudWatch (RPC v2 CBOR) ----

@@ -50,6 +50,9 @@ type SeedOptions struct {
 
 // Seeded describes what Seed created.
 type Seeded struct {
+	// Config is the client config Seed used: clients built from it reach
+	// the seeded environment.
+	Config          aws.Config
 	Env             string
 	Names           spec.Names
 	KeyArn          string
@@ -168,7 +171,7 @@ func Seed(ctx context.Context, cfg aws.Config, opts SeedOptions) (*Seeded, error
 			return nil, fmt.Errorf("seeding %s: %w", opts.Env, err)
 		}
 	}
-	s := &Seeded{Env: opts.Env, Names: spec.For(opts.Env), Defects: opts.Defects}
+	s := &Seeded{Config: cfg, Env: opts.Env, Names: spec.For(opts.Env), Defects: opts.Defects}
 	sd := seeder{
 		s: s, o: opts, injector: newInjector(cfg),
 		sns: sns.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg), cw: cloudwatch.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg),

@@ -19,20 +19,17 @@ type snsMember struct {
 	TopicArn        string `xml:"TopicArn"`
 }
 
-type listSubsByTopic struct {
-	XMLName   xml.Name    `xml:"ListSubscriptionsByTopicResponse"`
-	Xmlns     string      `xml:"xmlns,attr"`
-	Members   []snsMember `xml:"ListSubscriptionsByTopicResult>Subscriptions>member"`
-	NextToken string      `xml:"ListSubscriptionsByTopicResult>NextToken,omitempty"`
-	RequestID string      `xml:"ResponseMetadata>RequestId"`
-}
-
+// listSubs is a ListSubscriptions or ListSubscriptionsByTopic answer: the
+// element names are kept as read, so one type serves both.
 type listSubs struct {
-	XMLName   xml.Name    `xml:"ListSubscriptionsResponse"`
-	Xmlns     string      `xml:"xmlns,attr"`
-	Members   []snsMember `xml:"ListSubscriptionsResult>Subscriptions>member"`
-	NextToken string      `xml:"ListSubscriptionsResult>NextToken,omitempty"`
-	RequestID string      `xml:"ResponseMetadata>RequestId"`
+	XMLName xml.Name
+	Xmlns   string `xml:"xmlns,attr"`
+	Result  struct {
+		XMLName   xml.Name
+		Members   []snsMember `xml:"Subscriptions>member"`
+		NextToken string      `xml:"NextToken,omitempty"`
+	} `xml:",any"`
+	RequestID string `xml:"ResponseMetadata>RequestId"`
 }
 
 func isEmail(protocol string) bool { return strings.HasPrefix(protocol, "email") }
@@ -51,27 +48,16 @@ func (e *Emulator) pending(m *snsMember) {
 	}
 }
 
-func (e *Emulator) snsListSubscriptionsByTopic(w http.ResponseWriter, r *http.Request, body []byte) {
-	var doc listSubsByTopic
-	e.showPending(w, r, body, &doc, func() []snsMember { return doc.Members })
-}
-
-func (e *Emulator) snsListSubscriptions(w http.ResponseWriter, r *http.Request, body []byte) {
-	var doc listSubs
-	e.showPending(w, r, body, &doc, func() []snsMember { return doc.Members })
-}
-
 // showPending forwards a subscription listing to kumo and rewrites its
-// email members as pending. doc is the response document and members
-// returns its (decoded) member slice.
-func (e *Emulator) showPending(w http.ResponseWriter, r *http.Request, body []byte, doc any, members func() []snsMember) {
+// email members as pending.
+func (e *Emulator) showPending(w http.ResponseWriter, r *http.Request, body []byte) {
 	rec := e.forward(r, body)
 	out := rec.Body.Bytes()
-	if rec.Code == http.StatusOK && xml.Unmarshal(out, doc) == nil {
+	var doc listSubs
+	if rec.Code == http.StatusOK && xml.Unmarshal(out, &doc) == nil {
 		e.ext.mu.Lock()
-		ms := members()
-		for i := range ms {
-			e.pending(&ms[i])
+		for i := range doc.Result.Members {
+			e.pending(&doc.Result.Members[i])
 		}
 		e.ext.mu.Unlock()
 		if b, err := xml.Marshal(doc); err == nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
 	"github.com/mirror-dissonance/mirror-infra/oracle/internal/oracletest"
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 type fixture struct {
@@ -243,27 +244,18 @@ func TestBreakerTurnsBlockIntoWarn(t *testing.T) {
 func TestErrorContract(t *testing.T) {
 	tests := []struct {
 		name    string
-		fault   func(e *oracletest.Env) emulator.FaultRule
+		fault   emulator.FaultRule
+		table   string // the table suffix the fault is limited to, if any
 		dep     oracle.Dependency
 		mode    oracle.Mode
 		outcome oracle.Outcome
 		events  int
 	}{
-		{"nonce unreachable", func(e *oracletest.Env) emulator.FaultRule {
-			return emulator.FaultRule{Operation: "GetParametersByPath"}
-		}, oracle.DepNonce, oracle.FailClosed, oracle.Block, 0},
-		{"consent unreachable", func(e *oracletest.Env) emulator.FaultRule {
-			return emulator.FaultRule{Operation: "GetItem", BodyContains: e.Target.ConsentTable}
-		}, oracle.DepConsent, oracle.FailClosed, oracle.Block, 0},
-		{"FP write fails", func(e *oracletest.Env) emulator.FaultRule {
-			return emulator.FaultRule{Operation: "PutItem", BodyContains: e.Target.FPEventsTable}
-		}, oracle.DepFPWrite, oracle.FailClosed, oracle.Block, 0},
-		{"FP read fails", func(e *oracletest.Env) emulator.FaultRule {
-			return emulator.FaultRule{Operation: "Query", BodyContains: e.Target.FPEventsTable}
-		}, oracle.DepFPRead, oracle.FailOpen, oracle.Warn, 2},
-		{"block counter fails", func(e *oracletest.Env) emulator.FaultRule {
-			return emulator.FaultRule{Operation: "UpdateItem", BodyContains: e.Target.BlockCounterTable}
-		}, oracle.DepBlockCounter, oracle.FailOpen, oracle.Block, 2},
+		{"nonce unreachable", emulator.FaultRule{Operation: "GetParametersByPath"}, "", oracle.DepNonce, oracle.FailClosed, oracle.Block, 0},
+		{"consent unreachable", emulator.FaultRule{Operation: "GetItem"}, spec.TableConsent, oracle.DepConsent, oracle.FailClosed, oracle.Block, 0},
+		{"FP write fails", emulator.FaultRule{Operation: "PutItem"}, spec.TableFPEvents, oracle.DepFPWrite, oracle.FailClosed, oracle.Block, 0},
+		{"FP read fails", emulator.FaultRule{Operation: "Query"}, spec.TableFPEvents, oracle.DepFPRead, oracle.FailOpen, oracle.Warn, 2},
+		{"block counter fails", emulator.FaultRule{Operation: "UpdateItem"}, spec.TableBlockCounter, oracle.DepBlockCounter, oracle.FailOpen, oracle.Block, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -273,7 +265,10 @@ func TestErrorContract(t *testing.T) {
 			if tc.dep == oracle.DepBlockCounter {
 				findings[0].Severity = "critical"
 			}
-			f.env.Fail(tc.fault(f.env))
+			if tc.table != "" {
+				tc.fault.BodyContains = f.env.Seeded.Names.Table(tc.table)
+			}
+			f.env.Fail(tc.fault)
 			d, err := f.o.Evaluate(ctx, pr(findings...))
 			f.env.Heal()
 			if tc.mode == oracle.FailClosed {

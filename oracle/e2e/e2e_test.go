@@ -21,6 +21,7 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/oracle/internal/oracletest"
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 // requestsPerCycle is the number of AWS requests one passing cycle makes. A
@@ -140,23 +141,16 @@ func TestFailingStepStillCleansUp(t *testing.T) {
 	tests := []struct {
 		name   string
 		nonce  bool
-		fault  func(e *oracletest.Env) emulator.FaultRule
+		fault  *emulator.FaultRule
+		table  string // the table suffix the fault is limited to, if any
 		failed string
 		infra  bool
 	}{
-		{"no nonce", false, nil, e2e.StepNonce, false},
-		{"nonce unreachable", true, func(*oracletest.Env) emulator.FaultRule {
-			return emulator.FaultRule{Operation: "GetParametersByPath"}
-		}, e2e.StepNonce, true},
-		{"FP writes fail", true, func(e *oracletest.Env) emulator.FaultRule {
-			return emulator.FaultRule{Operation: "PutItem", BodyContains: e.Target.FPEventsTable}
-		}, e2e.StepPullRequest, true},
-		{"finding index unreachable", true, func(*oracletest.Env) emulator.FaultRule {
-			return emulator.FaultRule{Operation: "Query", BodyContains: fpevents.FindingIndex}
-		}, e2e.StepReadFinding, true},
-		{"reviews fail", true, func(e *oracletest.Env) emulator.FaultRule {
-			return emulator.FaultRule{Operation: "UpdateItem", BodyContains: "isFalsePositive"}
-		}, e2e.StepMarkFP, true},
+		{"no nonce", false, nil, "", e2e.StepNonce, false},
+		{"nonce unreachable", true, &emulator.FaultRule{Operation: "GetParametersByPath"}, "", e2e.StepNonce, true},
+		{"FP writes fail", true, &emulator.FaultRule{Operation: "PutItem"}, spec.TableFPEvents, e2e.StepPullRequest, true},
+		{"finding index unreachable", true, &emulator.FaultRule{Operation: "Query", BodyContains: fpevents.FindingIndex}, "", e2e.StepReadFinding, true},
+		{"reviews fail", true, &emulator.FaultRule{Operation: "UpdateItem", BodyContains: "isFalsePositive"}, "", e2e.StepMarkFP, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -164,7 +158,11 @@ func TestFailingStepStillCleansUp(t *testing.T) {
 			e := setup(t, tc.nonce)
 			before := snapshot(t, e)
 			if tc.fault != nil {
-				e.Fail(tc.fault(e))
+				rule := *tc.fault
+				if tc.table != "" {
+					rule.BodyContains = e.Seeded.Names.Table(tc.table)
+				}
+				e.Fail(rule)
 			}
 			logs := &bytes.Buffer{}
 			checks := e2e.Run(ctx, e2e.NewClients(e.Config), e.Target, e2e.Options{TempDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(logs, nil))})

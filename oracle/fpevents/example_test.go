@@ -22,12 +22,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	cfg, err := e.Config(ctx)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	store := fpevents.New(dynamodb.NewFromConfig(cfg), s.Target().FPEventsTable)
+	store := fpevents.New(dynamodb.NewFromConfig(s.Config), s.Target().FPEventsTable)
 
 	ev, err := store.Record(ctx, fpevents.Event{
 		RuleID: "secret-scan", RuleVersion: "3", FindingID: "f-42", Outcome: fpevents.OutcomeBlock,
