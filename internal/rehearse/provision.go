@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -398,12 +400,7 @@ func (p *Provisioner) alarm(ctx context.Context, in *inputs) (string, map[string
 		input.TreatMissingData = aws.String(tmd)
 	}
 	dims := in.obj("dimensions")
-	keys := make([]string, 0, len(dims))
-	for k := range dims {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(dims)) {
 		input.Dimensions = append(input.Dimensions, cwtypes.Dimension{Name: aws.String(k), Value: aws.String(fmt.Sprint(dims[k]))})
 	}
 	if _, err := p.cw.PutMetricAlarm(ctx, input); err != nil {
@@ -414,13 +411,8 @@ func (p *Provisioner) alarm(ctx context.Context, in *inputs) (string, map[string
 
 // tags converts declared tags into one SDK's tag type, sorted by key.
 func tags[T any](m map[string]any, mk func(k, v *string) T) []T {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]T, 0, len(keys))
-	for _, k := range keys {
+	out := make([]T, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		out = append(out, mk(aws.String(k), aws.String(fmt.Sprint(m[k]))))
 	}
 	return out
@@ -448,13 +440,8 @@ func cwTags(m map[string]any) []cwtypes.Tag {
 
 // describe renders unapplied inputs for a report.
 func describeUnapplied(u map[string][]string) string {
-	keys := make([]string, 0, len(u))
-	for k := range u {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var parts []string
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(u)) {
 		parts = append(parts, k+": "+strings.Join(u[k], ", "))
 	}
 	return strings.Join(parts, "; ")

@@ -22,9 +22,9 @@ func newCounter(tb testing.TB) (*oracletest.Env, *breaker.Counter, *time.Time) {
 	tb.Helper()
 	e := oracletest.New(tb)
 	c := breaker.NewCounter(e.DB, e.Target.BlockCounterTable)
-	now := t0
-	c.Now = func() time.Time { return now }
-	return e, c, &now
+	now, clock := oracletest.Clock(t0)
+	c.Now = clock
+	return e, c, now
 }
 
 func TestBucketKeyAndExpiry(t *testing.T) {

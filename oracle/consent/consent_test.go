@@ -24,9 +24,9 @@ func newStore(t *testing.T) (*oracletest.Env, *consent.Store, *time.Time) {
 	t.Helper()
 	e := oracletest.New(t)
 	s := consent.New(e.DB, e.Target.ConsentTable)
-	now := t0
-	s.Now = func() time.Time { return now }
-	return e, s, &now
+	now, clock := oracletest.Clock(t0)
+	s.Now = clock
+	return e, s, now
 }
 
 func TestLifecycle(t *testing.T) {

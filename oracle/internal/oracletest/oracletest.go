@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sort"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -60,6 +61,13 @@ func (e *Env) Fail(rules ...emulator.FaultRule) { e.SetFaults(emulator.Faults{Ru
 
 // Heal turns every fault off.
 func (e *Env) Heal() { e.SetFaults(emulator.Faults{}) }
+
+// Clock returns a settable time, starting at t, and the Now function of a
+// store that reads it.
+func Clock(t time.Time) (*time.Time, func() time.Time) {
+	now := t
+	return &now, func() time.Time { return now }
+}
 
 // Snapshot returns every item of the three tables, rendered canonically, so
 // that a test can assert a run left them as it found them.
