@@ -31,14 +31,9 @@ func runCheck(ctx context.Context, io stdio, args []string) int {
 	if !ok {
 		return code
 	}
-	dir, err := projectDir(o.projectDir)
-	if err != nil {
-		return usageErrorf(io, "check", "%v", err)
-	}
-	cfg, err := stackconfig.Load(dir, stack)
-	if err != nil {
-		fmt.Fprintf(io.err, "automation check: %v\n", err)
-		return report.ExitUsage
+	cfg, _, code, ok := loadStackConfig(io, "check", o, stack)
+	if !ok {
+		return code
 	}
 	rep, err := checkStack(ctx, cfg)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -107,16 +108,11 @@ func (f *driverFlags) add(fs interface {
 // fails). existingOnly: a stack that was never deployed is exit 2 instead
 // of being created. ok is false when the caller should return code.
 func openStack(ctx context.Context, io stdio, o options, f driverFlags, cmd, stack string, existingOnly bool) (d *driver.Driver, cfg stackconfig.Config, code int, ok bool) {
-	dir, err := projectDir(o.projectDir)
-	if err != nil {
-		return nil, cfg, usageErrorf(io, cmd, "%v", err), false
+	cfg, dir, code, ok := loadStackConfig(io, cmd, o, stack)
+	if !ok {
+		return nil, cfg, code, false
 	}
-	cfg, err = stackconfig.Load(dir, stack)
-	if err != nil {
-		fmt.Fprintf(io.err, "automation %s: %v\n", cmd, err)
-		return nil, cfg, report.ExitUsage, false
-	}
-	d, err = driver.Open(ctx, driver.Settings{
+	d, err := driver.Open(ctx, driver.Settings{
 		ProjectDir:      dir,
 		Stack:           stack,
 		Program:         stacks.Program,
@@ -142,41 +138,80 @@ func gateOptions(cfg stackconfig.Config, allow []string) gate.Options {
 	return gate.Options{Environment: cfg.Environment, DeletionProtection: cfg.DeletionProtection, AllowStateful: allow}
 }
 
+// driverRun is what deploy, preview, drift and destroy share: their flags,
+// the stack, the opened driver and the report they fill.
+type driverRun struct {
+	name    string
+	io      stdio
+	fs      *flag.FlagSet
+	o       options
+	f       driverFlags
+	allow   listFlag
+	stack   string
+	started time.Time
+	d       *driver.Driver
+	cfg     stackconfig.Config
+	r       *report.Report
+}
+
+// newDriverRun registers the common and driver flags; allowFlag, when not
+// empty, is the repeatable flag that names resources the operator allows.
+func newDriverRun(io stdio, name string, withApproval bool, allowFlag, allowUsage string) *driverRun {
+	c := &driverRun{name: name, io: io, fs: newFlagSet(name, io)}
+	addCommon(c.fs, &c.o, withApproval, false)
+	c.f.add(c.fs)
+	if allowFlag != "" {
+		c.fs.Var(&c.allow, allowFlag, allowUsage)
+	}
+	return c
+}
+
+// open parses the arguments and opens the stack; ok is false when the
+// command should return code.
+func (c *driverRun) open(ctx context.Context, args []string, existingOnly bool) (code int, ok bool) {
+	if c.stack, code, ok = oneStack(c.io, c.fs, c.name, args); !ok {
+		return code, false
+	}
+	c.started = time.Now()
+	if c.d, c.cfg, code, ok = openStack(ctx, c.io, c.o, c.f, c.name, c.stack, existingOnly); !ok {
+		return code, false
+	}
+	c.r = &report.Report{Command: c.name, Stack: c.stack, Started: c.started}
+	return 0, true
+}
+
+// approval is the deploy rules of SPEC 5 for this stack.
+func (c *driverRun) approval() driver.Approval {
+	return driver.Approval{
+		Production:  c.cfg.Environment == "production",
+		Yes:         c.o.yes,
+		Fingerprint: c.o.approve,
+		Interactive: !c.o.nonInteractive,
+		In:          c.io.in,
+		Out:         c.io.err,
+	}
+}
+
+// finish stamps the elapsed time and prints the report.
+func (c *driverRun) finish() int {
+	c.r.Elapsed = time.Since(c.started).Round(time.Millisecond).String()
+	return emit(c.io, c.o, c.r)
+}
+
 func runDeploy(ctx context.Context, io stdio, args []string) int {
-	fs := newFlagSet("deploy", io)
-	var o options
-	var f driverFlags
-	var allow listFlag
-	addCommon(fs, &o, true, false)
-	f.add(fs)
-	fs.Var(&allow, "allow-stateful", "allow the plan to delete or replace this stateful resource (repeat)")
-	skipRotation := fs.Bool("skip-rotation", false, "after up, do not run the rotation check (it creates a new nonce version)")
-	stack, code, ok := oneStack(io, fs, "deploy", args)
-	if !ok {
+	c := newDriverRun(io, "deploy", true, "allow-stateful", "allow the plan to delete or replace this stateful resource (repeat)")
+	skipRotation := c.fs.Bool("skip-rotation", false, "after up, do not run the rotation check (it creates a new nonce version)")
+	if code, ok := c.open(ctx, args, false); !ok {
 		return code
 	}
-	started := time.Now()
-	d, cfg, code, ok := openStack(ctx, io, o, f, "deploy", stack, false)
-	if !ok {
-		return code
-	}
-	r := &report.Report{Command: "deploy", Stack: stack, Started: started}
-	d.Deploy(ctx, driver.CycleOptions{
+	c.d.Deploy(ctx, driver.CycleOptions{
 		Gate:        gate.Evaluate,
-		GateOptions: gateOptions(cfg, allow),
-		Approval: driver.Approval{
-			Production:  cfg.Environment == "production",
-			Yes:         o.yes,
-			Fingerprint: o.approve,
-			Interactive: !o.nonInteractive,
-			In:          io.in,
-			Out:         io.err,
-		},
-		PostUp:  postUpHooks(cfg, *skipRotation),
-		Summary: io.err,
-	}, r)
-	r.Elapsed = time.Since(started).Round(time.Millisecond).String()
-	return emit(io, o, r)
+		GateOptions: gateOptions(c.cfg, c.allow),
+		Approval:    c.approval(),
+		PostUp:      postUpHooks(c.cfg, *skipRotation),
+		Summary:     io.err,
+	}, c.r)
+	return c.finish()
 }
 
 // e2eTimeout bounds the post-up E2E cycle (as `e2e`'s default --timeout).
@@ -206,45 +241,21 @@ func postUpHooks(cfg stackconfig.Config, skipRotation bool) []driver.Hook {
 }
 
 func runPreview(ctx context.Context, io stdio, args []string) int {
-	fs := newFlagSet("preview", io)
-	var o options
-	var f driverFlags
-	var allow listFlag
-	addCommon(fs, &o, false, false)
-	f.add(fs)
-	fs.Var(&allow, "allow-stateful", "allow the plan to delete or replace this stateful resource (repeat)")
-	stack, code, ok := oneStack(io, fs, "preview", args)
-	if !ok {
+	c := newDriverRun(io, "preview", false, "allow-stateful", "allow the plan to delete or replace this stateful resource (repeat)")
+	if code, ok := c.open(ctx, args, false); !ok {
 		return code
 	}
-	started := time.Now()
-	d, cfg, code, ok := openStack(ctx, io, o, f, "preview", stack, false)
-	if !ok {
-		return code
-	}
-	r := &report.Report{Command: "preview", Stack: stack, Started: started}
-	d.PreviewAndGate(ctx, gate.Evaluate, gateOptions(cfg, allow), io.err, r)
-	r.Elapsed = time.Since(started).Round(time.Millisecond).String()
-	return emit(io, o, r)
+	c.d.PreviewAndGate(ctx, gate.Evaluate, gateOptions(c.cfg, c.allow), io.err, c.r)
+	return c.finish()
 }
 
 func runDrift(ctx context.Context, io stdio, args []string) int {
-	fs := newFlagSet("drift", io)
-	var o options
-	var f driverFlags
-	addCommon(fs, &o, false, false)
-	f.add(fs)
-	stack, code, ok := oneStack(io, fs, "drift", args)
-	if !ok {
+	c := newDriverRun(io, "drift", false, "", "")
+	if code, ok := c.open(ctx, args, true); !ok {
 		return code
 	}
-	started := time.Now()
-	d, _, code, ok := openStack(ctx, io, o, f, "drift", stack, true)
-	if !ok {
-		return code
-	}
-	r := &report.Report{Command: "drift", Stack: stack, Started: started}
-	drift, err := d.Drift(ctx)
+	r, stack := c.r, c.stack
+	drift, err := c.d.Drift(ctx)
 	switch {
 	case err != nil:
 		r.Add(driver.ErrorCheck("drift", err))
@@ -260,37 +271,23 @@ func runDrift(ctx context.Context, io stdio, args []string) int {
 				Fix: fmt.Sprintf("restore the declared state with `go run ./automation %s`, or change the program to adopt the change", stack)})
 		}
 	}
-	r.Elapsed = time.Since(started).Round(time.Millisecond).String()
-	return emit(io, o, r)
+	return c.finish()
 }
 
 func runDestroy(ctx context.Context, io stdio, args []string) int {
-	fs := newFlagSet("destroy", io)
-	var o options
-	var f driverFlags
-	var allow listFlag
-	addCommon(fs, &o, true, false)
-	f.add(fs)
-	fs.Var(&allow, "allow-destroy", "destroy this protected resource (logical name or URN; repeat for each)")
-	stack, code, ok := oneStack(io, fs, "destroy", args)
-	if !ok {
+	c := newDriverRun(io, "destroy", true, "allow-destroy", "destroy this protected resource (logical name or URN; repeat for each)")
+	if code, ok := c.open(ctx, args, true); !ok {
 		return code
 	}
-	started := time.Now()
-	d, cfg, code, ok := openStack(ctx, io, o, f, "destroy", stack, true)
-	if !ok {
-		return code
-	}
-	r := &report.Report{Command: "destroy", Stack: stack, Started: started}
-	defer func() { r.Elapsed = time.Since(started).Round(time.Millisecond).String() }()
-	p, err := d.PlanDestroy(ctx)
+	r, stack, allow := c.r, c.stack, c.allow
+	p, err := c.d.PlanDestroy(ctx)
 	if err != nil {
 		r.Add(driver.ErrorCheck("destroy", err))
-		return emit(io, o, r)
+		return c.finish()
 	}
 	if len(p.Resources) == 0 {
 		r.Add(report.Check{ID: "destroy", Status: report.Pass, Reason: "the stack has no resources; nothing to destroy"})
-		return emit(io, o, r)
+		return c.finish()
 	}
 	fmt.Fprintf(io.err, "Destroy %s would delete %d resource(s):\n", stack, len(p.Resources))
 	var refused []string
@@ -309,26 +306,19 @@ func runDestroy(ctx context.Context, io stdio, args []string) int {
 		r.Add(report.Check{ID: "destroy", Status: report.Fail,
 			Reason: "refused: protected resources not named: " + strings.Join(refused, ", "),
 			Fix:    "name each protected resource to destroy with --allow-destroy NAME"})
-		return emit(io, o, r)
+		return c.finish()
 	}
-	approved, c := driver.Approval{
-		Production:  cfg.Environment == "production",
-		Yes:         o.yes,
-		Fingerprint: o.approve,
-		Interactive: !o.nonInteractive,
-		In:          io.in,
-		Out:         io.err,
-	}.Decide(stack, p.Fingerprint)
-	r.Add(c)
+	approved, decision := c.approval().Decide(stack, p.Fingerprint)
+	r.Add(decision)
 	if !approved {
-		return emit(io, o, r)
+		return c.finish()
 	}
-	if err := d.Destroy(ctx, allow, p.Fingerprint); err != nil {
+	if err := c.d.Destroy(ctx, allow, p.Fingerprint); err != nil {
 		r.Add(driver.ErrorCheck("destroy", err))
-		return emit(io, o, r)
+		return c.finish()
 	}
 	r.Add(report.Check{ID: "destroy", Status: report.Pass, Reason: fmt.Sprintf("destroyed %d resource(s)", len(p.Resources))})
-	return emit(io, o, r)
+	return c.finish()
 }
 
 // namedIn reports whether the operator named a resource by URN or by

@@ -8,7 +8,6 @@ import (
 
 	"github.com/mirror-dissonance/mirror-infra/internal/rehearse"
 	"github.com/mirror-dissonance/mirror-infra/report"
-	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 )
 
 func rehearseDetailText() string {
@@ -53,14 +52,9 @@ func runRehearse(ctx context.Context, io stdio, args []string) int {
 			return usageErrorf(io, "rehearse", "--break: %v", err)
 		}
 	}
-	dir, err := projectDir(o.projectDir)
-	if err != nil {
-		return usageErrorf(io, "rehearse", "%v", err)
-	}
-	cfg, err := stackconfig.Load(dir, stack)
-	if err != nil {
-		fmt.Fprintf(io.err, "automation rehearse: %v\n", err)
-		return report.ExitUsage
+	cfg, _, code, ok := loadStackConfig(io, "rehearse", o, stack)
+	if !ok {
+		return code
 	}
 	progress := slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if o.json {

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 )
 
 // options are the common flags of SPEC 3.1.
@@ -125,6 +126,22 @@ func emit(io stdio, o options, r *report.Report) int {
 func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == ""
+}
+
+// loadStackConfig finds the project and validates Pulumi.<stack>.yaml; a
+// problem is reported as bad usage (exit 2) before any cloud call.
+// It also returns the project directory.
+func loadStackConfig(io stdio, cmd string, o options, stack string) (stackconfig.Config, string, int, bool) {
+	dir, err := projectDir(o.projectDir)
+	if err != nil {
+		return stackconfig.Config{}, "", usageErrorf(io, cmd, "%v", err), false
+	}
+	cfg, err := stackconfig.Load(dir, stack)
+	if err != nil {
+		fmt.Fprintf(io.err, "automation %s: %v\n", cmd, err)
+		return stackconfig.Config{}, "", report.ExitUsage, false
+	}
+	return cfg, dir, 0, true
 }
 
 // oneStack parses a command's flags and requires exactly one stack name.
