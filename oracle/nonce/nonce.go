@@ -157,7 +157,6 @@ func (s *Store) list(ctx context.Context) ([]entry, error) {
 	return out, nil
 }
 
-
 // Versions lists the nonce versions, oldest first, without their values.
 func (s *Store) Versions(ctx context.Context) ([]Version, error) {
 	es, err := s.list(ctx)
