@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
@@ -57,24 +58,42 @@ func runE2E(ctx context.Context, io stdio, args []string) int {
 	if !ok {
 		return code
 	}
-	tgt, _, code, ok := oracleTarget(ctx, io, "e2e", o, stack)
+	run, code, ok := openOracleRun(ctx, io, "e2e", o, stack)
 	if !ok {
 		return code
-	}
-	runOpts, err := verify.OptionsFromEnv(ctx, nil)
-	if err != nil {
-		return usageErrorf(io, "e2e", "%v", err)
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(tgt.Region))
-	if err != nil {
-		return usageErrorf(io, "e2e", "loading the AWS configuration: %v", err)
 	}
 	start := time.Now()
 	runCtx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	checks := e2e.Run(runCtx, e2e.NewClients(awsCfg), tgt, e2e.Options{Logger: slog.Default(), NonceGrace: runOpts.NonceGrace})
+	checks := e2e.Run(runCtx, e2e.NewClients(run.aws), run.tgt, e2e.Options{Logger: slog.Default(), NonceGrace: run.opts.NonceGrace})
 	r := &report.Report{Command: "e2e", Stack: stack, Checks: checks, Started: start, Elapsed: time.Since(start).Round(time.Millisecond).String()}
 	return emit(io, o, r)
+}
+
+// oracleRun is what the e2e and nonce commands act on: the environment's
+// resources, the AWS configuration for its region and the MD_* run options.
+type oracleRun struct {
+	tgt  target.Env
+	aws  aws.Config
+	opts verify.Options
+}
+
+// openOracleRun resolves an oracleRun; it prints the error and returns the
+// exit code when it cannot.
+func openOracleRun(ctx context.Context, io stdio, cmd string, o options, stack string) (oracleRun, int, bool) {
+	tgt, _, code, ok := oracleTarget(ctx, io, cmd, o, stack)
+	if !ok {
+		return oracleRun{}, code, false
+	}
+	opts, err := verify.OptionsFromEnv(ctx, nil)
+	if err != nil {
+		return oracleRun{}, usageErrorf(io, cmd, "%v", err), false
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(tgt.Region))
+	if err != nil {
+		return oracleRun{}, usageErrorf(io, cmd, "loading the AWS configuration: %v", err), false
+	}
+	return oracleRun{tgt: tgt, aws: awsCfg, opts: opts}, 0, true
 }
 
 // oracleTarget resolves the environment the e2e and nonce commands act on:

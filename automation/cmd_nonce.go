@@ -7,13 +7,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
-	"github.com/mirror-dissonance/mirror-infra/verify"
 )
 
 const nonceDetail = `The redaction nonce of SPEC 4: SecureString parameters
@@ -63,19 +61,12 @@ func runNonce(ctx context.Context, io stdio, args []string) int {
 	if sub == "check-rotation" && *from >= 0 {
 		return usageErrorf(io, "nonce", "check-rotation rotates from the newest version; --from does not apply")
 	}
-	tgt, _, code, ok := oracleTarget(ctx, io, "nonce", o, stack)
+	run, code, ok := openOracleRun(ctx, io, "nonce", o, stack)
 	if !ok {
 		return code
 	}
-	runOpts, err := verify.OptionsFromEnv(ctx, nil)
-	if err != nil {
-		return usageErrorf(io, "nonce", "%v", err)
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(tgt.Region))
-	if err != nil {
-		return usageErrorf(io, "nonce", "loading the AWS configuration: %v", err)
-	}
-	store := nonce.New(ssm.NewFromConfig(awsCfg), tgt.NoncePrefix, tgt.KMSKey, runOpts.NonceGrace)
+	tgt := run.tgt
+	store := nonce.New(ssm.NewFromConfig(run.aws), tgt.NoncePrefix, tgt.KMSKey, run.opts.NonceGrace)
 	store.Tags = map[string]string{
 		"Project": "MirrorDissonance", "Environment": tgt.Environment,
 		"ManagedBy": spec.Project + "-automation", "Purpose": "redaction-nonce",
