@@ -35,10 +35,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/sivchari/kumo"
+
+	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 // Region is the region the emulator pretends to be in.
-const Region = "us-east-1"
+const Region = spec.DefaultRegion
 
 // AccountID is the account the emulator reports.
 const AccountID = "000000000000"

@@ -55,7 +55,7 @@ func (e *Env) Defaults() {
 			*p = v
 		}
 	}
-	set(&e.Region, "us-east-1")
+	set(&e.Region, spec.DefaultRegion)
 	set(&e.FPEventsTable, n.Table(spec.TableFPEvents))
 	set(&e.ConsentTable, n.Table(spec.TableConsent))
 	set(&e.BlockCounterTable, n.Table(spec.TableBlockCounter))
