@@ -87,6 +87,10 @@ func (n Names) Alarms() []string {
 	return out
 }
 
+// BaselinesBucket is the S3 bucket of the Oracle's drift baselines
+// (SPEC 2.10).
+func (n Names) BaselinesBucket() string { return n.Resource("baselines") }
+
 // DeployRole is the GitHub deploy role name.
 func (n Names) DeployRole() string { return n.Resource("github-deploy") }
 
@@ -129,6 +133,7 @@ const (
 	OutDeployRoleArn         = "deployRoleArn"
 	OutPreviewRoleArn        = "previewRoleArn"
 	OutNoncePrefix           = "noncePrefix"
+	OutBaselinesBucket       = "baselinesBucketName"
 )
 
 // TableNameOutput and TableArnOutput map a table suffix to its output keys.

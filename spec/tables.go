@@ -76,3 +76,14 @@ func (t TableSchema) AttributeNames() []string {
 	}
 	return out
 }
+
+// Baselines bucket facts (SPEC 2.10, 7): the Oracle keeps the baseline of a
+// repository at BaselineKeyPrefix + <repoId> + ".json".
+const (
+	BaselineKeyPrefix = "baselines/"
+	// BaselineNoncurrentDays is when noncurrent baseline versions expire.
+	BaselineNoncurrentDays = 90
+)
+
+// BaselineKey is the object key of a repository's baseline.
+func BaselineKey(repoID string) string { return BaselineKeyPrefix + repoID + ".json" }

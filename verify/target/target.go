@@ -38,6 +38,9 @@ type Env struct {
 	// NoncePrefix is "/guardian/<env>/redaction_nonce_v".
 	NoncePrefix string `env:"NONCE_PREFIX"`
 
+	// BaselinesBucket holds the Oracle's drift baselines (SPEC 2.10).
+	BaselinesBucket string `env:"BASELINES_BUCKET"`
+
 	// VerifyQueueURL is an SQS queue subscribed to the topic that the alert
 	// check reads to confirm delivery (a stack output, SPEC 2.11); empty
 	// means a human must confirm.
@@ -63,6 +66,7 @@ func (e *Env) Defaults() {
 	set(&e.KMSKey, e.KMSAlias)
 	set(&e.TopicName, n.Topic())
 	set(&e.Dashboard, n.Dashboard())
+	set(&e.BaselinesBucket, n.BaselinesBucket())
 	set(&e.DeployRole, n.DeployRole())
 	set(&e.PreviewRole, n.PreviewRole())
 	set(&e.NoncePrefix, n.NoncePrefix())
@@ -131,6 +135,7 @@ func FromOutputs(out map[string]any) (Env, error) {
 		DeployRole:        str(spec.OutDeployRoleArn),
 		PreviewRole:       str(spec.OutPreviewRoleArn),
 		NoncePrefix:       str(spec.OutNoncePrefix),
+		BaselinesBucket:   str(spec.OutBaselinesBucket),
 	}
 	switch v := out[spec.OutAlarmNames].(type) {
 	case []string:
