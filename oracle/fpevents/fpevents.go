@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -43,12 +42,34 @@ const (
 	OutcomePass  = "pass"
 )
 
-// Event types of the context.
+// Event types of the context as the Oracle's adapter layer writes them
+// (adapters/types.ts); Record writes these.
 const (
-	EventPullRequest = "pull_request"
-	EventMergeGroup  = "merge_group"
+	EventPullRequest = "pullrequest"
+	EventMergeGroup  = "mergegroup"
 	EventDrift       = "drift"
 )
+
+// The Oracle's older fp-store spelled two event types with an underscore;
+// items carrying them are read as the same event type.
+const (
+	LegacyEventPullRequest = "pull_request"
+	LegacyEventMergeGroup  = "merge_group"
+)
+
+// CanonicalEventType maps any spelling the Oracle has used to the adapter
+// layer's, and reports whether t is an event type at all.
+func CanonicalEventType(t string) (string, bool) {
+	switch t {
+	case EventPullRequest, LegacyEventPullRequest:
+		return EventPullRequest, true
+	case EventMergeGroup, LegacyEventMergeGroup:
+		return EventMergeGroup, true
+	case EventDrift:
+		return EventDrift, true
+	}
+	return t, false
+}
 
 var (
 	// ErrDuplicate means an event with the same key exists; nothing was written.
@@ -63,13 +84,20 @@ var (
 // keys order chronologically.
 const timeLayout = "2006-01-02T15:04:05.000Z"
 
-// Context is where the event came from.
+// Context is where the event came from: the Oracle's context map, whose
+// repo, branch and eventType it always writes; other keys are allowed.
 type Context struct {
-	Repo      string `dynamodbav:"repo"`
-	Branch    string `dynamodbav:"branch"`
-	PRNumber  int    `dynamodbav:"prNumber"`
-	Commit    string `dynamodbav:"commit"`
-	EventType string `dynamodbav:"eventType"`
+	Repo   string
+	Branch string
+	// EventType is kept as stored; CanonicalEventType reads old spellings.
+	EventType string
+	// PRNumber (context key prNumber) is written when positive, Commit
+	// (commit) when not empty.
+	PRNumber int
+	Commit   string
+	// Extra holds any other context keys exactly as read, so an item
+	// written by another implementation survives a read and a rewrite.
+	Extra map[string]types.AttributeValue
 }
 
 // Event is one FP event.
@@ -103,26 +131,6 @@ func (e Event) Key() Key {
 
 // Reviewed is true once someone reviewed the event.
 func (e Event) Reviewed() bool { return !e.ReviewedAt.IsZero() }
-
-// item is the stored form (SPEC 7).
-type item struct {
-	PK              string  `dynamodbav:"pk"`
-	SK              string  `dynamodbav:"sk"`
-	GSI1PK          string  `dynamodbav:"gsi1pk"`
-	GSI1SK          string  `dynamodbav:"gsi1sk"`
-	EventID         string  `dynamodbav:"eventId"`
-	RuleID          string  `dynamodbav:"ruleId"`
-	RuleVersion     string  `dynamodbav:"ruleVersion"`
-	FindingID       string  `dynamodbav:"findingId"`
-	Outcome         string  `dynamodbav:"outcome"`
-	IsFalsePositive bool    `dynamodbav:"isFalsePositive"`
-	Timestamp       string  `dynamodbav:"timestamp"`
-	Context         Context `dynamodbav:"context"`
-	ExpiresAt       int64   `dynamodbav:"expiresAt"`
-	RecordedAt      int64   `dynamodbav:"recordedAt"`
-	ReviewedBy      string  `dynamodbav:"reviewedBy,omitempty"`
-	ReviewedAt      string  `dynamodbav:"reviewedAt,omitempty"`
-}
 
 // Store reads and writes one fp-events table.
 type Store struct {
@@ -171,10 +179,8 @@ func (e Event) Validate() error {
 	default:
 		return fmt.Errorf("outcome %q is not block, warn or pass: %w", e.Outcome, ErrInvalid)
 	}
-	switch e.Context.EventType {
-	case EventPullRequest, EventMergeGroup, EventDrift:
-	default:
-		return fmt.Errorf("eventType %q is not pull_request, merge_group or drift: %w", e.Context.EventType, ErrInvalid)
+	if _, ok := CanonicalEventType(e.Context.EventType); !ok {
+		return fmt.Errorf("eventType %q is not pullrequest, mergegroup or drift: %w", e.Context.EventType, ErrInvalid)
 	}
 	return nil
 }
@@ -191,19 +197,19 @@ func (s *Store) Record(ctx context.Context, e Event) (Event, error) {
 		e.Timestamp = now
 	}
 	e.Timestamp = e.Timestamp.UTC().Truncate(time.Millisecond)
+	// As the Oracle does: both are counted from the time of recording,
+	// not from the event's timestamp.
 	e.RecordedAt = now.UnixMilli()
-	e.ExpiresAt = e.Timestamp.Add(Retention).Unix()
+	e.ExpiresAt = now.Unix() + int64(Retention/time.Second)
 	if err := e.Validate(); err != nil {
 		return Event{}, err
 	}
-	av, err := attributevalue.MarshalMap(toItem(e))
-	if err != nil {
-		return Event{}, fmt.Errorf("encoding FP event %s: %w", e.EventID, err)
-	}
-	_, err = s.Client.PutItem(ctx, &dynamodb.PutItemInput{
+	// Write the adapter layer's spelling whatever the caller used.
+	e.Context.EventType, _ = CanonicalEventType(e.Context.EventType)
+	_, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           aws.String(s.Table),
-		Item:                av,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+		Item:                ToItem(e),
+		ConditionExpression: aws.String("attribute_not_exists(pk) AND attribute_not_exists(sk)"),
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
@@ -211,44 +217,6 @@ func (s *Store) Record(ctx context.Context, e Event) (Event, error) {
 	}
 	if err != nil {
 		return Event{}, fmt.Errorf("recording FP event %s in %s: %w", e.EventID, s.Table, err)
-	}
-	return e, nil
-}
-
-func toItem(e Event) item {
-	k := e.Key()
-	it := item{
-		PK: k.PK, SK: k.SK,
-		GSI1PK: "finding#" + e.FindingID, GSI1SK: "rule#" + e.RuleID + "#" + e.RuleVersion,
-		EventID: e.EventID, RuleID: e.RuleID, RuleVersion: e.RuleVersion, FindingID: e.FindingID,
-		Outcome: e.Outcome, IsFalsePositive: e.IsFalsePositive,
-		Timestamp: e.Timestamp.UTC().Format(timeLayout), Context: e.Context,
-		ExpiresAt: e.ExpiresAt, RecordedAt: e.RecordedAt, ReviewedBy: e.ReviewedBy,
-	}
-	if !e.ReviewedAt.IsZero() {
-		it.ReviewedAt = e.ReviewedAt.UTC().Format(timeLayout)
-	}
-	return it
-}
-
-func fromItem(av map[string]types.AttributeValue) (Event, error) {
-	var it item
-	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return Event{}, fmt.Errorf("decoding FP event: %w", err)
-	}
-	ts, err := time.Parse(timeLayout, it.Timestamp)
-	if err != nil {
-		return Event{}, fmt.Errorf("decoding FP event %s timestamp: %w", it.EventID, err)
-	}
-	e := Event{
-		EventID: it.EventID, RuleID: it.RuleID, RuleVersion: it.RuleVersion, FindingID: it.FindingID,
-		Outcome: it.Outcome, IsFalsePositive: it.IsFalsePositive, Timestamp: ts, Context: it.Context,
-		ExpiresAt: it.ExpiresAt, RecordedAt: it.RecordedAt, ReviewedBy: it.ReviewedBy,
-	}
-	if it.ReviewedAt != "" {
-		if e.ReviewedAt, err = time.Parse(timeLayout, it.ReviewedAt); err != nil {
-			return Event{}, fmt.Errorf("decoding FP event %s reviewedAt: %w", it.EventID, err)
-		}
 	}
 	return e, nil
 }
@@ -304,7 +272,7 @@ func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, limit int, w
 			return nil, fmt.Errorf("reading FP events of %s from %s: %w", what, s.Table, err)
 		}
 		for _, av := range page.Items {
-			e, err := fromItem(av)
+			e, err := FromItem(av)
 			if err != nil {
 				return nil, err
 			}

@@ -70,11 +70,12 @@ func TestRecordAndReadBack(t *testing.T) {
 	}
 	ctxMap, _ := got.Item["context"].(*types.AttributeValueMemberM)
 	checks := map[string][2]string{
-		"pk":        {s0("pk"), "rule#R1"},
-		"sk":        {s0("sk"), "event#2026-03-01T12:00:00.000Z#" + recorded[0].EventID},
-		"gsi1pk":    {s0("gsi1pk"), "finding#f0"},
-		"gsi1sk":    {s0("gsi1sk"), "rule#R1#1.0"},
-		"expiresAt": {n0("expiresAt"), fmt.Sprint(base.Add(90 * 24 * time.Hour).Unix())},
+		"pk":     {s0("pk"), "rule#R1"},
+		"sk":     {s0("sk"), "event#2026-03-01T12:00:00.000Z#" + recorded[0].EventID},
+		"gsi1pk": {s0("gsi1pk"), "finding#f0"},
+		"gsi1sk": {s0("gsi1sk"), "rule#R1#1.0"},
+		// Counted from the recording time (the store's clock), as the Oracle does.
+		"expiresAt": {n0("expiresAt"), fmt.Sprint(base.Add(time.Hour + 90*24*time.Hour).Unix())},
 		"recorded":  {n0("recordedAt"), fmt.Sprint(base.Add(time.Hour).UnixMilli())},
 		"outcome":   {s0("outcome"), "block"},
 	}
@@ -83,7 +84,7 @@ func TestRecordAndReadBack(t *testing.T) {
 			t.Errorf("%s = %s, want %s", name, c[0], c[1])
 		}
 	}
-	if ctxMap == nil || ctxMap.Value["eventType"].(*types.AttributeValueMemberS).Value != "pull_request" {
+	if ctxMap == nil || ctxMap.Value["eventType"].(*types.AttributeValueMemberS).Value != "pullrequest" {
 		t.Errorf("context map missing or wrong: %#v", got.Item["context"])
 	}
 
