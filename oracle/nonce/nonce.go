@@ -105,6 +105,7 @@ type Version struct {
 // entry is a version with its value; it stays inside the package.
 type entry struct {
 	Version
+	// key is the HMAC key: the value's 64 hex characters as bytes.
 	key []byte
 }
 
@@ -143,8 +144,10 @@ func (s *Store) list(ctx context.Context) ([]entry, error) {
 			case !spec.ValidNonceValue(v):
 				e.Malformed = "value is not 64 lowercase hex characters"
 			default:
-				k, _ := hex.DecodeString(v)
-				e.key = k
+				// The Oracle keys its HMAC with the hex string itself
+				// (createHmac('sha256', nonce)), not the 32 bytes it
+				// encodes; so do we, or signatures would not cross.
+				e.key = []byte(v)
 			}
 			out = append(out, e)
 		}
