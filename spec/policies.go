@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -50,6 +51,12 @@ func (a Account) RoleArn(name string) string {
 
 // Root is the account's root principal.
 func (a Account) Root() string { return fmt.Sprintf("arn:%s:iam::%s:root", a.partition(), a.ID) }
+
+// BucketArn is the ARN of an S3 bucket; S3 ARNs carry neither region nor
+// account.
+func (a Account) BucketArn(name string) string {
+	return fmt.Sprintf("arn:%s:s3:::%s", a.partition(), name)
+}
 
 // ParametersArn is the ARN pattern of every SSM parameter below path.
 func (a Account) ParametersArn(path string) string {
@@ -176,3 +183,94 @@ func IsPullRequestSubject(sub string) bool { return strings.HasSuffix(sub, ":pul
 
 // RoleSessionSeconds is the maximum session of the GitHub roles (1 hour).
 const RoleSessionSeconds = 3600
+
+// Baselines bucket policy facts (SPEC 2.10).
+const (
+	// SidDenyInsecureTransport is the bucket policy's one statement.
+	SidDenyInsecureTransport = "DenyInsecureTransport"
+	// SecureTransportKey is the condition key that is "false" for a
+	// request made over plain HTTP.
+	SecureTransportKey = "aws:SecureTransport"
+)
+
+// BaselinesBucketPolicy denies every S3 action on the bucket and its
+// objects, to any principal, for requests not made over TLS. It is built
+// from the bucket's ARN (not the provider's output) so a preview knows it.
+func BaselinesBucketPolicy(bucketArn string) PolicyDocument {
+	return Policy(Statement{
+		Sid: SidDenyInsecureTransport, Effect: "Deny",
+		Principal: map[string]any{"AWS": "*"},
+		Action:    Strings{"s3:*"},
+		Resource:  Strings{bucketArn, bucketArn + "/*"},
+		Condition: map[string]map[string]any{"Bool": {SecureTransportKey: "false"}},
+	})
+}
+
+// TLSOnlyProblem says why doc does not deny plain-HTTP access to bucket (a
+// name) and every object in it; "" when it does. A statement counts when
+// it denies any principal every S3 action with aws:SecureTransport false as
+// its only condition: a narrower deny leaves some requests over HTTP
+// allowed. The gate and the verifier share this reading.
+func TLSOnlyProblem(doc PolicyDocument, bucket string) string {
+	var bucketDenied, objectsDenied bool
+	for _, s := range doc.Statement {
+		if s.Effect != "Deny" || !slices.Contains(s.Principals("AWS"), "*") {
+			continue
+		}
+		if !slices.Contains(s.Action, "s3:*") && !slices.Contains(s.Action, "*") {
+			continue
+		}
+		if len(s.Condition) != 1 || len(s.Condition["Bool"]) != 1 {
+			continue
+		}
+		v := s.Condition["Bool"][SecureTransportKey]
+		if strings.ToLower(fmt.Sprint(stringsOfAny(v))) != "[false]" {
+			continue
+		}
+		for _, r := range s.Resource {
+			switch {
+			case r == "*":
+				bucketDenied, objectsDenied = true, true
+			case isBucketArn(r, bucket):
+				bucketDenied = true
+			case isBucketArn(strings.TrimSuffix(r, "/*"), bucket) && strings.HasSuffix(r, "/*"):
+				objectsDenied = true
+			}
+		}
+	}
+	switch {
+	case bucketDenied && objectsDenied:
+		return ""
+	case bucketDenied:
+		return "the deny of non-TLS requests covers the bucket but not its objects (" + bucket + "/*)"
+	case objectsDenied:
+		return "the deny of non-TLS requests covers the objects but not the bucket " + bucket
+	}
+	return fmt.Sprintf("no statement denies requests without TLS (Deny, any principal, s3:*, %s = false, on %s and %s/*)", SecureTransportKey, bucket, bucket)
+}
+
+// isBucketArn reports whether arn is "arn:<any partition>:s3:::<bucket>".
+func isBucketArn(arn, bucket string) bool {
+	rest, ok := strings.CutPrefix(arn, "arn:")
+	if !ok {
+		return false
+	}
+	_, tail, ok := strings.Cut(rest, ":")
+	return ok && tail == "s3:::"+bucket
+}
+
+// stringsOfAny is StringsOf that also renders booleans and numbers, as
+// condition values come back from a parsed document ("false" or false).
+func stringsOfAny(v any) []string {
+	switch t := v.(type) {
+	case bool, float64, int:
+		return []string{fmt.Sprint(t)}
+	case []any:
+		var out []string
+		for _, x := range t {
+			out = append(out, stringsOfAny(x)...)
+		}
+		return out
+	}
+	return StringsOf(v)
+}

@@ -1,5 +1,7 @@
 package spec
 
+import "slices"
+
 // RoleResources are the ARNs a GitHub role's policy is scoped to that are
 // known only after apply.
 type RoleResources struct {
@@ -11,6 +13,7 @@ type RoleResources struct {
 // (SPEC 2.6).
 func DeployPolicy(n Names, a Account, r RoleResources) PolicyDocument {
 	tables := a.TableArn(n.Prefix() + "*")
+	bucket := a.BucketArn(n.BaselinesBucket())
 	return Policy(
 		Allow("ManageTables", []string{
 			"dynamodb:CreateTable", "dynamodb:UpdateTable", "dynamodb:DeleteTable", "dynamodb:DescribeTable",
@@ -33,7 +36,7 @@ func DeployPolicy(n Names, a Account, r RoleResources) PolicyDocument {
 			Action:   Strings{"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"},
 			Resource: Strings{r.KeyArn},
 			Condition: map[string]map[string]any{"StringEquals": {"kms:ViaService": []any{
-				a.ServiceEndpoint("dynamodb"), a.ServiceEndpoint("ssm"),
+				a.ServiceEndpoint("dynamodb"), a.ServiceEndpoint("ssm"), a.ServiceEndpoint("s3"),
 			}}}},
 		Allow("ManageTopic", []string{
 			"sns:CreateTopic", "sns:DeleteTopic", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
@@ -57,7 +60,33 @@ func DeployPolicy(n Names, a Account, r RoleResources) PolicyDocument {
 			"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:PutParameter",
 			"ssm:AddTagsToResource", "ssm:DeleteParameter",
 		}, a.ParametersArn(n.NonceParameterPath())),
+		Allow("ManageBaselinesBucket", append(slices.Clone(BaselinesBucketReadActions), BaselinesBucketWriteActions...), bucket),
+		// The E2E drift step writes, reads and removes a baseline (every
+		// version of it: the bucket is versioned).
+		Allow("BaselineObjects", []string{
+			"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion",
+		}, bucket+"/*"),
 	)
+}
+
+// BaselinesBucketReadActions are what the AWS provider reads to refresh the
+// bucket and its configuration resources (a BucketV2 read asks for every
+// bucket sub-configuration), and what the verifier reads.
+var BaselinesBucketReadActions = []string{
+	"s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketLocation", "s3:GetBucketAcl", "s3:GetBucketCORS",
+	"s3:GetBucketWebsite", "s3:GetBucketLogging", "s3:GetAccelerateConfiguration", "s3:GetBucketRequestPayment",
+	"s3:GetReplicationConfiguration", "s3:GetBucketObjectLockConfiguration", "s3:GetBucketOwnershipControls",
+	"s3:GetBucketTagging", "s3:GetBucketVersioning", "s3:GetEncryptionConfiguration",
+	"s3:GetBucketPublicAccessBlock", "s3:GetBucketPolicy", "s3:GetLifecycleConfiguration",
+}
+
+// BaselinesBucketWriteActions create, configure and delete the bucket; the
+// configuration deletes (DeleteBucketEncryption, DeletePublicAccessBlock,
+// DeleteBucketLifecycle) are authorised by the Put actions.
+var BaselinesBucketWriteActions = []string{
+	"s3:CreateBucket", "s3:DeleteBucket", "s3:PutBucketTagging", "s3:PutBucketVersioning",
+	"s3:PutEncryptionConfiguration", "s3:PutBucketPublicAccessBlock", "s3:PutBucketPolicy",
+	"s3:DeleteBucketPolicy", "s3:PutLifecycleConfiguration",
 }
 
 // PreviewPolicy is read-only access to the same resources, enough for
@@ -82,5 +111,6 @@ func PreviewPolicy(n Names, a Account, r RoleResources) PolicyDocument {
 		Allow("ReadRoles", []string{"iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"},
 			a.RoleArn(n.Prefix()+"github-*")),
 		Allow("ReadOIDCProvider", []string{"iam:GetOpenIDConnectProvider"}, r.ProviderArn),
+		Allow("ReadBaselinesBucket", BaselinesBucketReadActions, a.BucketArn(n.BaselinesBucket())),
 	)
 }
