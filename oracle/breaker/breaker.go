@@ -1,9 +1,10 @@
 // Package breaker is the Oracle's block counter and circuit breaker (SPEC 7):
 // blocks are counted per rule and organisation in hourly UTC buckets with
-// atomic increments, each bucket expiring through the table's `expiresAt`
-// TTL a day after its hour ends; a rule that blocks more than the threshold
-// within one hour trips the breaker, which turns further blocks into warnings
-// with a stated reason.
+// atomic increments, in the Oracle's own bucket format so that both
+// implementations count in the same items; each bucket expires through the
+// table's `expiresAt` TTL a day after its hour ends. When a rule's count
+// within one hour reaches the threshold the breaker trips and turns further
+// blocks into warnings with a stated reason.
 package breaker
 
 import (
@@ -33,12 +34,16 @@ const (
 	StrictThreshold  = 50
 )
 
-// hourLayout is the bucket's UTC hour, "YYYY-MM-DDTHH".
-const hourLayout = "2006-01-02T15"
+// hourLayout is the bucket's hour as the Oracle renders it
+// (Date.prototype.toISOString of the start of the hour): ISO-8601 UTC with
+// milliseconds.
+const hourLayout = "2006-01-02T15:04:05.000Z"
 
-// BucketKey is "<ruleId>#<orgId>#<UTC hour>".
+// BucketKey is "<ruleId>:<orgId>:<start of t's UTC hour>", for example
+// "R1:acme/api:2026-11-27T14:00:00.000Z"; orgID is used as the caller
+// passes it, as the Oracle does.
 func BucketKey(ruleID, orgID string, t time.Time) string {
-	return ruleID + "#" + orgID + "#" + t.UTC().Format(hourLayout)
+	return ruleID + ":" + orgID + ":" + t.UTC().Truncate(time.Hour).Format(hourLayout)
 }
 
 // ExpiresAt is the end of t's UTC hour plus 24 hours, in epoch seconds.
@@ -77,12 +82,17 @@ func (c *Counter) Increment(ctx context.Context, ruleID, orgID string) (int64, e
 	out, err := c.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(c.Table),
 		Key:       key(bucket),
-		// "count" is a reserved word, hence the name placeholders.
-		UpdateExpression:         aws.String("ADD #cnt :one SET #exp = :exp"),
-		ExpressionAttributeNames: map[string]string{"#cnt": "count", "#exp": spec.TTLAttribute},
+		// "count" and "timestamp" are reserved words, hence the name
+		// placeholders. The Oracle writes count and timestamp (last
+		// increment, epoch ms) too, and its expiry into ttl, which the
+		// table ignores; expiresAt is the table's TTL attribute, and
+		// setting it also heals a bucket the Oracle created.
+		UpdateExpression:         aws.String("ADD #cnt :one SET #exp = if_not_exists(#exp, :exp), #ts = :ts"),
+		ExpressionAttributeNames: map[string]string{"#cnt": AttrCount, "#exp": spec.TTLAttribute, "#ts": AttrTimestamp},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":one": &types.AttributeValueMemberN{Value: "1"},
 			":exp": &types.AttributeValueMemberN{Value: strconv.FormatInt(ExpiresAt(now), 10)},
+			":ts":  &types.AttributeValueMemberN{Value: strconv.FormatInt(now.UnixMilli(), 10)},
 		},
 		ReturnValues: types.ReturnValueUpdatedNew,
 	})
@@ -118,7 +128,7 @@ func (c *Counter) Delete(ctx context.Context, ruleID, orgID string, t time.Time)
 var errNoCount = errors.New("no count attribute")
 
 func countOf(item map[string]types.AttributeValue, bucket string) (int64, error) {
-	n, ok := item["count"].(*types.AttributeValueMemberN)
+	n, ok := item[AttrCount].(*types.AttributeValueMemberN)
 	if !ok {
 		return 0, fmt.Errorf("block counter %s: %w", bucket, errNoCount)
 	}
@@ -145,8 +155,9 @@ func (b Breaker) Limit() int64 {
 	return DefaultThreshold
 }
 
-// Tripped is true when count blocks exceed the threshold.
-func (b Breaker) Tripped(count int64) bool { return count > b.Limit() }
+// Tripped is true when count blocks reach the threshold (count >= limit,
+// the Oracle's isCircuitBroken).
+func (b Breaker) Tripped(count int64) bool { return count >= b.Limit() }
 
 // Reason says why a block became a warning.
 func (b Breaker) Reason(ruleID string, count int64) string {

@@ -33,9 +33,9 @@ func TestBucketKeyAndExpiry(t *testing.T) {
 		key     string
 		expires time.Time
 	}{
-		{t0, "R1#org#2026-07-04T13", time.Date(2026, 7, 5, 14, 0, 0, 0, time.UTC)},
-		{time.Date(2026, 12, 31, 23, 0, 0, 0, time.UTC), "R1#org#2026-12-31T23", time.Date(2027, 1, 2, 0, 0, 0, 0, time.UTC)},
-		{time.Date(2026, 7, 4, 15, 30, 0, 0, time.FixedZone("CEST", 2*3600)), "R1#org#2026-07-04T13", time.Date(2026, 7, 5, 14, 0, 0, 0, time.UTC)},
+		{t0, "R1:org:2026-07-04T13:00:00.000Z", time.Date(2026, 7, 5, 14, 0, 0, 0, time.UTC)},
+		{time.Date(2026, 12, 31, 23, 0, 0, 0, time.UTC), "R1:org:2026-12-31T23:00:00.000Z", time.Date(2027, 1, 2, 0, 0, 0, 0, time.UTC)},
+		{time.Date(2026, 7, 4, 15, 30, 0, 0, time.FixedZone("CEST", 2*3600)), "R1:org:2026-07-04T13:00:00.000Z", time.Date(2026, 7, 5, 14, 0, 0, 0, time.UTC)},
 	}
 	for _, tc := range tests {
 		if got := breaker.BucketKey("R1", "org", tc.at); got != tc.key {
@@ -57,7 +57,7 @@ func TestIncrementWritesTTLAttribute(t *testing.T) {
 		}
 	}
 	out, err := e.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.Target.BlockCounterTable), Key: map[string]types.AttributeValue{
-		"bucketKey": &types.AttributeValueMemberS{Value: "R1#org#2026-07-04T13"},
+		"bucketKey": &types.AttributeValueMemberS{Value: "R1:org:2026-07-04T13:00:00.000Z"},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -133,11 +133,13 @@ func TestBreaker(t *testing.T) {
 		count   int64
 		tripped bool
 	}{
-		{breaker.Breaker{}, 100, false},
-		{breaker.Breaker{}, 101, true},
-		{breaker.Breaker{Threshold: breaker.StrictThreshold}, 50, false},
-		{breaker.Breaker{Threshold: breaker.StrictThreshold}, 51, true},
-		{breaker.Breaker{Threshold: 1}, 2, true},
+		// The Oracle trips at count >= threshold.
+		{breaker.Breaker{}, 99, false},
+		{breaker.Breaker{}, 100, true},
+		{breaker.Breaker{Threshold: breaker.StrictThreshold}, 49, false},
+		{breaker.Breaker{Threshold: breaker.StrictThreshold}, 50, true},
+		{breaker.Breaker{Threshold: 1}, 0, false},
+		{breaker.Breaker{Threshold: 1}, 1, true},
 	}
 	for _, tc := range tests {
 		if got := tc.b.Tripped(tc.count); got != tc.tripped {
