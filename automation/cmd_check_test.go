@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mirror-dissonance/mirror-infra/internal/gate"
 )
 
 func cliRun(t *testing.T, args ...string) (int, string, string) {
@@ -35,7 +37,7 @@ func TestCheckShippedStacks(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &rep); err != nil {
 			t.Fatalf("%s: stdout is not the JSON report: %v", stack, err)
 		}
-		if len(rep.Checks) < 15 || len(rep.Resources) < 12 || len(rep.Resources) > 24 {
+		if len(rep.Checks) < 15 || len(rep.Resources) < gate.DefaultMinResources || len(rep.Resources) > gate.DefaultMaxResources {
 			t.Errorf("%s: %d checks, %d resources", stack, len(rep.Checks), len(rep.Resources))
 		}
 		for _, c := range rep.Checks {

@@ -49,6 +49,7 @@ type Environment struct {
 	Alarms    *ThrottleAlarms
 	Dashboard *Dashboard
 	GitHub    *GitHubAccess
+	Baselines *BaselinesBucket
 }
 
 // Declare declares every resource of the environment and exports the
@@ -109,7 +110,14 @@ func DeclareEnvironment(ctx *pulumi.Context, cfg stackconfig.Config) (*Environme
 		return nil, err
 	}
 
-	env := &Environment{Key: key, Tables: tables, Topic: topic, Alarms: alarms, Dashboard: dash, GitHub: gh}
+	baselines, err := NewBaselinesBucket(ctx, "baselines", BaselinesBucketArgs{
+		Names: names, Account: account, KeyArn: key.Arn, Tags: tags,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	env := &Environment{Key: key, Tables: tables, Topic: topic, Alarms: alarms, Dashboard: dash, GitHub: gh, Baselines: baselines}
 	for k, v := range env.Outputs(cfg) {
 		ctx.Export(k, v)
 	}
@@ -130,6 +138,7 @@ func (e *Environment) Outputs(cfg stackconfig.Config) pulumi.Map {
 		spec.OutDeployRoleArn:   e.GitHub.DeployRole.Arn,
 		spec.OutPreviewRoleArn:  e.GitHub.PreviewRole.Arn,
 		spec.OutNoncePrefix:     pulumi.String(cfg.Names().NoncePrefix()),
+		spec.OutBaselinesBucket: e.Baselines.Name,
 	}
 	for suffix, t := range e.Tables.Tables {
 		m[spec.TableNameOutput[suffix]] = t.Name

@@ -132,12 +132,14 @@ func TestResourceCountsAndTypes(t *testing.T) {
 				counts[d.typ]++
 			}
 		}
-		if aws < 12 || aws > 24 {
-			t.Errorf("%d AWS resources, want 12 to 24", aws)
+		if aws < gate.DefaultMinResources || aws > gate.DefaultMaxResources {
+			t.Errorf("%d AWS resources, want %d to %d", aws, gate.DefaultMinResources, gate.DefaultMaxResources)
 		}
 		want := map[string]int{
 			gate.TypeKey: 1, gate.TypeAlias: 1, gate.TypeTable: 3, gate.TypeTopic: 1, gate.TypeTopicPolicy: 1,
 			gate.TypeAlarm: 6, gate.TypeDashboard: 1, gate.TypeRole: 2, gate.TypeRolePolicy: 2,
+			gate.TypeBucket: 1, gate.TypeBucketVersioning: 1, gate.TypeBucketEncryption: 1,
+			gate.TypeBucketPublicAccessBlock: 1, gate.TypeBucketPolicy: 1, gate.TypeBucketLifecycle: 1,
 		}
 		if cfg.AlertEmail != "" {
 			want[gate.TypeSubscription] = 1
@@ -556,7 +558,8 @@ func TestRolePoliciesAreLeastPrivilege(t *testing.T) {
 		if len(pols) != 2 {
 			t.Fatalf("%d role policies", len(pols))
 		}
-		// Resource "*" only for actions IAM cannot scope.
+		// Resource "*" only for actions IAM cannot scope. Bucket ARNs
+		// carry the environment prefix in the bucket name.
 		unscopable := map[string]bool{"kms:CreateKey": true, "kms:ListAliases": true}
 		for _, p := range pols {
 			isPreview := p.inputs["role"] == n.PreviewRole()
@@ -606,7 +609,7 @@ func forEachStack(t *testing.T, f func(t *testing.T, cfg stackconfig.Config, rec
 }
 
 func TestTags(t *testing.T) {
-	taggable := map[string]bool{gate.TypeKey: true, gate.TypeTable: true, gate.TypeTopic: true, gate.TypeAlarm: true, gate.TypeRole: true, gate.TypeOIDCProvider: true}
+	taggable := map[string]bool{gate.TypeKey: true, gate.TypeTable: true, gate.TypeTopic: true, gate.TypeAlarm: true, gate.TypeRole: true, gate.TypeOIDCProvider: true, gate.TypeBucket: true}
 	forEachStack(t, func(t *testing.T, cfg stackconfig.Config, rec *recorder) {
 		n := 0
 		for _, d := range rec.res {
@@ -654,6 +657,7 @@ func TestOutputs(t *testing.T) {
 				spec.OutDeployRoleArn:         "arn:aws:iam::123456789012:role/" + n.DeployRole(),
 				spec.OutPreviewRoleArn:        "arn:aws:iam::123456789012:role/" + n.PreviewRole(),
 				spec.OutNoncePrefix:           "/guardian/" + cfg.Environment + "/redaction_nonce_v",
+				spec.OutBaselinesBucket:       "mirror-dissonance-" + cfg.Environment + "-baselines",
 			}
 			for k, v := range want {
 				if res.Outputs[k] != v {
@@ -714,4 +718,99 @@ func TestProgramReadsConfigFromPulumi(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBaselinesBucket checks SPEC 2.10 on the declared inputs of the bucket
+// and each of its configuration resources.
+func TestBaselinesBucket(t *testing.T) {
+	forEachStack(t, func(t *testing.T, cfg stackconfig.Config, rec *recorder) {
+		name := cfg.Names().BaselinesBucket()
+		b := rec.one(t, gate.TypeBucket)
+		if b.inputs["bucket"] != name {
+			t.Errorf("bucket %v, want %s", b.inputs["bucket"], name)
+		}
+		if !b.protect {
+			t.Error("the baselines bucket is not protected")
+		}
+		if b.inputs["forceDestroy"] == true {
+			t.Error("forceDestroy would let a delete empty the bucket")
+		}
+		if tags, _ := b.inputs["tags"].(map[string]any); tags["Purpose"] != "DriftBaselines" {
+			t.Errorf("Purpose tag %v, want DriftBaselines as the original", tags["Purpose"])
+		}
+		cases := []struct {
+			typ   string
+			check func(t *testing.T, in map[string]any)
+		}{
+			{gate.TypeBucketVersioning, func(t *testing.T, in map[string]any) {
+				if got := gate.Input(in, "versioningConfiguration.status"); got != "Enabled" {
+					t.Errorf("versioning %v, want Enabled", got)
+				}
+			}},
+			{gate.TypeBucketEncryption, func(t *testing.T, in map[string]any) {
+				rules, _ := in["rules"].([]any)
+				if len(rules) != 1 {
+					t.Fatalf("%d encryption rules, want 1", len(rules))
+				}
+				r := rules[0].(map[string]any)
+				for path, want := range map[string]any{
+					"applyServerSideEncryptionByDefault.sseAlgorithm":   "aws:kms",
+					"applyServerSideEncryptionByDefault.kmsMasterKeyId": keyArn(cfg.Region),
+					"bucketKeyEnabled": true,
+				} {
+					if got := gate.Input(r, path); got != want {
+						t.Errorf("%s = %v, want %v", path, got, want)
+					}
+				}
+			}},
+			{gate.TypeBucketPublicAccessBlock, func(t *testing.T, in map[string]any) {
+				for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+					if in[k] != true {
+						t.Errorf("%s = %v, want true", k, in[k])
+					}
+				}
+			}},
+			{gate.TypeBucketPolicy, func(t *testing.T, in map[string]any) {
+				doc, err := spec.ParsePolicy(in["policy"])
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p := spec.TLSOnlyProblem(doc, name); p != "" {
+					t.Error(p)
+				}
+				if len(doc.Statement) != 1 || doc.Statement[0].Effect != "Deny" {
+					t.Errorf("policy %+v, want the one TLS deny", doc.Statement)
+				}
+			}},
+			{gate.TypeBucketLifecycle, func(t *testing.T, in map[string]any) {
+				rules, _ := in["rules"].([]any)
+				if len(rules) != 1 {
+					t.Fatalf("%d lifecycle rules, want 1", len(rules))
+				}
+				r := rules[0].(map[string]any)
+				if r["status"] != "Enabled" {
+					t.Errorf("lifecycle rule status %v", r["status"])
+				}
+				if got := gate.Input(r, "noncurrentVersionExpiration.noncurrentDays"); got != float64(spec.BaselineNoncurrentDays) {
+					t.Errorf("noncurrent versions expire after %v days, want %d", got, spec.BaselineNoncurrentDays)
+				}
+				if p := gate.Input(r, "filter.prefix"); p != nil && p != "" {
+					t.Errorf("the rule is limited to prefix %v; it must cover every baseline", p)
+				}
+				if r["expiration"] != nil {
+					t.Errorf("current baselines must never expire: %v", r["expiration"])
+				}
+			}},
+		}
+		for _, tc := range cases {
+			d := rec.one(t, tc.typ)
+			if d.inputs["bucket"] != name {
+				t.Errorf("%s configures bucket %v, want %s", tc.typ, d.inputs["bucket"], name)
+			}
+			if !strings.Contains(d.parent, "BaselinesBucket") {
+				t.Errorf("%s is parented by %s, want the BaselinesBucket component", tc.typ, d.parent)
+			}
+			tc.check(t, d.inputs)
+		}
+	})
 }

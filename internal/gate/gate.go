@@ -41,7 +41,7 @@ type Options struct {
 	// operator allows to be deleted or replaced.
 	AllowStateful []string
 	// MinResources and MaxResources bound the AWS resource count; zero
-	// means the defaults of SPEC 2 (12 to 24).
+	// means DefaultMinResources and DefaultMaxResources.
 	MinResources, MaxResources int
 }
 

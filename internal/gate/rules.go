@@ -21,6 +21,23 @@ const (
 	TypeOIDCProvider = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 	TypeRole         = "aws:iam/role:Role"
 	TypeRolePolicy   = "aws:iam/rolePolicy:RolePolicy"
+
+	TypeBucket                  = "aws:s3/bucketV2:BucketV2"
+	TypeBucketVersioning        = "aws:s3/bucketVersioningV2:BucketVersioningV2"
+	TypeBucketEncryption        = "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2"
+	TypeBucketPublicAccessBlock = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+	TypeBucketPolicy            = "aws:s3/bucketPolicy:BucketPolicy"
+	TypeBucketLifecycle         = "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"
+)
+
+// The resource-count band of SPEC 2 when Options leave it zero: the
+// program declares 25 AWS resources (19 before the baselines bucket and its
+// five configuration resources); the band leaves room for the optional
+// subscription and OIDC provider and catches a dropped or duplicated
+// component.
+const (
+	DefaultMinResources = 18
+	DefaultMaxResources = 30
 )
 
 // UnknownValue is how the engine shows an input not known until apply.
@@ -47,6 +64,13 @@ const (
 	RuleStatefulChange     = "stateful-delete-replace"
 	RuleResourceCount      = "resource-count"
 	RuleUnverifiableInputs = "unverifiable-input"
+
+	RuleBucketPresent      = "baselines-bucket"
+	RuleBucketVersioned    = "baselines-versioned"
+	RuleBucketSSE          = "baselines-sse-kms"
+	RuleBucketPublicAccess = "baselines-public-access"
+	RuleBucketTLS          = "baselines-tls-only"
+	RuleBucketProtect      = "baselines-protect"
 )
 
 // Rules lists every rule id with what it protects, for --help and docs.
@@ -67,8 +91,15 @@ var Rules = map[string]string{
 	RuleWriteRolePR:      "a write role never trusts pull_request",
 	RulePreviewReadOnly:  "the preview role's policy only describes, gets and lists",
 	RuleNoStarPolicy:     "no policy allows action * on resource *",
-	RuleStatefulChange:   "no delete or replace of a table or key unless named by the operator",
+	RuleStatefulChange:   "no delete or replace of a table, the key or the baselines bucket unless named by the operator",
 	RuleResourceCount:    "the AWS resource count is within the expected band",
+
+	RuleBucketPresent:      "the plan keeps the baselines bucket",
+	RuleBucketVersioned:    "the baselines bucket is versioned",
+	RuleBucketSSE:          "the baselines bucket is encrypted with SSE-KMS, the environment key and a bucket key",
+	RuleBucketPublicAccess: "the baselines bucket blocks all public access",
+	RuleBucketTLS:          "the baselines bucket's policy denies every request without TLS",
+	RuleBucketProtect:      "the baselines bucket has Pulumi protect on",
 }
 
 // Failed reports whether any finding fails the gate (unverifiable inputs
@@ -86,13 +117,14 @@ func Failed(fs []Finding) bool {
 func Evaluate(res []Resource, opts Options) []Finding {
 	e := &evaluator{opts: opts}
 	if e.opts.MinResources == 0 {
-		e.opts.MinResources = 12
+		e.opts.MinResources = DefaultMinResources
 	}
 	if e.opts.MaxResources == 0 {
-		e.opts.MaxResources = 24
+		e.opts.MaxResources = DefaultMaxResources
 	}
 	names := spec.For(opts.Environment)
 	var tables, alarms, aws int
+	var kept []Resource // what the plan keeps: neither deleted nor read
 	for _, r := range res {
 		if r.Op == OpDelete || r.Op == OpReplace {
 			e.stateful(r)
@@ -100,6 +132,7 @@ func Evaluate(res []Resource, opts Options) []Finding {
 		if r.Op == OpDelete || r.Op == OpRead {
 			continue
 		}
+		kept = append(kept, r)
 		if strings.HasPrefix(r.Type, "aws:") {
 			aws++
 		}
@@ -132,6 +165,7 @@ func Evaluate(res []Resource, opts Options) []Finding {
 	if alarms != len(names.ThrottleAlarms()) {
 		e.fail(RuleAlarmCount, Resource{}, fmt.Sprintf("the plan keeps %d alarms; SPEC 2.4 has exactly six", alarms))
 	}
+	e.baselines(kept, names)
 	if aws < e.opts.MinResources || aws > e.opts.MaxResources {
 		e.fail(RuleResourceCount, Resource{}, fmt.Sprintf("the plan keeps %d AWS resources; expected %d to %d", aws, e.opts.MinResources, e.opts.MaxResources))
 	}
@@ -362,7 +396,7 @@ func (e *evaluator) role(r Resource, names spec.Names) {
 }
 
 func (e *evaluator) stateful(r Resource) {
-	if r.Type != TypeTable && r.Type != TypeKey {
+	if r.Type != TypeTable && r.Type != TypeKey && r.Type != TypeBucket {
 		return
 	}
 	for _, a := range e.opts.AllowStateful {

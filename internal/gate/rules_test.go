@@ -57,6 +57,12 @@ func setPolicy(t *testing.T, r *gate.Resource, key string, mutate func(doc map[s
 	r.Inputs[key] = string(b)
 }
 
+// sseRule is the first rule of the baselines bucket's encryption
+// configuration, to mutate in place.
+func sseRule(rs []gate.Resource) map[string]any {
+	return first(rs, gate.TypeBucketEncryption, nil).Inputs["rules"].([]any)[0].(map[string]any)
+}
+
 func roleNamed(name string) func(gate.Resource) bool {
 	return func(r gate.Resource) bool { return r.Inputs["name"] == name }
 }
@@ -201,10 +207,89 @@ func TestRules(t *testing.T) {
 			first(rs, gate.TypeAlarm, nil).Op = gate.OpReplace
 			return rs
 		}, ""},
+		{"baselines bucket dropped", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeBucket, nil).Op = gate.OpDelete
+			o.AllowStateful = []string{"baselines"} // named, so only the missing bucket fails
+			return rs
+		}, gate.RuleBucketPresent},
+		{"baselines bucket unprotected", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeBucket, nil).Protect = false
+			return rs
+		}, gate.RuleBucketProtect},
+		{"baselines versioning suspended", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeBucketVersioning, nil).Inputs["versioningConfiguration"] = map[string]any{"status": "Suspended"}
+			return rs
+		}, gate.RuleBucketVersioned},
+		{"baselines versioning resource dropped", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeBucketVersioning, nil).Op = gate.OpDelete
+			return rs
+		}, gate.RuleBucketVersioned},
+		{"baselines versioning of another bucket", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeBucketVersioning, nil).Inputs["bucket"] = "someone-elses-bucket"
+			return rs
+		}, gate.RuleBucketVersioned},
+		{"baselines SSE-S3 instead of KMS", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			sseRule(rs)["applyServerSideEncryptionByDefault"] = map[string]any{"sseAlgorithm": "AES256"}
+			return rs
+		}, gate.RuleBucketSSE},
+		{"baselines with the AWS managed key", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			sseRule(rs)["applyServerSideEncryptionByDefault"] = map[string]any{"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "alias/aws/s3"}
+			return rs
+		}, gate.RuleBucketSSE},
+		{"baselines with another customer key", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			sseRule(rs)["applyServerSideEncryptionByDefault"] = map[string]any{"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "arn:aws:kms:us-east-1:123456789012:key/other"}
+			return rs
+		}, gate.RuleBucketSSE},
+		{"baselines with the environment alias", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			sseRule(rs)["applyServerSideEncryptionByDefault"] = map[string]any{"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "alias/mirror-dissonance-staging"}
+			return rs
+		}, ""},
+		{"baselines bucket key off", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			sseRule(rs)["bucketKeyEnabled"] = false
+			return rs
+		}, gate.RuleBucketSSE},
+		{"baselines public policy allowed", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeBucketPublicAccessBlock, nil).Inputs["blockPublicPolicy"] = false
+			return rs
+		}, gate.RuleBucketPublicAccess},
+		{"baselines public access block dropped", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeBucketPublicAccessBlock, nil).Op = gate.OpDelete
+			return rs
+		}, gate.RuleBucketPublicAccess},
+		{"baselines policy allows plain HTTP", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			setPolicy(t, first(rs, gate.TypeBucketPolicy, nil), "policy", func(doc map[string]any) {
+				st := doc["Statement"].([]any)[0].(map[string]any)
+				st["Condition"] = map[string]any{"Bool": map[string]any{"aws:SecureTransport": "true"}}
+			})
+			return rs
+		}, gate.RuleBucketTLS},
+		{"baselines policy dropped", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeBucketPolicy, nil).Op = gate.OpDelete
+			return rs
+		}, gate.RuleBucketTLS},
+		{"replace of the baselines bucket", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeBucket, nil).Op = gate.OpReplace
+			return rs
+		}, gate.RuleStatefulChange},
+		{"replace of the baselines bucket named by the operator", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeBucket, nil).Op = gate.OpReplace
+			o.AllowStateful = []string{"baselines"}
+			return rs
+		}, ""},
+		{"update of the lifecycle rule", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			r := first(rs, gate.TypeBucketLifecycle, nil)
+			r.Op, r.Diffs = gate.OpUpdate, []string{"rules"}
+			return rs
+		}, ""},
 		{"too many resources", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
-			for i := 0; i < 10; i++ {
+			for i := 0; i < gate.DefaultMaxResources; i++ {
 				rs = append(rs, gate.Resource{Type: "aws:s3/bucket:Bucket", Name: "extra", Op: gate.OpCreate})
 			}
+			return rs
+		}, gate.RuleResourceCount},
+		{"too few resources", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			// A band the plan cannot meet proves the lower bound bites.
+			o.MinResources = len(rs) + 1
 			return rs
 		}, gate.RuleResourceCount},
 	}
@@ -246,5 +331,18 @@ func TestUnknownInputsAreReportedNotFailed(t *testing.T) {
 	}
 	if len(fs) != 1 || fs[0].Rule != gate.RuleUnverifiableInputs || !strings.Contains(fs[0].Message, "kmsKeyArn") {
 		t.Fatalf("want one unverified finding naming kmsKeyArn, got %+v", fs)
+	}
+}
+
+func TestUnknownBucketKeyIsReportedNotFailed(t *testing.T) {
+	base, opts := baseline(t)
+	rs := clone(t, base)
+	sseRule(rs)["applyServerSideEncryptionByDefault"] = map[string]any{"sseAlgorithm": "aws:kms", "kmsMasterKeyId": gate.UnknownValue}
+	fs := gate.Evaluate(rs, opts)
+	if gate.Failed(fs) {
+		t.Fatalf("a key ARN known only after apply must not fail the gate: %+v", fs)
+	}
+	if len(fs) != 1 || fs[0].Rule != gate.RuleUnverifiableInputs || !strings.Contains(fs[0].Message, "kmsMasterKeyId") {
+		t.Fatalf("want one unverified finding naming kmsMasterKeyId, got %+v", fs)
 	}
 }

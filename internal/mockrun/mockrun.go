@@ -192,6 +192,9 @@ func (s Synthetic) Create(_ context.Context, typ, name string, in map[string]any
 	case gate.TypeSubscription:
 		arn := fmt.Sprintf("%s:mock-subscription", str("topic"))
 		return arn, map[string]any{"arn": arn}, nil
+	case gate.TypeBucket:
+		// A bucket's id is its name; S3 ARNs have no region or account.
+		return str("bucket"), map[string]any{"arn": "arn:aws:s3:::" + str("bucket"), "bucket": str("bucket")}, nil
 	default:
 		return name + "-id", map[string]any{}, nil
 	}

@@ -21,8 +21,8 @@ func TestShippedStacksPassTheGate(t *testing.T) {
 				t.Fatal(err)
 			}
 			aws := res.AWSResources()
-			if len(aws) < 12 || len(aws) > 24 {
-				t.Errorf("%d AWS resources, want 12..24", len(aws))
+			if len(aws) < gate.DefaultMinResources || len(aws) > gate.DefaultMaxResources {
+				t.Errorf("%d AWS resources, want %d..%d", len(aws), gate.DefaultMinResources, gate.DefaultMaxResources)
 			}
 			findings := gate.Evaluate(res.Resources, gate.Options{Environment: cfg.Environment, DeletionProtection: cfg.DeletionProtection})
 			if gate.Failed(findings) {
@@ -30,6 +30,9 @@ func TestShippedStacksPassTheGate(t *testing.T) {
 			}
 			if got := res.Outputs[spec.OutFPEventsTableName]; got != spec.For(stack).Table(spec.TableFPEvents) {
 				t.Errorf("output %s = %v", spec.OutFPEventsTableName, got)
+			}
+			if got := res.Outputs[spec.OutBaselinesBucket]; got != spec.For(stack).BaselinesBucket() {
+				t.Errorf("output %s = %v", spec.OutBaselinesBucket, got)
 			}
 			t.Logf("%d AWS resources, %d outputs", len(aws), len(res.Outputs))
 		})

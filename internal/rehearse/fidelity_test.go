@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
@@ -57,6 +58,7 @@ func TestFidelity(t *testing.T) {
 			}
 			checked := map[string]int{}
 			ddb, km, sn, cw, im := dynamodb.NewFromConfig(awsCfg), kms.NewFromConfig(awsCfg), sns.NewFromConfig(awsCfg), cloudwatch.NewFromConfig(awsCfg), iam.NewFromConfig(awsCfg)
+			s3c := s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = true })
 			keyArn, _ := res.Outputs["kmsKeyArn"].(string)
 			for _, r := range res.AWSResources() {
 				in := r.Inputs
@@ -200,6 +202,70 @@ func TestFidelity(t *testing.T) {
 						t.Fatal(err)
 					}
 					sameJSON(t, "dashboard body", aws.ToString(out.DashboardBody), str("dashboardBody"))
+				case gate.TypeBucket:
+					b := aws.String(str("bucket"))
+					if _, err := s3c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: b}); err != nil {
+						t.Fatalf("bucket %s: %v", *b, err)
+					}
+					tags, err := s3c.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: b})
+					if err != nil {
+						t.Fatal(err)
+					}
+					got := map[string]string{}
+					for _, tg := range tags.TagSet {
+						got[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+					}
+					eq(t, *b+" tags", got, gate.Input(in, "tags"))
+				case gate.TypeBucketVersioning:
+					out, err := s3c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(str("bucket"))})
+					if err != nil {
+						t.Fatal(err)
+					}
+					eq(t, "bucket versioning", out.Status, str("versioningConfiguration.status"))
+				case gate.TypeBucketEncryption:
+					out, err := s3c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(str("bucket"))})
+					if err != nil {
+						t.Fatal(err)
+					}
+					rules, _ := in["rules"].([]any)
+					eq(t, "bucket encryption rules", len(out.ServerSideEncryptionConfiguration.Rules), len(rules))
+					for i, x := range rules {
+						want := x.(map[string]any)
+						got := out.ServerSideEncryptionConfiguration.Rules[i]
+						eq(t, "bucket SSE algorithm", got.ApplyServerSideEncryptionByDefault.SSEAlgorithm, gate.Input(want, "applyServerSideEncryptionByDefault.sseAlgorithm"))
+						eq(t, "bucket SSE key", aws.ToString(got.ApplyServerSideEncryptionByDefault.KMSMasterKeyID), keyArn)
+						eq(t, "bucket key", aws.ToBool(got.BucketKeyEnabled), want["bucketKeyEnabled"])
+					}
+				case gate.TypeBucketPublicAccessBlock:
+					out, err := s3c.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(str("bucket"))})
+					if err != nil {
+						t.Fatal(err)
+					}
+					c := out.PublicAccessBlockConfiguration
+					eq(t, "block public ACLs", aws.ToBool(c.BlockPublicAcls), in["blockPublicAcls"])
+					eq(t, "block public policy", aws.ToBool(c.BlockPublicPolicy), in["blockPublicPolicy"])
+					eq(t, "ignore public ACLs", aws.ToBool(c.IgnorePublicAcls), in["ignorePublicAcls"])
+					eq(t, "restrict public buckets", aws.ToBool(c.RestrictPublicBuckets), in["restrictPublicBuckets"])
+				case gate.TypeBucketPolicy:
+					out, err := s3c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(str("bucket"))})
+					if err != nil {
+						t.Fatal(err)
+					}
+					sameJSON(t, "bucket policy", aws.ToString(out.Policy), str("policy"))
+				case gate.TypeBucketLifecycle:
+					out, err := s3c.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(str("bucket"))})
+					if err != nil {
+						t.Fatal(err)
+					}
+					rules, _ := in["rules"].([]any)
+					eq(t, "lifecycle rules", len(out.Rules), len(rules))
+					for i, x := range rules {
+						want, got := x.(map[string]any), out.Rules[i]
+						eq(t, "lifecycle rule id", aws.ToString(got.ID), want["id"])
+						eq(t, "lifecycle rule status", got.Status, want["status"])
+						eq(t, "lifecycle noncurrent days", float64(aws.ToInt32(got.NoncurrentVersionExpiration.NoncurrentDays)), gate.Input(want, "noncurrentVersionExpiration.noncurrentDays"))
+						eq(t, "lifecycle rule expires current versions", got.Expiration != nil, want["expiration"] != nil)
+					}
 				default:
 					// Not held by the emulator: it must be listed as unapplied.
 					if _, ok := p.Unapplied()[r.Type+" "+r.Name]; !ok {

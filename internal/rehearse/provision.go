@@ -19,6 +19,8 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
@@ -38,6 +40,7 @@ type Provisioner struct {
 	sns *sns.Client
 	cw  *cloudwatch.Client
 	iam *iam.Client
+	s3  *s3.Client
 
 	mu        sync.Mutex
 	unapplied map[string][]string // "type name" -> input paths
@@ -56,6 +59,8 @@ func NewProvisioner(cfg aws.Config, account string) *Provisioner {
 		Region: cfg.Region, AccountID: account,
 		ddb: dynamodb.NewFromConfig(cfg), kms: kms.NewFromConfig(cfg), sns: sns.NewFromConfig(cfg),
 		cw: cloudwatch.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg),
+		// A custom endpoint (the emulator) has no per-bucket host names.
+		s3:        s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }),
 		unapplied: map[string][]string{},
 	}
 }
@@ -129,6 +134,18 @@ func (p *Provisioner) Teardown(ctx context.Context) error {
 		case gate.TypeRolePolicy:
 			role, name, _ := strings.Cut(c.id, ":")
 			_, err = p.iam.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)})
+		case gate.TypeBucket:
+			err = p.deleteBucket(ctx, c.id)
+		case gate.TypeBucketEncryption:
+			_, err = p.s3.DeleteBucketEncryption(ctx, &s3.DeleteBucketEncryptionInput{Bucket: aws.String(c.id)})
+		case gate.TypeBucketPublicAccessBlock:
+			_, err = p.s3.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: aws.String(c.id)})
+		case gate.TypeBucketPolicy:
+			_, err = p.s3.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(c.id)})
+		case gate.TypeBucketLifecycle:
+			_, err = p.s3.DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: aws.String(c.id)})
+			// Versioning cannot be removed from a bucket, only suspended;
+			// the bucket's deletion removes it.
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("deleting %s %s: %w", c.typ, c.id, err))
@@ -246,6 +263,11 @@ func (p *Provisioner) Create(ctx context.Context, typ, name string, raw map[stri
 			RoleName: aws.String(in.str("role")), PolicyName: aws.String(in.str("name")), PolicyDocument: aws.String(in.str("policy")),
 		})
 		id, out = in.str("role")+":"+in.str("name"), map[string]any{}
+	case gate.TypeBucket:
+		id, out, err = p.bucket(ctx, in)
+	case gate.TypeBucketVersioning, gate.TypeBucketEncryption, gate.TypeBucketPublicAccessBlock,
+		gate.TypeBucketPolicy, gate.TypeBucketLifecycle:
+		id, out, err = p.bucketConfig(ctx, typ, in)
 	case gate.TypeDashboard:
 		id = in.str("dashboardName")
 		_, err = p.cw.PutDashboard(ctx, &cloudwatch.PutDashboardInput{DashboardName: aws.String(id), DashboardBody: aws.String(in.str("dashboardBody"))})
@@ -409,6 +431,120 @@ func (p *Provisioner) alarm(ctx context.Context, in *inputs) (string, map[string
 	return name, map[string]any{"arn": p.account().AlarmArn(name)}, nil
 }
 
+func (p *Provisioner) bucket(ctx context.Context, in *inputs) (string, map[string]any, error) {
+	name := in.str("bucket")
+	// us-east-1 takes no location constraint; any other region needs one.
+	cb := &s3.CreateBucketInput{Bucket: aws.String(name)}
+	if p.Region != "" && p.Region != "us-east-1" {
+		cb.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(p.Region)}
+	}
+	if _, err := p.s3.CreateBucket(ctx, cb); err != nil {
+		return "", nil, err
+	}
+	if t := in.obj("tags"); len(t) > 0 {
+		if _, err := p.s3.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: aws.String(name), Tagging: &s3types.Tagging{TagSet: s3Tags(t)}}); err != nil {
+			return "", nil, fmt.Errorf("tagging bucket %s: %w", name, err)
+		}
+	}
+	// Only the absence of forceDestroy matters (a destroy fails on a
+	// non-empty bucket); the emulator has nothing to hold it.
+	in.ignore("forceDestroy")
+	return name, map[string]any{"arn": "arn:aws:s3:::" + name, "bucket": name}, nil
+}
+
+// bucketConfig applies one of the bucket's configuration resources; its id
+// is the bucket's name, as the AWS provider's is.
+func (p *Provisioner) bucketConfig(ctx context.Context, typ string, in *inputs) (string, map[string]any, error) {
+	b := aws.String(in.str("bucket"))
+	var err error
+	switch typ {
+	case gate.TypeBucketVersioning:
+		vc := in.obj("versioningConfiguration")
+		_, err = p.s3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: b,
+			VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatus(fmt.Sprint(vc["status"]))}})
+	case gate.TypeBucketEncryption:
+		var rules []s3types.ServerSideEncryptionRule
+		for _, x := range in.list("rules") {
+			m, _ := x.(map[string]any)
+			r := s3types.ServerSideEncryptionRule{}
+			if on, ok := m["bucketKeyEnabled"].(bool); ok {
+				r.BucketKeyEnabled = aws.Bool(on)
+			}
+			if d, _ := m["applyServerSideEncryptionByDefault"].(map[string]any); d != nil {
+				r.ApplyServerSideEncryptionByDefault = &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryption(fmt.Sprint(d["sseAlgorithm"]))}
+				if k, _ := d["kmsMasterKeyId"].(string); k != "" {
+					r.ApplyServerSideEncryptionByDefault.KMSMasterKeyID = aws.String(k)
+				}
+			}
+			rules = append(rules, r)
+		}
+		_, err = p.s3.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: b,
+			ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{Rules: rules}})
+	case gate.TypeBucketPublicAccessBlock:
+		_, err = p.s3.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: b, PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
+			BlockPublicAcls: aws.Bool(in.boolean("blockPublicAcls")), BlockPublicPolicy: aws.Bool(in.boolean("blockPublicPolicy")),
+			IgnorePublicAcls: aws.Bool(in.boolean("ignorePublicAcls")), RestrictPublicBuckets: aws.Bool(in.boolean("restrictPublicBuckets")),
+		}})
+	case gate.TypeBucketPolicy:
+		_, err = p.s3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, Policy: aws.String(in.str("policy"))})
+	case gate.TypeBucketLifecycle:
+		var rules []s3types.LifecycleRule
+		for _, x := range in.list("rules") {
+			rules = append(rules, lifecycleRule(x))
+		}
+		_, err = p.s3.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: b,
+			LifecycleConfiguration: &s3types.BucketLifecycleConfiguration{Rules: rules}})
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	return aws.ToString(b), map[string]any{}, nil
+}
+
+// lifecycleRule maps one declared lifecycle rule; the program declares an
+// id, a status, an (empty) filter and a noncurrent-version expiration.
+func lifecycleRule(x any) s3types.LifecycleRule {
+	m, _ := x.(map[string]any)
+	r := s3types.LifecycleRule{ID: aws.String(fmt.Sprint(m["id"])), Status: s3types.ExpirationStatus(fmt.Sprint(m["status"]))}
+	if f, ok := m["filter"].(map[string]any); ok {
+		prefix, _ := f["prefix"].(string)
+		r.Filter = &s3types.LifecycleRuleFilter{Prefix: aws.String(prefix)}
+	}
+	if nve, _ := m["noncurrentVersionExpiration"].(map[string]any); nve != nil {
+		days, _ := nve["noncurrentDays"].(float64)
+		r.NoncurrentVersionExpiration = &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(int32(days))}
+	}
+	return r
+}
+
+// deleteBucket removes every object version and delete marker (the E2E
+// drift step writes baselines), then the bucket.
+func (p *Provisioner) deleteBucket(ctx context.Context, name string) error {
+	pages := s3.NewListObjectVersionsPaginator(p.s3, &s3.ListObjectVersionsInput{Bucket: aws.String(name)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("listing the versions in %s: %w", name, err)
+		}
+		var ids []s3types.ObjectIdentifier
+		for _, v := range page.Versions {
+			ids = append(ids, s3types.ObjectIdentifier{Key: v.Key, VersionId: v.VersionId})
+		}
+		for _, m := range page.DeleteMarkers {
+			ids = append(ids, s3types.ObjectIdentifier{Key: m.Key, VersionId: m.VersionId})
+		}
+		for _, id := range ids {
+			if _, err := p.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(name), Key: id.Key, VersionId: id.VersionId}); err != nil {
+				return fmt.Errorf("deleting %s version %s from %s: %w", aws.ToString(id.Key), aws.ToString(id.VersionId), name, err)
+			}
+		}
+	}
+	if _, err := p.s3.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(name)}); err != nil {
+		return fmt.Errorf("deleting bucket %s: %w", name, err)
+	}
+	return nil
+}
+
 // tags converts declared tags into one SDK's tag type, sorted by key.
 func tags[T any](m map[string]any, mk func(k, v *string) T) []T {
 	out := make([]T, 0, len(m))
@@ -432,6 +568,10 @@ func ddbTags(m map[string]any) []ddbtypes.Tag {
 
 func snsTags(m map[string]any) []snstypes.Tag {
 	return tags(m, func(k, v *string) snstypes.Tag { return snstypes.Tag{Key: k, Value: v} })
+}
+
+func s3Tags(m map[string]any) []s3types.Tag {
+	return tags(m, func(k, v *string) s3types.Tag { return s3types.Tag{Key: k, Value: v} })
 }
 
 func cwTags(m map[string]any) []cwtypes.Tag {
