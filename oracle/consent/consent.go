@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -71,11 +70,16 @@ type record struct {
 	// Version increases with every write; writes are conditional on it.
 	Version   int64 `dynamodbav:"version"`
 	UpdatedAt int64 `dynamodbav:"updatedAt"`
+	// oracleSK is set when the item read was the Oracle's pk/sk-shaped
+	// consent record; the next write replaces it, conditional on its sk.
+	oracleSK string `dynamodbav:"-"`
 }
 
-// OrgID is the table key of an organisation: SHA-256 hex of its name,
-// lower-cased because GitHub organisation names are case-insensitive.
-func OrgID(org string) string { return Hash(strings.ToLower(strings.TrimSpace(org))) }
+// OrgID is the table key of an organisation: SHA-256 hex of the org id
+// exactly as passed, as the Oracle's consent store hashes it (hashId), so
+// that both implementations key one organisation alike. Callers pass the
+// org as GitHub spells it (repository.owner.login).
+func OrgID(org string) string { return Hash(org) }
 
 // Hash is the SHA-256 hex of s.
 func Hash(s string) string {
@@ -180,11 +184,18 @@ func (s *Store) update(ctx context.Context, org, resource string, change func(*R
 			return fmt.Errorf("encoding consent of %s: %w", resource, err)
 		}
 		in := &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: av}
-		if found {
+		switch {
+		case rec.oracleSK != "":
+			// The Oracle's item has no version; its sk changes with
+			// every write it makes (a random UUID), so it stands in.
+			in.ConditionExpression = aws.String("attribute_not_exists(#ver) AND sk = :sk")
+			in.ExpressionAttributeNames = map[string]string{"#ver": "version"}
+			in.ExpressionAttributeValues = map[string]types.AttributeValue{":sk": &types.AttributeValueMemberS{Value: rec.oracleSK}}
+		case found:
 			in.ConditionExpression = aws.String("#ver = :ver")
 			in.ExpressionAttributeNames = map[string]string{"#ver": "version"}
 			in.ExpressionAttributeValues = map[string]types.AttributeValue{":ver": &types.AttributeValueMemberN{Value: fmt.Sprint(prev)}}
-		} else {
+		default:
 			in.ConditionExpression = aws.String("attribute_not_exists(orgId)")
 		}
 		_, err = s.Client.PutItem(ctx, in)
@@ -214,7 +225,13 @@ func (s *Store) get(ctx context.Context, id string) (record, bool, error) {
 		return record{}, false, fmt.Errorf("reading consent from %s: %w", s.Table, err)
 	}
 	rec := record{OrgID: id}
-	if len(out.Item) > 0 {
+	switch Classify(out.Item) {
+	case ShapeNone:
+	case ShapeOracle:
+		// Read, not fail: the grant it holds is honoured as a record of
+		// its scope (the data check reports the item).
+		rec = fromOracleItem(out.Item)
+	default:
 		if err := attributevalue.UnmarshalMap(out.Item, &rec); err != nil {
 			return record{}, false, fmt.Errorf("decoding consent from %s: %w", s.Table, err)
 		}

@@ -41,12 +41,12 @@ func TestLifecycle(t *testing.T) {
 		allowed bool
 	}{
 		{"nothing recorded", func() error { return nil }, 0, consent.None, false},
-		{"requested", func() error { return s.Request(ctx, "Acme", "pr-analysis", "2026-01") }, 0, consent.Pending, false},
-		{"granted", func() error { return s.Grant(ctx, "Acme", "pr-analysis", g) }, 0, consent.Granted, true},
+		{"requested", func() error { return s.Request(ctx, "acme", "pr-analysis", "2026-01") }, 0, consent.Pending, false},
+		{"granted", func() error { return s.Grant(ctx, "acme", "pr-analysis", g) }, 0, consent.Granted, true},
 		{"still granted before expiry", func() error { return nil }, 23 * time.Hour, consent.Granted, true},
 		{"expired by time", func() error { return nil }, time.Hour, consent.Expired, false},
 		{"granted again", func() error { return s.Grant(ctx, "acme", "pr-analysis", g) }, 0, consent.Granted, true},
-		{"revoked", func() error { return s.Revoke(ctx, "ACME", "pr-analysis") }, 0, consent.Revoked, false},
+		{"revoked", func() error { return s.Revoke(ctx, "acme", "pr-analysis") }, 0, consent.Revoked, false},
 		{"granted a third time", func() error { return s.Grant(ctx, "acme", "pr-analysis", g) }, 0, consent.Granted, true},
 		{"expired explicitly", func() error { return s.Expire(ctx, "acme", "pr-analysis") }, 0, consent.Expired, false},
 	}
