@@ -104,7 +104,8 @@ type PullRequest struct {
 	Branch string `json:"branch"`
 	Commit string `json:"commit"`
 	Author string `json:"author"`
-	// EventType is pull_request (default) or merge_group.
+	// EventType is pullrequest (default) or mergegroup; the Oracle's
+	// older spellings pull_request and merge_group mean the same.
 	EventType string    `json:"eventType,omitempty"`
 	Findings  []Finding `json:"findings"`
 }
@@ -137,10 +138,14 @@ type Decision struct {
 	// FailedClosed is true when the Oracle refused to evaluate: a
 	// fail-closed dependency failed or consent is missing.
 	FailedClosed bool `json:"failedClosed"`
-	// AuthorToken is the PR author redacted with the nonce.
-	AuthorToken string `json:"authorToken,omitempty"`
-	// Signature signs the decision with the newest nonce version.
-	Signature string `json:"signature,omitempty"`
+	// AuthorToken is the PR author redacted with the newest nonce, in the
+	// Oracle's redacted-text shape: its MAC is a keyed pseudonym of the
+	// author, its value "[REDACTED]".
+	AuthorToken *nonce.RedactedText `json:"authorToken,omitempty"`
+	// Signature signs SignedPayload with the newest nonce version, in the
+	// same shape (value is the payload: nothing in it is redacted), so the
+	// Oracle's verifyRedactedText(signature, signature.value) accepts it.
+	Signature *nonce.RedactedText `json:"signature,omitempty"`
 }
 
 // Events returns the keys of the FP events the decision recorded.
@@ -245,16 +250,15 @@ func (pr PullRequest) Validate() error {
 			missing = append(missing, f.name)
 		}
 	}
-	if pr.eventType() == fpevents.EventPullRequest && pr.Number <= 0 {
+	et, known := fpevents.CanonicalEventType(pr.eventType())
+	if et == fpevents.EventPullRequest && pr.Number <= 0 {
 		missing = append(missing, "number")
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("%s missing: %w", strings.Join(missing, ", "), ErrInvalidInput)
 	}
-	switch pr.eventType() {
-	case fpevents.EventPullRequest, fpevents.EventMergeGroup:
-	default:
-		return fmt.Errorf("eventType %q is not pull_request or merge_group: %w", pr.EventType, ErrInvalidInput)
+	if !known || et == fpevents.EventDrift {
+		return fmt.Errorf("eventType %q is not pullrequest or mergegroup: %w", pr.EventType, ErrInvalidInput)
 	}
 	for i, f := range pr.Findings {
 		if f.RuleID == "" || f.RuleVersion == "" || f.FindingID == "" {
@@ -264,11 +268,13 @@ func (pr PullRequest) Validate() error {
 	return nil
 }
 
+// eventType is the adapter layer's spelling of the event type.
 func (pr PullRequest) eventType() string {
 	if pr.EventType == "" {
 		return fpevents.EventPullRequest
 	}
-	return pr.EventType
+	et, _ := fpevents.CanonicalEventType(pr.EventType)
+	return et
 }
 
 // Evaluate judges a pull request. A fail-closed dependency failure returns
@@ -378,7 +384,9 @@ func judge(f Finding, cfg Config, st *fpevents.Stats) FindingDecision {
 // blocks into warnings when the breaker trips. A counter failure fails
 // open: the block stands and the decision lists the failure.
 func (o *Oracle) applyBreaker(ctx context.Context, pr PullRequest, cfg Config, d *Decision) {
-	orgID := consent.OrgID(pr.Org)
+	// The org id as the caller passes it, as the Oracle keys its buckets,
+	// so both implementations count in the same bucket.
+	orgID := pr.Org
 	counted := map[string]int64{}
 	for i := range d.Findings {
 		fd := &d.Findings[i]
@@ -440,22 +448,28 @@ func summary(d Decision) string {
 		counts[fpevents.OutcomeBlock], counts[fpevents.OutcomeWarn], counts[fpevents.OutcomePass])
 }
 
+// Redacted is the value of a redacted author.
+const Redacted = "[REDACTED]"
+
 // sign redacts the author and signs the decision's essentials with the
 // newest nonce version.
 func (o *Oracle) sign(set *nonce.Set, pr PullRequest, d *Decision) {
 	if pr.Author != "" {
-		d.AuthorToken = set.Sign([]byte("author\x00" + pr.Author)).String()
+		a := set.Redact(pr.Author, Redacted)
+		d.AuthorToken = &a
 	}
-	d.Signature = set.Sign(SignedPayload(pr, *d)).String()
+	p := SignedPayload(pr, *d)
+	sig := set.Redact(p, p)
+	d.Signature = &sig
 }
 
 // SignedPayload is what Decision.Signature signs: the PR's identity, the
-// outcome and each finding's outcome and event key.
-func SignedPayload(pr PullRequest, d Decision) []byte {
+// outcome and each finding's outcome and event key, one per line.
+func SignedPayload(pr PullRequest, d Decision) string {
 	var b strings.Builder
-	b.WriteString("decision\x00" + pr.Org + "\x00" + pr.Repo + "\x00" + strconv.Itoa(pr.Number) + "\x00" + pr.Commit + "\x00" + string(d.Outcome))
+	b.WriteString("decision\n" + pr.Org + "\n" + pr.Repo + "\n" + strconv.Itoa(pr.Number) + "\n" + pr.Commit + "\n" + string(d.Outcome))
 	for _, f := range d.Findings {
-		b.WriteString("\x00" + f.FindingID + "=" + f.Outcome + "@" + f.Event.SK)
+		b.WriteString("\n" + f.FindingID + "=" + f.Outcome + "@" + f.Event.SK)
 	}
-	return []byte(b.String())
+	return b.String()
 }

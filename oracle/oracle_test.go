@@ -146,7 +146,7 @@ func TestDecisionsFromSeverity(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(evs) != 1 || evs[0].Outcome != tc.outcomes[i] || evs[0].Context.PRNumber != 42 || evs[0].Context.Repo != "acme/api" || evs[0].Context.EventType != "pull_request" {
+				if len(evs) != 1 || evs[0].Outcome != tc.outcomes[i] || evs[0].Context.PRNumber != 42 || evs[0].Context.Repo != "acme/api" || evs[0].Context.EventType != fpevents.EventPullRequest {
 					t.Fatalf("events of %s: %+v", fd.FindingID, evs)
 				}
 			}
@@ -170,26 +170,31 @@ func TestSignatureAndRedaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig, err := nonce.ParseSignature(d.Signature)
-	if err != nil {
-		t.Fatal(err)
+	if d.Signature == nil || d.AuthorToken == nil {
+		t.Fatalf("signature %v, author token %v", d.Signature, d.AuthorToken)
 	}
-	if err := set.Verify(oracle.SignedPayload(p, d), sig); err != nil {
-		t.Fatalf("decision signature does not verify: %v", err)
+	if v, err := set.VerifyRedacted(*d.Signature, oracle.SignedPayload(p, d)); err != nil || v != set.Newest().N {
+		t.Fatalf("decision signature: v%d, %v; want valid with the newest version", v, err)
+	}
+	if d.Signature.Brand != nonce.Brand || d.Signature.Version != nonce.VersionName(set.Newest().N) || d.Signature.Value != oracle.SignedPayload(p, d) {
+		t.Errorf("signature not in the Oracle's shape: %+v", d.Signature)
 	}
 	tampered := d
 	tampered.Outcome = oracle.Allow
-	if err := set.Verify(oracle.SignedPayload(p, tampered), sig); err == nil {
+	if _, err := set.VerifyRedacted(*d.Signature, oracle.SignedPayload(p, tampered)); err == nil {
 		t.Fatal("a tampered decision verifies")
 	}
-	if d.AuthorToken == "" || strings.Contains(d.AuthorToken, "mallory") {
-		t.Fatalf("author token %q", d.AuthorToken)
+	if d.AuthorToken.Value != oracle.Redacted || strings.Contains(d.AuthorToken.MAC, "mallory") {
+		t.Fatalf("author token %+v", d.AuthorToken)
+	}
+	if _, err := set.VerifyRedacted(*d.AuthorToken, p.Author); err != nil {
+		t.Fatalf("author token does not verify against the author: %v", err)
 	}
 	again, err := f.o.Evaluate(ctx, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.AuthorToken != d.AuthorToken {
+	if *again.AuthorToken != *d.AuthorToken {
 		t.Fatal("the same author redacts differently under the same nonce")
 	}
 }
@@ -224,7 +229,8 @@ func TestBreakerTurnsBlockIntoWarn(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	f.o.Config.Breaker = breaker.Breaker{Threshold: 2}
-	for i, want := range []string{"block", "block", "warn", "warn"} {
+	// The Oracle trips at count >= threshold: the second block warns.
+	for i, want := range []string{"block", "warn", "warn", "warn"} {
 		d, err := f.o.Evaluate(ctx, pr(finding("R-hot", fmt.Sprintf("f%d", i), "critical")))
 		if err != nil {
 			t.Fatal(err)
