@@ -48,6 +48,7 @@ func ExampleRun() {
 	// sns PASS
 	// oidc PASS
 	// nonce PASS
+	// data SKIP
 	// exit code 0
 }
 

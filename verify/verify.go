@@ -51,6 +51,7 @@ const (
 	IDAlert  = "alert"
 	IDOIDC   = "oidc"
 	IDNonce  = "nonce"
+	IDData   = "data"
 )
 
 // check is one entry of the catalogue: its id, whether it changes the
@@ -75,6 +76,7 @@ var catalogue = []check{
 	{id: IDAlert, writes: true, run: (*session).checkAlert},
 	{id: IDOIDC, run: (*session).checkOIDC},
 	{id: IDNonce, run: (*session).checkNonce},
+	{id: IDData, run: (*session).checkData},
 }
 
 // IDs lists the catalogue in report order.
@@ -109,6 +111,8 @@ type DynamoDBAPI interface {
 	DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
 	DescribeTimeToLive(context.Context, *dynamodb.DescribeTimeToLiveInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTimeToLiveOutput, error)
 	DescribeContinuousBackups(context.Context, *dynamodb.DescribeContinuousBackupsInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeContinuousBackupsOutput, error)
+	// Scan samples items for the data check (one bounded page per table).
+	Scan(context.Context, *dynamodb.ScanInput, ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 }
 
 // KMSAPI is the part of the KMS client the checks use.

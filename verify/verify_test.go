@@ -261,7 +261,8 @@ func TestReadOnlyCatalogueRequestBudget(t *testing.T) {
 	e.ResetCounts()
 	RequireAllPass(t, context.Background(), c, s.Target(), testOptions)
 	counts := e.Counts()
-	const budget = 24
+	// data adds one Scan per table (3); the run made 23 before it.
+	const budget = 24 + 3
 	if counts.Total > budget {
 		t.Errorf("%d requests, budget %d: %v", counts.Total, budget, counts.Operations())
 	}

@@ -1,0 +1,184 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/mirror-dissonance/mirror-infra/oracle/breaker"
+	"github.com/mirror-dissonance/mirror-infra/oracle/consent"
+	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
+	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/spec"
+)
+
+// dataSample bounds the items read per table: one Scan page each, so the
+// check costs one request per table (three in all).
+const dataSample = 100
+
+const fixContract = "see docs/oracle-contract.md for the item formats and the Oracle's fixes"
+
+// dataTable is how the data check reads one table: its validator, the
+// attribute that orders its items by recency, and the fix per finding code.
+type dataTable struct {
+	suffix string
+	check  func(map[string]types.AttributeValue) []fpevents.Finding
+	// recency returns a sortable recency key (newest is greatest).
+	recency func(map[string]types.AttributeValue) string
+}
+
+var dataTables = []dataTable{
+	{spec.TableFPEvents, fpevents.CheckItem, func(it map[string]types.AttributeValue) string { return sAttr(it, spec.AttrSK) }},
+	{spec.TableConsent, consent.CheckItem, func(it map[string]types.AttributeValue) string {
+		return nAttr(it, "updatedAt") + sAttr(it, "updatedAt")
+	}},
+	{spec.TableBlockCounter, breaker.CheckItem, func(it map[string]types.AttributeValue) string {
+		k := sAttr(it, spec.AttrBucketKey)
+		if b, err := breaker.ParseBucketKey(k); err == nil {
+			return b.Hour.Format("2006-01-02T15")
+		}
+		return ""
+	}},
+}
+
+// dataFixes says what to do about each finding code.
+var dataFixes = map[string]string{
+	breaker.CodeNoExpiry: "the Oracle's block counter must SET expiresAt (end of the hour + 24 h, epoch seconds) instead of ttl; " +
+		"existing buckets: set expiresAt on them, or delete buckets whose hour ended more than a day ago",
+	breaker.CodeBadKey:            "delete block-counter items whose key is not <ruleId>:<orgId>:<hour>; nothing reads them",
+	breaker.CodeBadCount:          "the breaker cannot use these buckets; delete them",
+	fpevents.CodeMissingIndexKeys: "every FP event needs gsi1pk=finding#<findingId> and gsi1sk=rule#<ruleId>#<ruleVersion>; fix the writer and backfill the keys",
+	fpevents.CodeKeyMismatch:      "fix the writer of these FP events: keys must follow SPEC 7",
+	fpevents.CodeUnknownEventType: "FP events need context.eventType pullrequest, mergegroup or drift; fix the writer",
+	fpevents.CodeBadField:         "fix the writer of these FP events: outcome block|warn|pass, timestamp ISO-8601 UTC with ms",
+	fpevents.CodeNoExpiry:         "FP events need expiresAt (epoch seconds, recording time + 90 days)",
+	consent.CodeOracleShape: "the Oracle's consent store must read and write the consent table by orgId (SHA-256 of the org), one item per organisation; " +
+		"the organisations of these items must grant consent again",
+	consent.CodeBadKey:    "consent items must be keyed by the SHA-256 hex of the organisation; delete items with other keys",
+	consent.CodeBadRecord: "rewrite or delete consent items the Oracle cannot read: it fails closed on them",
+}
+
+func sAttr(it map[string]types.AttributeValue, name string) string {
+	if v, ok := it[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func nAttr(it map[string]types.AttributeValue, name string) string {
+	if v, ok := it[name].(*types.AttributeValueMemberN); ok {
+		return fmt.Sprintf("%020s", v.Value)
+	}
+	return ""
+}
+
+// codeTally is what one finding code amounted to in one table.
+type codeTally struct {
+	code     string
+	severity report.Status
+	items    int
+	bytes    int
+	example  string
+}
+
+// checkData samples each table (one Scan page of at most dataSample items:
+// DynamoDB has no table-wide newest-first order on these keys, so the
+// sample is the first page, reported newest first) and validates every
+// sampled item with the adapters' validators. SKIP when all three tables
+// are empty.
+func (s *session) checkData(ctx context.Context) report.Check {
+	f := newFindings(IDData)
+	tables := s.t.Tables()
+	sampled, empty := 0, 0
+	for _, dt := range dataTables {
+		name := tables[dt.suffix]
+		out, err := s.c.DynamoDB.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(name), Limit: aws.Int32(dataSample)})
+		switch {
+		case isNotFound(err):
+			f.warn("", "%s not checked: the table does not exist (see the tables check)", name)
+			continue
+		case f.failed("sampling "+name, err):
+			continue
+		}
+		items := out.Items
+		if len(items) == 0 {
+			empty++
+			f.details[name] = "empty"
+			continue
+		}
+		sort.SliceStable(items, func(i, j int) bool { return dt.recency(items[i]) > dt.recency(items[j]) })
+		sampled += len(items)
+		tallies := map[string]*codeTally{}
+		bad := 0
+		for _, it := range items {
+			fs := dt.check(it)
+			if len(fs) > 0 {
+				bad++
+			}
+			for _, fd := range fs {
+				t := tallies[fd.Code]
+				if t == nil {
+					t = &codeTally{code: fd.Code, severity: fd.Severity, example: fd.Detail}
+					tallies[fd.Code] = t
+				}
+				t.items++
+				t.bytes += breaker.ItemSize(it)
+			}
+		}
+		more := ""
+		if len(out.LastEvaluatedKey) > 0 {
+			more = " (first page of a larger table)"
+		}
+		f.details[name] = fmt.Sprintf("sampled %d item(s)%s, %d with findings", len(items), more, bad)
+		var kinds []string
+		for _, t := range sortedTallies(tallies) {
+			// Details list every kind, WARNs included, since a FAIL
+			// elsewhere leaves only the FAILs in the reason.
+			kinds = append(kinds, fmt.Sprintf("%s %s x%d", t.severity, t.code, t.items))
+			msg := fmt.Sprintf("%s: %d of %d sampled item(s) %s (e.g. %s)", name, t.items, len(items), t.code, t.example)
+			if t.code == breaker.CodeNoExpiry {
+				msg = fmt.Sprintf("%s: %d of %d sampled block-counter item(s) have no %s and never expire (%d bytes in the sample, about %d each): "+
+					"one item per rule, organisation and hour with a block stays forever, so storage, backups and every scan of the table grow without bound (e.g. %s)",
+					name, t.items, len(items), spec.TTLAttribute, t.bytes, t.bytes/t.items, t.example)
+			}
+			fix := dataFixes[t.code]
+			if fix == "" {
+				fix = fixContract
+			}
+			if t.severity == report.Fail {
+				f.fail(fix+" ("+fixContract+")", "%s", msg)
+			} else {
+				f.warn(fix+" ("+fixContract+")", "%s", msg)
+			}
+		}
+		if len(kinds) > 0 {
+			f.details[name] += ": " + strings.Join(kinds, ", ")
+		}
+	}
+	if empty == len(dataTables) {
+		c := f.result("")
+		c.Status, c.Reason = report.Skip, "all three tables are empty: no data to check"
+		return c
+	}
+	return f.result(fmt.Sprintf("%d sampled item(s) follow the data contract of SPEC 7", sampled))
+}
+
+func sortedTallies(m map[string]*codeTally) []*codeTally {
+	out := make([]*codeTally, 0, len(m))
+	for _, t := range m {
+		out = append(out, t)
+	}
+	// FAILs first, then by code, so the reason reads the same every run.
+	sort.Slice(out, func(i, j int) bool {
+		if (out[i].severity == report.Fail) != (out[j].severity == report.Fail) {
+			return out[i].severity == report.Fail
+		}
+		return strings.Compare(out[i].code, out[j].code) < 0
+	})
+	return out
+}

@@ -1,0 +1,139 @@
+package verify
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/mirror-dissonance/mirror-infra/emulator"
+	"github.com/mirror-dissonance/mirror-infra/oracle/breaker"
+	"github.com/mirror-dissonance/mirror-infra/oracle/consent"
+	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
+	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/spec"
+	"github.com/mirror-dissonance/mirror-infra/verify/target"
+)
+
+type av = map[string]types.AttributeValue
+
+func avS(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+func avN(v string) types.AttributeValue { return &types.AttributeValueMemberN{Value: v} }
+
+// writeClean writes one item per table with this repository's adapters.
+func writeClean(t *testing.T, db *dynamodb.Client, tgt target.Env) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := fpevents.New(db, tgt.FPEventsTable).Record(ctx, fpevents.Event{
+		RuleID: "R1", RuleVersion: "1", FindingID: "f1", Outcome: fpevents.OutcomeBlock,
+		Context: fpevents.Context{Repo: "acme/api", Branch: "main", EventType: fpevents.EventPullRequest},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := breaker.NewCounter(db, tgt.BlockCounterTable).Increment(ctx, "R1", "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if err := consent.New(db, tgt.ConsentTable).Grant(ctx, "acme", "pull_request_analysis", consent.Grant{By: "octocat", PolicyVersion: "1"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// oracleFPEvent is an FP event as the Oracle writes it, minus what a case
+// removes or changes.
+func oracleFPEvent(id string, change func(av)) av {
+	it := fpevents.ToItem(fpevents.Event{
+		EventID: id, RuleID: "R9", RuleVersion: "1", FindingID: "f-" + id, Outcome: "block",
+		Timestamp: time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC),
+		Context:   fpevents.Context{Repo: "acme/api", Branch: "main", EventType: fpevents.EventPullRequest},
+		ExpiresAt: 1, RecordedAt: 1,
+	})
+	change(it)
+	return it
+}
+
+// TestDataCheck: clean items PASS, empty tables SKIP, and each defect the
+// original Oracle (or a faulty writer) leaves in the tables gives its
+// finding with the contract's severity, counted.
+func TestDataCheck(t *testing.T) {
+	tests := []struct {
+		name   string
+		clean  bool
+		items  map[string][]av // by table suffix
+		status report.Status
+		want   []string // substrings of the reason
+		// details are substrings of the details, all tables together.
+		details []string
+	}{
+		{name: "empty tables", status: report.Skip, want: []string{"empty"}},
+		{name: "clean items", clean: true, status: report.Pass, want: []string{"3 sampled item(s)"}},
+		{name: "the Oracle's block counters", clean: true, items: map[string][]av{spec.TableBlockCounter: {
+			{"bucketKey": avS("R1:acme:2026-11-27T13:00:00.000Z"), "count": avN("7"), "ttl": avN("1795870800"), "timestamp": avN("1795788000000")},
+			{"bucketKey": avS("R2:acme:2026-11-27T13:00:00.000Z"), "count": avN("1"), "ttl": avN("1795870800"), "timestamp": avN("1795788000000")},
+		}}, status: report.Warn, want: []string{"2 of 3 sampled block-counter item(s) have no expiresAt", "never expire", "bytes"}},
+		{name: "FP event without index keys", clean: true, items: map[string][]av{spec.TableFPEvents: {
+			oracleFPEvent("e1", func(it av) { delete(it, "gsi1pk"); delete(it, "gsi1sk") }),
+		}}, status: report.Fail, want: []string{"1 of 2 sampled item(s) " + fpevents.CodeMissingIndexKeys, "gsi1pk, gsi1sk"}},
+		{name: "FP event of an unknown type", clean: true, items: map[string][]av{spec.TableFPEvents: {
+			oracleFPEvent("e2", func(it av) {
+				it["context"] = &types.AttributeValueMemberM{Value: av{"repo": avS("r"), "branch": avS("b"), "eventType": avS("push")}}
+			}),
+		}}, status: report.Fail, want: []string{fpevents.CodeUnknownEventType, `"push"`}},
+		{name: "the Oracle's consent item", clean: true, items: map[string][]av{spec.TableConsent: {
+			{"orgId": avS(consent.OrgID("globex")), "pk": avS("org#" + consent.OrgID("globex")), "sk": avS("consent#pull_request_analysis#3f0c6a52"),
+				"scope": avS("pull_request_analysis"), "revoked": &types.AttributeValueMemberBOOL{}, "grantedAt": avS("2026-11-27T14:05:09.123Z")},
+		}}, status: report.Fail, want: []string{consent.CodeOracleShape, "overwrites the last"}},
+		{name: "FAIL outranks WARN", items: map[string][]av{
+			spec.TableBlockCounter: {{"bucketKey": avS("R1:acme:2026-11-27T13:00:00.000Z"), "count": avN("7"), "ttl": avN("1")}},
+			spec.TableConsent:      {{"orgId": avS(consent.OrgID("initech")), "pk": avS("org#x"), "sk": avS("consent#x#y")}},
+		}, status: report.Fail, want: []string{consent.CodeOracleShape}, details: []string{"WARN " + breaker.CodeNoExpiry + " x1", "FAIL " + consent.CodeOracleShape + " x1"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			e, c, s := setup(t, emulator.SeedOptions{SkipNonce: true})
+			cfg := awsConfig(t, e)
+			db := dynamodb.NewFromConfig(cfg)
+			tgt := s.Target()
+			if tc.clean {
+				writeClean(t, db, tgt)
+			}
+			for suffix, items := range tc.items {
+				for _, it := range items {
+					if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tgt.Tables()[suffix]), Item: it}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			e.ResetCounts()
+			ch := RunCheck(ctx, c, tgt, IDData, testOptions)
+			if ch.Status != tc.status {
+				t.Fatalf("status %s (%s), want %s", ch.Status, ch.Reason, tc.status)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(ch.Reason, w) {
+					t.Errorf("reason %q lacks %q", ch.Reason, w)
+				}
+			}
+			var all strings.Builder
+			for k, v := range ch.Details {
+				all.WriteString(k + "=" + v + "\n")
+			}
+			for _, w := range tc.details {
+				if !strings.Contains(all.String(), w) {
+					t.Errorf("details %q lack %q", all.String(), w)
+				}
+			}
+			if ch.Status != report.Pass && ch.Status != report.Skip && !strings.Contains(ch.Fix, "docs/oracle-contract.md") {
+				t.Errorf("fix %q does not point to the contract", ch.Fix)
+			}
+			// One Scan per table, plus the run's probe.
+			if n := e.Counts().ByOperation["dynamodb.Scan"]; n != len(dataTables) {
+				t.Errorf("%d Scans, want %d: %v", n, len(dataTables), e.Counts().Operations())
+			}
+		})
+	}
+}
