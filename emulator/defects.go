@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
@@ -45,6 +47,11 @@ const (
 	DefectNonceMalformed         Defect = "nonce-malformed"
 	DefectNonceString            Defect = "nonce-string"
 	DefectNonceWrongKey          Defect = "nonce-wrong-key"
+	DefectBaselinesMissing       Defect = "baselines-missing"
+	DefectBaselinesUnversioned   Defect = "baselines-unversioned"
+	DefectBaselinesWrongKey      Defect = "baselines-wrong-key"
+	DefectBaselinesPublic        Defect = "baselines-public"
+	DefectBaselinesNoTLS         Defect = "baselines-no-tls"
 )
 
 // Origin says who can make a defect.
@@ -67,8 +74,10 @@ type DefectInfo struct {
 	Description string
 	// Resource is the suffix (spec.Names.Resource) of the one resource the
 	// defect hits, which is also the program's logical name of it
-	// ("consent", "fp-events-read-throttle", "github-deploy"); empty when
-	// it hits the key, the nonce or every alarm.
+	// ("consent", "fp-events-read-throttle", "github-deploy"; "baselines"
+	// is the bucket, whose configuration resources the program names
+	// "baselines-<part>"); empty when it hits the key, the nonce or every
+	// alarm.
 	Resource string
 	Origin   Origin
 }
@@ -79,6 +88,7 @@ func Catalogue() []DefectInfo {
 	// environment gives the same suffixes.
 	n := spec.For("any")
 	suffix := func(name string) string { return strings.TrimPrefix(name, n.Prefix()) }
+	baselines := suffix(n.BaselinesBucket())
 	return []DefectInfo{
 		{DefectPITROff, "point-in-time recovery is off on the consent table", spec.TableConsent, ByProgram},
 		{DefectTableMissing, "the block-counter table does not exist", spec.TableBlockCounter, ByProgram},
@@ -102,6 +112,11 @@ func Catalogue() []DefectInfo {
 		{DefectNonceMalformed, "nonce v1 is a UUID, not 64 hex characters", "", OutsidePulumi},
 		{DefectNonceString, "nonce v1 is a plain String, not a SecureString", "", OutsidePulumi},
 		{DefectNonceWrongKey, "nonce v1 is encrypted with the AWS managed SSM key, not the CMK", "", OutsidePulumi},
+		{DefectBaselinesMissing, "the baselines bucket does not exist", baselines, ByProgram},
+		{DefectBaselinesUnversioned, "versioning of the baselines bucket is suspended", baselines, ByProgram},
+		{DefectBaselinesWrongKey, "the baselines bucket is encrypted with the AWS managed key " + AWSManagedS3Key + ", not the CMK", baselines, ByProgram},
+		{DefectBaselinesPublic, "the baselines bucket's public access block is all off", baselines, ByProgram},
+		{DefectBaselinesNoTLS, "the baselines bucket's policy denies plain HTTP for its objects only, not for the bucket", baselines, ByProgram},
 	}
 }
 
@@ -145,7 +160,17 @@ func (d Defect) resource() string {
 
 // Injectable reports whether Inject can make d in a deployed environment.
 func (d Defect) Injectable() bool {
-	return d == DefectPITROff || d == DefectRotationOff || d.writesNonce()
+	return d == DefectPITROff || d == DefectRotationOff || d.writesNonce() || d.reconfiguresBucket()
+}
+
+// reconfiguresBucket reports whether injecting d changes the baselines
+// bucket's configuration.
+func (d Defect) reconfiguresBucket() bool {
+	switch d {
+	case DefectBaselinesUnversioned, DefectBaselinesWrongKey, DefectBaselinesPublic, DefectBaselinesNoTLS:
+		return true
+	}
+	return false
 }
 
 // writesNonce reports whether injecting d writes nonce v1.
@@ -166,10 +191,17 @@ type injector struct {
 	ddb *dynamodb.Client
 	kms *kms.Client
 	ssm *ssm.Client
+	s3  *s3.Client
 }
 
 func newInjector(cfg aws.Config) injector {
-	return injector{ddb: dynamodb.NewFromConfig(cfg), kms: kms.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg)}
+	return injector{ddb: dynamodb.NewFromConfig(cfg), kms: kms.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg), s3: NewS3Client(cfg)}
+}
+
+// NewS3Client is an S3 client on cfg; a custom endpoint (the emulator)
+// has no per-bucket host names, so it addresses buckets by path.
+func NewS3Client(cfg aws.Config) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
 }
 
 // inject makes d and returns the nonce value it wrote, if any (a secret:
@@ -186,6 +218,9 @@ func (in injector) inject(ctx context.Context, t target.Env, d Defect) (string, 
 	}
 	if d.writesNonce() {
 		return in.putNonce(ctx, t.NoncePrefix+"1", t.KMSKey, d)
+	}
+	if d.reconfiguresBucket() {
+		return "", in.misconfigureBucket(ctx, t.BaselinesBucket, d)
 	}
 	return "", fmt.Errorf("defect %s cannot be injected into a deployed environment", d)
 }
@@ -233,4 +268,72 @@ func (in injector) putNonce(ctx context.Context, name, key string, d Defect) (st
 		return "", fmt.Errorf("writing %s: %w", name, err)
 	}
 	return value, nil
+}
+
+// AWSManagedS3Key is the AWS managed key S3 falls back to, the deviation of
+// DefectBaselinesWrongKey.
+const AWSManagedS3Key = "alias/aws/s3"
+
+// ObjectsOnlyTLSPolicy is the deviation of DefectBaselinesNoTLS: the TLS
+// deny of spec.BaselinesBucketPolicy narrowed to the objects, so bucket
+// operations (listing, reading the configuration) still work over HTTP.
+func ObjectsOnlyTLSPolicy(bucketArn string) spec.PolicyDocument {
+	p := spec.BaselinesBucketPolicy(bucketArn)
+	p.Statement[0].Resource = spec.Strings{bucketArn + "/*"}
+	return p
+}
+
+// misconfigureBucket makes a bucket defect in an existing, correct bucket.
+func (in injector) misconfigureBucket(ctx context.Context, bucket string, d Defect) error {
+	b := aws.String(bucket)
+	var err error
+	switch d {
+	case DefectBaselinesUnversioned:
+		_, err = in.s3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: b,
+			VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusSuspended}})
+	case DefectBaselinesWrongKey:
+		err = in.putBucketEncryption(ctx, bucket, AWSManagedS3Key)
+	case DefectBaselinesPublic:
+		err = in.putPublicAccessBlock(ctx, bucket, false)
+	case DefectBaselinesNoTLS:
+		err = in.putBucketPolicy(ctx, bucket, ObjectsOnlyTLSPolicy(account().BucketArn(bucket)))
+	}
+	if err != nil {
+		return fmt.Errorf("making %s on bucket %s: %w", d, bucket, err)
+	}
+	return nil
+}
+
+func (in injector) putBucketEncryption(ctx context.Context, bucket, key string) error {
+	_, err := in.s3.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: aws.String(bucket),
+		ServerSideEncryptionConfiguration: &s3types.ServerSideEncryptionConfiguration{Rules: []s3types.ServerSideEncryptionRule{{
+			ApplyServerSideEncryptionByDefault: &s3types.ServerSideEncryptionByDefault{SSEAlgorithm: s3types.ServerSideEncryptionAwsKms, KMSMasterKeyID: aws.String(key)},
+			BucketKeyEnabled:                   aws.Bool(true),
+		}}}})
+	if err != nil {
+		return fmt.Errorf("setting the encryption of %s: %w", bucket, err)
+	}
+	return nil
+}
+
+func (in injector) putPublicAccessBlock(ctx context.Context, bucket string, on bool) error {
+	_, err := in.s3.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: aws.String(bucket),
+		PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
+			BlockPublicAcls: aws.Bool(on), BlockPublicPolicy: aws.Bool(on), IgnorePublicAcls: aws.Bool(on), RestrictPublicBuckets: aws.Bool(on),
+		}})
+	if err != nil {
+		return fmt.Errorf("setting the public access block of %s: %w", bucket, err)
+	}
+	return nil
+}
+
+func (in injector) putBucketPolicy(ctx context.Context, bucket string, doc spec.PolicyDocument) error {
+	policy, err := doc.JSON()
+	if err != nil {
+		return err
+	}
+	if _, err := in.s3.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(bucket), Policy: aws.String(policy)}); err != nil {
+		return fmt.Errorf("setting the policy of %s: %w", bucket, err)
+	}
+	return nil
 }

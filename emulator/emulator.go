@@ -123,7 +123,7 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 
 	if kind, ok := e.faults.pick(op, body); ok {
 		e.stats.add(op, true)
-		writeFault(w, op, kind)
+		writeFault(w, r, op, kind)
 		return
 	}
 	e.stats.add(op, false)

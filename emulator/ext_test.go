@@ -20,10 +20,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 func startT(t *testing.T) (*Emulator, aws.Config) {
@@ -149,6 +153,8 @@ func TestCountsAndFaults(t *testing.T) {
 		{"server error", Faults{ServerErrorShare: 1, Seed: 2}, ""},
 		{"query protocol throttle", Faults{ThrottleShare: 1, Seed: 3, Services: []string{"sns"}}, "Throttling"},
 		{"cbor throttle", Faults{ThrottleShare: 1, Seed: 4, Services: []string{"monitoring"}}, "ThrottlingException"},
+		{"s3 throttle", Faults{ThrottleShare: 1, Seed: 5, Services: []string{"s3"}}, "SlowDown"},
+		{"s3 server error", Faults{ServerErrorShare: 1, Seed: 6, Services: []string{"s3"}}, "ServiceUnavailable"},
 	}
 	e, cfg := startT(t)
 	ctx := context.Background()
@@ -162,6 +168,9 @@ func TestCountsAndFaults(t *testing.T) {
 			switch {
 			case len(tc.faults.Services) > 0 && tc.faults.Services[0] == "sns":
 				_, err = sns.NewFromConfig(cfg, func(o *sns.Options) { o.Retryer = aws.NopRetryer{} }).ListTopics(ctx, &sns.ListTopicsInput{})
+			case len(tc.faults.Services) > 0 && tc.faults.Services[0] == "s3":
+				_, err = s3.NewFromConfig(cfg, func(o *s3.Options) { o.Retryer, o.UsePathStyle = aws.NopRetryer{}, true }).
+					GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String("any")})
 			case len(tc.faults.Services) > 0 && tc.faults.Services[0] == "monitoring":
 				_, err = cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.Retryer = aws.NopRetryer{} }).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{})
 			default:
@@ -378,4 +387,109 @@ func TestCloudWatchJSONProtocol(t *testing.T) {
 	if code, out := call("SetAlarmState", `{"AlarmName":"no-such-alarm","StateValue":"OK","StateReason":"x"}`); code < 400 || out["__type"] == nil {
 		t.Errorf("SetAlarmState on a missing alarm: %d %v, want an error with __type", code, out)
 	}
+}
+
+// TestBaselinesBucketSeedAndDefects: Seed makes the bucket of SPEC 2.10,
+// each bucket defect changes exactly what the catalogue says, and the
+// counter names S3 requests by their API operation.
+func TestBaselinesBucketSeedAndDefects(t *testing.T) {
+	e, cfg := startT(t)
+	ctx := context.Background()
+	c := NewS3Client(cfg)
+	type state struct {
+		versioning, sseKey string
+		bucketKey, blocked bool
+		policy             string
+	}
+	read := func(t *testing.T, bucket string) state {
+		t.Helper()
+		b := aws.String(bucket)
+		v, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc, err := c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pab, err := c.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pol, err := c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := enc.ServerSideEncryptionConfiguration.Rules[0]
+		p := pab.PublicAccessBlockConfiguration
+		doc, err := spec.ParsePolicy(aws.ToString(pol.Policy))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return state{
+			versioning: string(v.Status), sseKey: aws.ToString(r.ApplyServerSideEncryptionByDefault.KMSMasterKeyID),
+			bucketKey: aws.ToBool(r.BucketKeyEnabled),
+			blocked:   aws.ToBool(p.BlockPublicAcls) && aws.ToBool(p.BlockPublicPolicy) && aws.ToBool(p.IgnorePublicAcls) && aws.ToBool(p.RestrictPublicBuckets),
+			policy:    spec.TLSOnlyProblem(doc, bucket),
+		}
+	}
+	good, err := e.Seed(ctx, SeedOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ResetCounts()
+	want := state{versioning: "Enabled", sseKey: good.KeyArn, bucketKey: true, blocked: true}
+	if got := read(t, good.Names.BaselinesBucket()); got != want {
+		t.Errorf("seeded bucket %+v, want %+v", got, want)
+	}
+	lc, err := c.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(good.Names.BaselinesBucket())})
+	if err != nil || len(lc.Rules) != 1 || aws.ToInt32(lc.Rules[0].NoncurrentVersionExpiration.NoncurrentDays) != spec.BaselineNoncurrentDays {
+		t.Errorf("lifecycle %+v, %v; want noncurrent versions expiring after %d days", lc, err, spec.BaselineNoncurrentDays)
+	}
+	counts := e.Counts()
+	for _, op := range []string{"s3.GetBucketVersioning", "s3.GetBucketEncryption", "s3.GetPublicAccessBlock", "s3.GetBucketPolicy", "s3.GetBucketLifecycleConfiguration"} {
+		if counts.ByOperation[op] != 1 {
+			t.Errorf("%s counted %d times, want 1: %v", op, counts.ByOperation[op], counts.Operations())
+		}
+	}
+	if counts.Total != 5 {
+		t.Errorf("%d requests counted, want 5: %v", counts.Total, counts.Operations())
+	}
+
+	cases := []struct {
+		defect Defect
+		change func(*state)
+	}{
+		{DefectBaselinesUnversioned, func(s *state) { s.versioning = string(s3types.BucketVersioningStatusSuspended) }},
+		{DefectBaselinesWrongKey, func(s *state) { s.sseKey = AWSManagedS3Key }},
+		{DefectBaselinesPublic, func(s *state) { s.blocked = false }},
+		{DefectBaselinesNoTLS, func(s *state) { s.policy = "the deny of non-TLS requests covers the objects but not the bucket " }},
+	}
+	for _, tc := range cases {
+		t.Run(string(tc.defect), func(t *testing.T) {
+			s, err := e.Seed(ctx, SeedOptions{Defects: []Defect{tc.defect}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bucket := s.Names.BaselinesBucket()
+			want := state{versioning: "Enabled", sseKey: s.KeyArn, bucketKey: true, blocked: true}
+			tc.change(&want)
+			if want.policy != "" {
+				want.policy += bucket
+			}
+			if got := read(t, bucket); got != want {
+				t.Errorf("bucket %+v, want %+v", got, want)
+			}
+		})
+	}
+	t.Run(string(DefectBaselinesMissing), func(t *testing.T) {
+		s, err := e.Seed(ctx, SeedOptions{Defects: []Defect{DefectBaselinesMissing}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(s.Names.BaselinesBucket())})
+		if err == nil {
+			t.Errorf("bucket %s exists", s.Names.BaselinesBucket())
+		}
+	})
 }

@@ -25,12 +25,13 @@ const (
 	ProtoJSON             // AWS JSON 1.0/1.1 (X-Amz-Target): DynamoDB, KMS, SSM, SQS
 	ProtoQuery            // form-encoded Action=, XML answers: SNS, IAM, STS
 	ProtoCBOR             // Smithy RPC v2 CBOR: CloudWatch
+	ProtoRESTXML          // REST with XML answers, the operation in method, path and query: S3
 )
 
 // Operation identifies one AWS request.
 type Operation struct {
 	// Service is the SigV4 signing name (dynamodb, kms, ssm, sqs, sns, iam,
-	// sts, monitoring).
+	// sts, monitoring, s3).
 	Service   string
 	Operation string
 	Protocol  Protocol
@@ -41,6 +42,10 @@ func (o Operation) String() string { return o.Service + "." + o.Operation }
 
 func identify(r *http.Request, body []byte) Operation {
 	op := Operation{Service: signingName(r.Header.Get("Authorization"))}
+	if op.Service == "s3" {
+		op.Operation, op.Protocol = s3Operation(r), ProtoRESTXML
+		return op
+	}
 	if t := r.Header.Get("X-Amz-Target"); t != "" {
 		prefix, name, _ := strings.Cut(t, ".")
 		op.Operation, op.Protocol = name, ProtoJSON
@@ -246,7 +251,7 @@ func dropConnection(w http.ResponseWriter) {
 // writeFault answers with an error shaped for the request's protocol, so
 // the SDK decodes the code and its retryer classifies it as it would a real
 // one.
-func writeFault(w http.ResponseWriter, op Operation, kind FaultKind) {
+func writeFault(w http.ResponseWriter, r *http.Request, op Operation, kind FaultKind) {
 	if kind == FaultUnreachable {
 		dropConnection(w)
 		return
@@ -263,6 +268,12 @@ func writeFault(w http.ResponseWriter, op Operation, kind FaultKind) {
 		writeQueryError(w, status, code, msg)
 	case ProtoCBOR:
 		writeCBORError(w, status, code, msg)
+	case ProtoRESTXML:
+		// S3 throttles with 503 SlowDown.
+		if code == "ThrottlingException" {
+			status, code = http.StatusServiceUnavailable, "SlowDown"
+		}
+		writeS3Error(w, r, status, code, msg)
 	default:
 		writeJSONError(w, status, code, msg)
 	}

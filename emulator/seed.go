@@ -14,6 +14,8 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -95,6 +97,7 @@ func (s *Seeded) Target() target.Env {
 		DeployRole:        s.DeployRoleArn,
 		PreviewRole:       s.PreviewRoleArn,
 		NoncePrefix:       s.Names.NoncePrefix(),
+		BaselinesBucket:   s.Names.BaselinesBucket(),
 		VerifyQueueURL:    s.QueueURL,
 	}
 	t.Defaults()
@@ -121,6 +124,7 @@ func (s *Seeded) EnvOverrides() []string {
 		p + "DEPLOY_ROLE=" + t.DeployRole,
 		p + "PREVIEW_ROLE=" + t.PreviewRole,
 		p + "NONCE_PREFIX=" + t.NoncePrefix,
+		p + "BASELINES_BUCKET=" + t.BaselinesBucket,
 		p + "VERIFY_QUEUE_URL=" + t.VerifyQueueURL,
 	}
 }
@@ -187,6 +191,7 @@ func Seed(ctx context.Context, cfg aws.Config, opts SeedOptions) (*Seeded, error
 	}{
 		{"the KMS key", sd.key},
 		{"the tables", sd.tables},
+		{"the baselines bucket", sd.bucket},
 		{"the topic", sd.topic},
 		{"the alarms", sd.alarms},
 		{"the verification queue", sd.queue},
@@ -247,6 +252,45 @@ func (sd *seeder) key(ctx context.Context) error {
 			return fmt.Errorf("creating another key: %w", err)
 		}
 		sd.s.OtherKeyArn = aws.ToString(other.KeyMetadata.Arn)
+	}
+	return nil
+}
+
+// bucket creates the baselines bucket as SPEC 2.10 says; the defects that
+// reconfigure it are made afterwards by injectDefects, through Inject's code.
+func (sd *seeder) bucket(ctx context.Context) error {
+	if sd.s.Has(DefectBaselinesMissing) {
+		return nil
+	}
+	name := sd.s.Names.BaselinesBucket()
+	b := aws.String(name)
+	cb := &s3.CreateBucketInput{Bucket: b}
+	if Region != "us-east-1" { // us-east-1 takes no location constraint
+		cb.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(Region)}
+	}
+	if _, err := sd.s3.CreateBucket(ctx, cb); err != nil {
+		return fmt.Errorf("creating bucket %s: %w", name, err)
+	}
+	if _, err := sd.s3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: b,
+		VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}}); err != nil {
+		return fmt.Errorf("enabling versioning on %s: %w", name, err)
+	}
+	if err := sd.putBucketEncryption(ctx, name, sd.s.KeyArn); err != nil {
+		return err
+	}
+	if err := sd.putPublicAccessBlock(ctx, name, true); err != nil {
+		return err
+	}
+	if err := sd.putBucketPolicy(ctx, name, spec.BaselinesBucketPolicy(account().BucketArn(name))); err != nil {
+		return err
+	}
+	if _, err := sd.s3.PutBucketLifecycleConfiguration(ctx, &s3.PutBucketLifecycleConfigurationInput{Bucket: b,
+		LifecycleConfiguration: &s3types.BucketLifecycleConfiguration{Rules: []s3types.LifecycleRule{{
+			ID: aws.String(spec.BaselinesLifecycleRuleID), Status: s3types.ExpirationStatusEnabled,
+			Filter:                      &s3types.LifecycleRuleFilter{Prefix: aws.String("")},
+			NoncurrentVersionExpiration: &s3types.NoncurrentVersionExpiration{NoncurrentDays: aws.Int32(spec.BaselineNoncurrentDays)},
+		}}}}); err != nil {
+		return fmt.Errorf("setting the lifecycle of %s: %w", name, err)
 	}
 	return nil
 }

@@ -184,8 +184,11 @@ func IsPullRequestSubject(sub string) bool { return strings.HasSuffix(sub, ":pul
 // RoleSessionSeconds is the maximum session of the GitHub roles (1 hour).
 const RoleSessionSeconds = 3600
 
-// Baselines bucket policy facts (SPEC 2.10).
+// Baselines bucket facts (SPEC 2.10) beyond its name and lifecycle days.
 const (
+	// BaselinesLifecycleRuleID names the bucket's one lifecycle rule, which
+	// expires noncurrent versions.
+	BaselinesLifecycleRuleID = "expire-noncurrent-baselines"
 	// SidDenyInsecureTransport is the bucket policy's one statement.
 	SidDenyInsecureTransport = "DenyInsecureTransport"
 	// SecureTransportKey is the condition key that is "false" for a

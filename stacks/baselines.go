@@ -40,8 +40,6 @@ const (
 	bucketVersioningEnabled = "Enabled"
 	bucketSSEAlgorithmKMS   = "aws:kms"
 	lifecycleEnabled        = "Enabled"
-	// baselinesLifecycleRuleID names the one lifecycle rule.
-	baselinesLifecycleRuleID = "expire-noncurrent-baselines"
 )
 
 // NewBaselinesBucket declares the bucket: versioning on, SSE-KMS with the
@@ -115,7 +113,7 @@ func NewBaselinesBucket(ctx *pulumi.Context, name string, args BaselinesBucketAr
 		Bucket: ref,
 		Rules: s3.BucketLifecycleConfigurationV2RuleArray{
 			s3.BucketLifecycleConfigurationV2RuleArgs{
-				Id:     pulumi.String(baselinesLifecycleRuleID),
+				Id:     pulumi.String(spec.BaselinesLifecycleRuleID),
 				Status: pulumi.String(lifecycleEnabled),
 				// An empty filter applies the rule to every object.
 				Filter: s3.BucketLifecycleConfigurationV2RuleFilterArgs{},

@@ -49,6 +49,7 @@ func ExampleRun() {
 	// oidc PASS
 	// nonce PASS
 	// data SKIP
+	// baselines PASS
 	// exit code 0
 }
 

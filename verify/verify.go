@@ -77,6 +77,7 @@ var catalogue = []check{
 	{id: IDOIDC, run: (*session).checkOIDC},
 	{id: IDNonce, run: (*session).checkNonce},
 	{id: IDData, run: (*session).checkData},
+	{id: IDBaselines, run: (*session).checkBaselines},
 }
 
 // IDs lists the catalogue in report order.
@@ -170,6 +171,7 @@ type Clients struct {
 	IAM        IAMAPI
 	SSM        SSMAPI
 	STS        STSAPI
+	S3         S3API
 }
 
 // ClientOptions tune the SDK's own retryer for NewClients.
@@ -219,6 +221,7 @@ func NewClients(cfg aws.Config, opts ...ClientOptions) Clients {
 		IAM:        iam.NewFromConfig(cfg),
 		SSM:        ssm.NewFromConfig(cfg),
 		STS:        sts.NewFromConfig(cfg),
+		S3:         newS3Client(cfg),
 	}
 }
 

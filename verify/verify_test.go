@@ -129,6 +129,21 @@ func TestEachDefectFailsExactlyItsCheck(t *testing.T) {
 		{emulator.DefectNonceWrongKey, IDNonce, report.Fail, func(s *emulator.Seeded) []string {
 			return []string{s.Names.NonceParameter(1), "alias/aws/ssm"}
 		}},
+		{emulator.DefectBaselinesMissing, IDBaselines, report.Fail, func(s *emulator.Seeded) []string {
+			return []string{s.Names.BaselinesBucket(), "does not exist"}
+		}},
+		{emulator.DefectBaselinesUnversioned, IDBaselines, report.Fail, func(s *emulator.Seeded) []string {
+			return []string{s.Names.BaselinesBucket(), "not versioned", "Suspended"}
+		}},
+		{emulator.DefectBaselinesWrongKey, IDBaselines, report.Fail, func(s *emulator.Seeded) []string {
+			return []string{s.Names.BaselinesBucket(), emulator.AWSManagedS3Key, s.KeyArn}
+		}},
+		{emulator.DefectBaselinesPublic, IDBaselines, report.Fail, func(s *emulator.Seeded) []string {
+			return []string{s.Names.BaselinesBucket(), "BlockPublicAcls", "RestrictPublicBuckets"}
+		}},
+		{emulator.DefectBaselinesNoTLS, IDBaselines, report.Fail, func(s *emulator.Seeded) []string {
+			return []string{s.Names.BaselinesBucket(), "not TLS-only", "not the bucket"}
+		}},
 	}
 	covered := map[emulator.Defect]bool{}
 	for _, tc := range tests {
@@ -255,14 +270,16 @@ func TestUnreachableEndpointFailsFast(t *testing.T) {
 }
 
 // TestReadOnlyCatalogueRequestBudget counts the AWS requests of one whole
-// run: the issue allows at most 24.
+// run: the issue allowed at most 24 (the run made 23); baselines adds 4,
+// one per bucket setting (its key comparison reuses the kms check's
+// DescribeKey).
 func TestReadOnlyCatalogueRequestBudget(t *testing.T) {
 	e, c, s := setup(t, emulator.SeedOptions{VerifyQueue: true})
 	e.ResetCounts()
 	RequireAllPass(t, context.Background(), c, s.Target(), testOptions)
 	counts := e.Counts()
-	// data adds one Scan per table (3); the run made 23 before it.
-	const budget = 24 + 3
+	// data adds one Scan per table (3).
+	const budget = 24 + 4 + 3
 	if counts.Total > budget {
 		t.Errorf("%d requests, budget %d: %v", counts.Total, budget, counts.Operations())
 	}

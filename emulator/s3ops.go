@@ -1,0 +1,152 @@
+package emulator
+
+import (
+	"encoding/xml"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// s3Operation names a path-style S3 REST request as the S3 API does
+// ("GetBucketVersioning", "PutObject"), from its method, path and query:
+// S3 carries no operation name on the wire.
+func s3Operation(r *http.Request) string {
+	path := strings.TrimPrefix(r.URL.Path, "/")
+	bucket, key, _ := strings.Cut(path, "/")
+	q := r.URL.Query()
+	m := r.Method
+	switch {
+	case bucket == "":
+		if m == http.MethodGet {
+			return "ListBuckets"
+		}
+	case key == "":
+		if name := s3BucketSubresource(m, q); name != "" {
+			return name
+		}
+		switch m {
+		case http.MethodPut:
+			return "CreateBucket"
+		case http.MethodDelete:
+			return "DeleteBucket"
+		case http.MethodHead:
+			return "HeadBucket"
+		case http.MethodGet:
+			if q.Get("list-type") == "2" {
+				return "ListObjectsV2"
+			}
+			return "ListObjects"
+		}
+	default:
+		if name := s3ObjectOperation(r, q); name != "" {
+			return name
+		}
+	}
+	return m + " " + r.URL.Path
+}
+
+// s3BucketSubresources maps a bucket sub-resource query key to the name its
+// GET, PUT and DELETE operations share.
+var s3BucketSubresources = []struct {
+	query                string
+	get, put, deleteName string
+}{
+	{"versioning", "GetBucketVersioning", "PutBucketVersioning", ""},
+	{"encryption", "GetBucketEncryption", "PutBucketEncryption", "DeleteBucketEncryption"},
+	{"publicAccessBlock", "GetPublicAccessBlock", "PutPublicAccessBlock", "DeletePublicAccessBlock"},
+	{"policy", "GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy"},
+	{"lifecycle", "GetBucketLifecycleConfiguration", "PutBucketLifecycleConfiguration", "DeleteBucketLifecycle"},
+	{"tagging", "GetBucketTagging", "PutBucketTagging", "DeleteBucketTagging"},
+	{"acl", "GetBucketAcl", "PutBucketAcl", ""},
+	{"location", "GetBucketLocation", "", ""},
+	{"cors", "GetBucketCors", "PutBucketCors", "DeleteBucketCors"},
+	{"website", "GetBucketWebsite", "PutBucketWebsite", "DeleteBucketWebsite"},
+	{"logging", "GetBucketLogging", "PutBucketLogging", ""},
+	{"notification", "GetBucketNotificationConfiguration", "PutBucketNotificationConfiguration", ""},
+	{"ownershipControls", "GetBucketOwnershipControls", "PutBucketOwnershipControls", "DeleteBucketOwnershipControls"},
+	{"object-lock", "GetObjectLockConfiguration", "PutObjectLockConfiguration", ""},
+	{"replication", "GetBucketReplication", "PutBucketReplication", "DeleteBucketReplication"},
+	{"accelerate", "GetBucketAccelerateConfiguration", "PutBucketAccelerateConfiguration", ""},
+	{"requestPayment", "GetBucketRequestPayment", "PutBucketRequestPayment", ""},
+	{"versions", "ListObjectVersions", "", ""},
+	{"uploads", "ListMultipartUploads", "", ""},
+}
+
+func s3BucketSubresource(method string, q url.Values) string {
+	if method == http.MethodPost && q.Has("delete") {
+		return "DeleteObjects"
+	}
+	for _, s := range s3BucketSubresources {
+		if !q.Has(s.query) {
+			continue
+		}
+		switch method {
+		case http.MethodGet:
+			return s.get
+		case http.MethodPut:
+			return s.put
+		case http.MethodDelete:
+			return s.deleteName
+		}
+	}
+	return ""
+}
+
+func s3ObjectOperation(r *http.Request, q url.Values) string {
+	m := r.Method
+	switch {
+	case q.Has("uploadId"):
+		switch m {
+		case http.MethodPut:
+			if r.Header.Get("X-Amz-Copy-Source") != "" {
+				return "UploadPartCopy"
+			}
+			return "UploadPart"
+		case http.MethodPost:
+			return "CompleteMultipartUpload"
+		case http.MethodDelete:
+			return "AbortMultipartUpload"
+		case http.MethodGet:
+			return "ListParts"
+		}
+	case q.Has("uploads") && m == http.MethodPost:
+		return "CreateMultipartUpload"
+	case q.Has("tagging"):
+		return map[string]string{http.MethodGet: "GetObjectTagging", http.MethodPut: "PutObjectTagging", http.MethodDelete: "DeleteObjectTagging"}[m]
+	case q.Has("acl"):
+		return map[string]string{http.MethodGet: "GetObjectAcl", http.MethodPut: "PutObjectAcl"}[m]
+	}
+	switch m {
+	case http.MethodPut:
+		if r.Header.Get("X-Amz-Copy-Source") != "" {
+			return "CopyObject"
+		}
+		return "PutObject"
+	case http.MethodGet:
+		return "GetObject"
+	case http.MethodHead:
+		return "HeadObject"
+	case http.MethodDelete:
+		return "DeleteObject"
+	}
+	return ""
+}
+
+type s3Error struct {
+	XMLName xml.Name `xml:"Error"`
+	Code    string   `xml:"Code"`
+	Message string   `xml:"Message"`
+	ReqID   string   `xml:"RequestId"`
+}
+
+// writeS3Error answers as S3 does: an XML <Error> document (HEAD answers
+// carry no body, so the SDK reads the status alone).
+func writeS3Error(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(status)
+	if r.Method == http.MethodHead {
+		return
+	}
+	b, _ := xml.Marshal(s3Error{Code: code, Message: msg, ReqID: "00000000-0000-0000-0000-000000000000"})
+	_, _ = w.Write(append([]byte(xml.Header), b...))
+}
