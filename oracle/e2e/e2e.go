@@ -2,9 +2,10 @@
 // detection" (SPEC 7), against a deployed environment: a synthetic pull
 // request with a unique run id goes through the Oracle, its FP events are
 // read back by rule and by finding, one is marked a false positive, drift
-// detection runs on a temporary tree (unchanged, then tampered) and records
-// its event, and everything the run wrote is removed at the end, even when a
-// step fails. Each step is a report.Check; the first check, id "e2e", sums
+// detection keeps its baseline in the baselines bucket as the Oracle does
+// and runs on a temporary tree (unchanged, then tampered), recording its
+// event, and everything the run wrote (items and every baseline version)
+// is removed at the end, even when a step fails. Each step is a report.Check; the first check, id "e2e", sums
 // them up for the verifier catalogue (SPEC 6).
 package e2e
 
@@ -23,6 +24,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
 
@@ -33,6 +35,7 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
@@ -68,11 +71,24 @@ type DynamoDB interface {
 type Clients struct {
 	DynamoDB DynamoDB
 	SSM      nonce.SSMAPI
+	// S3 reaches the baselines bucket.
+	S3 drift.ObjectAPI
 }
 
-// NewClients builds the clients from an AWS config.
+// NewClients builds the clients from an AWS config. With a custom endpoint
+// (an emulator, AWS_ENDPOINT_URL) S3 is addressed path-style, since such
+// endpoints have no per-bucket host names.
 func NewClients(cfg aws.Config) Clients {
-	return Clients{DynamoDB: dynamodb.NewFromConfig(cfg), SSM: ssm.NewFromConfig(cfg)}
+	return Clients{
+		DynamoDB: dynamodb.NewFromConfig(cfg),
+		SSM:      ssm.NewFromConfig(cfg),
+		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
+			o.UsePathStyle = cfg.BaseEndpoint != nil
+			// Emulators return no response checksums; the SDK would warn
+			// on every read.
+			o.DisableLogOutputChecksumValidationSkipped = cfg.BaseEndpoint != nil
+		}),
+	}
 }
 
 // Options tune a run.
@@ -99,6 +115,7 @@ type run struct {
 	cons   *consent.Store
 	count  *breaker.Counter
 	nonce  *nonce.Store
+	base   drift.Store
 	set    *nonce.Set
 	pr     oracle.PullRequest
 	dec    oracle.Decision
@@ -106,6 +123,8 @@ type run struct {
 	orgID  string
 	evalAt time.Time
 	driftF string
+	// repoID names the run's throwaway baseline in the bucket.
+	repoID string
 }
 
 // Run runs the cycle against env and returns the summary check followed by
@@ -238,6 +257,8 @@ func newRun(c Clients, env target.Env, opts Options) *run {
 	rule := func(s string) string { return "e2e-" + id + "-" + s }
 	r.rules = []string{rule("secrets"), rule("style"), rule("drift")}
 	r.driftF = "e2e-" + id + "-drift"
+	r.repoID = syntheticOrgBase + id + "/" + syntheticRepo
+	r.base = drift.Store{Client: c.S3, Bucket: env.BaselinesBucket}
 	r.pr = oracle.PullRequest{
 		Org: org, Repo: syntheticRepo, Number: 1, Branch: "e2e/" + id, Commit: id, Author: "e2e-bot",
 		Findings: []oracle.Finding{
@@ -372,9 +393,21 @@ func (r *run) stepDrift(ctx context.Context) (string, error) {
 		}
 		paths = append(paths, p)
 	}
-	base, err := drift.Snapshot(root, paths, r.now())
+	snap, err := drift.Snapshot(root, paths, r.now())
 	if err != nil {
 		return "", err
+	}
+	// The baseline goes where the Oracle keeps it, and the comparisons use
+	// what is read back, so the bucket's round trip is part of the proof.
+	if _, err := r.base.Put(ctx, r.repoID, snap); err != nil {
+		return "", err
+	}
+	base, found, err := r.base.Get(ctx, r.repoID)
+	if err != nil {
+		return "", err
+	}
+	if !found || len(base.Files) != len(snap.Files) {
+		return "", fmt.Errorf("baseline %s reads back from s3://%s as %d file(s) (found %v), want %d", r.repoID, r.base.Bucket, len(base.Files), found, len(snap.Files))
 	}
 	d := drift.Detector{Recorder: r.fp, RuleID: r.rules[2], RuleVersion: "1",
 		Context: fpevents.Context{Repo: r.pr.Org + "/" + syntheticRepo, Branch: r.pr.Branch, Commit: r.id}}
@@ -404,7 +437,7 @@ func (r *run) stepDrift(ctx context.Context) (string, error) {
 	if len(evs) != 1 || evs[0].Context.EventType != fpevents.EventDrift {
 		return "", fmt.Errorf("drift event reads back as %d event(s), want one with eventType=drift", len(evs))
 	}
-	return fmt.Sprintf("unchanged tree: no drift; tampered tree: magnitude %.2f > %.2f, drift event recorded", res.Magnitude, res.Threshold), nil
+	return fmt.Sprintf("baseline kept at s3://%s/%s; unchanged tree: no drift; tampered tree: magnitude %.2f > %.2f, drift event recorded", r.base.Bucket, spec.BaselineKey(r.repoID), res.Magnitude, res.Threshold), nil
 }
 
 func writeFile(root, p, content string) error {
@@ -457,6 +490,10 @@ func (r *run) stepCleanup(ctx context.Context) (string, error) {
 			errs = append(errs, err)
 		}
 	}
+	purged, err := r.base.Purge(ctx, r.repoID)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if len(errs) > 0 {
 		return "", fmt.Errorf("cleanup of run %s incomplete: %w", r.id, errors.Join(errs...))
 	}
@@ -478,5 +515,8 @@ func (r *run) stepCleanup(ctx context.Context) (string, error) {
 	if n, err := counter.Count(ctx, r.rules[0], r.orgID); err != nil || n != 0 {
 		return "", fmt.Errorf("block counter still present after cleanup (count %d, err %v)", n, err)
 	}
-	return fmt.Sprintf("removed %d FP events, the consent record and the block counter of run %s; verified none left", deleted, r.id), nil
+	if vs, err := r.base.Versions(ctx, r.repoID); err != nil || len(vs) != 0 {
+		return "", fmt.Errorf("baseline %s still has %d version(s) after cleanup (err %v)", r.repoID, len(vs), err)
+	}
+	return fmt.Sprintf("removed %d FP events, the consent record, the block counter and %d baseline version(s) of run %s; verified none left", deleted, purged, r.id), nil
 }

@@ -6,16 +6,19 @@ import (
 	"encoding/json"
 	"log/slog"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/oracle/breaker"
 	"github.com/mirror-dissonance/mirror-infra/oracle/consent"
+	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
 	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
 	"github.com/mirror-dissonance/mirror-infra/oracle/internal/oracletest"
@@ -35,9 +38,14 @@ import (
 //	DynamoDB Query          16  Oracle FP history (2 rules), by rule (2), by finding (3), review read-back and stats (2),
 //	                            drift read-back (1), cleanup by rule (3) and its verification (3)
 //	DynamoDB DeleteItem      6  4 events, consent record, block counter
+//	S3 PutObject             1  the run's baseline
+//	S3 GetObject             1  the baseline read back before comparing
+//	S3 ListObjectVersions    2  cleanup: the versions to purge, then proof none is left
+//	S3 DeleteObject          1  the baseline's one version
 var requestsPerCycle = map[string]int{
 	"ssm.GetParametersByPath": 2, "dynamodb.GetItem": 5, "dynamodb.PutItem": 5, "dynamodb.UpdateItem": 2, "dynamodb.Query": 16,
 	"dynamodb.DeleteItem": 6,
+	"s3.PutObject":        1, "s3.GetObject": 1, "s3.ListObjectVersions": 2, "s3.DeleteObject": 1,
 }
 
 // setup provisions an environment holding a nonce and some unrelated items
@@ -62,16 +70,37 @@ func setup(tb testing.TB, withNonce bool) *oracletest.Env {
 	if _, err := breaker.NewCounter(e.DB, e.Target.BlockCounterTable).Increment(ctx, "prod-rule", consent.OrgID("acme")); err != nil {
 		tb.Fatal(err)
 	}
+	// An unrelated repository's baseline the cycle must leave alone.
+	if _, err := (drift.Store{Client: e2e.NewClients(e.Config).S3, Bucket: e.Target.BaselinesBucket}).Put(ctx, "acme/api", drift.Baseline{Version: drift.FormatVersion}); err != nil {
+		tb.Fatal(err)
+	}
 	e.ResetCounts()
 	return e
 }
 
+// snapshot is every item of the three tables and every object version in
+// the baselines bucket.
 func snapshot(t *testing.T, e *oracletest.Env) map[string][]string {
 	t.Helper()
-	s, err := oracletest.Snapshot(context.Background(), e.DB, e.Target)
+	ctx := context.Background()
+	s, err := oracletest.Snapshot(ctx, e.DB, e.Target)
 	if err != nil {
 		t.Fatal(err)
 	}
+	out, err := s3.NewFromConfig(e.Config, func(o *s3.Options) { o.UsePathStyle = true }).
+		ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(e.Target.BaselinesBucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs []string
+	for _, v := range out.Versions {
+		objs = append(objs, aws.ToString(v.Key)+"@"+aws.ToString(v.VersionId))
+	}
+	for _, m := range out.DeleteMarkers {
+		objs = append(objs, aws.ToString(m.Key)+"@"+aws.ToString(m.VersionId)+" (delete marker)")
+	}
+	sort.Strings(objs)
+	s["s3://"+e.Target.BaselinesBucket] = objs
 	return s
 }
 
