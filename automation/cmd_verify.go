@@ -34,6 +34,7 @@ every check reports, none stops the others:
   oidc    the GitHub OIDC provider and the deploy/preview role trust
   nonce   /guardian/<env>/redaction_nonce_v<N>: a valid SecureString under
           the CMK, 64 lowercase hex (values are never printed)
+  baselines  the drift bucket (MD_BASELINES_BUCKET): versioned, CMK, private, TLS-only
 
 Targets: by default from the stack's outputs (read through the pulumi CLI
 and the stack's backend, as the driver does). With --from-env, from the SPEC

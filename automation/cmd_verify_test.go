@@ -191,6 +191,7 @@ func TestVerifyFromStackOutputs(t *testing.T) {
 		spec.OutDeployRoleArn:         pulumi.String(tgt.DeployRole),
 		spec.OutPreviewRoleArn:        pulumi.String(tgt.PreviewRole),
 		spec.OutNoncePrefix:           pulumi.String(tgt.NoncePrefix),
+		spec.OutBaselinesBucket:       pulumi.String(tgt.BaselinesBucket),
 	}
 	d, err := driver.Open(ctx, driver.Settings{ProjectDir: dir, Stack: "local", BackendURL: backend, CLIPath: cli,
 		Program: func(pc *pulumi.Context) error {

@@ -66,6 +66,17 @@ func Defects() []Defect {
 				}
 			}}
 	}
+	// bucket makes d through the inputs of one of the baselines bucket's
+	// configuration resources; the program declares one of each type.
+	bucket := func(d emulator.Defect, typ string, f func(in map[string]any), caughtBy ...string) Defect {
+		info, _ := d.Info()
+		return Defect{Name: string(d), Description: info.Description, CaughtBy: caughtBy, Defect: d,
+			mutate: func(t, _ string, in map[string]any) {
+				if t == typ {
+					f(in)
+				}
+			}}
+	}
 	// outside makes d with emulator.Inject after apply.
 	outside := func(d emulator.Defect, caughtBy ...string) Defect {
 		info, _ := d.Info()
@@ -98,9 +109,44 @@ func Defects() []Defect {
 		program(emulator.DefectOIDCPullRequest, gate.TypeRole, func(in map[string]any) {
 			in["assumeRolePolicy"] = addSubject(in["assumeRolePolicy"], ":pull_request")
 		}, "gate:"+gate.RuleWriteRolePR, verify.IDOIDC),
+		bucket(emulator.DefectBaselinesUnversioned, gate.TypeBucketVersioning, func(in map[string]any) {
+			in["versioningConfiguration"] = map[string]any{"status": "Suspended"}
+		}, "gate:"+gate.RuleBucketVersioned, verify.IDBaselines),
+		bucket(emulator.DefectBaselinesWrongKey, gate.TypeBucketEncryption, func(in map[string]any) {
+			for _, r := range asList(in["rules"]) {
+				if d, _ := r["applyServerSideEncryptionByDefault"].(map[string]any); d != nil {
+					d["kmsMasterKeyId"] = emulator.AWSManagedS3Key
+				}
+			}
+		}, "gate:"+gate.RuleBucketSSE, verify.IDBaselines),
+		bucket(emulator.DefectBaselinesPublic, gate.TypeBucketPublicAccessBlock, func(in map[string]any) {
+			for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+				in[k] = false
+			}
+		}, "gate:"+gate.RuleBucketPublicAccess, verify.IDBaselines),
+		bucket(emulator.DefectBaselinesNoTLS, gate.TypeBucketPolicy, func(in map[string]any) {
+			if name, _ := in["bucket"].(string); name != "" {
+				if doc, err := emulator.ObjectsOnlyTLSPolicy(spec.Account{}.BucketArn(name)).JSON(); err == nil {
+					in["policy"] = doc
+				}
+			}
+		}, "gate:"+gate.RuleBucketTLS, verify.IDBaselines),
 		outside(emulator.DefectPITROff, verify.IDPITR),
 		outside(emulator.DefectNonceString, verify.IDNonce),
+		outside(emulator.DefectBaselinesPublic, verify.IDBaselines),
 	}
+}
+
+// asList returns the maps of a declared list input.
+func asList(v any) []map[string]any {
+	l, _ := v.([]any)
+	var out []map[string]any
+	for _, x := range l {
+		if m, ok := x.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // FindDefect returns the defect called name.

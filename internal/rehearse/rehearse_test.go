@@ -55,12 +55,15 @@ func TestRehearseShippedStacks(t *testing.T) {
 				case c.Status == report.Pass:
 				case c.Status == report.Warn && c.ID == "sns" && strings.Contains(c.Reason, "pending confirmation"):
 					// E-mail confirmation is a human step (SPEC 2.3).
+				case c.Status == report.Skip && c.ID == "data":
+					// The E2E cycle removes what it wrote, so the tables
+					// are empty when the data check samples them (SPEC 6).
 				default:
 					t.Errorf("%s is %s: %s", c.ID, c.Status, c.Reason)
 				}
 			}
 			for _, id := range []string{"rehearse:provision", "gate:table-pitr", "nonce-bootstrap", "tables", "sse", "ttl", "pitr",
-				"kms", "alarms", "sns", "alert", "oidc", "nonce", "rotation", "e2e"} {
+				"kms", "alarms", "sns", "alert", "oidc", "nonce", "rotation", "e2e", "baselines", "gate:baselines-tls-only"} {
 				if _, ok := rep.Find(id); !ok {
 					t.Errorf("the rehearsal did not report %s", id)
 				}
