@@ -220,8 +220,11 @@ func TestVerifyFromStackOutputs(t *testing.T) {
 	}
 	for _, c := range r.Checks {
 		want := report.Pass
-		if c.ID == "ttl" {
+		switch c.ID {
+		case "ttl":
 			want = report.Fail
+		case "data":
+			want = report.Skip // a fresh environment's tables hold no items yet
 		}
 		if c.Status != want {
 			t.Errorf("%s = %s (%s), want %s", c.ID, c.Status, c.Reason, want)

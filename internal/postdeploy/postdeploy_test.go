@@ -27,8 +27,10 @@ func TestRunBootstrapsVerifiesRotatesAndCycles(t *testing.T) {
 	first := &report.Report{Checks: Run(ctx, cfg, s.Target(), opts)}
 	order := []string{}
 	for _, c := range first.Checks {
-		if c.Status != report.Pass {
-			t.Errorf("%s = %s: %s", c.ID, c.Status, c.Reason)
+		// The verifier runs before the E2E cycle writes anything, so the
+		// data check finds empty tables.
+		if want := map[bool]report.Status{true: report.Skip, false: report.Pass}[c.ID == verify.IDData]; c.Status != want {
+			t.Errorf("%s = %s, want %s: %s", c.ID, c.Status, want, c.Reason)
 		}
 		if !strings.HasPrefix(c.ID, "e2e.") {
 			order = append(order, c.ID)
