@@ -51,7 +51,7 @@ func checkStack(ctx context.Context, cfg stackconfig.Config) (*report.Report, er
 	if err != nil {
 		return nil, err
 	}
-	findings := gate.Evaluate(res.Resources, gate.Options{Environment: cfg.Environment, DeletionProtection: cfg.DeletionProtection})
+	findings := gate.Evaluate(res.Resources, gate.OptionsFor(cfg, nil))
 	rep := &report.Report{Command: "check", Stack: cfg.Stack, Started: start}
 	rep.Add(gate.Checks(findings)...)
 	for _, r := range res.AWSResources() {

@@ -135,7 +135,7 @@ func openStack(ctx context.Context, io stdio, o options, f driverFlags, cmd, sta
 }
 
 func gateOptions(cfg stackconfig.Config, allow []string) gate.Options {
-	return gate.Options{Environment: cfg.Environment, DeletionProtection: cfg.DeletionProtection, AllowStateful: allow}
+	return gate.OptionsFor(cfg, allow)
 }
 
 // driverRun is what deploy, preview, drift and destroy share: their flags,

@@ -25,16 +25,28 @@ var KnownEnvironments = []string{"local", "production", "staging"}
 
 var envPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
 
-// ValidateEnvironment reports whether env is one of KnownEnvironments.
+// EphemeralPrefix starts the name of every ephemeral acceptance stack
+// (SPEC 2.12); such a stack's environment is its own name, so the names of
+// its resources carry it and two runs never collide.
+const EphemeralPrefix = "acc-"
+
+var ephemeralPattern = regexp.MustCompile(`^acc-[a-z0-9][a-z0-9-]{0,15}$`)
+
+// IsEphemeralStack reports whether name is a valid ephemeral stack name
+// ("acc-" and up to 16 lowercase letters, digits and dashes).
+func IsEphemeralStack(name string) bool { return ephemeralPattern.MatchString(name) }
+
+// ValidateEnvironment reports whether env is one of KnownEnvironments or the
+// name of an ephemeral acceptance stack.
 func ValidateEnvironment(env string) error {
 	if env == "" {
-		return fmt.Errorf("environment is empty (allowed: %v)", KnownEnvironments)
+		return fmt.Errorf("environment is empty (allowed: %v, or an %s<run> acceptance stack's own name)", KnownEnvironments, EphemeralPrefix)
 	}
 	i := sort.SearchStrings(KnownEnvironments, env)
-	if i < len(KnownEnvironments) && KnownEnvironments[i] == env && envPattern.MatchString(env) {
+	if (i < len(KnownEnvironments) && KnownEnvironments[i] == env && envPattern.MatchString(env)) || IsEphemeralStack(env) {
 		return nil
 	}
-	return fmt.Errorf("environment %q is not known (allowed: %v)", env, KnownEnvironments)
+	return fmt.Errorf("environment %q is not known (allowed: %v, or an %s<run> acceptance stack's own name)", env, KnownEnvironments, EphemeralPrefix)
 }
 
 // Names are the physical names of one environment's resources.

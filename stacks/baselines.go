@@ -16,7 +16,10 @@ type BaselinesBucketArgs struct {
 	Account spec.Account
 	// KeyArn is the environment CMK the objects are encrypted with.
 	KeyArn pulumi.StringInput
-	Tags   Tags
+	// Ephemeral drops protect and lets destroy empty the bucket, so an
+	// acceptance stack is destroyed whole.
+	Ephemeral bool
+	Tags      Tags
 }
 
 // BaselinesBucket is the S3 bucket of SPEC 2.10 where the Oracle keeps drift
@@ -53,10 +56,11 @@ func NewBaselinesBucket(ctx *pulumi.Context, name string, args BaselinesBucketAr
 	}
 	bucketName := args.Names.BaselinesBucket()
 	b, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{
-		Bucket: pulumi.String(bucketName),
+		Bucket:       pulumi.String(bucketName),
+		ForceDestroy: pulumi.Bool(args.Ephemeral),
 		// Purpose as the original infrastructure tagged it.
 		Tags: args.Tags.For(bucketName, "DriftBaselines"),
-	}, pulumi.Parent(c), pulumi.Protect(true))
+	}, pulumi.Parent(c), pulumi.Protect(!args.Ephemeral))
 	if err != nil {
 		return nil, fmt.Errorf("declaring bucket %s: %w", bucketName, err)
 	}

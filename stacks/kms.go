@@ -15,7 +15,9 @@ type EncryptionKeyArgs struct {
 	// Account is where the key lives; its policy names the account.
 	Account        spec.Account
 	DeletionWindow int
-	Tags           Tags
+	// Ephemeral drops protect, so an acceptance stack is destroyed whole.
+	Ephemeral bool
+	Tags      Tags
 }
 
 // EncryptionKey is the environment CMK (SPEC 2.1) and its alias.
@@ -47,7 +49,7 @@ func NewEncryptionKey(ctx *pulumi.Context, name string, args EncryptionKeyArgs, 
 		DeletionWindowInDays: pulumi.Int(args.DeletionWindow),
 		Policy:               pulumi.String(doc),
 		Tags:                 args.Tags.For(alias, "encryption"),
-	}, pulumi.Parent(c), pulumi.Protect(true))
+	}, pulumi.Parent(c), pulumi.Protect(!args.Ephemeral))
 	if err != nil {
 		return nil, fmt.Errorf("declaring KMS key: %w", err)
 	}

@@ -74,13 +74,13 @@ func DeclareEnvironment(ctx *pulumi.Context, cfg stackconfig.Config) (*Environme
 	account := spec.Account{ID: caller.AccountId, Region: cfg.Region, Partition: part.Partition}
 
 	key, err := NewEncryptionKey(ctx, "kms", EncryptionKeyArgs{
-		Names: names, Account: account, DeletionWindow: cfg.KMSDeletionWindow, Tags: tags,
+		Names: names, Account: account, DeletionWindow: cfg.KMSDeletionWindow, Ephemeral: cfg.Ephemeral, Tags: tags,
 	})
 	if err != nil {
 		return nil, err
 	}
 	tables, err := NewTables(ctx, "tables", TablesArgs{
-		Names: names, KeyArn: key.Arn, DeletionProtection: cfg.DeletionProtection, Tags: tags,
+		Names: names, KeyArn: key.Arn, DeletionProtection: cfg.DeletionProtection, Ephemeral: cfg.Ephemeral, Tags: tags,
 	})
 	if err != nil {
 		return nil, err
@@ -111,7 +111,7 @@ func DeclareEnvironment(ctx *pulumi.Context, cfg stackconfig.Config) (*Environme
 	}
 
 	baselines, err := NewBaselinesBucket(ctx, "baselines", BaselinesBucketArgs{
-		Names: names, Account: account, KeyArn: key.Arn, Tags: tags,
+		Names: names, Account: account, KeyArn: key.Arn, Ephemeral: cfg.Ephemeral, Tags: tags,
 	})
 	if err != nil {
 		return nil, err

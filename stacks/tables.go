@@ -15,7 +15,9 @@ type TablesArgs struct {
 	// KeyArn is the environment CMK the tables are encrypted with.
 	KeyArn             pulumi.StringInput
 	DeletionProtection bool
-	Tags               Tags
+	// Ephemeral drops protect, so an acceptance stack is destroyed whole.
+	Ephemeral bool
+	Tags      Tags
 }
 
 // Tables holds the three DynamoDB tables, keyed by table suffix.
@@ -67,7 +69,7 @@ func NewTables(ctx *pulumi.Context, name string, args TablesArgs, opts ...pulumi
 		if schema.TTLAttribute != "" {
 			targs.Ttl = dynamodb.TableTtlArgs{Enabled: pulumi.Bool(true), AttributeName: pulumi.String(schema.TTLAttribute)}
 		}
-		t, err := dynamodb.NewTable(ctx, schema.Suffix, targs, pulumi.Parent(c), pulumi.Protect(true))
+		t, err := dynamodb.NewTable(ctx, schema.Suffix, targs, pulumi.Parent(c), pulumi.Protect(!args.Ephemeral))
 		if err != nil {
 			return nil, fmt.Errorf("declaring table %s: %w", tableName, err)
 		}

@@ -16,10 +16,21 @@ const (
 type Tags struct {
 	Environment string
 	Stack       string
+	// Run names the acceptance run that made an ephemeral stack; empty
+	// otherwise.
+	Run string
 }
 
+// TagRun marks every resource of an ephemeral stack with the run that made
+// it, so a sweep finds what a failed run left (SPEC 2.12).
+const TagRun = "AcceptanceRun"
+
 func newTags(cfg stackconfig.Config) Tags {
-	return Tags{Environment: cfg.Environment, Stack: cfg.Stack}
+	t := Tags{Environment: cfg.Environment, Stack: cfg.Stack}
+	if cfg.Ephemeral {
+		t.Run = cfg.Stack
+	}
+	return t
 }
 
 // For returns the tag map of one resource.
@@ -35,6 +46,9 @@ func (t Tags) For(name, purpose string) pulumi.StringMap {
 	}
 	if purpose != "" {
 		m["Purpose"] = pulumi.String(purpose)
+	}
+	if t.Run != "" {
+		m[TagRun] = pulumi.String(t.Run)
 	}
 	return m
 }

@@ -23,9 +23,7 @@ func (e *evaluator) baselines(kept []Resource, names spec.Names) {
 		e.fail(RuleBucketPresent, Resource{}, fmt.Sprintf("the plan keeps no bucket %s, where the Oracle keeps its drift baselines (SPEC 2.10)", name))
 		return
 	}
-	if !bucket.Protect {
-		e.fail(RuleBucketProtect, *bucket, "Pulumi protect is off, so a destroy could delete the drift baselines")
-	}
+	e.protect(RuleBucketProtect, *bucket, "the drift baselines")
 	of := func(typ string) []Resource {
 		var out []Resource
 		for _, r := range kept {

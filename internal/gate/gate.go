@@ -35,6 +35,10 @@ type Resource struct {
 type Options struct {
 	// Environment is the stack's environment (production is stricter).
 	Environment string
+	// Stack is the stack's name; Ephemeral is its ephemeral flag, allowed
+	// only on acc-<run> stacks, which then must carry no protect.
+	Stack     string
+	Ephemeral bool
 	// DeletionProtection is the configured table deletion protection.
 	DeletionProtection bool
 	// AllowStateful names the stateful resources (logical name or URN) the

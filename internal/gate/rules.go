@@ -93,6 +93,7 @@ var Rules = map[string]string{
 	RuleNoStarPolicy:     "no policy allows action * on resource *",
 	RuleStatefulChange:   "no delete or replace of a table, the key or the baselines bucket unless named by the operator",
 	RuleResourceCount:    "the AWS resource count is within the expected band",
+	RuleEphemeral:        "only acc-<run> acceptance stacks may be ephemeral (no protect, no deletion protection)",
 
 	RuleBucketPresent:      "the plan keeps the baselines bucket",
 	RuleBucketVersioned:    "the baselines bucket is versioned",
@@ -123,6 +124,7 @@ func Evaluate(res []Resource, opts Options) []Finding {
 		e.opts.MaxResources = DefaultMaxResources
 	}
 	names := spec.For(opts.Environment)
+	e.ephemeral()
 	var tables, alarms, aws int
 	var kept []Resource // what the plan keeps: neither deleted nor read
 	for _, r := range res {
@@ -273,9 +275,7 @@ func (e *evaluator) table(r Resource) {
 	if b, known := e.boolean(r, "deletionProtectionEnabled"); known && b != want {
 		e.fail(RuleTableDeletion, r, fmt.Sprintf("deletion protection is %t, configured %t", b, want))
 	}
-	if !r.Protect {
-		e.fail(RuleTableProtect, r, "Pulumi protect is off, so a destroy could delete the table")
-	}
+	e.protect(RuleTableProtect, r, "the table")
 }
 
 func (e *evaluator) alarm(r Resource, names spec.Names) {

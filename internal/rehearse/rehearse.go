@@ -259,7 +259,7 @@ func Run(ctx context.Context, cfg stackconfig.Config, opts Options) (*Result, er
 	log.Info("program applied to the emulator", "resources", len(res.AWSResources()))
 	rep.Add(provisionCheck(res, p.Unapplied()))
 
-	findings := gate.Evaluate(res.Resources, gate.Options{Environment: cfg.Environment, DeletionProtection: cfg.DeletionProtection})
+	findings := gate.Evaluate(res.Resources, gate.OptionsFor(cfg, nil))
 	rep.Add(gate.Checks(findings)...)
 	log.Info("gate evaluated", "failed", gate.Failed(findings))
 

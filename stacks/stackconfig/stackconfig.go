@@ -36,6 +36,9 @@ const (
 	KeyThrottleThreshold  = "throttleThreshold"
 	KeyDeletionProtection = "deletionProtection"
 	KeyKMSDeletionWindow  = "kmsDeletionWindowDays"
+	// KeyEphemeral marks an acceptance stack that may be destroyed whole
+	// (SPEC 2.12); only stacks named acc-<run> may set it.
+	KeyEphemeral = "ephemeral"
 	// KeyRegion is the standard AWS provider key.
 	KeyRegion = "aws:region"
 )
@@ -59,6 +62,9 @@ type Config struct {
 	ThrottleThreshold  int
 	DeletionProtection bool
 	KMSDeletionWindow  int
+	// Ephemeral: no protect, no table deletion protection, the shortest
+	// key deletion window, every resource tagged with the run (SPEC 2.12).
+	Ephemeral bool
 }
 
 // Names returns the resource names of the stack's environment.
@@ -112,9 +118,30 @@ func Parse(stack string, raw map[string]string) (Config, error) {
 	}
 	c := Config{Stack: stack}
 
+	if v, ok := get(KeyEphemeral); ok && v != "" {
+		b, err := strconv.ParseBool(v)
+		switch {
+		case err != nil:
+			bad(KeyEphemeral, v, "true or false")
+		case b && !spec.IsEphemeralStack(stack):
+			bad(KeyEphemeral, v, fmt.Sprintf("only a stack named %s<run> (lowercase letters, digits, dashes; at most 20 characters) may be ephemeral: an ephemeral stack has no protect and no deletion protection, so stack %q must not be one", spec.EphemeralPrefix, stack))
+		}
+		c.Ephemeral = b && err == nil
+	}
+
 	env, _ := get(KeyEnvironment)
-	if err := spec.ValidateEnvironment(env); err != nil {
-		bad(KeyEnvironment, env, fmt.Sprintf("one of %s", strings.Join(spec.KnownEnvironments, ", ")))
+	if c.Ephemeral && env == "" {
+		env = stack // an acceptance stack is its own environment: its names carry the run
+	}
+	switch {
+	case c.Ephemeral && env != stack:
+		bad(KeyEnvironment, env, fmt.Sprintf("an ephemeral stack's environment is its own name %q (leave it unset), so its resources never collide with another run's", stack))
+	case !c.Ephemeral && spec.IsEphemeralStack(env):
+		bad(KeyEnvironment, env, fmt.Sprintf("one of %s; %s<run> names are for ephemeral: \"true\" acceptance stacks only", strings.Join(spec.KnownEnvironments, ", "), spec.EphemeralPrefix))
+	default:
+		if err := spec.ValidateEnvironment(env); err != nil {
+			bad(KeyEnvironment, env, fmt.Sprintf("one of %s", strings.Join(spec.KnownEnvironments, ", ")))
+		}
 	}
 	c.Environment = env
 
@@ -207,9 +234,21 @@ func Parse(stack string, raw map[string]string) (Config, error) {
 	if env == "production" && !c.DeletionProtection {
 		bad(KeyDeletionProtection, "false", "production tables always have deletion protection; only non-production stacks may turn it off")
 	}
+	if c.Ephemeral {
+		if v, ok := get(KeyDeletionProtection); ok && v != "" && c.DeletionProtection {
+			bad(KeyDeletionProtection, v, "an ephemeral stack is destroyed whole; leave it unset (false)")
+		}
+		c.DeletionProtection = false
+	}
 
 	c.KMSDeletionWindow = spec.KeyDeletionWindowDefault
+	if c.Ephemeral {
+		c.KMSDeletionWindow = spec.KeyDeletionWindowMin
+	}
 	if v, ok := get(KeyKMSDeletionWindow); ok && v != "" {
+		if c.Ephemeral && v != strconv.Itoa(spec.KeyDeletionWindowMin) {
+			bad(KeyKMSDeletionWindow, v, fmt.Sprintf("an ephemeral stack uses the shortest window, %d days; leave it unset", spec.KeyDeletionWindowMin))
+		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n < spec.KeyDeletionWindowMin || n > spec.KeyDeletionWindowMax {
 			bad(KeyKMSDeletionWindow, v, fmt.Sprintf("an integer number of days from %d to %d", spec.KeyDeletionWindowMin, spec.KeyDeletionWindowMax))
@@ -233,7 +272,7 @@ func Ours(key string) bool {
 func KnownKeys() []string {
 	keys := []string{KeyRegion}
 	for _, k := range []string{KeyEnvironment, KeyAlertEmail, KeyGitHubRepository, KeyGitHubSubjects,
-		KeyCreateOIDCProvider, KeyOIDCProviderArn, KeyThrottleThreshold, KeyDeletionProtection, KeyKMSDeletionWindow} {
+		KeyCreateOIDCProvider, KeyOIDCProviderArn, KeyThrottleThreshold, KeyDeletionProtection, KeyKMSDeletionWindow, KeyEphemeral} {
 		keys = append(keys, qualified(k))
 	}
 	sort.Strings(keys)
