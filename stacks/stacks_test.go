@@ -814,3 +814,33 @@ func TestBaselinesBucket(t *testing.T) {
 		}
 	})
 }
+
+// An ephemeral acceptance stack can be destroyed whole: nothing protected,
+// no deletion protection, a bucket destroy may empty, the shortest key
+// window, and every taggable resource names the run.
+func TestEphemeralStackIsDestroyable(t *testing.T) {
+	cfg := loadStack(t, "acc-example")
+	rec := runProgram(t, cfg)
+	for _, d := range rec.res {
+		if d.protect {
+			t.Errorf("%s %s is protected in an ephemeral stack", d.typ, d.name)
+		}
+		if tags, ok := d.inputs["tags"].(map[string]any); ok && tags[stacks.TagRun] != cfg.Stack {
+			t.Errorf("%s %s: tag %s = %v, want %s", d.typ, d.name, stacks.TagRun, tags[stacks.TagRun], cfg.Stack)
+		}
+	}
+	for _, tbl := range rec.ofType(gate.TypeTable) {
+		if tbl.inputs["deletionProtectionEnabled"] != false {
+			t.Errorf("table %s: deletion protection %v", tbl.name, tbl.inputs["deletionProtectionEnabled"])
+		}
+		if name, _ := tbl.inputs["name"].(string); !strings.Contains(name, "-acc-example-") {
+			t.Errorf("table name %q does not carry the run", name)
+		}
+	}
+	if b := rec.one(t, gate.TypeBucket); b.inputs["forceDestroy"] != true {
+		t.Errorf("bucket forceDestroy %v, want true", b.inputs["forceDestroy"])
+	}
+	if k := rec.one(t, gate.TypeKey); k.inputs["deletionWindowInDays"] != float64(7) {
+		t.Errorf("key deletion window %v, want 7", k.inputs["deletionWindowInDays"])
+	}
+}
