@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 	"github.com/mirror-dissonance/mirror-infra/verify"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
@@ -44,7 +46,8 @@ MD_KMS_KEY, MD_AWS_REGION). AWS endpoint and credentials: the SDK's
 standard sources (AWS_ENDPOINT_URL, profiles, web identity).
 
 Flags besides the common ones:
-  --timeout D   bound the steps (default 1m; cleanup always gets its own 30s)
+  --timeout D   bound the steps (default 1m); cleanup always runs, for up to
+                30s, and at most 10s past the deadline
 
 Exit: 0 the cycle passed, 1 a step failed, 2 bad usage or configuration,
 3 AWS unreachable or failing.`
@@ -65,7 +68,7 @@ func runE2E(ctx context.Context, io stdio, args []string) int {
 	start := time.Now()
 	runCtx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	checks := e2e.Run(runCtx, e2e.NewClients(run.aws), run.tgt, e2e.Options{Logger: slog.Default(), NonceGrace: run.opts.NonceGrace})
+	checks := e2e.Run(runCtx, e2e.NewClients(run.aws), run.tgt, e2e.Options{Logger: slog.Default(), NonceGrace: run.opts.NonceGrace, Timeout: *timeout})
 	r := &report.Report{Command: "e2e", Stack: stack, Checks: checks, Started: start, Elapsed: time.Since(start).Round(time.Millisecond).String()}
 	return emit(io, o, r)
 }
@@ -89,6 +92,7 @@ func openOracleRun(ctx context.Context, io stdio, cmd string, o options, stack s
 	if err != nil {
 		return oracleRun{}, usageErrorf(io, cmd, "%v", err), false
 	}
+	tgt.Region = cmp.Or(tgt.Region, spec.DefaultRegion)
 	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(tgt.Region))
 	if err != nil {
 		return oracleRun{}, usageErrorf(io, cmd, "loading the AWS configuration: %v", err), false

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/mirror-dissonance/mirror-infra/internal/driver"
 	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 	"github.com/mirror-dissonance/mirror-infra/verify"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
@@ -130,7 +132,11 @@ func runVerify(ctx context.Context, io stdio, args []string) int {
 		return usageErrorf(io, "verify", "%v", err)
 	}
 	opts.Timeout = *timeout
+	// The library's default leaves out the alert check (it publishes);
+	// the command has always run the whole catalogue, so it names it.
+	opts.Checks = verify.IDs
 	if *checks != "" {
+		opts.Checks = nil
 		for _, id := range strings.Split(*checks, ",") {
 			opts.Checks = append(opts.Checks, strings.TrimSpace(id))
 		}
@@ -140,6 +146,7 @@ func runVerify(ctx context.Context, io stdio, args []string) int {
 	}
 	opts.ExpectedThreshold = float64(cfg.ThrottleThreshold)
 	opts.DeletionProtection = &cfg.DeletionProtection
+	tgt.Region = cmp.Or(tgt.Region, spec.DefaultRegion)
 	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(tgt.Region))
 	if err != nil {
 		return usageErrorf(io, "verify", "loading the AWS configuration: %v", err)

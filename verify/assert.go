@@ -4,15 +4,33 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
-	"testing"
 
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
+// TestingT is what the Assert* and Require* functions need of a test: the
+// method set of terratest's testing.TestingT, so *testing.T, *testing.B,
+// terratest's own T and any other framework's test value can be passed.
+// When the value also has a Helper method (as *testing.T does), failures
+// are reported at the caller's line.
+type TestingT interface {
+	Fail()
+	FailNow()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Error(args ...any)
+	Errorf(format string, args ...any)
+	Name() string
+}
+
+// helperT is the optional part of TestingT that *testing.T has.
+type helperT interface{ Helper() }
+
 // CheckError is a check that did not pass; errors.As finds it in the
-// errors of the Assert*E functions.
+// errors of the *E functions.
 type CheckError struct {
 	Check report.Check
 }
@@ -21,6 +39,26 @@ func (e *CheckError) Error() string {
 	msg := fmt.Sprintf("%s %s: %s", e.Check.ID, e.Check.Status, e.Check.Reason)
 	if e.Check.Fix != "" {
 		msg += " (fix: " + e.Check.Fix + ")"
+	}
+	return msg
+}
+
+// InfraError is one infrastructure failure (an unreachable endpoint,
+// rejected credentials) that stopped several checks; it is reported once,
+// with the ids of the checks it stopped. errors.As finds it in the errors
+// of the *E functions.
+type InfraError struct {
+	// Checks are the ids of the checks the failure stopped, in report
+	// order.
+	Checks []string
+	Reason string
+	Fix    string
+}
+
+func (e *InfraError) Error() string {
+	msg := fmt.Sprintf("%s (stopped checks: %s)", e.Reason, strings.Join(e.Checks, ", "))
+	if e.Fix != "" {
+		msg += " (fix: " + e.Fix + ")"
 	}
 	return msg
 }
@@ -35,41 +73,87 @@ func RunCheck(ctx context.Context, c Clients, t target.Env, id string, opts Opti
 	return r.Checks[0]
 }
 
+// ReportError returns nil when every check of r passed (WARN and SKIP
+// included when allowWarn), otherwise an error listing each check that
+// did not: a *CheckError per finding, and one *InfraError for an
+// infrastructure failure that stopped several checks.
+func ReportError(r *report.Report, allowWarn bool) error {
+	var errs []error
+	infra := map[string]*InfraError{}
+	for _, ch := range r.Checks {
+		if ch.Status != report.Fail && (ch.Status != report.Warn || allowWarn) {
+			continue
+		}
+		if by, ok := ch.Details[DetailStoppedBy]; ok && ch.Infra {
+			if ie := infra[by]; ie != nil {
+				ie.Checks = append(ie.Checks, ch.ID)
+				continue
+			}
+		}
+		if _, ok := ch.Details[DetailStopped]; ok && ch.Infra {
+			ie := &InfraError{Checks: []string{ch.ID}, Reason: ch.Reason, Fix: ch.Fix}
+			infra[ch.ID] = ie
+			errs = append(errs, ie)
+			continue
+		}
+		errs = append(errs, &CheckError{Check: ch})
+	}
+	return errors.Join(errs...)
+}
+
+// RequireAllPassE runs the checks of opts (default: the read-only ones)
+// and returns the report and an error listing every check that did not
+// pass; WARN counts as not passing. t is not failed: it is taken, as
+// terratest's *E functions take it, so every function has one shape.
+func RequireAllPassE(t TestingT, ctx context.Context, c Clients, tgt target.Env, opts Options) (*report.Report, error) {
+	return allPass(ctx, c, tgt, opts, false)
+}
+
+// RequireNoFailureE is RequireAllPassE that tolerates WARN.
+func RequireNoFailureE(t TestingT, ctx context.Context, c Clients, tgt target.Env, opts Options) (*report.Report, error) {
+	return allPass(ctx, c, tgt, opts, true)
+}
+
 // AllPassE runs the checks of opts and returns an error listing every check
 // that did not pass; WARN counts as not passing unless allowWarn.
+//
+// Deprecated: use RequireAllPassE or RequireNoFailureE, which take the
+// test as every other function here does.
 func AllPassE(ctx context.Context, c Clients, t target.Env, opts Options, allowWarn bool) (*report.Report, error) {
+	return allPass(ctx, c, t, opts, allowWarn)
+}
+
+func allPass(ctx context.Context, c Clients, t target.Env, opts Options, allowWarn bool) (*report.Report, error) {
 	r, err := Run(ctx, c, t, opts)
 	if err != nil {
 		return nil, err
 	}
-	var errs []error
-	for _, ch := range r.Checks {
-		if ch.Status == report.Fail || (ch.Status == report.Warn && !allowWarn) {
-			errs = append(errs, &CheckError{Check: ch})
-		}
-	}
-	return r, errors.Join(errs...)
+	return r, ReportError(r, allowWarn)
 }
 
-// RequireAllPass fails the test, naming every check that failed or warned
-// with its reason, unless the whole catalogue passes.
-func RequireAllPass(t testing.TB, ctx context.Context, c Clients, tgt target.Env, opts Options) *report.Report {
-	t.Helper()
-	return require(t, ctx, c, tgt, opts, false, "not every check passed")
+// RequireAllPass fails the test now, naming every check that failed or
+// warned with its reason, unless every check of opts (default: the
+// read-only ones) passes.
+func RequireAllPass(t TestingT, ctx context.Context, c Clients, tgt target.Env, opts Options) *report.Report {
+	if h, ok := t.(helperT); ok {
+		h.Helper()
+	}
+	r, err := allPass(ctx, c, tgt, opts, false)
+	if err != nil {
+		t.Fatalf("verify %s: not every check passed:\n%s", tgt.Environment, indent(err.Error()))
+	}
+	return r
 }
 
 // RequireNoFailure is RequireAllPass that tolerates WARN (e.g. alarms still
 // INSUFFICIENT_DATA right after a deploy, or no verification subscriber).
-func RequireNoFailure(t testing.TB, ctx context.Context, c Clients, tgt target.Env, opts Options) *report.Report {
-	t.Helper()
-	return require(t, ctx, c, tgt, opts, true, "checks failed")
-}
-
-func require(t testing.TB, ctx context.Context, c Clients, tgt target.Env, opts Options, allowWarn bool, what string) *report.Report {
-	t.Helper()
-	r, err := AllPassE(ctx, c, tgt, opts, allowWarn)
+func RequireNoFailure(t TestingT, ctx context.Context, c Clients, tgt target.Env, opts Options) *report.Report {
+	if h, ok := t.(helperT); ok {
+		h.Helper()
+	}
+	r, err := allPass(ctx, c, tgt, opts, true)
 	if err != nil {
-		t.Fatalf("verify %s: %s:\n%s", tgt.Environment, what, indent(err.Error()))
+		t.Fatalf("verify %s: checks failed:\n%s", tgt.Environment, indent(err.Error()))
 	}
 	return r
 }
@@ -77,188 +161,25 @@ func require(t testing.TB, ctx context.Context, c Clients, tgt target.Env, opts 
 func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
 
 // AssertCheckE returns a *CheckError unless check id passes when run alone
-// with default options. The per-check Assert*E functions are this for
-// their id.
-func AssertCheckE(ctx context.Context, c Clients, t target.Env, id string) error {
-	if ch := RunCheck(ctx, c, t, id, Options{}); ch.Status != report.Pass {
+// with default options. t is not failed. The per-check Assert*E functions
+// are this for their id.
+func AssertCheckE(t TestingT, ctx context.Context, c Clients, tgt target.Env, id string) error {
+	if !slices.Contains(IDs, id) {
+		return fmt.Errorf("verify: unknown check %q (known: %s)", id, strings.Join(IDs, ", "))
+	}
+	if ch := RunCheck(ctx, c, tgt, id, Options{}); ch.Status != report.Pass {
 		return &CheckError{Check: ch}
 	}
 	return nil
 }
 
-// AssertCheck fails the test unless check id passes when run alone with
-// default options.
-func AssertCheck(tb testing.TB, ctx context.Context, c Clients, t target.Env, id string) {
-	tb.Helper()
-	if err := AssertCheckE(ctx, c, t, id); err != nil {
-		tb.Fatal(err)
+// AssertCheck fails the test (FailNow, as terratest's Assert functions
+// do) unless check id passes when run alone with default options.
+func AssertCheck(t TestingT, ctx context.Context, c Clients, tgt target.Env, id string) {
+	if h, ok := t.(helperT); ok {
+		h.Helper()
 	}
-}
-
-// The per-check functions below run one check alone with default options
-// (use RunCheck for others, e.g. AlarmWait or FireAlarm): CheckX returns
-// its result, AssertXE a *CheckError unless it passes, AssertX fails the
-// test unless it passes.
-
-// CheckTables runs the tables check alone.
-func CheckTables(ctx context.Context, c Clients, t target.Env) report.Check {
-	return RunCheck(ctx, c, t, IDTables, Options{})
-}
-
-// AssertTablesE returns a *CheckError unless the tables check passes.
-func AssertTablesE(ctx context.Context, c Clients, t target.Env) error {
-	return AssertCheckE(ctx, c, t, IDTables)
-}
-
-// AssertTables fails the test unless the tables check passes.
-func AssertTables(tb testing.TB, ctx context.Context, c Clients, t target.Env) {
-	tb.Helper()
-	AssertCheck(tb, ctx, c, t, IDTables)
-}
-
-// CheckSSE runs the sse check alone.
-func CheckSSE(ctx context.Context, c Clients, t target.Env) report.Check {
-	return RunCheck(ctx, c, t, IDSSE, Options{})
-}
-
-// AssertSSEE returns a *CheckError unless the sse check passes.
-func AssertSSEE(ctx context.Context, c Clients, t target.Env) error {
-	return AssertCheckE(ctx, c, t, IDSSE)
-}
-
-// AssertSSE fails the test unless the sse check passes.
-func AssertSSE(tb testing.TB, ctx context.Context, c Clients, t target.Env) {
-	tb.Helper()
-	AssertCheck(tb, ctx, c, t, IDSSE)
-}
-
-// CheckTTL runs the ttl check alone.
-func CheckTTL(ctx context.Context, c Clients, t target.Env) report.Check {
-	return RunCheck(ctx, c, t, IDTTL, Options{})
-}
-
-// AssertTTLE returns a *CheckError unless the ttl check passes.
-func AssertTTLE(ctx context.Context, c Clients, t target.Env) error {
-	return AssertCheckE(ctx, c, t, IDTTL)
-}
-
-// AssertTTL fails the test unless the ttl check passes.
-func AssertTTL(tb testing.TB, ctx context.Context, c Clients, t target.Env) {
-	tb.Helper()
-	AssertCheck(tb, ctx, c, t, IDTTL)
-}
-
-// CheckPITR runs the pitr check alone; Details hold each table's
-// restore window.
-func CheckPITR(ctx context.Context, c Clients, t target.Env) report.Check {
-	return RunCheck(ctx, c, t, IDPITR, Options{})
-}
-
-// AssertPITRE returns a *CheckError unless the pitr check passes.
-func AssertPITRE(ctx context.Context, c Clients, t target.Env) error {
-	return AssertCheckE(ctx, c, t, IDPITR)
-}
-
-// AssertPITR fails the test unless the pitr check passes.
-func AssertPITR(tb testing.TB, ctx context.Context, c Clients, t target.Env) {
-	tb.Helper()
-	AssertCheck(tb, ctx, c, t, IDPITR)
-}
-
-// CheckKMS runs the kms check alone.
-func CheckKMS(ctx context.Context, c Clients, t target.Env) report.Check {
-	return RunCheck(ctx, c, t, IDKMS, Options{})
-}
-
-// AssertKMSE returns a *CheckError unless the kms check passes.
-func AssertKMSE(ctx context.Context, c Clients, t target.Env) error {
-	return AssertCheckE(ctx, c, t, IDKMS)
-}
-
-// AssertKMS fails the test unless the kms check passes.
-func AssertKMS(tb testing.TB, ctx context.Context, c Clients, t target.Env) {
-	tb.Helper()
-	AssertCheck(tb, ctx, c, t, IDKMS)
-}
-
-// CheckAlarms runs the alarms check alone (without waiting: set
-// Options.AlarmWait with RunCheck).
-func CheckAlarms(ctx context.Context, c Clients, t target.Env) report.Check {
-	return RunCheck(ctx, c, t, IDAlarms, Options{})
-}
-
-// AssertAlarmsE returns a *CheckError unless the alarms check passes.
-func AssertAlarmsE(ctx context.Context, c Clients, t target.Env) error {
-	return AssertCheckE(ctx, c, t, IDAlarms)
-}
-
-// AssertAlarms fails the test unless the alarms check passes.
-func AssertAlarms(tb testing.TB, ctx context.Context, c Clients, t target.Env) {
-	tb.Helper()
-	AssertCheck(tb, ctx, c, t, IDAlarms)
-}
-
-// CheckSNS runs the sns check alone.
-func CheckSNS(ctx context.Context, c Clients, t target.Env) report.Check {
-	return RunCheck(ctx, c, t, IDSNS, Options{})
-}
-
-// AssertSNSE returns a *CheckError unless the sns check passes.
-func AssertSNSE(ctx context.Context, c Clients, t target.Env) error {
-	return AssertCheckE(ctx, c, t, IDSNS)
-}
-
-// AssertSNS fails the test unless the sns check passes.
-func AssertSNS(tb testing.TB, ctx context.Context, c Clients, t target.Env) {
-	tb.Helper()
-	AssertCheck(tb, ctx, c, t, IDSNS)
-}
-
-// CheckAlert runs the alert check alone: it publishes a test alert.
-func CheckAlert(ctx context.Context, c Clients, t target.Env) report.Check {
-	return RunCheck(ctx, c, t, IDAlert, Options{})
-}
-
-// AssertAlertE returns a *CheckError unless the alert check passes (which
-// needs a verification subscriber, t.VerifyQueueURL).
-func AssertAlertE(ctx context.Context, c Clients, t target.Env) error {
-	return AssertCheckE(ctx, c, t, IDAlert)
-}
-
-// AssertAlert fails the test unless the alert check passes.
-func AssertAlert(tb testing.TB, ctx context.Context, c Clients, t target.Env) {
-	tb.Helper()
-	AssertCheck(tb, ctx, c, t, IDAlert)
-}
-
-// CheckOIDC runs the oidc check alone.
-func CheckOIDC(ctx context.Context, c Clients, t target.Env) report.Check {
-	return RunCheck(ctx, c, t, IDOIDC, Options{})
-}
-
-// AssertOIDCE returns a *CheckError unless the oidc check passes.
-func AssertOIDCE(ctx context.Context, c Clients, t target.Env) error {
-	return AssertCheckE(ctx, c, t, IDOIDC)
-}
-
-// AssertOIDC fails the test unless the oidc check passes.
-func AssertOIDC(tb testing.TB, ctx context.Context, c Clients, t target.Env) {
-	tb.Helper()
-	AssertCheck(tb, ctx, c, t, IDOIDC)
-}
-
-// CheckNonce runs the nonce check alone.
-func CheckNonce(ctx context.Context, c Clients, t target.Env) report.Check {
-	return RunCheck(ctx, c, t, IDNonce, Options{})
-}
-
-// AssertNonceE returns a *CheckError unless the nonce check passes.
-func AssertNonceE(ctx context.Context, c Clients, t target.Env) error {
-	return AssertCheckE(ctx, c, t, IDNonce)
-}
-
-// AssertNonce fails the test unless the nonce check passes.
-func AssertNonce(tb testing.TB, ctx context.Context, c Clients, t target.Env) {
-	tb.Helper()
-	AssertCheck(tb, ctx, c, t, IDNonce)
+	if err := AssertCheckE(t, ctx, c, tgt, id); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -1,12 +1,23 @@
-// Package verify proves that a deployed environment keeps the guarantees of
-// SPEC section 6: tables, encryption, TTL, PITR, the KMS key, alarms, the
-// alert topic and its delivery, OIDC trust and the redaction nonce. Every
-// check returns a report.Check with a reason naming the resource and a fix;
-// Run executes the catalogue concurrently, within one deadline, so a failing,
-// erroring or panicking check never hides the others. The Assert* and
-// RequireAllPass functions give tests in other repositories a terratest-like
-// API. Nonce values are read only to validate their format and never appear
-// in any result, error or log.
+// Package verify proves that a deployed environment keeps the guarantees
+// the stack declares (the facts are in package spec): tables, encryption,
+// TTL, PITR, the KMS key, alarms, the alert topic and its delivery, OIDC
+// trust, the redaction nonce, the data the Oracle wrote and the baselines
+// bucket. Every check returns a report.Check with a reason naming the
+// resource and a fix; Run executes the checks concurrently, within one
+// deadline, so a failing, erroring or panicking check never hides the
+// others.
+//
+// The library reads only by default: Run without Options.Checks runs
+// DefaultIDs, which leaves out "alert" (it publishes to the ops topic);
+// name it to run it. The nonce rotation check (oracle/nonce.RotationCheck)
+// and the E2E cycle (oracle/e2e) write and are separate calls.
+//
+// The Assert*, Require* and *E functions give tests in other repositories
+// a terratest-like API: each takes a TestingT first. Clients built by
+// NewClients carry the aws.Config's region, which the target follows
+// unless it sets its own. Nonce values are read only to validate their
+// format and never appear in any result, error or log.
+// docs/verify-library.md is the consumer's guide.
 package verify
 
 import (
@@ -38,8 +49,8 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
-// Check ids of SPEC section 6 that this package implements (rotation and
-// e2e belong to the oracle layer).
+// Check ids of the verifier catalogue that this package implements
+// (rotation and e2e belong to the oracle layer).
 const (
 	IDTables = "tables"
 	IDSSE    = "sse"
@@ -64,7 +75,7 @@ type check struct {
 	run    func(*session, context.Context) report.Check
 }
 
-// catalogue is SPEC 6's verifier catalogue in report order.
+// catalogue is the verifier catalogue in report order.
 var catalogue = []check{
 	{id: IDTables, run: (*session).checkTables},
 	{id: IDSSE, run: (*session).checkSSE},
@@ -80,12 +91,26 @@ var catalogue = []check{
 	{id: IDBaselines, run: (*session).checkBaselines},
 }
 
-// IDs lists the catalogue in report order.
+// IDs lists the whole catalogue in report order, alert included: the
+// command line's `verify <stack>` names these.
 var IDs = catalogueIDs(func(check) bool { return true })
 
 // ReadOnlyIDs lists the checks that only read, in report order: every
 // check but alert, which publishes a test alert.
 func ReadOnlyIDs() []string { return catalogueIDs(func(c check) bool { return !c.writes }) }
+
+// DefaultIDs are the checks Run runs when Options.Checks is empty: the
+// read-only ones, so a library call never changes the environment.
+func DefaultIDs() []string { return ReadOnlyIDs() }
+
+// Details keys of the results Run gives when one infrastructure failure
+// stops every check: the first check carries the cause and lists the
+// stopped ids under DetailStopped; each other one names it under
+// DetailStoppedBy instead of repeating the cause.
+const (
+	DetailStopped   = "stopped"
+	DetailStoppedBy = "stoppedBy"
+)
 
 func catalogueIDs(keep func(check) bool) []string {
 	var out []string
@@ -163,6 +188,11 @@ type STSAPI interface {
 
 // Clients are the AWS clients a run uses; substitute any of them in tests.
 type Clients struct {
+	// Region is the region the clients talk to (NewClients sets the
+	// aws.Config's): a target without its own region builds ARNs in it,
+	// and a target whose region differs is an error.
+	Region string
+
 	DynamoDB   DynamoDBAPI
 	KMS        KMSAPI
 	CloudWatch CloudWatchAPI
@@ -184,8 +214,9 @@ type ClientOptions struct {
 }
 
 // NewClients builds the clients from an SDK config (normally from
-// config.LoadDefaultConfig, so AWS_ENDPOINT_URL, profiles and web identity
-// apply). Unless cfg has its own retryer, the SDK's standard retryer gets
+// config.LoadDefaultConfig, so AWS_ENDPOINT_URL, profiles, web identity
+// and the region apply; see docs/verify-library.md for assuming a role).
+// Unless cfg has its own retryer, the SDK's standard retryer gets
 // more attempts and a shorter backoff than its defaults, so throttling
 // under load does not turn into a false FAIL while the run stays bounded.
 func NewClients(cfg aws.Config, opts ...ClientOptions) Clients {
@@ -213,6 +244,7 @@ func NewClients(cfg aws.Config, opts ...ClientOptions) Clients {
 		}
 	}
 	return Clients{
+		Region:     cfg.Region,
 		DynamoDB:   dynamodb.NewFromConfig(cfg),
 		KMS:        kms.NewFromConfig(cfg),
 		CloudWatch: cloudwatch.NewFromConfig(cfg),
@@ -227,7 +259,8 @@ func NewClients(cfg aws.Config, opts ...ClientOptions) Clients {
 
 // Options of a run: how to check, where target.Env says what.
 type Options struct {
-	// Checks to run; empty means IDs (the whole catalogue).
+	// Checks to run; empty means DefaultIDs (every check that only
+	// reads). Name IDAlert to publish a test alert.
 	Checks []string
 	// Timeout bounds the whole run; 0 means 2 minutes. A check still
 	// running at the deadline is reported as FAIL (infrastructure).
@@ -291,7 +324,7 @@ func (o Options) withDefaults() Options {
 		}
 	}
 	if len(o.Checks) == 0 {
-		o.Checks = IDs
+		o.Checks = DefaultIDs()
 	}
 	def(&o.Timeout, 2*time.Minute)
 	def(&o.AlarmPoll, 10*time.Second)
@@ -309,13 +342,20 @@ func (o Options) withDefaults() Options {
 }
 
 // Run executes the checks concurrently against target t and returns every
-// result in catalogue order. The error is only for unusable input (an
-// unknown check id, an empty target); cloud failures are FAIL results with
-// Infra set, so report.ExitCode gives 3 for them.
+// result in the order asked. The error is only for unusable input (an
+// unknown check id, an empty target, a target region that contradicts the
+// clients'); cloud failures are FAIL results with Infra set, so
+// report.ExitCode gives 3 for them. An endpoint that cannot be reached at
+// all is reported once, on the first check, with the others pointing at it.
 func Run(ctx context.Context, c Clients, t target.Env, opts Options) (*report.Report, error) {
 	if t.Environment == "" {
-		return nil, errors.New("verify: the target has no environment")
+		return nil, errors.New("verify: the target has no environment (set target.Env.Environment, e.g. \"staging\")")
 	}
+	region, err := ResolveRegion(t.Region, c.Region)
+	if err != nil {
+		return nil, fmt.Errorf("verify %s: %w", t.Environment, err)
+	}
+	t.Region = region
 	t.Defaults()
 	opts = opts.withDefaults()
 	for _, id := range opts.Checks {
@@ -329,13 +369,9 @@ func Run(ctx context.Context, c Clients, t target.Env, opts Options) (*report.Re
 	s := newSession(ctx, c, t, opts)
 
 	// One cheap call first: if the endpoint cannot be reached at all, say so
-	// at once instead of letting every check retry into the deadline.
+	// once instead of letting every check retry into the deadline.
 	if err := s.probe(ctx); err != nil {
-		for _, id := range opts.Checks {
-			r.Add(report.Check{ID: id, Status: report.Fail, Infra: true,
-				Reason: "AWS unreachable: " + err.Error(),
-				Fix:    "check AWS_ENDPOINT_URL, the network and the credentials, then run again"})
-		}
+		r.Add(Unreachable(opts.Checks, err)...)
 	} else {
 		r.Add(s.runAll(ctx)...)
 	}
@@ -373,7 +409,7 @@ func (s *session) runAll(ctx context.Context) []report.Check {
 	for i, id := range ids {
 		out[i] = report.Check{ID: id, Status: report.Fail, Infra: true,
 			Reason: fmt.Sprintf("did not finish within the run's deadline (%s)", s.opts.Timeout),
-			Fix:    "check the endpoint's latency and throttling; raise --timeout if the environment is slow"}
+			Fix:    "check the endpoint's latency and throttling; raise Options.Timeout (--timeout on the command line) if the environment is slow"}
 		if got[i] != nil {
 			out[i] = *got[i]
 		}
@@ -389,7 +425,7 @@ func (s *session) runOne(ctx context.Context, id string) (c report.Check) {
 			s.log.Error("check panicked", "check", id, "panic", fmt.Sprint(p))
 			c = report.Check{ID: id, Status: report.Fail, Infra: true,
 				Reason: fmt.Sprintf("the check panicked: %v", p),
-				Fix:    "this is a bug in the verifier; report it with this output"}
+				Fix:    "this is a bug in the verifier (github.com/mirror-dissonance/mirror-infra/verify); report it with this output"}
 		}
 	}()
 	def, _ := lookup(id) // Run accepts known ids only
@@ -480,29 +516,84 @@ func (s *session) key(id string) (keyInfo, error) {
 // in this time is treated as unreachable.
 const probeTimeout = 10 * time.Second
 
-// probe makes the account lookup with a single attempt. Only an error that
-// says nothing answered (connection refused, no such host, no answer within
-// probeTimeout) or that the credentials are unusable stops the run; any
-// other error is left to the checks, which retry.
+// probe is Probe for a run: it keeps the account it learns.
 func (s *session) probe(ctx context.Context) error {
+	acct, err := Probe(ctx, s.c.STS)
+	if err != nil {
+		return err
+	}
+	if acct != "" {
+		s.account = func() (string, error) { return acct, nil }
+	}
+	return nil
+}
+
+// Probe is the reachability test Run (and the E2E cycle) make before
+// anything else: one sts:GetCallerIdentity with a single attempt, which
+// needs no permission. It returns the account when the call succeeds. Only
+// an error that says nothing answered (connection refused, no such host,
+// no answer within 10 s or before ctx's deadline) or that the credentials
+// are unusable is returned; any other failure returns "" and nil, leaving
+// the calls that follow to retry.
+func Probe(ctx context.Context, c STSAPI) (string, error) {
 	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	out, err := s.c.STS.GetCallerIdentity(pctx, &sts.GetCallerIdentityInput{}, func(o *sts.Options) { o.RetryMaxAttempts = 1 })
+	out, err := c.GetCallerIdentity(pctx, &sts.GetCallerIdentityInput{}, func(o *sts.Options) { o.RetryMaxAttempts = 1 })
 	if err == nil {
-		acct := aws.ToString(out.Account)
-		s.account = func() (string, error) { return acct, nil }
-		return nil
+		return aws.ToString(out.Account), nil
 	}
 	switch {
 	case isUnreachable(err):
-		return err
-	case ctx.Err() == nil && pctx.Err() != nil:
-		return fmt.Errorf("no answer to sts:GetCallerIdentity within %s: %w", probeTimeout, err)
+		return "", err
+	case ctx.Err() != nil:
+		return "", fmt.Errorf("no answer to sts:GetCallerIdentity before the run's context ended: %w", err)
+	case pctx.Err() != nil:
+		return "", fmt.Errorf("no answer to sts:GetCallerIdentity within %s: %w", probeTimeout, err)
 	case isCredentialError(err):
-		return fmt.Errorf("the credentials were rejected or could not be loaded: %w", err)
+		return "", fmt.Errorf("the credentials were rejected or could not be loaded: %w", err)
 	}
-	s.log.Debug("probe failed; the checks will retry", "error", err)
-	return nil
+	return "", nil
+}
+
+// UnreachableFix is the fix of an unreachable endpoint: what the caller
+// sets, on the command line or in the aws.Config.
+const UnreachableFix = "check the endpoint (AWS_ENDPOINT_URL, or the aws.Config's BaseEndpoint), the network and the credentials (AWS_PROFILE, the role assumed), then run again"
+
+// Unreachable reports err, a failed Probe, once: on the first of ids, with
+// every id it stopped listed under DetailStopped; each other id points at
+// the first under DetailStoppedBy. All are FAIL with Infra set (exit 3).
+func Unreachable(ids []string, err error) []report.Check {
+	out := make([]report.Check, 0, len(ids))
+	for i, id := range ids {
+		if i == 0 {
+			out = append(out, report.Check{ID: id, Status: report.Fail, Infra: true,
+				Reason:  "AWS unreachable: " + err.Error(),
+				Fix:     UnreachableFix,
+				Details: map[string]string{DetailStopped: strings.Join(ids, ", ")}})
+			continue
+		}
+		out = append(out, report.Check{ID: id, Status: report.Fail, Infra: true,
+			Reason:  "not run: AWS unreachable (reported on " + ids[0] + ")",
+			Details: map[string]string{DetailStoppedBy: ids[0]}})
+	}
+	return out
+}
+
+// ResolveRegion is the region a run uses: the target's when it sets one,
+// otherwise the clients' (the aws.Config's), otherwise us-east-1. A target
+// region that differs from the clients' is an error: the clients would
+// look for the target's resources in the wrong region.
+func ResolveRegion(targetRegion, clientRegion string) (string, error) {
+	switch {
+	case targetRegion != "" && clientRegion != "" && targetRegion != clientRegion:
+		return "", fmt.Errorf("the target's region %s contradicts the AWS config's region %s: leave target.Env.Region empty (MD_AWS_REGION unset) to use the config's, or build the config with config.WithRegion(%q)",
+			targetRegion, clientRegion, targetRegion)
+	case targetRegion != "":
+		return targetRegion, nil
+	case clientRegion != "":
+		return clientRegion, nil
+	}
+	return spec.DefaultRegion, nil
 }
 
 func isUnreachable(err error) bool {
@@ -557,10 +648,10 @@ func isAccessDenied(err error) bool {
 func callFailed(id, what string, err error) report.Check {
 	if isAccessDenied(err) {
 		return report.Check{ID: id, Status: report.Fail, Reason: what + ": access denied: " + err.Error(),
-			Fix: "run with the environment's deploy role (or a principal with the verifier permissions of SPEC 2.6)"}
+			Fix: "run with credentials allowed to read the environment's resources (the aws.Config's credentials or the role it assumes; docs/verify-library.md lists the permissions)"}
 	}
 	return report.Check{ID: id, Status: report.Fail, Infra: true, Reason: what + ": " + err.Error(),
-		Fix: "the call failed for a reason other than the resource's state; check the endpoint and run again"}
+		Fix: "the call failed for a reason other than the resource's state; check the endpoint (AWS_ENDPOINT_URL or the aws.Config's BaseEndpoint) and run again"}
 }
 
 // findings collects problems (FAIL), soft problems (WARN) and details while

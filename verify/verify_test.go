@@ -59,7 +59,9 @@ func awsConfig(tb testing.TB, e *emulator.Emulator) aws.Config {
 
 func TestCorrectEnvironmentPassesEveryCheck(t *testing.T) {
 	_, c, s := setup(t, emulator.SeedOptions{VerifyQueue: true})
-	r := RequireAllPass(t, context.Background(), c, s.Target(), testOptions)
+	opts := testOptions
+	opts.Checks = IDs // alert runs only when named
+	r := RequireAllPass(t, context.Background(), c, s.Target(), opts)
 	if len(r.Checks) != len(IDs) {
 		t.Fatalf("got %d checks, want %d", len(r.Checks), len(IDs))
 	}
@@ -311,12 +313,12 @@ func TestNonceValuesNeverInOutput(t *testing.T) {
 		_ = r.WriteText(&out, true)
 		_ = r.WriteJSON(&out)
 		_ = r.WriteMarkdown(&out)
-		_, aerr := AllPassE(ctx, c, s.Target(), opts, true)
+		_, aerr := RequireNoFailureE(t, ctx, c, s.Target(), opts)
 		if aerr != nil {
 			out.WriteString(aerr.Error())
 		}
 		out.WriteString(CheckNonce(ctx, c, s.Target()).Reason)
-		if err := AssertNonceE(ctx, c, s.Target()); err != nil {
+		if err := AssertNonceE(t, ctx, c, s.Target()); err != nil {
 			out.WriteString(err.Error())
 		}
 		for _, where := range []struct {
@@ -416,7 +418,7 @@ func TestAssertFunctions(t *testing.T) {
 	ctx := context.Background()
 	AssertTables(t, ctx, c, s.Target())
 	AssertKMS(t, ctx, c, s.Target())
-	err := AssertPITRE(ctx, c, s.Target())
+	err := AssertPITRE(t, ctx, c, s.Target())
 	var ce *CheckError
 	if !errors.As(err, &ce) || ce.Check.ID != IDPITR || !strings.Contains(err.Error(), s.Names.Table("consent")) {
 		t.Fatalf("AssertPITRE = %v, want a CheckError naming the consent table", err)
@@ -665,7 +667,9 @@ func TestTrustPolicyProblems(t *testing.T) {
 }
 
 // TestProbeStopsOnUnusableCredentials: rejected credentials end the run at
-// once with an infrastructure FAIL for every check (exit 3).
+// once with an infrastructure FAIL for every check (exit 3), the cause
+// reported once: on the first check, which lists the stopped ones; the
+// others point at it, and the *E error is one *InfraError naming them all.
 func TestProbeStopsOnUnusableCredentials(t *testing.T) {
 	_, c, s := setup(t, emulator.SeedOptions{})
 	c.STS = rejectingSTS{}
@@ -676,10 +680,30 @@ func TestProbeStopsOnUnusableCredentials(t *testing.T) {
 	if r.ExitCode() != report.ExitEngine {
 		t.Errorf("exit %d, want 3", r.ExitCode())
 	}
-	for _, ch := range r.Checks {
-		if ch.Status != report.Fail || !strings.Contains(ch.Reason, "credentials were rejected") {
-			t.Errorf("%s: %s %q", ch.ID, ch.Status, ch.Reason)
+	ids := ReadOnlyIDs()
+	var text bytes.Buffer
+	_ = r.WriteText(&text, true)
+	if n := strings.Count(text.String(), "credentials were rejected"); n != 1 {
+		t.Errorf("the cause appears %d times in the report, want once:\n%s", n, text.String())
+	}
+	for i, ch := range r.Checks {
+		if ch.Status != report.Fail || !ch.Infra {
+			t.Errorf("%s: %s infra=%v, want an infrastructure FAIL", ch.ID, ch.Status, ch.Infra)
 		}
+		switch {
+		case i == 0 && (!strings.Contains(ch.Reason, "credentials were rejected") || ch.Details[DetailStopped] != strings.Join(ids, ", ")):
+			t.Errorf("first check %s: %q %v, want the cause and every stopped id", ch.ID, ch.Reason, ch.Details)
+		case i > 0 && ch.Details[DetailStoppedBy] != ids[0]:
+			t.Errorf("%s: %q %v, want a pointer to %s", ch.ID, ch.Reason, ch.Details, ids[0])
+		}
+	}
+	_, aerr := RequireAllPassE(t, context.Background(), c, s.Target(), testOptions)
+	var ie *InfraError
+	if !errors.As(aerr, &ie) || strings.Join(ie.Checks, ", ") != strings.Join(ids, ", ") {
+		t.Fatalf("error %v, want one *InfraError listing %v", aerr, ids)
+	}
+	if n := strings.Count(aerr.Error(), "credentials were rejected"); n != 1 {
+		t.Errorf("the cause appears %d times in the error, want once: %v", n, aerr)
 	}
 }
 

@@ -35,8 +35,9 @@ type Options struct {
 	SkipRotation bool
 	// SkipE2E skips the E2E cycle.
 	SkipE2E bool
-	// E2ETimeout bounds the E2E cycle (0: no bound beyond ctx); its cleanup
-	// runs even when the bound is hit.
+	// E2ETimeout bounds the E2E cycle (0: e2e.Options.Timeout, whose
+	// default is 2 minutes); its cleanup runs even when the bound is hit,
+	// for at most 10 s past it.
 	E2ETimeout time.Duration
 }
 
@@ -50,6 +51,11 @@ func Run(ctx context.Context, cfg aws.Config, tgt target.Env, opts Options) []re
 	}
 	checks := []report.Check{Bootstrap(ctx, store)}
 
+	// The library's default leaves out the alert check (it publishes); the
+	// post-deploy stage has always run the whole catalogue.
+	if len(opts.Verify.Checks) == 0 {
+		opts.Verify.Checks = verify.IDs
+	}
 	rep, err := verify.Run(ctx, verify.NewClients(cfg), tgt, opts.Verify)
 	if err != nil {
 		checks = append(checks, report.Check{ID: "verify", Status: report.Fail, Reason: err.Error(),
@@ -65,12 +71,10 @@ func Run(ctx context.Context, cfg aws.Config, tgt target.Env, opts Options) []re
 	if opts.SkipE2E {
 		checks = append(checks, report.Check{ID: e2e.CheckID, Status: report.Skip, Reason: "skipped by request (--skip-e2e)"})
 	} else {
-		ectx, cancel := ctx, context.CancelFunc(func() {})
 		if opts.E2ETimeout > 0 {
-			ectx, cancel = context.WithTimeout(ctx, opts.E2ETimeout)
+			opts.E2E.Timeout = opts.E2ETimeout
 		}
-		checks = append(checks, e2e.Run(ectx, e2e.NewClients(cfg), tgt, opts.E2E)...)
-		cancel()
+		checks = append(checks, e2e.Run(ctx, e2e.NewClients(cfg), tgt, opts.E2E)...)
 	}
 	return checks
 }

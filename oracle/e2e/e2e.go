@@ -1,12 +1,19 @@
 // Package e2e runs the Phase 4 proof, "PR to Oracle to FP event to drift
-// detection" (SPEC 7), against a deployed environment: a synthetic pull
+// detection", against a deployed environment: a synthetic pull
 // request with a unique run id goes through the Oracle, its FP events are
 // read back by rule and by finding, one is marked a false positive, drift
 // detection keeps its baseline in the baselines bucket as the Oracle does
 // and runs on a temporary tree (unchanged, then tampered), recording its
 // event, and everything the run wrote (items and every baseline version)
-// is removed at the end, even when a step fails. Each step is a report.Check; the first check, id "e2e", sums
-// them up for the verifier catalogue (SPEC 6).
+// is removed at the end, even when a step fails. Each step is a
+// report.Check; the first check, id "e2e", sums them up for the verifier
+// catalogue.
+//
+// Run is bounded: Options.Timeout (default 2 minutes) limits the steps, and
+// an endpoint that cannot be reached at all is found by the verifier's
+// probe (verify.Probe) before anything is written. Cleanup runs even when a
+// step failed or the deadline passed, on its own context: it gets up to
+// CleanupTimeout, and never more than CleanupGrace past the run's deadline.
 package e2e
 
 import (
@@ -24,8 +31,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
 	"github.com/mirror-dissonance/mirror-infra/oracle"
@@ -36,7 +43,18 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
+	"github.com/mirror-dissonance/mirror-infra/verify"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
+)
+
+// Bounds of a run (see the package comment).
+const (
+	// DefaultTimeout bounds the steps when Options.Timeout is 0.
+	DefaultTimeout = 2 * time.Minute
+	// CleanupTimeout is the most cleanup gets.
+	CleanupTimeout = 30 * time.Second
+	// CleanupGrace is how far past the run's deadline cleanup may go.
+	CleanupGrace = 10 * time.Second
 )
 
 // CheckID is the catalogue id of the summary check.
@@ -73,21 +91,20 @@ type Clients struct {
 	SSM      nonce.SSMAPI
 	// S3 reaches the baselines bucket.
 	S3 drift.ObjectAPI
+	// STS answers the reachability probe made before any step; nil skips
+	// the probe.
+	STS verify.STSAPI
 }
 
-// NewClients builds the clients from an AWS config. With a custom endpoint
-// (an emulator, AWS_ENDPOINT_URL) S3 is addressed path-style, since such
-// endpoints have no per-bucket host names.
+// NewClients builds the clients from an AWS config, as verify.NewClients
+// does. With a custom endpoint (an emulator, AWS_ENDPOINT_URL) S3 is
+// addressed path-style, since such endpoints have no per-bucket host names.
 func NewClients(cfg aws.Config) Clients {
 	return Clients{
 		DynamoDB: dynamodb.NewFromConfig(cfg),
 		SSM:      ssm.NewFromConfig(cfg),
-		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
-			o.UsePathStyle = cfg.BaseEndpoint != nil
-			// Emulators return no response checksums; the SDK would warn
-			// on every read.
-			o.DisableLogOutputChecksumValidationSkipped = cfg.BaseEndpoint != nil
-		}),
+		S3:       drift.NewObjectClient(cfg),
+		STS:      sts.NewFromConfig(cfg),
 	}
 }
 
@@ -103,6 +120,9 @@ type Options struct {
 	Now func() time.Time
 	// NonceGrace is the rotation grace period (nonce.DefaultGrace if 0).
 	NonceGrace time.Duration
+	// Timeout bounds the steps (DefaultTimeout if 0); ctx's own deadline
+	// applies too. Cleanup runs after it (see CleanupGrace).
+	Timeout time.Duration
 }
 
 // run is the state one cycle shares between its steps.
@@ -128,10 +148,21 @@ type run struct {
 }
 
 // Run runs the cycle against env and returns the summary check followed by
-// one check per step.
+// one check per step. It returns within Options.Timeout (or ctx's
+// deadline, whichever is sooner) plus at most CleanupGrace.
 func Run(ctx context.Context, c Clients, env target.Env, opts Options) []report.Check {
 	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, cmp.Or(max(opts.Timeout, 0), DefaultTimeout))
+	defer cancel()
 	r := newRun(c, env, opts)
+	// One cheap call first, as the verifier makes: an endpoint that cannot
+	// be reached is reported once, before anything is written (so there
+	// is nothing to clean up either).
+	if c.STS != nil {
+		if _, err := verify.Probe(ctx, c.STS); err != nil {
+			return r.unreachable(err, start)
+		}
+	}
 	steps := []struct {
 		id string
 		fn func(context.Context) (string, error)
@@ -159,8 +190,8 @@ func Run(ctx context.Context, c Clients, env target.Env, opts Options) []report.
 	}
 	// Cleanup runs whatever happened, on a context that a cancelled run
 	// does not cancel, so an interrupted cycle still removes its items.
-	cleanCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
+	cleanCtx, cancelClean := cleanupContext(ctx)
+	defer cancelClean()
 	checks = append(checks, runStep(cleanCtx, StepCleanup, r.stepCleanup))
 
 	sum := &checks[0]
@@ -185,6 +216,32 @@ func Run(ctx context.Context, c Clients, env target.Env, opts Options) []report.
 		sum.Reason += "; first failure: " + checkByID(checks, stepCheckPrefix+failed).Reason
 	}
 	sum.Fix = "see the failed step's check; cleanup status: " + string(checks[len(checks)-1].Status)
+	return checks
+}
+
+// cleanupContext outlives ctx's cancellation but is bounded: CleanupTimeout
+// from now, and no later than CleanupGrace past ctx's deadline.
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	limit := CleanupTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		limit = min(limit, time.Until(dl.Add(CleanupGrace)))
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), limit)
+}
+
+// unreachable is the result of a run whose probe failed: the failure once,
+// on the summary, and every step not run.
+func (r *run) unreachable(err error, start time.Time) []report.Check {
+	sum := report.Check{ID: CheckID, Status: report.Fail, Infra: true,
+		Reason:  fmt.Sprintf("AWS unreachable: %v; steps not run: %s (nothing was written)", err, strings.Join(Steps, ", ")),
+		Fix:     verify.UnreachableFix,
+		Details: map[string]string{"runId": r.id}}
+	checks := []report.Check{sum}
+	for _, s := range Steps {
+		checks[0].Details[s] = string(report.Skip)
+		checks = append(checks, report.Check{ID: stepCheckPrefix + s, Status: report.Skip, Reason: "not run: AWS unreachable (reported on " + CheckID + ")"})
+	}
+	checks[0].Duration = time.Since(start)
 	return checks
 }
 
@@ -227,9 +284,11 @@ func isInfra(err error) bool {
 func fixFor(step string, err error) string {
 	switch {
 	case step == StepNonce && errors.Is(err, nonce.ErrNoValidNonce):
-		return "bootstrap the nonce: go run ./automation nonce rotate <stack> --from 0"
+		return "write a nonce version under target.Env.NoncePrefix (nonce.Store.Bootstrap; in mirror-infra: go run ./automation nonce rotate <stack> --from 0), or point NoncePrefix (MD_NONCE_PREFIX) at the environment's"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "raise Options.Timeout (--timeout on the command line) or the context's deadline if the environment is slow; otherwise check the endpoint"
 	case isInfra(err):
-		return "check the AWS endpoint, credentials and the deploy role's data-access permissions on the three tables and /guardian/<env>/"
+		return "check the endpoint (AWS_ENDPOINT_URL or the aws.Config's BaseEndpoint) and that the aws.Config's credentials may read and write the three tables, read /guardian/<env>/ and use the baselines bucket"
 	default:
 		return ""
 	}

@@ -42,7 +42,9 @@ import (
 //	S3 GetObject             1  the baseline read back before comparing
 //	S3 ListObjectVersions    2  cleanup: the versions to purge, then proof none is left
 //	S3 DeleteObject          1  the baseline's one version
+//	STS GetCallerIdentity    1  the reachability probe, before any step
 var requestsPerCycle = map[string]int{
+	"sts.GetCallerIdentity":   1,
 	"ssm.GetParametersByPath": 2, "dynamodb.GetItem": 5, "dynamodb.PutItem": 5, "dynamodb.UpdateItem": 2, "dynamodb.Query": 16,
 	"dynamodb.DeleteItem": 6,
 	"s3.PutObject":        1, "s3.GetObject": 1, "s3.ListObjectVersions": 2, "s3.DeleteObject": 1,
@@ -253,12 +255,16 @@ func TestCleanupFailureIsReported(t *testing.T) {
 	}
 }
 
+// TestContextCancelledStillCleansUp: without the probe (Clients.STS nil)
+// a cancelled run still attempts every write's cleanup and leaves nothing.
 func TestContextCancelledStillCleansUp(t *testing.T) {
 	e := setup(t, true)
 	before := snapshot(t, e)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	checks := e2e.Run(ctx, e2e.NewClients(e.Config), e.Target, e2e.Options{TempDir: t.TempDir()})
+	clients := e2e.NewClients(e.Config)
+	clients.STS = nil
+	checks := e2e.Run(ctx, clients, e.Target, e2e.Options{TempDir: t.TempDir()})
 	st := statuses(checks)
 	if st["e2e"] != report.Fail || st["e2e.cleanup"] != report.Pass {
 		t.Fatalf("summary %s, cleanup %s (%s)", st["e2e"], st["e2e.cleanup"], checkReason(checks, "e2e.cleanup"))

@@ -16,7 +16,10 @@ import (
 // to check them (run options are verify.Options).
 type Env struct {
 	Environment string `env:"ENVIRONMENT"`
-	Region      string `env:"AWS_REGION, default=us-east-1"`
+	// Region, when set, must agree with the aws.Config the clients are
+	// built from; empty means the config's region (verify.ResolveRegion).
+	// It decides the ARNs built for names without one (the ops topic).
+	Region string `env:"AWS_REGION"`
 
 	FPEventsTable     string `env:"FP_EVENTS_TABLE"`
 	ConsentTable      string `env:"CONSENT_TABLE"`
@@ -50,7 +53,9 @@ type Env struct {
 // EnvPrefix prefixes every override variable, e.g. MD_FP_EVENTS_TABLE.
 const EnvPrefix = "MD_"
 
-// Defaults fills every empty name from the SPEC naming of env.Environment.
+// Defaults fills every empty name from the naming of package spec for
+// e.Environment. It leaves Region alone: an empty region follows the
+// aws.Config of the run.
 func (e *Env) Defaults() {
 	n := spec.For(e.Environment)
 	set := func(p *string, v string) {
@@ -58,7 +63,6 @@ func (e *Env) Defaults() {
 			*p = v
 		}
 	}
-	set(&e.Region, spec.DefaultRegion)
 	set(&e.FPEventsTable, n.Table(spec.TableFPEvents))
 	set(&e.ConsentTable, n.Table(spec.TableConsent))
 	set(&e.BlockCounterTable, n.Table(spec.TableBlockCounter))
