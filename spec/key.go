@@ -11,3 +11,9 @@ const (
 // DefaultRegion is where an environment lives unless aws:region says
 // otherwise (SPEC 1).
 const DefaultRegion = "us-east-1"
+
+// KeyDescription is the description of an environment's key; after a
+// destroy removes the alias, it is how a sweep still finds the key.
+func KeyDescription(env string) string {
+	return "Mirror Dissonance " + env + ": DynamoDB, SNS and nonce encryption"
+}

@@ -44,7 +44,7 @@ func NewEncryptionKey(ctx *pulumi.Context, name string, args EncryptionKeyArgs, 
 	}
 	alias := args.Names.KeyAlias()
 	key, err := kms.NewKey(ctx, name, &kms.KeyArgs{
-		Description:          pulumi.Sprintf("Mirror Dissonance %s: DynamoDB, SNS and nonce encryption", args.Names.Env),
+		Description:          pulumi.String(spec.KeyDescription(args.Names.Env)),
 		EnableKeyRotation:    pulumi.Bool(true),
 		DeletionWindowInDays: pulumi.Int(args.DeletionWindow),
 		Policy:               pulumi.String(doc),

@@ -1,0 +1,317 @@
+// Package sweep finds what an ephemeral acceptance stack left in an
+// account after its destroy: every resource named after the run (tables,
+// alias, a key not scheduled for deletion, topic, alarms, dashboard, roles,
+// bucket) and the nonce versions the post-deploy stage made outside
+// Pulumi. It reads only; Purge removes the nonce versions, the one thing a
+// destroy cannot know about.
+package sweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go"
+
+	"github.com/mirror-dissonance/mirror-infra/spec"
+)
+
+// Clients are the narrow AWS clients a sweep uses.
+type Clients struct {
+	DynamoDB interface {
+		ListTables(context.Context, *dynamodb.ListTablesInput, ...func(*dynamodb.Options)) (*dynamodb.ListTablesOutput, error)
+	}
+	KMS interface {
+		ListAliases(context.Context, *kms.ListAliasesInput, ...func(*kms.Options)) (*kms.ListAliasesOutput, error)
+		ListKeys(context.Context, *kms.ListKeysInput, ...func(*kms.Options)) (*kms.ListKeysOutput, error)
+		DescribeKey(context.Context, *kms.DescribeKeyInput, ...func(*kms.Options)) (*kms.DescribeKeyOutput, error)
+	}
+	SNS interface {
+		ListTopics(context.Context, *sns.ListTopicsInput, ...func(*sns.Options)) (*sns.ListTopicsOutput, error)
+	}
+	CloudWatch interface {
+		DescribeAlarms(context.Context, *cloudwatch.DescribeAlarmsInput, ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
+		GetDashboard(context.Context, *cloudwatch.GetDashboardInput, ...func(*cloudwatch.Options)) (*cloudwatch.GetDashboardOutput, error)
+	}
+	IAM interface {
+		ListRoles(context.Context, *iam.ListRolesInput, ...func(*iam.Options)) (*iam.ListRolesOutput, error)
+	}
+	S3 interface {
+		HeadBucket(context.Context, *s3.HeadBucketInput, ...func(*s3.Options)) (*s3.HeadBucketOutput, error)
+	}
+	SSM interface {
+		GetParametersByPath(context.Context, *ssm.GetParametersByPathInput, ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error)
+		DeleteParameters(context.Context, *ssm.DeleteParametersInput, ...func(*ssm.Options)) (*ssm.DeleteParametersOutput, error)
+	}
+}
+
+// NewClients builds the clients from an AWS config (S3 path-style on a
+// custom endpoint, which has no per-bucket host names).
+func NewClients(cfg aws.Config) Clients {
+	return Clients{
+		DynamoDB:   dynamodb.NewFromConfig(cfg),
+		KMS:        kms.NewFromConfig(cfg),
+		SNS:        sns.NewFromConfig(cfg),
+		CloudWatch: cloudwatch.NewFromConfig(cfg),
+		IAM:        iam.NewFromConfig(cfg),
+		S3:         s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }),
+		SSM:        ssm.NewFromConfig(cfg),
+	}
+}
+
+// Leftover is one thing named after the run that still exists.
+type Leftover struct {
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+}
+
+func (l Leftover) String() string { return l.Kind + " " + l.Name }
+
+// Find lists what remains of environment env (an ephemeral stack's name).
+// A key scheduled for deletion is gone as far as a run can make it (KMS
+// keeps it for the deletion window); an enabled one is a leftover.
+func Find(ctx context.Context, c Clients, env string) ([]Leftover, error) {
+	n := spec.For(env)
+	var out []Leftover
+	var errs []error
+	add := func(kind string, names ...string) {
+		for _, name := range names {
+			out = append(out, Leftover{Kind: kind, Name: name})
+		}
+	}
+	for _, step := range []struct {
+		what string
+		fn   func() ([]string, error)
+		kind string
+	}{
+		{"listing tables", func() ([]string, error) { return tables(ctx, c, n.Prefix()) }, "table"},
+		{"listing aliases", func() ([]string, error) { return aliases(ctx, c, n.KeyAlias()) }, "kms-alias"},
+		{"listing keys", func() ([]string, error) { return keys(ctx, c, env) }, "kms-key"},
+		{"listing topics", func() ([]string, error) { return topics(ctx, c, n.Topic()) }, "sns-topic"},
+		{"listing alarms", func() ([]string, error) { return alarms(ctx, c, n.Prefix()) }, "alarm"},
+		{"listing dashboards", func() ([]string, error) { return dashboards(ctx, c, n.Dashboard()) }, "dashboard"},
+		{"listing roles", func() ([]string, error) { return roles(ctx, c, n.Prefix()) }, "iam-role"},
+		{"looking for the bucket", func() ([]string, error) { return bucket(ctx, c, n.BaselinesBucket()) }, "s3-bucket"},
+		{"listing nonce versions", func() ([]string, error) { return parameters(ctx, c, n.NonceParameterPath()) }, "ssm-parameter"},
+	} {
+		names, err := step.fn()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s of %s: %w", step.what, env, err))
+			continue
+		}
+		add(step.kind, names...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out, errors.Join(errs...)
+}
+
+// PurgeParameters deletes the nonce versions of environment env, which the
+// post-deploy stage creates outside Pulumi; only for ephemeral stacks.
+func PurgeParameters(ctx context.Context, c Clients, env string) (int, error) {
+	if !spec.IsEphemeralStack(env) {
+		return 0, fmt.Errorf("refusing to delete the nonce of %q: only %s<run> acceptance environments are purged", env, spec.EphemeralPrefix)
+	}
+	names, err := parameters(ctx, c, spec.For(env).NonceParameterPath())
+	if err != nil {
+		return 0, fmt.Errorf("listing the nonce versions of %s: %w", env, err)
+	}
+	n := 0
+	for i := 0; i < len(names); i += 10 { // DeleteParameters takes at most 10
+		batch := names[i:min(i+10, len(names))]
+		if _, err := c.SSM.DeleteParameters(ctx, &ssm.DeleteParametersInput{Names: batch}); err != nil {
+			return n, fmt.Errorf("deleting the nonce versions of %s: %w", env, err)
+		}
+		n += len(batch)
+	}
+	return n, nil
+}
+
+func tables(ctx context.Context, c Clients, prefix string) ([]string, error) {
+	var out []string
+	in := &dynamodb.ListTablesInput{}
+	for {
+		page, err := c.DynamoDB.ListTables(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range page.TableNames {
+			if strings.HasPrefix(t, prefix) {
+				out = append(out, t)
+			}
+		}
+		if page.LastEvaluatedTableName == nil {
+			return out, nil
+		}
+		in.ExclusiveStartTableName = page.LastEvaluatedTableName
+	}
+}
+
+func aliases(ctx context.Context, c Clients, alias string) ([]string, error) {
+	var out []string
+	in := &kms.ListAliasesInput{}
+	for {
+		page, err := c.KMS.ListAliases(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range page.Aliases {
+			if aws.ToString(a.AliasName) == alias {
+				out = append(out, alias)
+			}
+		}
+		if !page.Truncated {
+			return out, nil
+		}
+		in.Marker = page.NextMarker
+	}
+}
+
+// keys finds the run's key by the description the program gives it, since
+// its alias is the first thing a destroy removes.
+func keys(ctx context.Context, c Clients, env string) ([]string, error) {
+	want := spec.KeyDescription(env)
+	var out []string
+	in := &kms.ListKeysInput{}
+	for {
+		page, err := c.KMS.ListKeys(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range page.Keys {
+			d, err := c.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: k.KeyId})
+			if err != nil {
+				return nil, err
+			}
+			m := d.KeyMetadata
+			if aws.ToString(m.Description) == want && m.KeyState != kmstypes.KeyStatePendingDeletion {
+				out = append(out, aws.ToString(m.Arn)+" ("+string(m.KeyState)+")")
+			}
+		}
+		if !page.Truncated {
+			return out, nil
+		}
+		in.Marker = page.NextMarker
+	}
+}
+
+func topics(ctx context.Context, c Clients, name string) ([]string, error) {
+	var out []string
+	in := &sns.ListTopicsInput{}
+	for {
+		page, err := c.SNS.ListTopics(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range page.Topics {
+			if arn := aws.ToString(t.TopicArn); strings.HasSuffix(arn, ":"+name) {
+				out = append(out, arn)
+			}
+		}
+		if aws.ToString(page.NextToken) == "" {
+			return out, nil
+		}
+		in.NextToken = page.NextToken
+	}
+}
+
+func alarms(ctx context.Context, c Clients, prefix string) ([]string, error) {
+	var out []string
+	in := &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String(prefix)}
+	for {
+		page, err := c.CloudWatch.DescribeAlarms(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range page.MetricAlarms {
+			out = append(out, aws.ToString(a.AlarmName))
+		}
+		if aws.ToString(page.NextToken) == "" {
+			return out, nil
+		}
+		in.NextToken = page.NextToken
+	}
+}
+
+func dashboards(ctx context.Context, c Clients, name string) ([]string, error) {
+	_, err := c.CloudWatch.GetDashboard(ctx, &cloudwatch.GetDashboardInput{DashboardName: aws.String(name)})
+	if err == nil {
+		return []string{name}, nil
+	}
+	if notFound(err) {
+		return nil, nil
+	}
+	return nil, err
+}
+
+// notFound tells "it does not exist" from a failure to look.
+func notFound(err error) bool {
+	var api smithy.APIError
+	if !errors.As(err, &api) {
+		return false
+	}
+	switch api.ErrorCode() {
+	case "NotFound", "NoSuchBucket", "ResourceNotFound", "ResourceNotFoundException":
+		return true
+	}
+	return false
+}
+
+func roles(ctx context.Context, c Clients, prefix string) ([]string, error) {
+	var out []string
+	in := &iam.ListRolesInput{}
+	for {
+		page, err := c.IAM.ListRoles(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page.Roles {
+			if strings.HasPrefix(aws.ToString(r.RoleName), prefix) {
+				out = append(out, aws.ToString(r.RoleName))
+			}
+		}
+		if !page.IsTruncated {
+			return out, nil
+		}
+		in.Marker = page.Marker
+	}
+}
+
+func bucket(ctx context.Context, c Clients, name string) ([]string, error) {
+	_, err := c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(name)})
+	if err == nil {
+		return []string{name}, nil
+	}
+	if notFound(err) {
+		return nil, nil
+	}
+	return nil, err
+}
+
+func parameters(ctx context.Context, c Clients, path string) ([]string, error) {
+	var out []string
+	in := &ssm.GetParametersByPathInput{Path: aws.String(strings.TrimSuffix(path, "/")), Recursive: aws.Bool(true)}
+	for {
+		page, err := c.SSM.GetParametersByPath(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range page.Parameters {
+			out = append(out, aws.ToString(p.Name))
+		}
+		if aws.ToString(page.NextToken) == "" {
+			return out, nil
+		}
+		in.NextToken = page.NextToken
+	}
+}
