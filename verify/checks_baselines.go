@@ -39,7 +39,7 @@ const (
 	s3NoEncryption          = "ServerSideEncryptionConfigurationNotFoundError"
 	s3NoPublicAccessBlock   = "NoSuchPublicAccessBlockConfiguration"
 	s3NoBucketPolicy        = "NoSuchBucketPolicy"
-	fixBaselinesBucketSpecs = "deploy the stack: the program declares the bucket's configuration (SPEC 2.10)"
+	fixBaselinesBucketSpecs = "the stack's program declares the bucket's configuration: " + fixDeploy
 )
 
 func s3Code(err error) string {
@@ -86,7 +86,7 @@ func (s *session) checkBaselines(ctx context.Context) report.Check {
 	wg.Wait()
 	for _, err := range []error{verErr, encErr, pabErr, pe} {
 		if s3Code(err) == s3NoSuchBucket {
-			f.fail(fixDeploy, "bucket %s does not exist: the Oracle has nowhere to keep drift baselines", bucket)
+			f.fail(s.fixMissing("BaselinesBucket", "MD_BASELINES_BUCKET"), "bucket %s does not exist: the Oracle has nowhere to keep drift baselines", bucket)
 			return f.result("")
 		}
 	}
@@ -151,7 +151,7 @@ func (s *session) checkBaselines(ctx context.Context) report.Check {
 // key. Comparing the key reuses the run's CMK lookup (the kms check makes
 // it), so a full run adds no KMS request.
 func (s *session) checkBucketEncryption(f *findings, bucket string, enc *s3.GetBucketEncryptionOutput, err error) {
-	fix := "encrypt bucket " + bucket + " with SSE-KMS, the environment CMK (" + s.t.KMSAlias + ") and a bucket key, and deploy"
+	fix := "encrypt bucket " + bucket + " with SSE-KMS, the environment CMK (" + s.t.KMSAlias + ") and a bucket key; " + fixDeploy
 	if s3Code(err) == s3NoEncryption {
 		f.fail(fix, "bucket %s has no default encryption (S3 uses SSE-S3, not the environment CMK)", bucket)
 		return

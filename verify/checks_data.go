@@ -53,7 +53,7 @@ var dataFixes = map[string]string{
 	breaker.CodeBadKey:            "delete block-counter items whose key is not <ruleId>:<orgId>:<hour>; nothing reads them",
 	breaker.CodeBadCount:          "the breaker cannot use these buckets; delete them",
 	fpevents.CodeMissingIndexKeys: "every FP event needs gsi1pk=finding#<findingId> and gsi1sk=rule#<ruleId>#<ruleVersion>; fix the writer and backfill the keys",
-	fpevents.CodeKeyMismatch:      "fix the writer of these FP events: keys must follow SPEC 7",
+	fpevents.CodeKeyMismatch:      "fix the writer of these FP events: keys must follow the data contract (docs/oracle-contract.md in mirror-infra)",
 	fpevents.CodeUnknownEventType: "FP events need context.eventType pullrequest, mergegroup or drift; fix the writer",
 	fpevents.CodeBadField:         "fix the writer of these FP events: outcome block|warn|pass, timestamp ISO-8601 UTC with ms",
 	fpevents.CodeNoExpiry:         "FP events need expiresAt (epoch seconds, recording time + 90 days)",
@@ -165,7 +165,7 @@ func (s *session) checkData(ctx context.Context) report.Check {
 		c.Status, c.Reason = report.Skip, "all three tables are empty: no data to check"
 		return c
 	}
-	return f.result(fmt.Sprintf("%d sampled item(s) follow the data contract of SPEC 7", sampled))
+	return f.result(fmt.Sprintf("%d sampled item(s) follow the data contract (docs/oracle-contract.md)", sampled))
 }
 
 func sortedTallies(m map[string]*codeTally) []*codeTally {

@@ -19,7 +19,15 @@ import (
 // Deprecated: use spec.TTLAttribute.
 const TTLAttribute = spec.TTLAttribute
 
-const fixDeploy = "run the deploy (go run ./automation <stack>) so the program's settings are applied again"
+const fixDeploy = "deploy the environment's stack again so the program's settings apply (in mirror-infra: go run ./automation <stack>)"
+
+// fixMissing is the fix of a resource the target names but the account
+// lacks: first what the caller set (the target field, its MD_* variable,
+// the aws.Config's region), then the deploy.
+func (s *session) fixMissing(field, variable string) string {
+	return fmt.Sprintf("check target.Env.%s (%s) and the region %s (the aws.Config's, or target.Env.Region); if they are right, %s",
+		field, variable, s.t.Region, fixDeploy)
+}
 
 // eachTable calls describe for each table of schemas and fn with what it
 // returned. A missing table is a FAIL when missingIsFail (the tables
@@ -33,7 +41,7 @@ func eachTable[T any](s *session, f *findings, schemas []spec.TableSchema, missi
 		out, err := describe(name)
 		switch {
 		case isNotFound(err) && missingIsFail:
-			f.fail(fixDeploy, "table %s does not exist", name)
+			f.fail(s.fixMissing("FPEventsTable, ConsentTable, BlockCounterTable", "MD_FP_EVENTS_TABLE, MD_CONSENT_TABLE, MD_BLOCK_COUNTER_TABLE"), "table %s does not exist", name)
 		case isNotFound(err):
 			f.warn("", "%s not checked: the table does not exist (see the tables check)", name)
 		case err != nil:
@@ -87,7 +95,7 @@ func (s *session) checkTables(ctx context.Context) report.Check {
 			f.fail(fixDeploy, "table %s bills %s, want %s", name, mode, spec.BillingMode)
 		}
 		if d.StreamSpecification != nil && aws.ToBool(d.StreamSpecification.StreamEnabled) {
-			f.fail(fixDeploy, "table %s has a stream enabled; the SPEC has no streams", name)
+			f.fail(fixDeploy, "table %s has a stream enabled; the stack declares none", name)
 		}
 		if !aws.ToBool(d.DeletionProtectionEnabled) {
 			notes = append(notes, "deletion protection off")
@@ -104,7 +112,7 @@ func (s *session) checkTables(ctx context.Context) report.Check {
 		}
 		f.details[name] = status
 	})
-	return f.result("the three tables are ACTIVE, pay-per-request, with the keys and index of SPEC 2.2")
+	return f.result("the three tables are ACTIVE, pay-per-request, with the keys and index the stack declares (spec.TableSchemas)")
 }
 
 // checkIndexes compares a table's indexes with its one index of SPEC 2.2
@@ -135,7 +143,7 @@ func checkIndexes(f *findings, name string, want *spec.IndexSchema, gsis []types
 func (s *session) checkSSE(ctx context.Context) report.Check {
 	f := newFindings(IDSSE)
 	cmk, cmkErr := s.cmk()
-	fix := "set the table's server-side encryption to the environment CMK (" + s.t.KMSAlias + ") and deploy"
+	fix := "set the table's server-side encryption to the environment CMK (" + s.t.KMSAlias + "); " + fixDeploy
 	s.eachDescription(f, false, func(_ spec.TableSchema, name string, d *types.TableDescription) {
 		sse := d.SSEDescription
 		switch {
@@ -173,7 +181,7 @@ func (s *session) checkTTL(ctx context.Context) report.Check {
 	}
 	eachTable(s, f, withTTL, false, "describing the TTL of", describe, func(ts spec.TableSchema, name string, out *dynamodb.DescribeTimeToLiveOutput) {
 		d, want := out.TimeToLiveDescription, ts.TTLAttribute
-		fix := "enable TTL on attribute " + want + " (the program sets it; deploy again)"
+		fix := "enable TTL on attribute " + want + ": " + fixDeploy
 		switch {
 		case d == nil || d.TimeToLiveStatus == types.TimeToLiveStatusDisabled || d.TimeToLiveStatus == "":
 			f.fail(fix, "TTL is disabled on %s", name)
@@ -201,7 +209,7 @@ func (s *session) checkPITR(ctx context.Context) report.Check {
 			if d != nil && d.PointInTimeRecoveryDescription != nil && d.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != "" {
 				status = string(d.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus)
 			}
-			f.fail("enable point-in-time recovery on "+name+" (the program sets it; deploy again, or aws dynamodb update-continuous-backups)",
+			f.fail("enable point-in-time recovery on "+name+" (aws dynamodb update-continuous-backups); "+fixDeploy,
 				"point-in-time recovery is %s on %s", status, name)
 			return
 		}

@@ -21,7 +21,7 @@ import (
 func (s *session) checkKMS(ctx context.Context) report.Check {
 	f := newFindings(IDKMS)
 	cmk, err := s.cmk()
-	if f.absent(err, "deploy the stack (it creates the key and alias "+s.t.KMSAlias+")", "KMS key %s does not exist", s.t.KMSKey) ||
+	if f.absent(err, s.fixMissing("KMSKey", "MD_KMS_KEY"), "KMS key %s does not exist", s.t.KMSKey) ||
 		f.failed("describing KMS key "+s.t.KMSKey, err) {
 		return f.result("")
 	}
@@ -37,7 +37,7 @@ func (s *session) checkKMS(ctx context.Context) report.Check {
 	case err != nil:
 		f.err("reading the rotation status of "+cmk.Arn, err)
 	case !rot.KeyRotationEnabled:
-		f.fail("enable rotation (the program sets enableKeyRotation; deploy again, or aws kms enable-key-rotation)", "automatic rotation is off on KMS key %s", cmk.Arn)
+		f.fail("enable rotation (aws kms enable-key-rotation); "+fixDeploy, "automatic rotation is off on KMS key %s", cmk.Arn)
 	default:
 		days := "default period"
 		if rot.RotationPeriodInDays != nil {
@@ -49,11 +49,11 @@ func (s *session) checkKMS(ctx context.Context) report.Check {
 		alias, err := s.key(s.t.KMSAlias)
 		switch {
 		case isNotFound(err):
-			f.fail("create the alias "+s.t.KMSAlias+" (deploy again)", "alias %s does not exist", s.t.KMSAlias)
+			f.fail("check target.Env.KMSAlias (MD_KMS_ALIAS); if it is right, "+fixDeploy, "alias %s does not exist", s.t.KMSAlias)
 		case err != nil:
 			f.err("describing alias "+s.t.KMSAlias, err)
 		case alias.Arn != cmk.Arn:
-			f.fail("point the alias at the stack's key (deploy again)", "alias %s points at %s, not the environment key %s", s.t.KMSAlias, alias.Arn, cmk.Arn)
+			f.fail("check that target.Env.KMSKey and KMSAlias (MD_KMS_KEY, MD_KMS_ALIAS) name one key; if they do, "+fixDeploy, "alias %s points at %s, not the environment key %s", s.t.KMSAlias, alias.Arn, cmk.Arn)
 		default:
 			f.details["alias"] = s.t.KMSAlias
 		}
@@ -117,7 +117,7 @@ func (s *session) checkAlarms(ctx context.Context) report.Check {
 		names[i] = a.Name
 	}
 	if len(s.t.AlarmNames) != len(names) {
-		f.warn("", "the target lists %d alarms %v; the SPEC has six: checking %v", len(s.t.AlarmNames), s.t.AlarmNames, names)
+		f.warn("", "the target lists %d alarms %v; the stack declares six: checking %v", len(s.t.AlarmNames), s.t.AlarmNames, names)
 	}
 	topic, topicErr := s.topicArn()
 	deadline := time.Now().Add(s.opts.AlarmWait)
@@ -174,7 +174,7 @@ func (s *session) checkAlarms(ctx context.Context) report.Check {
 	if topicErr != nil {
 		f.warn("", "alarm actions not compared: the topic ARN is unknown (%v)", topicErr)
 	}
-	return f.result("the six throttle alarms are configured as SPEC 2.4 and in OK")
+	return f.result("the six throttle alarms are configured as the stack declares them and in OK")
 }
 
 // alarmProblems lists how a deviates from SPEC 2.4.

@@ -60,7 +60,7 @@ func (s *session) checkOIDC(ctx context.Context) report.Check {
 		out, err := s.c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
 		switch {
 		case isNotFound(err):
-			f.fail(fixDeploy, "role %s does not exist", name)
+			f.fail(s.fixMissing("DeployRole, PreviewRole", "MD_DEPLOY_ROLE, MD_PREVIEW_ROLE"), "role %s does not exist", name)
 			continue
 		case err != nil:
 			f.err("reading role "+name, err)
@@ -71,12 +71,12 @@ func (s *session) checkOIDC(ctx context.Context) report.Check {
 		}
 		subs, problems := trustProblems(aws.ToString(out.Role.AssumeRolePolicyDocument), provider, r.preview)
 		for _, pr := range problems {
-			f.fail("restrict the trust policy as SPEC 2.6 says (exact audience, exact sub values; deploy roles never trust pull_request) and deploy",
+			f.fail("restrict the trust policy (exact audience, exact sub values; deploy roles never trust pull_request): "+fixDeploy,
 				"role %s %s", name, pr)
 		}
 		f.details[name] = "trusts " + strings.Join(subs, ", ")
 	}
-	return f.result("the GitHub OIDC provider and the deploy and preview role trust are as SPEC 2.6")
+	return f.result("the GitHub OIDC provider and the deploy and preview role trust are as the stack declares them")
 }
 
 // trustProblems checks a role trust policy against SPEC 2.6 and returns the
@@ -166,9 +166,9 @@ func (s *session) checkNonce(ctx context.Context) report.Check {
 		}
 		in.NextToken = out.NextToken
 	}
-	rotateFix := "bootstrap or rotate the nonce: go run ./automation nonce rotate <stack> --from <newest version, 0 if none>"
+	rotateFix := "write a new nonce version (oracle/nonce: Store.Bootstrap or Store.Rotate; in mirror-infra: go run ./automation nonce rotate <stack> --from <newest version, 0 if none>)"
 	if len(versions) == 0 {
-		f.fail(rotateFix, "no nonce version under %s (want %s<N> parameters)", s.t.NonceParameterPath(), prefix)
+		f.fail("check target.Env.NoncePrefix (MD_NONCE_PREFIX); if it is right, "+rotateFix, "no nonce version under %s (want %s<N> parameters)", s.t.NonceParameterPath(), prefix)
 		return f.result("")
 	}
 	sort.Slice(versions, func(i, j int) bool { return versions[i].n > versions[j].n })

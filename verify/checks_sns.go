@@ -49,10 +49,10 @@ func (s *session) checkSNS(ctx context.Context) report.Check {
 		return f.result("")
 	}
 	out, err := s.c.SNS.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(topic)})
-	if f.absent(err, fixDeploy, "topic %s does not exist", topic) || f.failed("reading the attributes of "+topic, err) {
+	if f.absent(err, s.fixMissing("TopicArn", "MD_OPS_TOPIC_ARN"), "topic %s does not exist", topic) || f.failed("reading the attributes of "+topic, err) {
 		return f.result("")
 	}
-	fix := "encrypt the topic with the environment CMK (" + s.t.KMSAlias + ") and deploy"
+	fix := "encrypt the topic with the environment CMK (" + s.t.KMSAlias + "); " + fixDeploy
 	keyRef := out.Attributes["KmsMasterKeyId"]
 	if keyRef == "" {
 		f.fail(fix, "topic %s is not encrypted", topic)
@@ -67,7 +67,7 @@ func (s *session) checkSNS(ctx context.Context) report.Check {
 		s.checkAlarmDelivery(ctx, f, topic, cmk)
 	}
 	if p := out.Attributes["Policy"]; p != "" && !policyAllowsService(p, spec.CloudWatchPrincipal, "sns:Publish") {
-		f.warn("let "+spec.CloudWatchPrincipal+" publish to the topic (the program's topic policy does; deploy again)",
+		f.warn("let "+spec.CloudWatchPrincipal+" publish to the topic (the stack's topic policy does): "+fixDeploy,
 			"the policy of topic %s does not let CloudWatch publish, so alarm notifications are dropped", topic)
 	}
 
@@ -103,7 +103,7 @@ func (s *session) checkAlarmDelivery(ctx context.Context, f *findings, topic str
 		return
 	}
 	if !policyAllowsService(aws.ToString(out.Policy), spec.CloudWatchPrincipal, alarmDeliveryCalls()...) {
-		f.fail("grant "+spec.CloudWatchPrincipal+" "+strings.Join(spec.AlarmDeliveryActions, " and ")+" in the key policy (SPEC 2.1) and deploy",
+		f.fail("grant "+spec.CloudWatchPrincipal+" "+strings.Join(spec.AlarmDeliveryActions, " and ")+" in the key policy: "+fixDeploy,
 			"the policy of KMS key %s does not let %s use it, so alarm notifications cannot be published to %s", cmk.Arn, spec.CloudWatchPrincipal, topic)
 	}
 }
@@ -140,7 +140,7 @@ func (s *session) checkAlert(ctx context.Context) report.Check {
 	pub, err := s.c.SNS.Publish(ctx, &sns.PublishInput{
 		TopicArn: aws.String(topic), Subject: aws.String("[test] mirror-dissonance " + s.t.Environment + " alerting"), Message: aws.String(msg),
 	})
-	if f.absent(err, fixDeploy, "cannot publish: topic %s does not exist", topic) || f.failed("publishing a test alert to "+topic, err) {
+	if f.absent(err, s.fixMissing("TopicArn", "MD_OPS_TOPIC_ARN"), "cannot publish: topic %s does not exist", topic) || f.failed("publishing a test alert to "+topic, err) {
 		return f.result("")
 	}
 	f.details["messageId"] = aws.ToString(pub.MessageId)
