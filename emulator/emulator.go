@@ -16,6 +16,11 @@
 // server's own state (PITR, rotation, ...) belongs to one Emulator. Give
 // every seeded environment its own name (Seed picks a random one when none
 // is given) and do not reuse resources across emulators.
+//
+// Tests, here and in other repositories, need one call: NewTestEnv(t, opts)
+// starts an emulator, seeds an environment and, when the test ends, tears
+// it down (Teardown) and closes the emulator, so tests may run in parallel
+// and a fixed name may be seeded again by the next test or -count run.
 package emulator
 
 import (
