@@ -46,6 +46,7 @@ $(STATICCHECK): Makefile
 ## test: every test that needs no AWS account (the driver tests use ./bin/pulumi)
 test: $(PULUMI)
 	$(GO) test -count=1 -timeout 12m ./...
+	cd examples/consumer && GOFLAGS=-mod=mod $(GO) test -count=2 ./...
 
 ## lint: gofmt, go vet, staticcheck and actionlint
 lint: $(STATICCHECK) $(ACTIONLINT)
