@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
 )
@@ -22,7 +20,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	store := fpevents.New(dynamodb.NewFromConfig(s.Config), s.Target().FPEventsTable)
+	store := fpevents.NewFromConfig(s.Config, s.Target().FPEventsTable)
 
 	ev, err := store.Record(ctx, fpevents.Event{
 		RuleID: "secret-scan", RuleVersion: "3", FindingID: "f-42", Outcome: fpevents.OutcomeBlock,
