@@ -164,6 +164,9 @@ func (d *Driver) PreviewAndGate(ctx context.Context, g GateFunc, gopts gate.Opti
 	if !failed {
 		r.Add(report.Check{ID: "gate", Status: report.Pass, Reason: fmt.Sprintf("no gate rule violated by the %d planned resources", len(p.Resources))})
 	}
+	if !d.runPreFlight(ctx, p, r) {
+		failed = true
+	}
 	return p, !failed
 }
 

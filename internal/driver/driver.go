@@ -113,6 +113,9 @@ type Settings struct {
 	// ExistingOnly refuses to create the stack (ErrNoStack) when it does
 	// not exist: reading outputs must not leave an empty stack behind.
 	ExistingOnly bool
+	// PreFlight runs after the preview and gate, before any approval or
+	// apply; nil for none.
+	PreFlight PreFlight
 }
 
 // Driver operates one stack.

@@ -93,6 +93,7 @@ var Rules = map[string]string{
 	RuleNoStarPolicy:     "no policy allows action * on resource *",
 	RuleStatefulChange:   "no delete or replace of a table, the key or the baselines bucket unless named by the operator",
 	RuleResourceCount:    "the AWS resource count is within the expected band",
+	RuleAdoption:         "after an import (adopt), no create of an imported table, key or bucket, and no replace or delete of one",
 	RuleEphemeral:        "only acc-<run> acceptance stacks may be ephemeral (no protect, no deletion protection)",
 
 	RuleBucketPresent:      "the plan keeps the baselines bucket",

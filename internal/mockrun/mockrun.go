@@ -35,6 +35,33 @@ type Provisioner interface {
 type Result struct {
 	Resources []gate.Resource
 	Outputs   map[string]any
+	// Parents maps a recorded resource's URN to its parent's URN as the
+	// program declared it (the stack's URN for top-level components).
+	Parents map[string]string
+	// Imported maps a recorded resource's URN to the import id the mocks
+	// received for it (RunOptions.Imports).
+	Imported map[string]string
+}
+
+// ImportKey is the key of RunOptions.Imports: a type token and a logical
+// name.
+func ImportKey(typ, name string) string { return typ + "::" + name }
+
+// Importer is a Provisioner that can also take over an existing resource:
+// the mocks call Import instead of Create for a resource declared with an
+// import id.
+type Importer interface {
+	Import(ctx context.Context, typ, name, id string, inputs map[string]any) (outID string, outputs map[string]any, err error)
+}
+
+// RunOptions configure RunOpts.
+type RunOptions struct {
+	// Mutate changes declared inputs (see Mutator); nil for none.
+	Mutate Mutator
+	// Imports gives resources (ImportKey) the import id the program would
+	// declare them with (pulumi.Import), as `adopt` imports them; the
+	// program itself is unchanged: a stack transformation adds the option.
+	Imports map[string]string
 }
 
 // AWSResources returns the planned resources of the AWS provider only.
@@ -59,13 +86,30 @@ func Run(ctx context.Context, cfg stackconfig.Config, p Provisioner) (Result, er
 
 // RunWith is Run with a mutator applied to every declared resource.
 func RunWith(ctx context.Context, cfg stackconfig.Config, p Provisioner, mutate Mutator) (Result, error) {
+	return RunOpts(ctx, cfg, p, RunOptions{Mutate: mutate})
+}
+
+// RunOpts is Run with options.
+func RunOpts(ctx context.Context, cfg stackconfig.Config, p Provisioner, o RunOptions) (Result, error) {
 	if p == nil {
 		p = Synthetic{Region: cfg.Region}
 	}
-	m := &monitor{ctx: ctx, p: p, region: cfg.Region, mutate: mutate}
+	m := &monitor{ctx: ctx, p: p, region: cfg.Region, mutate: o.Mutate, parents: map[string]string{}, imported: map[string]string{}}
 	var outputs map[string]any
 	var outMu sync.Mutex
 	prog := func(pctx *pulumi.Context) error {
+		if len(o.Imports) > 0 {
+			err := pctx.RegisterStackTransformation(func(a *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
+				id, ok := o.Imports[ImportKey(a.Type, a.Name)]
+				if !ok {
+					return nil
+				}
+				return &pulumi.ResourceTransformationResult{Props: a.Props, Opts: append(a.Opts, pulumi.Import(pulumi.ID(id)))}
+			})
+			if err != nil {
+				return fmt.Errorf("registering the import transformation: %w", err)
+			}
+		}
 		env, err := stacks.DeclareEnvironment(pctx, cfg)
 		if err != nil {
 			return err
@@ -88,17 +132,19 @@ func RunWith(ctx context.Context, cfg stackconfig.Config, p Provisioner, mutate 
 	outMu.Lock()
 	defer outMu.Unlock()
 	sort.SliceStable(m.res, func(i, j int) bool { return m.res[i].URN < m.res[j].URN })
-	return Result{Resources: m.res, Outputs: outputs}, nil
+	return Result{Resources: m.res, Outputs: outputs, Parents: m.parents, Imported: m.imported}, nil
 }
 
 type monitor struct {
-	ctx    context.Context
-	p      Provisioner
-	region string
-	mutate Mutator
-	mu     sync.Mutex
-	res    []gate.Resource
-	err    error
+	ctx      context.Context
+	p        Provisioner
+	region   string
+	mutate   Mutator
+	mu       sync.Mutex
+	res      []gate.Resource
+	parents  map[string]string
+	imported map[string]string
+	err      error
 }
 
 func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
@@ -110,13 +156,28 @@ func (m *monitor) NewResource(args pulumi.MockResourceArgs) (string, resource.Pr
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.Protect = rpc.GetProtect()
 		r.URN = fmt.Sprintf("urn:pulumi:%s::%s::%s::%s", "mock", spec.Project, args.TypeToken, args.Name)
+		m.mu.Lock()
+		m.parents[r.URN] = rpc.GetParent()
+		if args.ID != "" {
+			m.imported[r.URN] = args.ID
+		}
+		m.mu.Unlock()
 	}
 	if !args.Custom {
 		// Component resources hold no AWS state.
 		m.record(r)
 		return args.Name, args.Inputs, nil
 	}
-	id, outs, err := m.p.Create(m.ctx, args.TypeToken, args.Name, inputs)
+	var (
+		id   string
+		outs map[string]any
+		err  error
+	)
+	if imp, ok := m.p.(Importer); ok && args.ID != "" {
+		id, outs, err = imp.Import(m.ctx, args.TypeToken, args.Name, args.ID, inputs)
+	} else {
+		id, outs, err = m.p.Create(m.ctx, args.TypeToken, args.Name, inputs)
+	}
 	if err != nil {
 		m.mu.Lock()
 		if m.err == nil {

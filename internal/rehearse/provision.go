@@ -206,6 +206,13 @@ func (in *inputs) leftovers() []string {
 
 // Create implements mockrun.Provisioner.
 func (p *Provisioner) Create(ctx context.Context, typ, name string, raw map[string]any) (string, map[string]any, error) {
+	return p.create(ctx, typ, name, raw, true)
+}
+
+// create provisions a resource; record false leaves it out of Teardown
+// (an adopted resource whose settings are applied in place: its owner
+// removes it).
+func (p *Provisioner) create(ctx context.Context, typ, name string, raw map[string]any, record bool) (string, map[string]any, error) {
 	in := &inputs{m: raw, used: map[string]bool{}}
 	var (
 		id  string
@@ -285,9 +292,11 @@ func (p *Provisioner) Create(ctx context.Context, typ, name string, raw map[stri
 		p.unapplied[typ+" "+name] = left
 		p.mu.Unlock()
 	}
-	p.mu.Lock()
-	p.created = append(p.created, created{typ: typ, id: id, in: raw})
-	p.mu.Unlock()
+	if record {
+		p.mu.Lock()
+		p.created = append(p.created, created{typ: typ, id: id, in: raw})
+		p.mu.Unlock()
+	}
 	return id, out, nil
 }
 

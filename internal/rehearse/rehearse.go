@@ -188,6 +188,9 @@ type Options struct {
 	Break string
 	// Logger receives progress; nil discards it.
 	Logger *slog.Logger
+	// From is "" (an empty account) or FromTerraform (an account holding
+	// the environment the original Terraform modules made, adopted first).
+	From string
 }
 
 // Result is a rehearsal's report plus what a test needs to look closer.
@@ -205,6 +208,13 @@ func Run(ctx context.Context, cfg stackconfig.Config, opts Options) (*Result, er
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	switch opts.From {
+	case "":
+	case FromTerraform:
+		return runFromTerraform(ctx, cfg, opts, log)
+	default:
+		return nil, fmt.Errorf("--from %q is not known (allowed: %s)", opts.From, FromTerraform)
 	}
 	var defect *Defect
 	if opts.Break != "" {
