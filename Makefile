@@ -18,11 +18,23 @@ all: lint test
 ## tools: build the pulumi CLI (version-stamped, same version as the SDK), actionlint and staticcheck into ./bin
 tools: $(PULUMI) $(ACTIONLINT) $(STATICCHECK)
 
-# Rebuilt only when the pinned version changes (the stamp file records it).
+# A pulumi of the pinned version already on PATH (outside ./bin; on GitHub the
+# pulumi/actions setup step installs the release) is linked into ./bin; only
+# when there is none is it built from the Go module (as on our own CI
+# machines, which cannot download a release). NO_PULUMI_BUILD=1 turns the
+# build into an error, so a workflow can never fall back to a 10-minute build.
 $(PULUMI): tools/go.mod
 	@mkdir -p $(BIN)
-	@if [ -x $(PULUMI) ] && [ "$$($(PULUMI) version 2>/dev/null)" = "$(PULUMI_VERSION)" ]; then \
-		echo "pulumi $(PULUMI_VERSION) already built"; touch $(PULUMI); \
+	@found=""; IFS=:; for d in $$PATH; do \
+		[ "$$d" = "$(BIN)" ] && continue; \
+		if [ -x "$$d/pulumi" ] && [ "$$("$$d/pulumi" version 2>/dev/null)" = "$(PULUMI_VERSION)" ]; then found="$$d/pulumi"; break; fi; \
+	done; \
+	if [ -x $(PULUMI) ] && [ "$$($(PULUMI) version 2>/dev/null)" = "$(PULUMI_VERSION)" ]; then \
+		echo "pulumi $(PULUMI_VERSION) already in ./bin"; touch $(PULUMI); \
+	elif [ -n "$$found" ]; then \
+		echo "pulumi $(PULUMI_VERSION) found at $$found; linking it into ./bin"; ln -sf "$$found" $(PULUMI); \
+	elif [ -n "$(NO_PULUMI_BUILD)" ]; then \
+		echo "no pulumi $(PULUMI_VERSION) on PATH and NO_PULUMI_BUILD is set: install the release first (pulumi/actions with pulumi-version $(PULUMI_VERSION:v%=%))" >&2; exit 1; \
 	else \
 		echo "building pulumi $(PULUMI_VERSION) from the Go module (a few minutes the first time)"; \
 		cd tools && $(GO) build -trimpath -o $(PULUMI) \

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 // The subset of the GitHub Actions workflow syntax the rules look at.
@@ -319,7 +321,7 @@ func (f *file) commands(j *job, combo map[string]string) []Invocation {
 		env := map[string]string{}
 		for _, m := range []map[string]string{f.wf.Env, j.Env, s.Env} {
 			for k, v := range m {
-				env[k] = expandMatrix(v, combo)
+				env[k] = runStackName(expandMatrix(v, combo))
 			}
 		}
 		for _, inv := range FindInvocations(s.Run) {
@@ -339,10 +341,27 @@ func (f *file) commands(j *job, combo map[string]string) []Invocation {
 	return out
 }
 
+var ghExpr = regexp.MustCompile(`\$\{\{[^}]*\}\}`)
+
+// runStackName reads an acceptance stack name built from run expressions
+// ("acc-${{ github.run_id }}-..." becomes "acc-<run>-..."), so the rules can
+// see which stack family a command touches; other values are unchanged.
+func runStackName(v string) string {
+	if !strings.HasPrefix(v, spec.EphemeralPrefix) {
+		return v
+	}
+	return ghExpr.ReplaceAllString(v, "<run>")
+}
+
+// isAcceptanceStack reports whether a command's stack is an ephemeral
+// acceptance stack of a run.
+func isAcceptanceStack(stack string) bool { return strings.HasPrefix(stack, spec.EphemeralPrefix) }
+
 // Driver command names (SPEC 3.1) used to read a command line.
 var driverCommands = map[string]bool{
 	"deploy": true, "preview": true, "check": true, "verify": true, "e2e": true,
 	"nonce": true, "drift": true, "destroy": true, "rehearse": true,
+	"leftovers": true, "adopt": true, "unlock": true,
 }
 
 // stackOf returns the command and stack of an invocation: "deploy" for the

@@ -15,6 +15,9 @@ type facts struct {
 	stacks map[string]stackconfig.Config
 	// runbook is docs/operations.md, which must name every variable used.
 	runbook string
+	// pulumiVersion and awsPluginVersion are the versions go.mod pins
+	// ("v3.274.1", "v6.83.4").
+	pulumiVersion, awsPluginVersion string
 	// external marks a template for another repository (the Oracle test
 	// repository): its roles and subjects are not this repository's.
 	external bool
@@ -29,7 +32,7 @@ type rule struct {
 var (
 	pinnedUses     = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[^@\s]+)?@[0-9a-f]{40}$`)
 	versionComment = regexp.MustCompile(`^#\s*v\d+(\.\d+)*\b`)
-	projectRoleVar = regexp.MustCompile(`^(STAGING|PRODUCTION)_(PREVIEW|DEPLOY)_ROLE_ARN$`)
+	projectRoleVar = regexp.MustCompile(`^(STAGING|PRODUCTION|SANDBOX)_(PREVIEW|DEPLOY)_ROLE_ARN$`)
 	exprName       = regexp.MustCompile(`\b(vars|secrets)\.([A-Za-z0-9_]+)`)
 )
 
@@ -47,6 +50,7 @@ var (
 		"vars.STAGING_DEPLOY_ROLE_ARN":     true,
 		"vars.PRODUCTION_PREVIEW_ROLE_ARN": true,
 		"vars.PRODUCTION_DEPLOY_ROLE_ARN":  true,
+		"vars.SANDBOX_DEPLOY_ROLE_ARN":     true,
 		"vars.PULUMI_BACKEND_URL":          true,
 		"secrets.PULUMI_CONFIG_PASSPHRASE": true,
 		"secrets.GITHUB_TOKEN":             true,
@@ -74,6 +78,11 @@ func hasScript(j *job) bool {
 	}
 	return false
 }
+
+// sandbox is the role prefix of the acceptance account: its deploy role
+// serves the ephemeral acc-<run> stacks, whose settings are copies of
+// Pulumi.acc-example.yaml.
+const sandbox = "sandbox"
 
 // roleParts splits STAGING_DEPLOY_ROLE_ARN into ("staging", "DEPLOY").
 func roleParts(v string) (stack, kind string, ok bool) {
@@ -308,7 +317,8 @@ var rules = []rule{
 					bad = append(bad, fmt.Sprintf("%s: aws-region %q but Pulumi.%s.yaml says %q", name, a.region, stack, cfg.Region))
 				}
 				for _, inv := range f.commands(j, combo) {
-					if _, s := stackOf(inv); s != stack {
+					_, s := stackOf(inv)
+					if ownStack := s == stack || (stack == sandbox && isAcceptanceStack(s)); !ownStack {
 						bad = append(bad, fmt.Sprintf("%s: runs %q with the %s role", name, inv, a.roleVar))
 					}
 				}
@@ -384,21 +394,29 @@ var rules = []rule{
 							}
 							continue
 						}
-						if env := environmentName(j.Environment); env != stack {
-							bad = append(bad, fmt.Sprintf("%s: %q runs in environment %q, not %q", name, inv, env, stack))
+						// An acceptance run's stack lives in the sandbox
+						// environment and, holding nothing protected, may be
+						// destroyed with --yes.
+						wantEnv, roleStack := stack, stack
+						if isAcceptanceStack(stack) {
+							wantEnv, roleStack = sandbox, sandbox
+						}
+						if env := environmentName(j.Environment); env != wantEnv {
+							bad = append(bad, fmt.Sprintf("%s: %q runs in environment %q, not %q", name, inv, env, wantEnv))
 						}
 						if !strings.Contains(j.If, mainGuard) {
 							bad = append(bad, fmt.Sprintf("%s: %q is not limited to main (%s)", name, inv, mainGuard))
 						}
-						if hasArg(inv, "--yes") || !hasArg(inv, "--approve") {
+						ephemeralDestroy := cmd == "destroy" && isAcceptanceStack(stack)
+						if !ephemeralDestroy && (hasArg(inv, "--yes") || !hasArg(inv, "--approve")) {
 							bad = append(bad, fmt.Sprintf("%s: %q must approve with --approve <fingerprint>, not --yes", name, inv))
 						}
 						if !hasArg(inv, "--non-interactive") {
 							bad = append(bad, fmt.Sprintf("%s: %q must be --non-interactive", name, inv))
 						}
 						roles := assumptions(j, combo)
-						if len(roles) != 1 || roles[0].roleVar != strings.ToUpper(stack)+"_DEPLOY_ROLE_ARN" {
-							bad = append(bad, fmt.Sprintf("%s: %q must run with exactly the %s deploy role", name, inv, stack))
+						if len(roles) != 1 || roles[0].roleVar != strings.ToUpper(roleStack)+"_DEPLOY_ROLE_ARN" {
+							bad = append(bad, fmt.Sprintf("%s: %q must run with exactly the %s deploy role", name, inv, roleStack))
 						}
 					}
 				}
@@ -420,8 +438,12 @@ var rules = []rule{
 						bad = append(bad, name+": writes to shared tables without a non-cancelling concurrency group")
 					}
 				case ok && kind == "DEPLOY":
-					if group != "mirror-dissonance-"+stack {
-						bad = append(bad, fmt.Sprintf("%s: uses %s in concurrency group %q, not %q", name, a.roleVar, group, "mirror-dissonance-"+stack))
+					want := "mirror-dissonance-" + stack
+					if stack == sandbox {
+						want = "mirror-dissonance-acceptance" // one acceptance run at a time
+					}
+					if group != want {
+						bad = append(bad, fmt.Sprintf("%s: uses %s in concurrency group %q, not %q", name, a.roleVar, group, want))
 					}
 					if cancel != "" && cancel != "false" {
 						bad = append(bad, fmt.Sprintf("%s: cancel-in-progress %s could interrupt an update", name, cancel))
@@ -509,6 +531,97 @@ var rules = []rule{
 			for _, name := range f.jobNames() {
 				if t := f.wf.Jobs[name].TimeoutMinutes; t <= 0 || t > 60 {
 					bad = append(bad, fmt.Sprintf("%s: timeout-minutes %d (want 1 to 60: a role session lasts an hour)", name, t))
+				}
+			}
+			return bad
+		},
+	},
+	{
+		name: "an acceptance run touches only acc-* stacks and always destroys what it made",
+		check: func(f *file, _ facts) []string {
+			var bad []string
+			for _, name := range f.jobNames() {
+				j := f.wf.Jobs[name]
+				var deployed, destroyed, swept bool
+				for _, s := range j.Steps {
+					for _, inv := range f.commands(&job{Env: j.Env, Steps: []step{s}}, nil) {
+						cmd, stack := stackOf(inv)
+						if !isAcceptanceStack(stack) {
+							continue
+						}
+						switch cmd {
+						case "deploy":
+							deployed = true
+						case "destroy":
+							destroyed = deployed && strings.Contains(s.If, "always()")
+						case "leftovers":
+							swept = destroyed && strings.Contains(s.If, "always()") && hasArg(inv, "--purge-nonce")
+						}
+					}
+				}
+				sandboxRole := false
+				for _, c := range combos(j) {
+					for _, a := range assumptions(j, c) {
+						sandboxRole = sandboxRole || strings.HasPrefix(a.roleVar, strings.ToUpper(sandbox)+"_")
+					}
+					for _, inv := range f.commands(j, c) {
+						if _, stack := stackOf(inv); sandboxRole && !isAcceptanceStack(stack) {
+							bad = append(bad, fmt.Sprintf("%s: %q touches a stack outside acc-* with the sandbox role", name, inv))
+						}
+					}
+				}
+				if !deployed {
+					continue
+				}
+				if !destroyed {
+					bad = append(bad, name+": deploys an acceptance stack without a later destroy step that runs always()")
+				}
+				if !swept {
+					bad = append(bad, name+": has no leftovers --purge-nonce step after the destroy that runs always()")
+				}
+			}
+			return bad
+		},
+	},
+	{
+		name: "the pulumi CLI is the release of the SDK's version, installed, never built",
+		check: func(f *file, fx facts) []string {
+			var bad []string
+			for _, name := range f.jobNames() {
+				j := f.wf.Jobs[name]
+				installed, plugin := false, false
+				for _, s := range j.Steps {
+					if strings.HasPrefix(s.Uses, "pulumi/actions@") {
+						installed = true
+						if v := s.With["pulumi-version"]; "v"+v != fx.pulumiVersion {
+							bad = append(bad, fmt.Sprintf("%s: pulumi/actions installs %q, the SDK is %s", name, v, fx.pulumiVersion))
+						}
+						if s.With["command"] != "" {
+							bad = append(bad, name+": pulumi/actions runs a command; the driver runs the CLI")
+						}
+					}
+					if strings.Contains(s.Run, "pulumi plugin install resource aws") {
+						plugin = true
+						if !strings.Contains(s.Run, "resource aws "+strings.TrimPrefix(fx.awsPluginVersion, "v")) {
+							bad = append(bad, fmt.Sprintf("%s: the AWS plugin is not the SDK's %s", name, fx.awsPluginVersion))
+						}
+					}
+					if strings.Contains(s.Run, "make tools") {
+						if !installed {
+							bad = append(bad, name+": make tools runs before the pulumi release is installed, so it would build the CLI")
+						}
+						if s.Env["NO_PULUMI_BUILD"] != "1" && j.Env["NO_PULUMI_BUILD"] != "1" {
+							bad = append(bad, name+": make tools without NO_PULUMI_BUILD=1 could fall back to building the CLI")
+						}
+					}
+					for _, inv := range FindInvocations(s.Run) {
+						switch cmd, _ := stackOf(inv); cmd {
+						case "deploy", "preview", "drift", "destroy":
+							if !installed || !plugin {
+								bad = append(bad, fmt.Sprintf("%s: %q runs before the pulumi release and the AWS plugin are installed", name, inv))
+							}
+						}
+					}
 				}
 			}
 			return bad

@@ -24,12 +24,30 @@ var requiredWorkflows = []string{"pr.yml", "deploy-staging.yml", "drift.yml"}
 func loadFacts(t *testing.T) facts {
 	t.Helper()
 	fx := facts{stacks: map[string]stackconfig.Config{}}
-	for _, stack := range []string{"staging", "production"} {
+	for _, stack := range []string{"staging", "production", "acc-example"} {
 		cfg, err := stackconfig.Load(root, stack)
 		if err != nil {
 			t.Fatalf("loading the %s stack config: %v", stack, err)
 		}
 		fx.stacks[stack] = cfg
+	}
+	// The sandbox role serves acceptance stacks, copies of acc-example.
+	fx.stacks[sandbox] = fx.stacks["acc-example"]
+	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(mod), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 2 && f[0] == "github.com/pulumi/pulumi/sdk/v3":
+			fx.pulumiVersion = f[1]
+		case len(f) >= 2 && f[0] == "github.com/pulumi/pulumi-aws/sdk/v6":
+			fx.awsPluginVersion = f[1]
+		}
+	}
+	if fx.pulumiVersion == "" || fx.awsPluginVersion == "" {
+		t.Fatalf("go.mod pins no pulumi SDK or pulumi-aws SDK (%q, %q)", fx.pulumiVersion, fx.awsPluginVersion)
 	}
 	b, err := os.ReadFile(runbookPath)
 	if err != nil {
@@ -137,6 +155,15 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"no timeout", "pr.yml", "timeout", "timeout-minutes: 30", "timeout-minutes: 600"},
 		{"template open to forks", "oracle-check.yml", "fork", "    if: github.event_name != 'pull_request' || " + sameRepoGuard + "\n", ""},
 		{"template cancels runs", "oracle-check.yml", "one operation", "cancel-in-progress: false", "cancel-in-progress: true"},
+		{"acceptance destroy only on success", "acceptance.yml", "always destroys", "      - name: Destroy (always)\n        timeout-minutes: 15\n        if: always()\n", "      - name: Destroy (always)\n        timeout-minutes: 15\n"},
+		{"acceptance without the leftovers check", "acceptance.yml", "always destroys", "--purge-nonce", ""},
+		{"acceptance on staging", "acceptance.yml", "acc-*", `bin/automation drift "$STACK"`, "bin/automation drift staging"},
+		{"acceptance in its own group per run", "acceptance.yml", "one operation", "group: mirror-dissonance-acceptance", "group: acceptance-${{ github.run_id }}"},
+		{"acceptance outside the sandbox environment", "acceptance.yml", "fingerprint", "      name: sandbox\n", "      name: staging\n"},
+		{"CLI built in a workflow", "drift.yml", "never built", "        uses: pulumi/actions@8e5e406f4007fca908480587cb9893c07090f58d # v7.0.0\n        with:\n          pulumi-version: 3.274.1\n", "        run: make tools\n"},
+		{"another CLI version", "deploy-staging.yml", "never built", "pulumi-version: 3.274.1", "pulumi-version: 3.200.0"},
+		{"another plugin version", "acceptance.yml", "never built", "resource aws 6.83.4", "resource aws 6.0.0"},
+		{"make tools may build", "pr.yml", "never built", "          NO_PULUMI_BUILD: \"1\"\n", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mirror-dissonance/mirror-infra/emulator"
+	"github.com/mirror-dissonance/mirror-infra/report"
+)
+
+// TestLeftoversListsWhatARunLeft: a seeded acceptance environment is all
+// still there (exit 1, one FAIL per resource, each named); --purge-nonce
+// removes the nonce versions first. A stack that is not acc-<run> is bad
+// usage before any AWS call.
+func TestLeftoversListsWhatARunLeft(t *testing.T) {
+	e := emulator.Start()
+	t.Cleanup(e.Close)
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	stack := "acc-" + hex.EncodeToString(b)
+	s, err := e.Seed(context.Background(), emulator.SeedOptions{Env: stack, SkipOIDCProvider: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifyAWSEnv(t, e, s)
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"Pulumi.yaml":               "name: mirror-dissonance\nruntime: go\n",
+		"Pulumi." + stack + ".yaml": "config:\n  mirror-dissonance:ephemeral: \"true\"\n  mirror-dissonance:githubRepository: mirror-dissonance/mirror-infra\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := cliRun(t, "leftovers", stack, "--project-dir", dir, "--json", "--purge-nonce")
+	if code != report.ExitFailed {
+		t.Fatalf("exit %d, want 1 (everything is still there)\n%s", code, stderr)
+	}
+	var r report.Report
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatalf("not a JSON report: %v", err)
+	}
+	kinds := map[string]int{}
+	for _, c := range r.Checks {
+		if c.ID == "leftovers" && c.Status == report.Fail {
+			kinds[c.Details["kind"]]++
+			if !strings.Contains(c.Reason, stack) && !strings.Contains(c.Reason, "mirror-dissonance") {
+				t.Errorf("reason %q does not name the resource", c.Reason)
+			}
+		}
+	}
+	if kinds["table"] != 3 || kinds["alarm"] != 6 || kinds["s3-bucket"] != 1 || kinds["ssm-parameter"] != 0 {
+		t.Errorf("leftovers by kind %v; want 3 tables, 6 alarms, the bucket and no nonce (purged)", kinds)
+	}
+	if c, ok := r.Find("leftovers.nonce"); !ok || c.Status != report.Pass || !strings.Contains(c.Reason, "deleted 1") {
+		t.Errorf("nonce purge check %+v", c)
+	}
+
+	for _, bad := range []string{"staging", "production", "acc_1"} {
+		if code, _, stderr := cliRun(t, "leftovers", bad, "--project-dir", dir); code != report.ExitUsage || !strings.Contains(stderr, "acc-<run>") {
+			t.Errorf("leftovers %s: exit %d, stderr %q; want 2 naming acc-<run>", bad, code, stderr)
+		}
+	}
+}
