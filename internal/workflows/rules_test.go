@@ -529,8 +529,11 @@ var rules = []rule{
 		check: func(f *file, _ facts) []string {
 			var bad []string
 			for _, name := range f.jobNames() {
-				if t := f.wf.Jobs[name].TimeoutMinutes; t <= 0 || t > 60 {
-					bad = append(bad, fmt.Sprintf("%s: timeout-minutes %d (want 1 to 60: a role session lasts an hour)", name, t))
+				// Shorter than the one-hour role session, so no step runs on
+				// expired credentials and a cancelled job still has time to
+				// release its lock.
+				if t := f.wf.Jobs[name].TimeoutMinutes; t <= 0 || t > 55 {
+					bad = append(bad, fmt.Sprintf("%s: timeout-minutes %d (want 1 to 55: shorter than the one-hour role session)", name, t))
 				}
 			}
 			return bad

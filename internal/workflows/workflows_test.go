@@ -153,6 +153,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"persisted token", "pr.yml", "checkout", "persist-credentials: false", "persist-credentials: true"},
 		{"local backend", "drift.yml", "state backend", "PULUMI_BACKEND_URL: ${{ vars.PULUMI_BACKEND_URL }}", "PULUMI_BACKEND_URL: file://.pulumi-state"},
 		{"no timeout", "pr.yml", "timeout", "timeout-minutes: 30", "timeout-minutes: 600"},
+		{"timeout as long as the role session", "deploy-staging.yml", "timeout", "timeout-minutes: 55", "timeout-minutes: 60"},
 		{"template open to forks", "oracle-check.yml", "fork", "    if: github.event_name != 'pull_request' || " + sameRepoGuard + "\n", ""},
 		{"template cancels runs", "oracle-check.yml", "one operation", "cancel-in-progress: false", "cancel-in-progress: true"},
 		{"acceptance destroy only on success", "acceptance.yml", "always destroys", "      - name: Destroy (always)\n        timeout-minutes: 15\n        if: always()\n", "      - name: Destroy (always)\n        timeout-minutes: 15\n"},
