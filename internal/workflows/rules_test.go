@@ -25,8 +25,19 @@ type facts struct {
 
 // rule is one security property; check returns one message per violation.
 type rule struct {
-	name  string
-	check func(f *file, fx facts) []string
+	name string
+	// projectOnly rules are about this repository's own roles and stacks;
+	// a template for another repository is not judged by them.
+	projectOnly bool
+	check       func(f *file, fx facts) []string
+}
+
+// apply runs the rule unless it does not concern the file.
+func (r rule) apply(f *file, fx facts) []string {
+	if r.projectOnly && fx.external {
+		return nil
+	}
+	return r.check(f, fx)
 }
 
 var (
@@ -295,11 +306,9 @@ var rules = []rule{
 		},
 	},
 	{
-		name: "each role is used for its own stack, in that stack's region",
+		name:        "each role is used for its own stack, in that stack's region",
+		projectOnly: true,
 		check: func(f *file, fx facts) []string {
-			if fx.external {
-				return nil
-			}
 			var bad []string
 			for _, u := range f.roleUses() {
 				name, j, combo, a := u.job, u.j, u.combo, u.a
@@ -327,11 +336,9 @@ var rules = []rule{
 		},
 	},
 	{
-		name: "the job's OIDC subject is one the role trusts",
+		name:        "the job's OIDC subject is one the role trusts",
+		projectOnly: true,
 		check: func(f *file, fx facts) []string {
-			if fx.external {
-				return nil
-			}
 			var bad []string
 			for _, name := range f.jobNames() {
 				j := f.wf.Jobs[name]
@@ -502,11 +509,9 @@ var rules = []rule{
 		},
 	},
 	{
-		name: "jobs with credentials use the shared state backend",
+		name:        "jobs with credentials use the shared state backend",
+		projectOnly: true,
 		check: func(f *file, fx facts) []string {
-			if fx.external {
-				return nil
-			}
 			var bad []string
 			for _, name := range f.jobNames() {
 				j := f.wf.Jobs[name]

@@ -107,7 +107,7 @@ func TestWorkflowsHoldEverySecurityProperty(t *testing.T) {
 		tfx.external = tg.external
 		for _, r := range rules {
 			t.Run(filepath.Base(tg.path)+"/"+r.name, func(t *testing.T) {
-				for _, v := range r.check(f, tfx) {
+				for _, v := range r.apply(f, tfx) {
 					t.Error(v)
 				}
 			})
@@ -194,7 +194,7 @@ func TestRulesCatchViolations(t *testing.T) {
 			if len(matched) != 1 {
 				t.Fatalf("%q matches %d rules, want 1", tt.rule, len(matched))
 			}
-			v := matched[0].check(f, tfx)
+			v := matched[0].apply(f, tfx)
 			if len(v) == 0 {
 				t.Errorf("rule %q did not report the edit %q -> %q", matched[0].name, tt.old, tt.new)
 			}
