@@ -58,13 +58,22 @@ Flags besides the common ones:
                           plugin (the default tries, and reports how to
                           install it by hand when that fails, e.g. offline)
   --secrets-provider URL  e.g. awskms://alias/... for a shared backend
-                          (default: $MD_SECRETS_PROVIDER, else the backend's)`
+                          (default: $MD_SECRETS_PROVIDER, else the backend's)
+  --skip-preflight        do not look for existing resources of the planned
+                          creates' names (the pre-flight is on by default:
+                          after the preview, a planned create whose name
+                          already exists stops the run, exit 1, pointing to
+                          "adopt <stack>")`
 
 const previewDetail = `Preview with a saved plan and the gate, never applying anything. Prints
 the change summary and the plan fingerprint a reviewer approves (pass it to
 "deploy <stack> --approve"); writes out/<stack>/<stack>.plan.json,
 .summary.json and .summary.md. Exit 1 when the gate refuses the plan, 3
-when the engine fails (for example the AWS provider plugin is missing).`
+when the engine fails (for example the AWS provider plugin is missing).
+The pre-flight runs after the gate: a planned create whose name already
+exists in the account (for example a Terraform-made table) stops with exit
+1, listing type, name and where it was found; take them over with
+"adopt <stack>". --skip-preflight turns it off.`
 
 const driftDetail = `Refresh in preview mode: compares every resource's real state with the
 state Pulumi recorded and lists what changed outside Pulumi (for example
@@ -93,6 +102,9 @@ func (l *listFlag) Set(v string) error {
 type driverFlags struct {
 	installPlugins  bool
 	secretsProvider string
+	// preflight checks planned creates against existing names (deploy
+	// and preview; --skip-preflight turns it off).
+	preflight bool
 }
 
 func (f *driverFlags) add(fs interface {
@@ -112,7 +124,12 @@ func openStack(ctx context.Context, io stdio, o options, f driverFlags, cmd, sta
 	if !ok {
 		return nil, cfg, code, false
 	}
+	var pre driver.PreFlight
+	if f.preflight {
+		pre = preflightHook(cfg)
+	}
 	d, err := driver.Open(ctx, driver.Settings{
+		PreFlight:       pre,
 		ProjectDir:      dir,
 		Stack:           stack,
 		Program:         stacks.Program,
@@ -152,6 +169,8 @@ type driverRun struct {
 	d       *driver.Driver
 	cfg     stackconfig.Config
 	r       *report.Report
+	// preflight, read after parsing, says whether to run the pre-flight.
+	preflight func() bool
 }
 
 // newDriverRun registers the common and driver flags; allowFlag, when not
@@ -173,6 +192,7 @@ func (c *driverRun) open(ctx context.Context, args []string, existingOnly bool) 
 		return code, false
 	}
 	c.started = time.Now()
+	c.f.preflight = c.preflight != nil && c.preflight()
 	if c.d, c.cfg, code, ok = openStack(ctx, c.io, c.o, c.f, c.name, c.stack, existingOnly); !ok {
 		return code, false
 	}
@@ -198,9 +218,16 @@ func (c *driverRun) finish() int {
 	return emit(c.io, c.o, c.r)
 }
 
+// addPreflight registers --skip-preflight; the pre-flight is on by default.
+func (c *driverRun) addPreflight() *bool {
+	return c.fs.Bool("skip-preflight", false, "do not check planned creates against names that already exist in the account (only for an account known to be empty)")
+}
+
 func runDeploy(ctx context.Context, io stdio, args []string) int {
 	c := newDriverRun(io, "deploy", true, "allow-stateful", "allow the plan to delete or replace this stateful resource (repeat)")
 	skipRotation := c.fs.Bool("skip-rotation", false, "after up, do not run the rotation check (it creates a new nonce version)")
+	skipPre := c.addPreflight()
+	c.preflight = func() bool { return !*skipPre }
 	if code, ok := c.open(ctx, args, false); !ok {
 		return code
 	}
@@ -242,6 +269,8 @@ func postUpHooks(cfg stackconfig.Config, skipRotation bool) []driver.Hook {
 
 func runPreview(ctx context.Context, io stdio, args []string) int {
 	c := newDriverRun(io, "preview", false, "allow-stateful", "allow the plan to delete or replace this stateful resource (repeat)")
+	skipPre := c.addPreflight()
+	c.preflight = func() bool { return !*skipPre }
 	if code, ok := c.open(ctx, args, false); !ok {
 		return code
 	}

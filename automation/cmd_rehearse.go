@@ -25,12 +25,23 @@ same exit codes. Inputs the emulator cannot hold are listed, never dropped.
 Flags:
   --break DEFECT   inject one realistic defect and watch the gate and the
                    verifier catch it (the run then exits 1 on purpose)
+  --from SOURCE    SOURCE terraform: start from the environment the original Terraform modules
+                   made (their names, settings and known defects, items in
+                   the tables): pre-flight, adopt (discover, plan, import
+                   with the program's parents, adoption gate rule), the
+                   in-place fixes, verify, E2E, then the proof that every
+                   item written before is still there and no table was
+                   recreated (creation time unchanged)
   --json, --markdown FILE, --project-dir DIR
 
 Defects:
 `)
 	for _, d := range rehearse.Defects() {
 		fmt.Fprintf(&b, "  %-20s %s (caught by %s)\n", d.Name, d.Description, strings.Join(d.CaughtBy, ", "))
+	}
+	b.WriteString("\nDefects with --from terraform:\n")
+	for _, d := range rehearse.AdoptionDefects() {
+		fmt.Fprintf(&b, "  %-20s %s: %s\n", d.Name, d.Description, d.Expect)
 	}
 	return b.String()
 }
@@ -42,12 +53,21 @@ func runRehearse(ctx context.Context, io stdio, args []string) int {
 	var brk string
 	fs := newFlagSet("rehearse", io)
 	addCommon(fs, &o, false, false)
+	var from string
 	fs.StringVar(&brk, "break", "", "inject one defect (see `help rehearse`)")
+	fs.StringVar(&from, "from", "", "start from an existing environment: terraform (see `help rehearse`)")
 	stack, code, ok := oneStack(io, fs, "rehearse", args)
 	if !ok {
 		return code
 	}
-	if brk != "" {
+	switch {
+	case from != "" && from != rehearse.FromTerraform:
+		return usageErrorf(io, "rehearse", "--from %q is not known (allowed: %s)", from, rehearse.FromTerraform)
+	case brk != "" && from == rehearse.FromTerraform:
+		if _, err := rehearse.FindAdoptionDefect(brk); err != nil {
+			return usageErrorf(io, "rehearse", "--break: %v", err)
+		}
+	case brk != "":
 		if _, err := rehearse.FindDefect(brk); err != nil {
 			return usageErrorf(io, "rehearse", "--break: %v", err)
 		}
@@ -60,7 +80,7 @@ func runRehearse(ctx context.Context, io stdio, args []string) int {
 	if o.json {
 		progress = slog.New(slog.DiscardHandler)
 	}
-	res, err := rehearse.Run(ctx, cfg, rehearse.Options{Break: brk, Logger: progress})
+	res, err := rehearse.Run(ctx, cfg, rehearse.Options{Break: brk, Logger: progress, From: from})
 	if err != nil {
 		fmt.Fprintf(io.err, "automation rehearse: %v\n", err)
 		return report.ExitEngine

@@ -61,6 +61,7 @@ func commands() []command {
 		{name: "drift", args: "<stack>", summary: "what changed outside Pulumi (refresh in preview mode); exit 1 on drift", detail: driftDetail, run: runDrift},
 		{name: "destroy", args: "<stack>", summary: "guarded destroy: refuses while protected resources exist unless each is named", detail: destroyDetail, run: runDestroy},
 		{name: "rehearse", args: "<stack>", summary: "the whole cycle offline against an in-process AWS emulator", detail: rehearseDetail, run: runRehearse},
+		{name: "adopt", args: "<stack>", summary: "take over existing (Terraform-made) resources of the stack's names: discover, plan, import, preview", detail: adoptDetail, run: runAdopt},
 		{name: "leftovers", args: "<acc-stack>", summary: "after an acceptance run's destroy: list what is still named after it (exit 1 if anything)", detail: leftoversDetail, run: runLeftovers},
 	}
 }

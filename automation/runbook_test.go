@@ -93,7 +93,7 @@ func runbookUsage(t *testing.T) (flags map[string]runbookFlag, exits map[string]
 
 // runbookApproval are the commands that apply a plan, the only ones where
 // --yes and --approve mean something (usage: "approve the plan").
-var runbookApproval = map[string]bool{"deploy": true, "destroy": true}
+var runbookApproval = map[string]bool{"deploy": true, "destroy": true, "adopt": true}
 
 var runbookPlaceholder = regexp.MustCompile(`^(<[a-z-]+>|\$[A-Z_]+|\$\{[A-Z_]+\})$`)
 
@@ -175,7 +175,10 @@ func runbookCheck(args []string, flags map[string]runbookFlag, stacks map[string
 			if i+1 >= len(rest) || strings.HasPrefix(rest[i+1], "--") {
 				return fmt.Errorf("%s needs a value", name)
 			}
-			if name == "--from" && !regexp.MustCompile(`^([0-9]+|N|<[a-z-]+>)$`).MatchString(rest[i+1]) {
+			if name == "--from" && c.name == "rehearse" && rest[i+1] != "terraform" {
+				return fmt.Errorf("rehearse --from %q is not a source (terraform)", rest[i+1])
+			}
+			if name == "--from" && c.name != "rehearse" && !regexp.MustCompile(`^([0-9]+|N|<[a-z-]+>)$`).MatchString(rest[i+1]) {
 				return fmt.Errorf("--from %q is not a version number", rest[i+1])
 			}
 			i++
@@ -308,6 +311,16 @@ func TestRunbookHasNoneOfTheOriginalsScripts(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := strings.ToLower(string(b))
+	// The migration section hands the original's Terraform state over (SPEC
+	// 3.2); everywhere else Terraform is the original's broken path.
+	if i := strings.Index(text, "\n## migration: take over a terraform-managed account"); i >= 0 {
+		rest := text[i+1:]
+		end := len(rest)
+		if j := strings.Index(rest[3:], "\n## "); j >= 0 {
+			end = j + 3
+		}
+		text = text[:i] + rest[end:]
+	}
 	for _, bad := range []string{
 		"terraform", "scripts/", "rotate-nonce", "verify-pitr", "update-continuous-backups",
 		"aws_role_arn_staging", "ops_sns_topic_arn_staging", "aws_access_key_id", "aws_secret_access_key",

@@ -113,6 +113,8 @@ func physical(p Planned, cfg stackconfig.Config) string {
 		return "policy of " + cfg.Names().Topic()
 	case gate.TypeSubscription:
 		return in.str("protocol") + ":" + in.str("endpoint")
+	case gate.TypeBucketVersioning, gate.TypeBucketEncryption, gate.TypeBucketPublicAccessBlock, gate.TypeBucketPolicy, gate.TypeBucketLifecycle:
+		return in.str("bucket") + " (" + p.Name + ")"
 	}
 	for _, k := range []string{"name", "bucket"} {
 		if v := in.str(k); v != "" {
