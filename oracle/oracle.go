@@ -24,6 +24,7 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/oracle/breaker"
 	"github.com/mirror-dissonance/mirror-infra/oracle/consent"
 	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
+	"github.com/mirror-dissonance/mirror-infra/oracle/internal/clock"
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 )
 
@@ -217,13 +218,6 @@ type Oracle struct {
 	Logger *slog.Logger
 }
 
-func (o *Oracle) now() time.Time {
-	if o.Now != nil {
-		return o.Now()
-	}
-	return time.Now()
-}
-
 func (o *Oracle) log() *slog.Logger {
 	if o.Logger != nil {
 		return o.Logger
@@ -310,7 +304,7 @@ func (o *Oracle) Evaluate(ctx context.Context, pr PullRequest) (Decision, error)
 		return d, nil
 	}
 
-	now := o.now()
+	now := clock.Now(o.Now)
 	stats := o.history(ctx, pr, cfg, now, &d)
 	d.Findings = make([]FindingDecision, len(pr.Findings))
 	for i, f := range pr.Findings {

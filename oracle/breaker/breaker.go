@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/mirror-dissonance/mirror-infra/oracle/internal/clock"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
@@ -62,13 +63,6 @@ type Counter struct {
 // NewCounter returns a counter on table.
 func NewCounter(client API, table string) *Counter { return &Counter{Client: client, Table: table} }
 
-func (c *Counter) now() time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
-}
-
 func key(bucket string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{spec.AttrBucketKey: &types.AttributeValueMemberS{Value: bucket}}
 }
@@ -77,7 +71,7 @@ func key(bucket string) map[string]types.AttributeValue {
 // bucket's new count. The increment is a single atomic UpdateItem (ADD), so
 // concurrent Oracles never lose a count.
 func (c *Counter) Increment(ctx context.Context, ruleID, orgID string) (int64, error) {
-	now := c.now()
+	now := clock.Now(c.Now)
 	bucket := BucketKey(ruleID, orgID, now)
 	out, err := c.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(c.Table),
@@ -104,7 +98,7 @@ func (c *Counter) Increment(ctx context.Context, ruleID, orgID string) (int64, e
 
 // Count reads the current hour's bucket (0 when there is none).
 func (c *Counter) Count(ctx context.Context, ruleID, orgID string) (int64, error) {
-	bucket := BucketKey(ruleID, orgID, c.now())
+	bucket := BucketKey(ruleID, orgID, clock.Now(c.Now))
 	out, err := c.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(c.Table), Key: key(bucket), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return 0, fmt.Errorf("reading block counter %s from %s: %w", bucket, c.Table, err)

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/mirror-dissonance/mirror-infra/oracle/internal/clock"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
@@ -100,13 +101,6 @@ type Store struct {
 // New returns a store on table.
 func New(client API, table string) *Store { return &Store{Client: client, Table: table} }
 
-func (s *Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
-
 func key(orgID string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{spec.AttrOrgID: &types.AttributeValueMemberS{Value: orgID}}
 }
@@ -172,7 +166,7 @@ func (s *Store) update(ctx context.Context, org, resource string, change func(*R
 		if err != nil {
 			return err
 		}
-		now := s.now()
+		now := clock.Now(s.Now)
 		r := rec.Resources[resource]
 		change(&r, now)
 		rec.Resources[resource] = r
@@ -262,7 +256,7 @@ func (s *Store) Check(ctx context.Context, org, resource string) (Status, error)
 	if !found || !ok {
 		return Status{Resource: Resource{State: None}, Reason: "no consent recorded for " + resource}, nil
 	}
-	now := s.now().Unix()
+	now := clock.Now(s.Now).Unix()
 	switch {
 	case r.State == Granted && r.ExpiresAt != 0 && now >= r.ExpiresAt:
 		r.State = Expired

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/mirror-dissonance/mirror-infra/oracle/internal/clock"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
@@ -143,13 +144,6 @@ type Store struct {
 // New returns a store on table.
 func New(client API, table string) *Store { return &Store{Client: client, Table: table} }
 
-func (s *Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
-
 // NewEventID returns 16 random hex characters.
 func NewEventID() string {
 	b := make([]byte, 8)
@@ -189,7 +183,7 @@ func (e Event) Validate() error {
 // filled in (and returned); ExpiresAt and RecordedAt are set here. A
 // duplicate key is an error wrapping ErrDuplicate.
 func (s *Store) Record(ctx context.Context, e Event) (Event, error) {
-	now := s.now()
+	now := clock.Now(s.Now)
 	if e.EventID == "" {
 		e.EventID = NewEventID()
 	}
@@ -302,7 +296,7 @@ func (s *Store) Review(ctx context.Context, k Key, reviewer string, falsePositiv
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":fp": &types.AttributeValueMemberBOOL{Value: falsePositive},
 			":by": &types.AttributeValueMemberS{Value: reviewer},
-			":at": &types.AttributeValueMemberS{Value: s.now().UTC().Format(timeLayout)},
+			":at": &types.AttributeValueMemberS{Value: clock.Now(s.Now).UTC().Format(timeLayout)},
 		},
 	})
 	var ccf *types.ConditionalCheckFailedException

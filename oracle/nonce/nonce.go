@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/mirror-dissonance/mirror-infra/oracle/internal/clock"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
@@ -75,13 +76,6 @@ type Store struct {
 // New returns a store for the versions under prefix.
 func New(client SSMAPI, prefix, keyID string, grace time.Duration) *Store {
 	return &Store{Client: client, Prefix: prefix, KeyID: keyID, Grace: grace}
-}
-
-func (s *Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
 }
 
 func (s *Store) grace() time.Duration {
@@ -174,7 +168,9 @@ func (s *Store) Versions(ctx context.Context) ([]Version, error) {
 }
 
 // ValidSet is the valid set at the store's current time.
-func (s *Store) ValidSet(ctx context.Context) (*Set, error) { return s.ValidSetAt(ctx, s.now()) }
+func (s *Store) ValidSet(ctx context.Context) (*Set, error) {
+	return s.ValidSetAt(ctx, clock.Now(s.Now))
+}
 
 // ValidSetAt computes the valid set at time at: the newest version, plus
 // every older version whose successor was created less than the grace
@@ -304,7 +300,7 @@ func (s *Store) create(ctx context.Context, n int) (Version, error) {
 		// The SDK's error never carries the request's value.
 		return Version{}, fmt.Errorf("creating %s: %w: %w", s.name(n), ErrUnavailable, err)
 	}
-	return Version{N: n, Name: s.name(n), Created: s.now()}, nil
+	return Version{N: n, Name: s.name(n), Created: clock.Now(s.Now)}, nil
 }
 
 // Set is the valid set at one moment. Its String and Format never show
