@@ -21,10 +21,8 @@ var t0 = time.Date(2026, 7, 4, 13, 59, 0, 0, time.UTC)
 func newCounter(tb testing.TB) (*oracletest.Env, *breaker.Counter, *time.Time) {
 	tb.Helper()
 	e := oracletest.New(tb)
-	c := breaker.NewCounter(e.DB, e.Target.BlockCounterTable)
 	now, clock := oracletest.Clock(t0)
-	c.Now = clock
-	return e, c, now
+	return e, &breaker.Counter{Client: e.DB, Table: e.Target.BlockCounterTable, Now: clock}, now
 }
 
 func TestBucketKeyAndExpiry(t *testing.T) {

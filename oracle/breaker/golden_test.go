@@ -2,8 +2,6 @@ package breaker_test
 
 import (
 	"context"
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -24,28 +22,11 @@ type counterFixture struct {
 	OurItem    string   `json:"ourItem"`
 }
 
-func readCounterFixture(t *testing.T) counterFixture {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "block-counter.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f counterFixture
-	if err := json.Unmarshal(raw, &f); err != nil {
-		t.Fatalf("block-counter.json: %v", err)
-	}
-	return f
-}
-
 func (f counterFixture) times(t *testing.T) []time.Time {
 	t.Helper()
 	var out []time.Time
 	for _, s := range f.Increments {
-		v, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, v)
+		out = append(out, oracletest.Time(t, s))
 	}
 	return out
 }
@@ -56,7 +37,7 @@ func (f counterFixture) times(t *testing.T) []time.Time {
 // expiresAt, and CheckItem reports the Oracle's item (WARN) but not ours.
 func TestGoldenCounterItems(t *testing.T) {
 	ctx := context.Background()
-	f := readCounterFixture(t)
+	f := oracletest.ReadFixture[counterFixture](t, "block-counter.json")
 	oracleItem, oracleRaw := oracletest.ReadItem(t, filepath.Join("testdata", f.OracleItem))
 	ourItem, ourRaw := oracletest.ReadItem(t, filepath.Join("testdata", f.OurItem))
 	oracletest.RequireSameBytes(t, "re-encoded Oracle item", oracleItem, oracleRaw)
@@ -76,9 +57,7 @@ func TestGoldenCounterItems(t *testing.T) {
 			t.Fatal(err)
 		}
 		oracletest.RequireSameBytes(t, "our bucket", out.Item, ourRaw)
-		if fs := breaker.CheckItem(out.Item); len(fs) != 0 {
-			t.Errorf("CheckItem(ours) = %v, want none", fs)
-		}
+		oracletest.NoFindings(t, "CheckItem(ours)", breaker.CheckItem(out.Item))
 	})
 
 	t.Run("shared bucket", func(t *testing.T) {
@@ -100,9 +79,7 @@ func TestGoldenCounterItems(t *testing.T) {
 		if out.Item["expiresAt"] == nil || out.Item["ttl"] == nil {
 			t.Errorf("healed bucket %v: want expiresAt added and the Oracle's ttl kept", out.Item)
 		}
-		if fs := breaker.CheckItem(out.Item); len(fs) != 0 {
-			t.Errorf("CheckItem(healed) = %v, want none", fs)
-		}
+		oracletest.NoFindings(t, "CheckItem(healed)", breaker.CheckItem(out.Item))
 	})
 
 	t.Run("checks", func(t *testing.T) {
@@ -110,9 +87,7 @@ func TestGoldenCounterItems(t *testing.T) {
 		if len(fs) != 1 || fs[0].Code != breaker.CodeNoExpiry || fs[0].Severity != "WARN" {
 			t.Errorf("CheckItem(Oracle's) = %v, want one WARN %s", fs, breaker.CodeNoExpiry)
 		}
-		if fs := breaker.CheckItem(ourItem); len(fs) != 0 {
-			t.Errorf("CheckItem(ours) = %v, want none", fs)
-		}
+		oracletest.NoFindings(t, "CheckItem(ours)", breaker.CheckItem(ourItem))
 	})
 }
 

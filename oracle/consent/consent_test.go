@@ -23,10 +23,8 @@ var t0 = time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 func newStore(t *testing.T) (*oracletest.Env, *consent.Store, *time.Time) {
 	t.Helper()
 	e := oracletest.New(t)
-	s := consent.New(e.DB, e.Target.ConsentTable)
 	now, clock := oracletest.Clock(t0)
-	s.Now = clock
-	return e, s, now
+	return e, &consent.Store{Client: e.DB, Table: e.Target.ConsentTable, Now: clock}, now
 }
 
 func TestLifecycle(t *testing.T) {

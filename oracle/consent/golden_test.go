@@ -2,8 +2,6 @@ package consent_test
 
 import (
 	"context"
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,14 +32,7 @@ type consentFixture struct {
 // next write without losing its grant.
 func TestGoldenOracleConsentItem(t *testing.T) {
 	ctx := context.Background()
-	raw, err := os.ReadFile(filepath.Join("testdata", "consent-oracle.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f consentFixture
-	if err := json.Unmarshal(raw, &f); err != nil {
-		t.Fatal(err)
-	}
+	f := oracletest.ReadFixture[consentFixture](t, "consent-oracle.json")
 	item, itemRaw := oracletest.ReadItem(t, filepath.Join("testdata", f.Item))
 	oracletest.RequireSameBytes(t, "re-encoded Oracle consent item", item, itemRaw)
 
@@ -60,8 +51,7 @@ func TestGoldenOracleConsentItem(t *testing.T) {
 	if _, err := e.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(e.Target.ConsentTable), Item: item}); err != nil {
 		t.Fatal(err)
 	}
-	recorded, _ := time.Parse(time.RFC3339Nano, f.Now)
-	expires, _ := time.Parse(time.RFC3339Nano, f.Input.ExpiresAt)
+	recorded, expires := oracletest.Time(t, f.Now), oracletest.Time(t, f.Input.ExpiresAt)
 	*now = recorded.Add(time.Hour)
 	st, err := s.Check(ctx, f.Input.OrgID, f.Input.Scope)
 	if err != nil {
@@ -114,9 +104,7 @@ func TestCheckItem(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := consent.CheckItem(tc.item)
 			if tc.code == "" {
-				if len(fs) != 0 {
-					t.Errorf("findings %v, want none", fs)
-				}
+				oracletest.NoFindings(t, "findings", fs)
 				return
 			}
 			if len(fs) == 0 || fs[0].Code != tc.code || fs[0].Severity != "FAIL" {

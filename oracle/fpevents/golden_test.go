@@ -2,8 +2,6 @@ package fpevents_test
 
 import (
 	"context"
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -42,37 +40,21 @@ type goldenCase struct {
 
 func goldenCases(t *testing.T) []goldenCase {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "fp-events.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f struct {
+	f := oracletest.ReadFixture[struct {
 		Cases []goldenCase `json:"cases"`
-	}
-	if err := json.Unmarshal(raw, &f); err != nil {
-		t.Fatalf("fp-events.json: %v", err)
-	}
+	}](t, "fp-events.json")
 	if len(f.Cases) == 0 {
 		t.Fatal("no golden cases")
 	}
 	return f.Cases
 }
 
-func mustTime(t *testing.T, s string) time.Time {
-	t.Helper()
-	v, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v.UTC()
-}
-
 // want is the Event the fixture's input describes, as FromItem must give it.
 func (c goldenCase) want(t *testing.T) fpevents.Event {
-	now := mustTime(t, c.Now)
+	now := oracletest.Time(t, c.Now)
 	e := fpevents.Event{
 		EventID: c.Event.EventID, RuleID: c.Event.RuleID, RuleVersion: c.Event.RuleVersion, FindingID: c.Event.FindingID,
-		Outcome: c.Event.Outcome, IsFalsePositive: c.Event.IsFalsePositive, Timestamp: mustTime(t, c.Event.Timestamp),
+		Outcome: c.Event.Outcome, IsFalsePositive: c.Event.IsFalsePositive, Timestamp: oracletest.Time(t, c.Event.Timestamp),
 		ExpiresAt: now.Unix() + 90*86400, RecordedAt: now.UnixMilli(),
 	}
 	for k, v := range c.Event.Context {
@@ -95,7 +77,7 @@ func (c goldenCase) want(t *testing.T) fpevents.Event {
 		}
 	}
 	if c.Review != nil {
-		e.ReviewedBy, e.ReviewedAt = c.Review.ReviewedBy, mustTime(t, c.Review.ReviewedAt)
+		e.ReviewedBy, e.ReviewedAt = c.Review.ReviewedBy, oracletest.Time(t, c.Review.ReviewedAt)
 	}
 	return e
 }
@@ -121,9 +103,7 @@ func TestGoldenOracleItems(t *testing.T) {
 				t.Errorf("decoded\n %#v\nwant\n %#v", got, want)
 			}
 			oracletest.RequireSameBytes(t, "ToItem(FromItem(fixture))", fpevents.ToItem(got), raw)
-			if fs := fpevents.CheckItem(item); len(fs) != 0 {
-				t.Errorf("CheckItem(fixture) = %v, want no findings", fs)
-			}
+			oracletest.NoFindings(t, "CheckItem(fixture)", fpevents.CheckItem(item))
 			if canon, ok := fpevents.CanonicalEventType(got.Context.EventType); !ok || canon == "" {
 				t.Errorf("event type %q not readable", got.Context.EventType)
 			}
@@ -152,7 +132,7 @@ func TestGoldenOracleItems(t *testing.T) {
 			}
 			// Our writer, same input and clock: the stored bytes are the
 			// Oracle's.
-			s.Now = func() time.Time { return mustTime(t, c.Now) }
+			s.Now = func() time.Time { return oracletest.Time(t, c.Now) }
 			in := want
 			in.ExpiresAt, in.RecordedAt = 0, 0
 			if _, err := s.Record(ctx, in); err != nil {
@@ -245,9 +225,7 @@ func TestCheckItem(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := fpevents.CheckItem(tc.item)
 			if tc.code == "" {
-				if len(fs) != 0 {
-					t.Fatalf("findings %v, want none", fs)
-				}
+				oracletest.NoFindings(t, "findings", fs)
 				return
 			}
 			found := false

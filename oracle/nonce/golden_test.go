@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/mirror-dissonance/mirror-infra/oracle/internal/oracletest"
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 )
 
@@ -36,15 +35,7 @@ type redactionFixture struct {
 
 func readRedactionFixture(t *testing.T) redactionFixture {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "redaction.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f redactionFixture
-	if err := json.Unmarshal(raw, &f); err != nil {
-		t.Fatalf("redaction.json: %v", err)
-	}
-	return f
+	return oracletest.ReadFixture[redactionFixture](t, "redaction.json")
 }
 
 func (f redactionFixture) values(t *testing.T) map[int]string {

@@ -27,6 +27,25 @@ func newStore(t *testing.T) (*oracletest.Env, *nonce.Store) {
 	return e, nonce.New(e.SSM, e.Target.NoncePrefix, e.Target.KMSKey, time.Hour)
 }
 
+// bootstrap creates v1, as most tests need first.
+func bootstrap(t *testing.T, s *nonce.Store) {
+	t.Helper()
+	if _, _, err := s.Bootstrap(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// bootstrapped is bootstrap and the valid set that follows.
+func bootstrapped(t *testing.T, s *nonce.Store) *nonce.Set {
+	t.Helper()
+	bootstrap(t, s)
+	set, err := s.ValidSet(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
 // values reads every parameter value under the store's path so that tests
 // can assert none of them leaks; the values are never printed.
 func values(t *testing.T, e *oracletest.Env) []string {
@@ -82,9 +101,7 @@ func TestBootstrapIsIdempotent(t *testing.T) {
 func TestConcurrentRotationsCreateOneVersion(t *testing.T) {
 	ctx := context.Background()
 	_, s := newStore(t)
-	if _, _, err := s.Bootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
+	bootstrap(t, s)
 	const n = 16
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -130,13 +147,7 @@ func TestConcurrentRotationsCreateOneVersion(t *testing.T) {
 func TestGracePeriod(t *testing.T) {
 	ctx := context.Background()
 	e, s := newStore(t)
-	if _, _, err := s.Bootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
-	before, err := s.ValidSet(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	before := bootstrapped(t, s)
 	msg := []byte("redact me")
 	oldSig := before.Sign(msg)
 	if oldSig.Version != 1 {
@@ -202,15 +213,8 @@ func TestGracePeriod(t *testing.T) {
 }
 
 func TestSignatureTampering(t *testing.T) {
-	ctx := context.Background()
 	_, s := newStore(t)
-	if _, _, err := s.Bootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
-	set, err := s.ValidSet(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := bootstrapped(t, s)
 	sig := set.Sign([]byte("payload"))
 	parsed, err := nonce.ParseSignature(sig.String())
 	if err != nil || parsed.Version != sig.Version || !bytes.Equal(parsed.MAC, sig.MAC) {
@@ -256,9 +260,7 @@ func put(t *testing.T, e *oracletest.Env, name, value string, typ ssmtypes.Param
 func TestOnlyNonceNamesCount(t *testing.T) {
 	ctx := context.Background()
 	e, s := newStore(t)
-	if _, _, err := s.Bootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
+	bootstrap(t, s)
 	path := e.Target.NonceParameterPath()
 	hex64 := fmt.Sprintf("%064x", 42)
 	for _, name := range []string{path + "other", path + "redaction_nonce_vx", path + "redaction_nonce_v05", path + "redaction_nonce_v2-old", path + "redaction_nonce_v"} {
@@ -325,9 +327,7 @@ func TestUnreachableAndEmptyFailClosed(t *testing.T) {
 	if _, err := s.ValidSet(ctx); !errors.Is(err, nonce.ErrNoValidNonce) {
 		t.Fatalf("no versions: %v, want ErrNoValidNonce", err)
 	}
-	if _, _, err := s.Bootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
+	bootstrap(t, s)
 	e.Fail(emulator.FaultRule{Operation: "GetParametersByPath"})
 	if _, err := s.ValidSet(ctx); !errors.Is(err, nonce.ErrUnavailable) {
 		t.Fatalf("SSM unreachable: %v, want ErrUnavailable", err)
@@ -345,9 +345,7 @@ func TestRotationCheck(t *testing.T) {
 	if c.Status != report.Fail || c.ID != "rotation" {
 		t.Fatalf("without a nonce: %s %s, want FAIL", c.Status, c.Reason)
 	}
-	if _, _, err := s.Bootstrap(ctx); err != nil {
-		t.Fatal(err)
-	}
+	bootstrap(t, s)
 	c = nonce.RotationCheck(ctx, s)
 	if c.Status != report.Pass {
 		t.Fatalf("rotation check: %s %s", c.Status, c.Reason)

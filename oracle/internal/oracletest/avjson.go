@@ -37,13 +37,35 @@ func DecodeItem(data []byte) (map[string]types.AttributeValue, error) {
 	if err := dec.Decode(&w); err != nil {
 		return nil, fmt.Errorf("decoding attribute-value JSON: %w", err)
 	}
-	out := make(map[string]types.AttributeValue, len(w))
-	for k, v := range w {
-		av, err := fromWire(v)
+	out, err := mapEach(w, fromWire)
+	if err != nil {
+		return nil, fmt.Errorf("attribute %w", err)
+	}
+	return out, nil
+}
+
+// mapEach and listEach convert the members of an M or L value (or of a
+// whole item) in either direction, naming the key or index that failed.
+func mapEach[A, B any](in map[string]A, conv func(A) (B, error)) (map[string]B, error) {
+	out := make(map[string]B, len(in))
+	for k, v := range in {
+		x, err := conv(v)
 		if err != nil {
-			return nil, fmt.Errorf("attribute %s: %w", k, err)
+			return nil, fmt.Errorf("%s: %w", k, err)
 		}
-		out[k] = av
+		out[k] = x
+	}
+	return out, nil
+}
+
+func listEach[A, B any](in []A, conv func(A) (B, error)) ([]B, error) {
+	out := make([]B, len(in))
+	for i, v := range in {
+		x, err := conv(v)
+		if err != nil {
+			return nil, fmt.Errorf("[%d]: %w", i, err)
+		}
+		out[i] = x
 	}
 	return out, nil
 }
@@ -63,25 +85,11 @@ func fromWire(w *wireAV) (types.AttributeValue, error) {
 	case w.NULL != nil:
 		return &types.AttributeValueMemberNULL{Value: *w.NULL}, nil
 	case w.M != nil:
-		m := make(map[string]types.AttributeValue, len(w.M))
-		for k, v := range w.M {
-			av, err := fromWire(v)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", k, err)
-			}
-			m[k] = av
-		}
-		return &types.AttributeValueMemberM{Value: m}, nil
+		m, err := mapEach(w.M, fromWire)
+		return &types.AttributeValueMemberM{Value: m}, err
 	case w.L != nil:
-		l := make([]types.AttributeValue, len(w.L))
-		for i, v := range w.L {
-			av, err := fromWire(v)
-			if err != nil {
-				return nil, fmt.Errorf("[%d]: %w", i, err)
-			}
-			l[i] = av
-		}
-		return &types.AttributeValueMemberL{Value: l}, nil
+		l, err := listEach(w.L, fromWire)
+		return &types.AttributeValueMemberL{Value: l}, err
 	case w.SS != nil:
 		return &types.AttributeValueMemberSS{Value: w.SS}, nil
 	case w.NS != nil:
@@ -105,25 +113,11 @@ func toWire(av types.AttributeValue) (*wireAV, error) {
 	case *types.AttributeValueMemberNULL:
 		return &wireAV{NULL: &v.Value}, nil
 	case *types.AttributeValueMemberM:
-		m := make(map[string]*wireAV, len(v.Value))
-		for k, x := range v.Value {
-			w, err := toWire(x)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", k, err)
-			}
-			m[k] = w
-		}
-		return &wireAV{M: m}, nil
+		m, err := mapEach(v.Value, toWire)
+		return &wireAV{M: m}, err
 	case *types.AttributeValueMemberL:
-		l := make([]*wireAV, len(v.Value))
-		for i, x := range v.Value {
-			w, err := toWire(x)
-			if err != nil {
-				return nil, fmt.Errorf("[%d]: %w", i, err)
-			}
-			l[i] = w
-		}
-		return &wireAV{L: l}, nil
+		l, err := listEach(v.Value, toWire)
+		return &wireAV{L: l}, err
 	case *types.AttributeValueMemberSS:
 		return &wireAV{SS: v.Value}, nil
 	case *types.AttributeValueMemberNS:
@@ -139,13 +133,9 @@ func toWire(av types.AttributeValue) (*wireAV, error) {
 // form the fixtures are written in, so that a re-encoded item can be
 // compared byte for byte.
 func EncodeItem(item map[string]types.AttributeValue) ([]byte, error) {
-	w := make(map[string]*wireAV, len(item))
-	for k, v := range item {
-		x, err := toWire(v)
-		if err != nil {
-			return nil, fmt.Errorf("attribute %s: %w", k, err)
-		}
-		w[k] = x
+	w, err := mapEach(item, toWire)
+	if err != nil {
+		return nil, fmt.Errorf("attribute %w", err)
 	}
 	b, err := json.MarshalIndent(w, "", "  ")
 	if err != nil {
