@@ -138,11 +138,7 @@ func RequireAllPass(t TestingT, ctx context.Context, c Clients, tgt target.Env, 
 	if h, ok := t.(helperT); ok {
 		h.Helper()
 	}
-	r, err := allPass(ctx, c, tgt, opts, false)
-	if err != nil {
-		t.Fatalf("verify %s: not every check passed:\n%s", tgt.Environment, indent(err.Error()))
-	}
-	return r
+	return requirePass(t, ctx, c, tgt, opts, false, "not every check passed")
 }
 
 // RequireNoFailure is RequireAllPass that tolerates WARN (e.g. alarms still
@@ -151,9 +147,18 @@ func RequireNoFailure(t TestingT, ctx context.Context, c Clients, tgt target.Env
 	if h, ok := t.(helperT); ok {
 		h.Helper()
 	}
-	r, err := allPass(ctx, c, tgt, opts, true)
+	return requirePass(t, ctx, c, tgt, opts, true, "checks failed")
+}
+
+// requirePass is RequireAllPass and RequireNoFailure: allPass, and
+// t.Fatalf saying failed and listing the checks when it returns an error.
+func requirePass(t TestingT, ctx context.Context, c Clients, tgt target.Env, opts Options, allowWarn bool, failed string) *report.Report {
+	if h, ok := t.(helperT); ok {
+		h.Helper()
+	}
+	r, err := allPass(ctx, c, tgt, opts, allowWarn)
 	if err != nil {
-		t.Fatalf("verify %s: checks failed:\n%s", tgt.Environment, indent(err.Error()))
+		t.Fatalf("verify %s: %s:\n%s", tgt.Environment, failed, indent(err.Error()))
 	}
 	return r
 }

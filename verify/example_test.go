@@ -23,14 +23,10 @@ func ExampleRun() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	cfg, err := e.Config(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
 
 	// The read-only checks: the alert check would publish a test alert.
 	opts := verify.Options{Checks: verify.ReadOnlyIDs()}
-	r, err := verify.Run(ctx, verify.NewClients(cfg), seeded.Target(), opts)
+	r, err := verify.Run(ctx, verify.NewClients(seeded.Config), seeded.Target(), opts)
 	if err != nil {
 		log.Fatal(err)
 	}

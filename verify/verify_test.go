@@ -40,6 +40,17 @@ func setup(t *testing.T, opts emulator.SeedOptions) (*emulator.Emulator, Clients
 	return e, NewClients(cfg, ClientOptions{MaxBackoff: 20 * time.Millisecond}), s
 }
 
+// mustRun runs the checks of opts on s, failing the test if the run
+// cannot start.
+func mustRun(t *testing.T, ctx context.Context, c Clients, s *emulator.Seeded, opts Options) *report.Report {
+	t.Helper()
+	r, err := Run(ctx, c, s.Target(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // start starts an emulator that the test closes, and its SDK config.
 func start(tb testing.TB) (*emulator.Emulator, aws.Config) {
 	tb.Helper()
@@ -166,10 +177,7 @@ func TestEachDefectFailsExactlyItsCheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := Run(ctx, c, s.Target(), testOptions)
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := mustRun(t, ctx, c, s, testOptions)
 			for _, ch := range r.Checks {
 				if ch.ID == tc.check {
 					if ch.Status != tc.status {
@@ -216,10 +224,7 @@ func TestFaultsDoNotChangeVerdicts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		clean, err := Run(ctx, c, s.Target(), testOptions)
-		if err != nil {
-			t.Fatal(err)
-		}
+		clean := mustRun(t, ctx, c, s, testOptions)
 		e.SetFaults(emulator.Faults{ThrottleShare: 0.15, ServerErrorShare: 0.15, Seed: 42})
 		e.ResetCounts()
 		opts := testOptions
@@ -305,10 +310,7 @@ func TestNonceValuesNeverInOutput(t *testing.T) {
 		if s.NonceValue == "" {
 			t.Fatal("seed wrote no nonce value to look for")
 		}
-		r, err := Run(ctx, c, s.Target(), opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := mustRun(t, ctx, c, s, opts)
 		var out bytes.Buffer
 		_ = r.WriteText(&out, true)
 		_ = r.WriteJSON(&out)
@@ -340,10 +342,7 @@ func TestNonceValuesNeverInOutput(t *testing.T) {
 func TestPanicAndErrorDoNotHideOtherChecks(t *testing.T) {
 	_, c, s := setup(t, emulator.SeedOptions{})
 	c.DynamoDB = panicky{}
-	r, err := Run(context.Background(), c, s.Target(), testOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustRun(t, context.Background(), c, s, testOptions)
 	for _, ch := range r.Checks {
 		switch ch.ID {
 		case IDTables, IDSSE, IDTTL, IDPITR:
@@ -378,10 +377,7 @@ func TestDeadlineBoundsTheRun(t *testing.T) {
 	_, c, s := setup(t, emulator.SeedOptions{})
 	c.DynamoDB = stuck{}
 	start := time.Now()
-	r, err := Run(context.Background(), c, s.Target(), Options{Timeout: 500 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustRun(t, context.Background(), c, s, Options{Timeout: 500 * time.Millisecond})
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("run took %s with a 500ms deadline", d)
 	}
@@ -607,10 +603,7 @@ func TestNonceVersionsAndGrace(t *testing.T) {
 			opts := testOptions
 			opts.Checks = []string{IDNonce}
 			opts.Now = func() time.Time { return time.Now().Add(tc.shift) }
-			r, err := Run(ctx, c, s.Target(), opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := mustRun(t, ctx, c, s, opts)
 			ch := r.Checks[0]
 			if ch.Status != tc.want {
 				t.Fatalf("nonce = %s (%s), want %s", ch.Status, ch.Reason, tc.want)
@@ -673,10 +666,7 @@ func TestTrustPolicyProblems(t *testing.T) {
 func TestProbeStopsOnUnusableCredentials(t *testing.T) {
 	_, c, s := setup(t, emulator.SeedOptions{})
 	c.STS = rejectingSTS{}
-	r, err := Run(context.Background(), c, s.Target(), testOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustRun(t, context.Background(), c, s, testOptions)
 	if r.ExitCode() != report.ExitEngine {
 		t.Errorf("exit %d, want 3", r.ExitCode())
 	}
@@ -752,10 +742,7 @@ func TestDeletionProtectionFollowsConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := testOptions
 			opts.Checks, opts.DeletionProtection = []string{IDTables}, tc.config
-			r, err := Run(ctx, c, s.Target(), opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := mustRun(t, ctx, c, s, opts)
 			if ch := r.Checks[0]; ch.Status != tc.want || (tc.want != report.Pass && !strings.Contains(ch.Reason, consent)) {
 				t.Errorf("tables = %s %q, want %s naming %s", ch.Status, ch.Reason, tc.want, consent)
 			}
