@@ -8,32 +8,18 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
+	"github.com/mirror-dissonance/mirror-infra/oracle/internal/oracletest"
 )
 
-// versionedBucket makes a versioned bucket in a fresh emulator, as SPEC
-// 2.10 declares the baselines bucket.
+// versionedBucket is a fresh seeded environment's baselines bucket,
+// versioned as SPEC 2.10 declares it, and a client for it as the Oracle
+// builds one.
 func versionedBucket(t *testing.T) (*s3.Client, string) {
 	t.Helper()
-	e := emulator.Start()
-	t.Cleanup(e.Close)
-	cfg, err := e.Config(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	bucket := "mirror-dissonance-t-baselines-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))
-	if _, err := c.CreateBucket(t.Context(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.PutBucketVersioning(t.Context(), &s3.PutBucketVersioningInput{Bucket: aws.String(bucket),
-		VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}}); err != nil {
-		t.Fatal(err)
-	}
-	return c, bucket
+	e := oracletest.New(t)
+	return drift.NewObjectClient(e.Config), e.Target.BaselinesBucket
 }
 
 func TestStoreKeepsBaselinesWhereTheOracleDoes(t *testing.T) {
