@@ -5,8 +5,8 @@
 // alarm missing-data treatment, alarm evaluation, alarm notifications that
 // depend on the topic key's policy, CloudWatch over AWS JSON for the AWS
 // CLI, one account id across services), counts requests per operation
-// (Counts) and can inject faults (SetFaults: dropped connections,
-// throttling, 5xx). Seed provisions a correct environment (SPEC section 2
+// (Counts) and can inject faults (SetFaults: dropped connections, lost
+// responses, latency, throttling, 5xx). Seed provisions a correct environment (SPEC section 2
 // plus nonce v1) with optional single Defects from the Catalogue.
 // Clients built from Config talk to it through the unmodified AWS SDK;
 // Env gives the variables that point a CLI process at it.
@@ -35,6 +35,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -126,12 +127,36 @@ func (e *Emulator) serve(w http.ResponseWriter, r *http.Request) {
 	op := identify(r, body)
 	restoreBody(r, body)
 
-	if kind, ok := e.faults.pick(op, body); ok {
-		e.stats.add(op, true)
-		writeFault(w, r, op, kind)
+	if f, ok := e.faults.pick(op, body); ok {
+		switch f.kind {
+		case FaultLatency:
+			e.stats.addKind(op, false, false, true)
+			select {
+			case <-time.After(f.delay):
+			case <-r.Context().Done():
+				return
+			}
+			e.answer(w, r, op, body)
+		case FaultLostResponse:
+			// The request takes effect (kumo or an extension answers
+			// it), then the answer is thrown away and the connection
+			// dropped, as when a response is lost on the way back.
+			e.stats.addKind(op, true, true, false)
+			e.answer(httptest.NewRecorder(), r, op, body)
+			dropConnection(w)
+		default:
+			e.stats.add(op, true)
+			writeFault(w, r, op, f.kind)
+		}
 		return
 	}
 	e.stats.add(op, false)
+	e.answer(w, r, op, body)
+}
+
+// answer serves a request that was not faulted away: here when kumo lacks
+// the operation, otherwise by kumo.
+func (e *Emulator) answer(w http.ResponseWriter, r *http.Request, op Operation, body []byte) {
 	if op.Service == "monitoring" && op.Protocol == ProtoJSON {
 		e.cwJSON(w, r, op, body)
 		return

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -91,8 +92,14 @@ func signingName(auth string) string {
 type Counts struct {
 	// Total counts every request, faulted or not (what a client sent).
 	Total int
-	// Faulted counts requests answered with an injected error.
+	// Faulted counts requests answered with an injected error, a dropped
+	// connection or a lost response (the client got no proper answer).
 	Faulted int
+	// Lost counts requests that reached kumo and took effect, but whose
+	// answer was dropped (FaultLostResponse); they are in Faulted too.
+	Lost int
+	// Delayed counts requests answered late (FaultLatency), not faulted.
+	Delayed int
 	// ByOperation counts requests by "service.Operation", faulted included.
 	ByOperation map[string]int
 }
@@ -109,20 +116,30 @@ func (c Counts) Operations() []string {
 }
 
 type counter struct {
-	mu    sync.Mutex
-	total int
-	fault int
-	byOp  map[string]int
+	mu      sync.Mutex
+	total   int
+	fault   int
+	lost    int
+	delayed int
+	byOp    map[string]int
 }
 
 func newCounter() *counter { return &counter{byOp: map[string]int{}} }
 
-func (c *counter) add(op Operation, faulted bool) {
+func (c *counter) add(op Operation, faulted bool) { c.addKind(op, faulted, false, false) }
+
+func (c *counter) addKind(op Operation, faulted, lost, delayed bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.total++
 	if faulted {
 		c.fault++
+	}
+	if lost {
+		c.lost++
+	}
+	if delayed {
+		c.delayed++
 	}
 	c.byOp[op.String()]++
 }
@@ -135,20 +152,21 @@ func (e *Emulator) Counts() Counts {
 	for k, v := range e.stats.byOp {
 		m[k] = v
 	}
-	return Counts{Total: e.stats.total, Faulted: e.stats.fault, ByOperation: m}
+	return Counts{Total: e.stats.total, Faulted: e.stats.fault, Lost: e.stats.lost, Delayed: e.stats.delayed, ByOperation: m}
 }
 
 // ResetCounts zeroes the request counters.
 func (e *Emulator) ResetCounts() {
 	e.stats.mu.Lock()
 	defer e.stats.mu.Unlock()
-	e.stats.total, e.stats.fault = 0, 0
+	e.stats.total, e.stats.fault, e.stats.lost, e.stats.delayed = 0, 0, 0, 0
 	e.stats.byOp = map[string]int{}
 }
 
 // Faults makes requests fail: every request a rule matches, and shares of
-// the others the way AWS fails under load (the SDK's retryer treats both
-// load kinds as retryable).
+// the others the way AWS and the network fail under load (the SDK's
+// retryer treats every kind as retryable). The shares are drawn from one
+// number per request, so they add up: their sum must stay within 1.
 type Faults struct {
 	// Rules fail every request they match, first match wins.
 	Rules []FaultRule
@@ -157,6 +175,19 @@ type Faults struct {
 	ThrottleShare float64
 	// ServerErrorShare (0..1) of requests get HTTP 503 ServiceUnavailable.
 	ServerErrorShare float64
+	// DropShare (0..1) of requests have their connection dropped before
+	// they reach kumo (FaultUnreachable): nothing happens, no answer.
+	DropShare float64
+	// LostResponseShare (0..1) of requests reach kumo and take effect, but
+	// their answer is dropped (FaultLostResponse): the client cannot tell
+	// this from a dropped connection, and its retry meets its own write.
+	LostResponseShare float64
+	// LatencyShare (0..1) of requests are answered Latency late
+	// (FaultLatency).
+	LatencyShare float64
+	// Latency is the delay of FaultLatency, for shares and for rules
+	// without a Delay (DefaultLatency if 0).
+	Latency time.Duration
 	// Seed makes the sequence of faults reproducible.
 	Seed uint64
 	// Services limits the shares to these signing names; empty means all.
@@ -173,6 +204,11 @@ type FaultRule struct {
 	BodyContains string
 	// Kind of failure; the zero value is FaultUnreachable.
 	Kind FaultKind
+	// Delay is the latency of a FaultLatency rule (Faults.Latency if 0).
+	Delay time.Duration
+	// Times limits the rule to the first Times requests it matches after
+	// SetFaults (0: every one), e.g. to lose one answer and then heal.
+	Times int
 }
 
 // FaultKind is how an injected fault looks to the client.
@@ -188,7 +224,92 @@ const (
 	FaultThrottle
 	// FaultServerError answers HTTP 503 ServiceUnavailable.
 	FaultServerError
+	// FaultLostResponse forwards the request (it takes effect) and then
+	// drops the connection instead of answering: the request reached
+	// AWS, the answer never arrived.
+	FaultLostResponse
+	// FaultLatency delays the request, then serves it normally.
+	FaultLatency
 )
+
+// DropConnection is FaultUnreachable by the name the fault matrix uses.
+const DropConnection = FaultUnreachable
+
+// DefaultLatency is the delay of FaultLatency when none is configured:
+// long enough to reorder concurrent requests, short enough for tests.
+const DefaultLatency = 150 * time.Millisecond
+
+// String names the kind as md-emulator's flags and test tables do.
+func (k FaultKind) String() string {
+	switch k {
+	case FaultUnreachable:
+		return "drop"
+	case FaultThrottle:
+		return "throttle"
+	case FaultServerError:
+		return "5xx"
+	case FaultLostResponse:
+		return "lost"
+	case FaultLatency:
+		return "latency"
+	}
+	return fmt.Sprintf("FaultKind(%d)", int(k))
+}
+
+// ParseFaultKind reads the names String gives.
+func ParseFaultKind(s string) (FaultKind, error) {
+	for _, k := range []FaultKind{FaultUnreachable, FaultThrottle, FaultServerError, FaultLostResponse, FaultLatency} {
+		if s == k.String() {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("fault kind %q: want drop, throttle, 5xx, lost or latency", s)
+}
+
+// WithShare returns f with share (0..1) of requests given fault kind k.
+func (f Faults) WithShare(k FaultKind, share float64) Faults {
+	switch k {
+	case FaultUnreachable:
+		f.DropShare = share
+	case FaultThrottle:
+		f.ThrottleShare = share
+	case FaultServerError:
+		f.ServerErrorShare = share
+	case FaultLostResponse:
+		f.LostResponseShare = share
+	case FaultLatency:
+		f.LatencyShare = share
+	}
+	return f
+}
+
+// Validate rejects shares outside 0..1, shares adding up past 1 and
+// negative delays.
+func (f Faults) Validate() error {
+	shares := []struct {
+		name string
+		v    float64
+	}{{"throttle", f.ThrottleShare}, {"5xx", f.ServerErrorShare}, {"drop", f.DropShare}, {"lost", f.LostResponseShare}, {"latency", f.LatencyShare}}
+	sum := 0.0
+	for _, s := range shares {
+		if s.v < 0 || s.v > 1 {
+			return fmt.Errorf("%s share %v is outside 0..1", s.name, s.v)
+		}
+		sum += s.v
+	}
+	if sum > 1 {
+		return fmt.Errorf("fault shares add up to %v, more than 1", sum)
+	}
+	if f.Latency < 0 {
+		return fmt.Errorf("latency %s is negative", f.Latency)
+	}
+	for i, r := range f.Rules {
+		if r.Delay < 0 || r.Times < 0 {
+			return fmt.Errorf("rule %d: negative delay or times", i)
+		}
+	}
+	return nil
+}
 
 func (r FaultRule) matches(op Operation, body []byte) bool {
 	if r.Operation != "" && r.Operation != op.Operation && r.Operation != op.String() {
@@ -201,6 +322,8 @@ type faulter struct {
 	mu  sync.Mutex
 	cfg Faults
 	rng *rand.Rand
+	// hits counts the matches of each rule, for FaultRule.Times.
+	hits []int
 }
 
 // SetFaults replaces the fault configuration; the zero Faults turns faults
@@ -209,31 +332,52 @@ func (e *Emulator) SetFaults(f Faults) {
 	e.faults.mu.Lock()
 	defer e.faults.mu.Unlock()
 	e.faults.cfg = f
+	e.faults.hits = make([]int, len(f.Rules))
 	e.faults.rng = rand.New(rand.NewPCG(f.Seed, f.Seed^0x9e3779b97f4a7c15))
 }
 
-func (f *faulter) pick(op Operation, body []byte) (FaultKind, bool) {
+// fault is the decision for one request.
+type fault struct {
+	kind  FaultKind
+	delay time.Duration
+}
+
+func (f *faulter) pick(op Operation, body []byte) (fault, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, r := range f.cfg.Rules {
-		if r.matches(op, body) {
-			return r.Kind, true
+	latency := cmpOr(f.cfg.Latency, DefaultLatency)
+	for i, r := range f.cfg.Rules {
+		if !r.matches(op, body) || (r.Times > 0 && f.hits[i] >= r.Times) {
+			continue
 		}
+		f.hits[i]++
+		return fault{kind: r.Kind, delay: cmpOr(r.Delay, latency)}, true
 	}
-	if f.rng == nil || f.cfg.ThrottleShare+f.cfg.ServerErrorShare <= 0 {
-		return 0, false
+	c := f.cfg
+	if f.rng == nil || c.ThrottleShare+c.ServerErrorShare+c.DropShare+c.LostResponseShare+c.LatencyShare <= 0 {
+		return fault{}, false
 	}
-	if len(f.cfg.Services) > 0 && !slices.Contains(f.cfg.Services, op.Service) {
-		return 0, false
+	if len(c.Services) > 0 && !slices.Contains(c.Services, op.Service) {
+		return fault{}, false
 	}
 	x := f.rng.Float64()
-	switch {
-	case x < f.cfg.ThrottleShare:
-		return FaultThrottle, true
-	case x < f.cfg.ThrottleShare+f.cfg.ServerErrorShare:
-		return FaultServerError, true
+	for _, s := range []struct {
+		share float64
+		kind  FaultKind
+	}{{c.ThrottleShare, FaultThrottle}, {c.ServerErrorShare, FaultServerError}, {c.DropShare, FaultUnreachable}, {c.LostResponseShare, FaultLostResponse}, {c.LatencyShare, FaultLatency}} {
+		if x < s.share {
+			return fault{kind: s.kind, delay: latency}, true
+		}
+		x -= s.share
 	}
-	return 0, false
+	return fault{}, false
+}
+
+func cmpOr(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
 }
 
 // dropConnection closes the client's connection without an answer.
