@@ -20,7 +20,9 @@ func TestParseFaults(t *testing.T) {
 		want func(emulator.Faults) bool
 		err  string
 	}{
-		{"none", nil, func(f emulator.Faults) bool { return f.Validate() == nil && len(f.Rules) == 0 && f.LostResponseShare == 0 }, ""},
+		{"none", nil, func(f emulator.Faults) bool {
+			return f.Validate() == nil && len(f.Rules) == 0 && f.LostResponseShare == 0
+		}, ""},
 		{"lost share", []string{"-lost", "0.3"}, func(f emulator.Faults) bool { return f.LostResponseShare == 0.3 }, ""},
 		{"drop share", []string{"-drop", "0.1"}, func(f emulator.Faults) bool { return f.DropShare == 0.1 }, ""},
 		{"throttle and 5xx", []string{"-throttle", "0.1", "-5xx", "0.2"}, func(f emulator.Faults) bool { return f.ThrottleShare == 0.1 && f.ServerErrorShare == 0.2 }, ""},
