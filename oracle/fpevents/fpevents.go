@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/mirror-dissonance/mirror-infra/oracle/internal/clock"
+	"github.com/mirror-dissonance/mirror-infra/oracle/internal/datacheck"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
@@ -139,7 +140,18 @@ type Store struct {
 	Table  string
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+	// Marker, when set, is written as MarkerAttribute on every recorded
+	// event: the E2E run id, so a sweep can find what a run left behind.
+	// The Oracle leaves it empty.
+	Marker string
+	// Retention overrides how long recorded events live (Retention if 0);
+	// E2E runs keep theirs briefly.
+	Retention time.Duration
 }
+
+// MarkerAttribute is the attribute an E2E run's items carry its run id
+// in (docs/oracle-contract.md); Oracle data never has it.
+const MarkerAttribute = "e2eRunId"
 
 // New returns a store on table.
 func New(client API, table string) *Store { return &Store{Client: client, Table: table} }
@@ -181,7 +193,10 @@ func (e Event) Validate() error {
 
 // Record writes e create-only. An empty EventID or zero Timestamp is
 // filled in (and returned); ExpiresAt and RecordedAt are set here. A
-// duplicate key is an error wrapping ErrDuplicate.
+// duplicate key is an error wrapping ErrDuplicate, unless the item under
+// the key is exactly the one this call wrote: then an earlier attempt of
+// the same call succeeded (its answer was lost and the SDK retried), and
+// Record succeeds.
 func (s *Store) Record(ctx context.Context, e Event) (Event, error) {
 	now := clock.Now(s.Now)
 	if e.EventID == "" {
@@ -194,25 +209,59 @@ func (s *Store) Record(ctx context.Context, e Event) (Event, error) {
 	// As the Oracle does: both are counted from the time of recording,
 	// not from the event's timestamp.
 	e.RecordedAt = now.UnixMilli()
-	e.ExpiresAt = now.Unix() + int64(Retention/time.Second)
+	retention := Retention
+	if s.Retention > 0 {
+		retention = s.Retention
+	}
+	e.ExpiresAt = now.Unix() + int64(retention/time.Second)
 	if err := e.Validate(); err != nil {
 		return Event{}, err
 	}
 	// Write the adapter layer's spelling whatever the caller used.
 	e.Context.EventType, _ = CanonicalEventType(e.Context.EventType)
+	item := ToItem(e)
+	if s.Marker != "" {
+		item[MarkerAttribute] = str(s.Marker)
+	}
 	_, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           aws.String(s.Table),
-		Item:                ToItem(e),
+		Item:                item,
 		ConditionExpression: aws.String("attribute_not_exists(pk) AND attribute_not_exists(sk)"),
 	})
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
+		// The SDK retries a put whose answer was lost; the retry then
+		// meets our own item. Only an item that differs is a duplicate.
+		same, rerr := s.holds(ctx, e.Key(), item)
+		if rerr != nil {
+			return Event{}, fmt.Errorf("recording FP event %s for rule %s: the key exists and could not be compared: %w", e.EventID, e.RuleID, rerr)
+		}
+		if same {
+			return e, nil
+		}
 		return Event{}, fmt.Errorf("recording FP event %s for rule %s: %w", e.EventID, e.RuleID, ErrDuplicate)
 	}
 	if err != nil {
 		return Event{}, fmt.Errorf("recording FP event %s in %s: %w", e.EventID, s.Table, err)
 	}
 	return e, nil
+}
+
+// holds reports whether the item under k is exactly want, read strongly
+// consistently through Query (the store's API has no GetItem).
+func (s *Store) holds(ctx context.Context, k Key, want map[string]types.AttributeValue) (bool, error) {
+	out, err := s.Client.Query(ctx, &dynamodb.QueryInput{
+		TableName:              aws.String(s.Table),
+		ConsistentRead:         aws.Bool(true),
+		KeyConditionExpression: aws.String("pk = :pk AND sk = :sk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": str(k.PK), ":sk": str(k.SK),
+		},
+	})
+	if err != nil {
+		return false, fmt.Errorf("reading %s %s from %s: %w", k.PK, k.SK, s.Table, err)
+	}
+	return len(out.Items) == 1 && datacheck.Equal(out.Items[0], want), nil
 }
 
 // Query bounds a read by rule.
