@@ -204,7 +204,9 @@ func (s *Store) ValidSetAt(ctx context.Context, at time.Time) (*Set, error) {
 
 // Rotate creates version from+1 with a new random value, create-only: when
 // it (or any newer version) already exists the error wraps ErrAlreadyRotated
-// and nothing changes. Version from must exist and be the newest.
+// and nothing changes. Version from must exist and be the newest. A
+// version that holds the value this call generated is this call's win,
+// even when the answer to its write was lost: Rotate then succeeds.
 func (s *Store) Rotate(ctx context.Context, from int) (Version, error) {
 	if from < 1 {
 		return Version{}, fmt.Errorf("rotating from v%d: versions start at 1 (bootstrap with from 0)", from)
@@ -292,15 +294,53 @@ func (s *Store) create(ctx context.Context, n int) (Version, error) {
 		in.Tags = append(in.Tags, ssmtypes.Tag{Key: aws.String(k), Value: aws.String(s.Tags[k])})
 	}
 	_, err := s.Client.PutParameter(ctx, in)
+	if err == nil {
+		return Version{N: n, Name: s.name(n), Created: clock.Now(s.Now)}, nil
+	}
+	// PutParameter with Overwrite false is create-only, so the SDK may
+	// retry it safely; but a retry after a lost answer meets our own
+	// version, and a transport error may hide a write that took effect.
+	// Either way the version's value says who won: ours only if it holds
+	// the value this call generated.
 	var exists *ssmtypes.ParameterAlreadyExists
+	v, state, lerr := s.owner(ctx, n, aws.ToString(in.Value))
 	switch {
-	case errors.As(err, &exists):
+	case lerr == nil && state == ownedByUs:
+		return v, nil
+	case errors.As(err, &exists), lerr == nil && state == ownedByOther:
 		return Version{}, fmt.Errorf("creating %s: %w", s.name(n), ErrAlreadyRotated)
-	case err != nil:
+	default:
 		// The SDK's error never carries the request's value.
 		return Version{}, fmt.Errorf("creating %s: %w: %w", s.name(n), ErrUnavailable, err)
 	}
-	return Version{N: n, Name: s.name(n), Created: clock.Now(s.Now)}, nil
+}
+
+// ownership is what owner found under a version's name.
+type ownership int
+
+const (
+	absent ownership = iota
+	ownedByUs
+	ownedByOther
+)
+
+// owner reads version n and tells whether it holds value (compared in
+// constant time; the value never leaves this function).
+func (s *Store) owner(ctx context.Context, n int, value string) (Version, ownership, error) {
+	es, err := s.list(ctx)
+	if err != nil {
+		return Version{}, absent, err
+	}
+	for _, e := range es {
+		if e.N != n {
+			continue
+		}
+		if e.key != nil && hmac.Equal(e.key, []byte(value)) {
+			return e.Version, ownedByUs, nil
+		}
+		return Version{}, ownedByOther, nil
+	}
+	return Version{}, absent, nil
 }
 
 // Set is the valid set at one moment. Its String and Format never show
