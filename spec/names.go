@@ -109,6 +109,16 @@ func (n Names) DeployRole() string { return n.Resource("github-deploy") }
 // PreviewRole is the GitHub read-only preview role name.
 func (n Names) PreviewRole() string { return n.Resource("github-preview") }
 
+// OracleRole is the Oracle runtime role name (SPEC 2.6).
+func (n Names) OracleRole() string { return n.Resource("oracle") }
+
+// PermissionsBoundary is the managed policy every role the deploy role
+// manages carries, so none can exceed the environment's read and data scope.
+func (n Names) PermissionsBoundary() string { return n.Resource("boundary") }
+
+// VerifyQueue is the verification subscriber's SQS queue (SPEC 2.11).
+func (n Names) VerifyQueue() string { return n.Resource("verify-alerts") }
+
 // NonceParameterPath is "/guardian/<env>/", the SSM path of nonce versions.
 func (n Names) NonceParameterPath() string { return "/guardian/" + n.Env + "/" }
 
@@ -146,6 +156,10 @@ const (
 	OutPreviewRoleArn        = "previewRoleArn"
 	OutNoncePrefix           = "noncePrefix"
 	OutBaselinesBucket       = "baselinesBucketName"
+	OutOracleRoleArn         = "oracleRoleArn"
+	// OutVerifyQueueURL is set only when the stack has a verification
+	// subscriber (SPEC 2.11).
+	OutVerifyQueueURL = "verifyQueueUrl"
 )
 
 // TableNameOutput and TableArnOutput map a table suffix to its output keys.

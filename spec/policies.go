@@ -58,6 +58,28 @@ func (a Account) BucketArn(name string) string {
 	return fmt.Sprintf("arn:%s:s3:::%s", a.partition(), name)
 }
 
+// KeyArn is the ARN of a KMS key by id ("*" for every key of the region).
+func (a Account) KeyArn(id string) string {
+	return fmt.Sprintf("arn:%s:kms:%s:%s:key/%s", a.partition(), a.Region, a.ID, id)
+}
+
+// QueueArn is the ARN of an SQS queue.
+func (a Account) QueueArn(name string) string {
+	return fmt.Sprintf("arn:%s:sqs:%s:%s:%s", a.partition(), a.Region, a.ID, name)
+}
+
+// PolicyArn is the ARN of a customer-managed IAM policy.
+func (a Account) PolicyArn(name string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:policy/%s", a.partition(), a.ID, name)
+}
+
+// ParameterPathArn is the ARN IAM evaluates GetParametersByPath on: the
+// path itself without its trailing slash, which ParametersArn's pattern
+// does not match.
+func (a Account) ParameterPathArn(path string) string {
+	return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", a.partition(), a.Region, a.ID, strings.TrimSuffix(path, "/"))
+}
+
 // ParametersArn is the ARN pattern of every SSM parameter below path.
 func (a Account) ParametersArn(path string) string {
 	return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s*", a.partition(), a.Region, a.ID, path)

@@ -9,20 +9,21 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
-// GitHubAccessArgs configure the OIDC provider handling and the two roles.
+// GitHubAccessArgs configure the OIDC provider handling, the permissions
+// boundary and the three roles.
 type GitHubAccessArgs struct {
-	Names   spec.Names
-	Account spec.Account
-	// CreateProvider makes this stack own the account-wide provider;
-	// otherwise ProviderArn names it or, when empty, it is looked up.
-	CreateProvider bool
-	ProviderArn    string
+	// Scope names the environment and account every policy is derived
+	// from, and says whether the stack owns or looks up the provider.
+	Scope spec.Scope
+	// ProviderArn names the account's provider when the stack neither owns
+	// nor looks it up.
+	ProviderArn string
 	// DeploySubjects are the exact `sub` values of the deploy role.
 	DeploySubjects []string
 	// PreviewSubject is the pull_request subject of the preview role.
 	PreviewSubject string
-	KeyArn         pulumi.StringOutput
-	TopicArn       pulumi.StringOutput
+	// OracleSubjects are the exact `sub` values of the Oracle runtime role.
+	OracleSubjects []string
 	Tags           Tags
 }
 
@@ -30,22 +31,29 @@ type GitHubAccessArgs struct {
 type GitHubAccess struct {
 	pulumi.ResourceState
 
-	Provider          *iam.OpenIdConnectProvider // nil when not owned here
-	ProviderArn       pulumi.StringOutput
+	Provider    *iam.OpenIdConnectProvider // nil when not owned here
+	ProviderArn pulumi.StringOutput
+	// Boundary is the permissions boundary of every role the deploy role
+	// manages (the preview and Oracle roles).
+	Boundary          *iam.Policy
 	DeployRole        *iam.Role
 	PreviewRole       *iam.Role
+	OracleRole        *iam.Role
 	DeployRolePolicy  *iam.RolePolicy
 	PreviewRolePolicy *iam.RolePolicy
+	OracleRolePolicy  *iam.RolePolicy
 }
 
-// NewGitHubAccess declares or looks up the OIDC provider and the roles.
+// NewGitHubAccess declares or looks up the OIDC provider, the boundary and
+// the roles.
 func NewGitHubAccess(ctx *pulumi.Context, name string, args GitHubAccessArgs, opts ...pulumi.ResourceOption) (*GitHubAccess, error) {
 	c := &GitHubAccess{}
 	if err := ctx.RegisterComponentResource("mirror-dissonance:stacks:GitHubAccess", name, c, opts...); err != nil {
 		return nil, fmt.Errorf("registering component %s: %w", name, err)
 	}
+	sc, names := args.Scope, args.Scope.Names
 	switch {
-	case args.CreateProvider:
+	case sc.OwnsProvider:
 		// One provider per account: retained on delete so that destroying
 		// this stack never cuts off the other environments.
 		p, err := iam.NewOpenIdConnectProvider(ctx, "github-oidc", &iam.OpenIdConnectProviderArgs{
@@ -69,38 +77,67 @@ func NewGitHubAccess(ctx *pulumi.Context, name string, args GitHubAccessArgs, op
 		c.ProviderArn = pulumi.String(res.Arn).ToStringOutput()
 	}
 
+	boundaryDoc, err := spec.BoundaryPolicy(sc).JSON()
+	if err != nil {
+		return nil, err
+	}
+	// Changing the boundary is an admin run: the deploy role may only
+	// read it (spec.DeployPolicy denies every write on it).
+	b, err := iam.NewPolicy(ctx, "permissions-boundary", &iam.PolicyArgs{
+		Name:        pulumi.String(names.PermissionsBoundary()),
+		Description: pulumi.String("Mirror Dissonance " + names.Env + ": the most any role the deploy role manages may do"),
+		Policy:      pulumi.String(boundaryDoc),
+		Tags:        args.Tags.For(names.PermissionsBoundary(), "permissions boundary"),
+	}, pulumi.Parent(c))
+	if err != nil {
+		return nil, fmt.Errorf("declaring the permissions boundary %s: %w", names.PermissionsBoundary(), err)
+	}
+	c.Boundary = b
+
 	type roleDef struct {
 		suffix, roleName, purpose string
 		subjects                  []string
-		policy                    func(spec.Names, spec.Account, spec.RoleResources) spec.PolicyDocument
-		role                      **iam.Role
-		rolePolicy                **iam.RolePolicy
+		policy                    func(spec.Scope) spec.PolicyDocument
+		// bounded roles carry the boundary; the deploy role does not (it
+		// creates and changes roles, which the boundary never allows).
+		bounded    bool
+		role       **iam.Role
+		rolePolicy **iam.RolePolicy
 	}
 	defs := []roleDef{
-		{"deploy", args.Names.DeployRole(), "GitHub deploy (driver and verifier)", args.DeploySubjects, spec.DeployPolicy, &c.DeployRole, &c.DeployRolePolicy},
-		{"preview", args.Names.PreviewRole(), "GitHub pull-request preview (read-only)", []string{args.PreviewSubject}, spec.PreviewPolicy, &c.PreviewRole, &c.PreviewRolePolicy},
+		{"github-deploy", names.DeployRole(), "GitHub deploy (driver and verifier)", args.DeploySubjects, spec.DeployPolicy, false, &c.DeployRole, &c.DeployRolePolicy},
+		{"github-preview", names.PreviewRole(), "GitHub pull-request preview (read-only)", []string{args.PreviewSubject}, spec.PreviewPolicy, true, &c.PreviewRole, &c.PreviewRolePolicy},
+		{"oracle", names.OracleRole(), "Oracle runtime (tables, nonce read, baselines)", args.OracleSubjects, spec.OraclePolicy, true, &c.OracleRole, &c.OracleRolePolicy},
 	}
 	for _, d := range defs {
 		subjects := d.subjects
 		trust := c.ProviderArn.ApplyT(func(arn string) (string, error) {
 			return spec.TrustPolicy(arn, subjects).JSON()
 		}).(pulumi.StringOutput)
-		r, err := iam.NewRole(ctx, "github-"+d.suffix, &iam.RoleArgs{
+		ra := &iam.RoleArgs{
 			Name:               pulumi.String(d.roleName),
-			Description:        pulumi.String("Mirror Dissonance " + args.Names.Env + ": " + d.purpose),
+			Description:        pulumi.String("Mirror Dissonance " + names.Env + ": " + d.purpose),
 			AssumeRolePolicy:   trust,
 			MaxSessionDuration: pulumi.Int(spec.RoleSessionSeconds),
 			Tags:               args.Tags.For(d.roleName, d.purpose),
-		}, pulumi.Parent(c))
+		}
+		ropts := []pulumi.ResourceOption{pulumi.Parent(c)}
+		if d.bounded {
+			// The ARN is derived, not the policy's output, so a preview and
+			// the gate know it; DependsOn orders the creation.
+			ra.PermissionsBoundary = pulumi.String(sc.BoundaryArn())
+			ropts = append(ropts, pulumi.DependsOn([]pulumi.Resource{b}))
+		}
+		r, err := iam.NewRole(ctx, d.suffix, ra, ropts...)
 		if err != nil {
 			return nil, fmt.Errorf("declaring role %s: %w", d.roleName, err)
 		}
-		build := d.policy
-		doc := pulumi.All(args.KeyArn, args.TopicArn, c.ProviderArn).ApplyT(func(v []any) (string, error) {
-			return build(args.Names, args.Account, spec.RoleResources{KeyArn: v[0].(string), TopicArn: v[1].(string), ProviderArn: v[2].(string)}).JSON()
-		}).(pulumi.StringOutput)
-		rp, err := iam.NewRolePolicy(ctx, "github-"+d.suffix+"-policy", &iam.RolePolicyArgs{
-			Name: pulumi.String(d.roleName), Role: r.Name, Policy: doc,
+		doc, err := d.policy(sc).JSON()
+		if err != nil {
+			return nil, fmt.Errorf("rendering the policy of role %s: %w", d.roleName, err)
+		}
+		rp, err := iam.NewRolePolicy(ctx, d.suffix+"-policy", &iam.RolePolicyArgs{
+			Name: pulumi.String(d.roleName), Role: r.Name, Policy: pulumi.String(doc),
 		}, pulumi.Parent(c))
 		if err != nil {
 			return nil, fmt.Errorf("declaring the policy of role %s: %w", d.roleName, err)
@@ -109,6 +146,7 @@ func NewGitHubAccess(ctx *pulumi.Context, name string, args GitHubAccessArgs, op
 	}
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"providerArn": c.ProviderArn, "deployRoleArn": c.DeployRole.Arn, "previewRoleArn": c.PreviewRole.Arn,
+		"oracleRoleArn": c.OracleRole.Arn, "boundaryArn": b.Arn,
 	}); err != nil {
 		return nil, fmt.Errorf("registering outputs of %s: %w", name, err)
 	}

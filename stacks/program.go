@@ -50,6 +50,8 @@ type Environment struct {
 	Dashboard *Dashboard
 	GitHub    *GitHubAccess
 	Baselines *BaselinesBucket
+	// VerifyQueue is nil unless verificationQueue is on.
+	VerifyQueue *VerifyQueue
 }
 
 // Declare declares every resource of the environment and exports the
@@ -102,9 +104,9 @@ func DeclareEnvironment(ctx *pulumi.Context, cfg stackconfig.Config) (*Environme
 		return nil, err
 	}
 	gh, err := NewGitHubAccess(ctx, "github", GitHubAccessArgs{
-		Names: names, Account: account, CreateProvider: cfg.CreateOIDCProvider, ProviderArn: cfg.OIDCProviderArn,
-		DeploySubjects: cfg.DeploySubjects, PreviewSubject: cfg.PreviewSubject(),
-		KeyArn: key.Arn, TopicArn: topic.Arn, Tags: tags,
+		Scope: cfg.Scope(account), ProviderArn: cfg.OIDCProviderArn,
+		DeploySubjects: cfg.DeploySubjects, PreviewSubject: cfg.PreviewSubject(), OracleSubjects: cfg.OracleSubjects,
+		Tags: tags,
 	})
 	if err != nil {
 		return nil, err
@@ -118,6 +120,14 @@ func DeclareEnvironment(ctx *pulumi.Context, cfg stackconfig.Config) (*Environme
 	}
 
 	env := &Environment{Key: key, Tables: tables, Topic: topic, Alarms: alarms, Dashboard: dash, GitHub: gh, Baselines: baselines}
+	if cfg.VerificationQueue {
+		env.VerifyQueue, err = NewVerifyQueue(ctx, "verify-alerts", VerifyQueueArgs{
+			Names: names, Account: account, KeyArn: key.Arn, TopicArn: topic.Arn, Tags: tags,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
 	for k, v := range env.Outputs(cfg) {
 		ctx.Export(k, v)
 	}
@@ -137,8 +147,12 @@ func (e *Environment) Outputs(cfg stackconfig.Config) pulumi.Map {
 		spec.OutOIDCProviderArn: e.GitHub.ProviderArn,
 		spec.OutDeployRoleArn:   e.GitHub.DeployRole.Arn,
 		spec.OutPreviewRoleArn:  e.GitHub.PreviewRole.Arn,
+		spec.OutOracleRoleArn:   e.GitHub.OracleRole.Arn,
 		spec.OutNoncePrefix:     pulumi.String(cfg.Names().NoncePrefix()),
 		spec.OutBaselinesBucket: e.Baselines.Name,
+	}
+	if e.VerifyQueue != nil {
+		m[spec.OutVerifyQueueURL] = e.VerifyQueue.URL
 	}
 	for suffix, t := range e.Tables.Tables {
 		m[spec.TableNameOutput[suffix]] = t.Name

@@ -3,12 +3,13 @@ package stacks
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 )
 
 // Tag values shared by every taggable resource (SPEC 1).
 const (
-	TagProject   = "MirrorDissonance"
+	TagProject   = spec.TagValueProject
 	TagManagedBy = "Pulumi"
 )
 
@@ -36,10 +37,10 @@ func newTags(cfg stackconfig.Config) Tags {
 // For returns the tag map of one resource.
 func (t Tags) For(name, purpose string) pulumi.StringMap {
 	m := pulumi.StringMap{
-		"Project":     pulumi.String(TagProject),
-		"ManagedBy":   pulumi.String(TagManagedBy),
-		"Environment": pulumi.String(t.Environment),
-		"Stack":       pulumi.String(t.Stack),
+		spec.TagKeyProject:     pulumi.String(TagProject),
+		"ManagedBy":            pulumi.String(TagManagedBy),
+		spec.TagKeyEnvironment: pulumi.String(t.Environment),
+		"Stack":                pulumi.String(t.Stack),
 	}
 	if name != "" {
 		m["Name"] = pulumi.String(name)

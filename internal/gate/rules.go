@@ -21,6 +21,9 @@ const (
 	TypeOIDCProvider = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 	TypeRole         = "aws:iam/role:Role"
 	TypeRolePolicy   = "aws:iam/rolePolicy:RolePolicy"
+	TypePolicy       = "aws:iam/policy:Policy"
+	TypeQueue        = "aws:sqs/queue:Queue"
+	TypeQueuePolicy  = "aws:sqs/queuePolicy:QueuePolicy"
 
 	TypeBucket                  = "aws:s3/bucketV2:BucketV2"
 	TypeBucketVersioning        = "aws:s3/bucketVersioningV2:BucketVersioningV2"
@@ -31,13 +34,14 @@ const (
 )
 
 // The resource-count band of SPEC 2 when Options leave it zero: the
-// program declares 25 AWS resources (19 before the baselines bucket and its
-// five configuration resources); the band leaves room for the optional
-// subscription and OIDC provider and catches a dropped or duplicated
-// component.
+// program declares 28 AWS resources (the baselines bucket with its five
+// configuration resources, three roles with their policies and the
+// permissions boundary among them); the band leaves room for the optional
+// e-mail subscription, OIDC provider and verification subscriber (queue,
+// policy, subscription) and catches a dropped or duplicated component.
 const (
-	DefaultMinResources = 18
-	DefaultMaxResources = 30
+	DefaultMinResources = 24
+	DefaultMaxResources = 34
 )
 
 // UnknownValue is how the engine shows an input not known until apply.
@@ -95,6 +99,9 @@ var Rules = map[string]string{
 	RuleResourceCount:    "the AWS resource count is within the expected band",
 	RuleAdoption:         "after an import (adopt), no create of an imported table, key or bucket, and no replace or delete of one",
 	RuleEphemeral:        "only acc-<run> acceptance stacks may be ephemeral (no protect, no deletion protection)",
+	RuleRoleBoundary:     "every role the deploy role manages carries the stack's permissions boundary",
+	RuleRoleSelfChange:   "no role may change its own policies, trust or boundary, and roles are changed only with the boundary attached",
+	RuleVerifyQueue:      "the verification queue is KMS-encrypted and accepts messages from the ops topic only",
 
 	RuleBucketPresent:      "the plan keeps the baselines bucket",
 	RuleBucketVersioned:    "the baselines bucket is versioned",
@@ -169,6 +176,7 @@ func Evaluate(res []Resource, opts Options) []Finding {
 		e.fail(RuleAlarmCount, Resource{}, fmt.Sprintf("the plan keeps %d alarms; SPEC 2.4 has exactly six", alarms))
 	}
 	e.baselines(kept, names)
+	e.access(kept, names)
 	if aws < e.opts.MinResources || aws > e.opts.MaxResources {
 		e.fail(RuleResourceCount, Resource{}, fmt.Sprintf("the plan keeps %d AWS resources; expected %d to %d", aws, e.opts.MinResources, e.opts.MaxResources))
 	}

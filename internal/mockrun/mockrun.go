@@ -250,6 +250,12 @@ func (s Synthetic) Create(_ context.Context, typ, name string, in map[string]any
 		return arn, map[string]any{"arn": arn}, nil
 	case gate.TypeRole:
 		return str("name"), map[string]any{"arn": fmt.Sprintf("arn:aws:iam::%s:role/%s", acct, str("name"))}, nil
+	case gate.TypePolicy:
+		arn := fmt.Sprintf("arn:aws:iam::%s:policy/%s", acct, str("name"))
+		return arn, map[string]any{"arn": arn}, nil
+	case gate.TypeQueue:
+		url := fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", region, acct, str("name"))
+		return url, map[string]any{"url": url, "arn": fmt.Sprintf("arn:aws:sqs:%s:%s:%s", region, acct, str("name"))}, nil
 	case gate.TypeSubscription:
 		arn := fmt.Sprintf("%s:mock-subscription", str("topic"))
 		return arn, map[string]any{"arn": arn}, nil

@@ -23,6 +23,8 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/mirror-dissonance/mirror-infra/internal/gate"
 	"github.com/mirror-dissonance/mirror-infra/spec"
@@ -41,6 +43,7 @@ type Provisioner struct {
 	cw  *cloudwatch.Client
 	iam *iam.Client
 	s3  *s3.Client
+	sqs *sqs.Client
 
 	mu        sync.Mutex
 	unapplied map[string][]string // "type name" -> input paths
@@ -58,7 +61,7 @@ func NewProvisioner(cfg aws.Config, account string) *Provisioner {
 	return &Provisioner{
 		Region: cfg.Region, AccountID: account,
 		ddb: dynamodb.NewFromConfig(cfg), kms: kms.NewFromConfig(cfg), sns: sns.NewFromConfig(cfg),
-		cw: cloudwatch.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg),
+		cw: cloudwatch.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg),
 		// A custom endpoint (the emulator) has no per-bucket host names.
 		s3:        s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }),
 		unapplied: map[string][]string{},
@@ -131,6 +134,10 @@ func (p *Provisioner) Teardown(ctx context.Context) error {
 			_, err = p.iam.DeleteOpenIDConnectProvider(ctx, &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(c.id)})
 		case gate.TypeRole:
 			_, err = p.iam.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(c.id)})
+		case gate.TypePolicy:
+			_, err = p.iam.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: aws.String(c.id)})
+		case gate.TypeQueue:
+			_, err = p.sqs.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: aws.String(c.id)})
 		case gate.TypeRolePolicy:
 			role, name, _ := strings.Cut(c.id, ":")
 			_, err = p.iam.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)})
@@ -241,6 +248,10 @@ func (p *Provisioner) create(ctx context.Context, typ, name string, raw map[stri
 		if err == nil {
 			id = aws.ToString(res.SubscriptionArn)
 			out = map[string]any{"arn": id}
+			if _, ok := in.m["rawMessageDelivery"]; ok {
+				_, err = p.sns.SetSubscriptionAttributes(ctx, &sns.SetSubscriptionAttributesInput{SubscriptionArn: res.SubscriptionArn,
+					AttributeName: aws.String("RawMessageDelivery"), AttributeValue: aws.String(fmt.Sprint(in.boolean("rawMessageDelivery")))})
+			}
 		}
 	case gate.TypeAlarm:
 		id, out, err = p.alarm(ctx, in)
@@ -256,11 +267,15 @@ func (p *Provisioner) create(ctx context.Context, typ, name string, raw map[stri
 		}
 	case gate.TypeRole:
 		var res *iam.CreateRoleOutput
-		res, err = p.iam.CreateRole(ctx, &iam.CreateRoleInput{
+		input := &iam.CreateRoleInput{
 			RoleName: aws.String(in.str("name")), AssumeRolePolicyDocument: aws.String(in.str("assumeRolePolicy")),
 			Description: aws.String(in.str("description")), MaxSessionDuration: aws.Int32(int32(in.num("maxSessionDuration"))),
 			Tags: iamTags(in.obj("tags")),
-		})
+		}
+		if b := in.str("permissionsBoundary"); b != "" {
+			input.PermissionsBoundary = aws.String(b)
+		}
+		res, err = p.iam.CreateRole(ctx, input)
 		if err == nil {
 			id = aws.ToString(res.Role.RoleName)
 			out = map[string]any{"arn": aws.ToString(res.Role.Arn), "uniqueId": aws.ToString(res.Role.RoleId)}
@@ -270,6 +285,23 @@ func (p *Provisioner) create(ctx context.Context, typ, name string, raw map[stri
 			RoleName: aws.String(in.str("role")), PolicyName: aws.String(in.str("name")), PolicyDocument: aws.String(in.str("policy")),
 		})
 		id, out = in.str("role")+":"+in.str("name"), map[string]any{}
+	case gate.TypePolicy:
+		var res *iam.CreatePolicyOutput
+		res, err = p.iam.CreatePolicy(ctx, &iam.CreatePolicyInput{
+			PolicyName: aws.String(in.str("name")), PolicyDocument: aws.String(in.str("policy")),
+			Description: aws.String(in.str("description")), Tags: iamTags(in.obj("tags")),
+		})
+		if err == nil {
+			id = aws.ToString(res.Policy.Arn)
+			out = map[string]any{"arn": id}
+		}
+	case gate.TypeQueue:
+		id, out, err = p.queue(ctx, in)
+	case gate.TypeQueuePolicy:
+		id = in.str("queueUrl")
+		_, err = p.sqs.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(id),
+			Attributes: map[string]string{string(sqstypes.QueueAttributeNamePolicy): in.str("policy")}})
+		out = map[string]any{}
 	case gate.TypeBucket:
 		id, out, err = p.bucket(ctx, in)
 	case gate.TypeBucketVersioning, gate.TypeBucketEncryption, gate.TypeBucketPublicAccessBlock,
@@ -317,6 +349,35 @@ func (p *Provisioner) key(ctx context.Context, in *inputs) (string, map[string]a
 	// recorded as applied because the emulator has nothing to hold it.
 	in.ignore("deletionWindowInDays")
 	return id, map[string]any{"arn": aws.ToString(res.KeyMetadata.Arn), "keyId": id}, nil
+}
+
+// queue creates the verification queue with its key and retention.
+func (p *Provisioner) queue(ctx context.Context, in *inputs) (string, map[string]any, error) {
+	attrs := map[string]string{}
+	if k := in.str("kmsMasterKeyId"); k != "" {
+		attrs[string(sqstypes.QueueAttributeNameKmsMasterKeyId)] = k
+	}
+	if r := in.num("messageRetentionSeconds"); r > 0 {
+		attrs[string(sqstypes.QueueAttributeNameMessageRetentionPeriod)] = fmt.Sprint(int(r))
+	}
+	res, err := p.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(in.str("name")), Attributes: attrs, Tags: stringTags(in.obj("tags"))})
+	if err != nil {
+		return "", nil, err
+	}
+	url := aws.ToString(res.QueueUrl)
+	a, err := p.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: res.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		return "", nil, fmt.Errorf("reading the ARN of queue %s: %w", url, err)
+	}
+	return url, map[string]any{"url": url, "arn": a.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]}, nil
+}
+
+func stringTags(m map[string]any) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		out[k] = fmt.Sprint(v)
+	}
+	return out
 }
 
 func (p *Provisioner) alias(ctx context.Context, in *inputs) (string, map[string]any, error) {

@@ -16,9 +16,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
@@ -277,12 +274,9 @@ func Run(ctx context.Context, cfg stackconfig.Config, opts Options) (*Result, er
 	if err != nil {
 		return nil, fmt.Errorf("reading the rehearsed stack's outputs: %w", err)
 	}
-	queue, err := subscribeVerifier(ctx, awsCfg, tgt)
-	if err != nil {
-		rep.Add(report.Check{ID: "rehearse:subscriber", Status: report.Fail, Reason: err.Error(), Infra: true})
-	} else {
-		tgt.VerifyQueueURL = queue
-	}
+	// The alert check reads the stack's own verification subscriber
+	// (verifyQueueUrl, SPEC 2.11), as on a real deploy: the rehearsal adds
+	// none of its own.
 	if defect != nil && defect.mutate == nil {
 		if err := emulator.Inject(ctx, awsCfg, tgt, defect.Defect); err != nil {
 			return nil, fmt.Errorf("injecting defect %s: %w", defect.Name, err)
@@ -303,8 +297,9 @@ func Run(ctx context.Context, cfg stackconfig.Config, opts Options) (*Result, er
 	return &Result{Report: rep, Resources: res.Resources, Outputs: res.Outputs, Unapplied: p.Unapplied()}, nil
 }
 
-// removeExtras deletes what the post-deploy stage and the rehearsal made
-// outside the program: the nonce versions and the verification queue.
+// removeExtras deletes what the post-deploy stage made outside the
+// program: the nonce versions (the provisioner removes the program's
+// resources, the verification queue among them).
 func removeExtras(ctx context.Context, cfg aws.Config, sc stackconfig.Config) error {
 	names := spec.For(sc.Environment)
 	var errs []error
@@ -326,12 +321,6 @@ func removeExtras(ctx context.Context, cfg aws.Config, sc stackconfig.Config) er
 			errs = append(errs, fmt.Errorf("deleting nonce versions: %w", err))
 		}
 	}
-	q := sqs.NewFromConfig(cfg)
-	if out, err := q.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(names.Resource("verify-alerts"))}); err == nil {
-		if _, err := q.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: out.QueueUrl}); err != nil {
-			errs = append(errs, fmt.Errorf("deleting the verification queue: %w", err))
-		}
-	}
 	return errors.Join(errs...)
 }
 
@@ -350,24 +339,11 @@ func provisionCheck(res mockrun.Result, unapplied map[string][]string) report.Ch
 	return c
 }
 
-// subscribeVerifier subscribes an SQS queue to the ops topic so the alert
-// check can confirm delivery, as a real verification subscriber would.
-func subscribeVerifier(ctx context.Context, cfg aws.Config, tgt target.Env) (string, error) {
-	q := sqs.NewFromConfig(cfg)
-	out, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(spec.For(tgt.Environment).Resource("verify-alerts"))})
-	if err != nil {
-		return "", fmt.Errorf("creating the verification queue: %w", err)
-	}
-	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: out.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		return "", fmt.Errorf("reading the verification queue ARN: %w", err)
-	}
-	if _, err := sns.NewFromConfig(cfg).Subscribe(ctx, &sns.SubscribeInput{
-		TopicArn: aws.String(tgt.TopicArn), Protocol: aws.String("sqs"), Endpoint: aws.String(attrs.Attributes["QueueArn"]),
-	}); err != nil {
-		return "", fmt.Errorf("subscribing the verification queue to %s: %w", tgt.TopicArn, err)
-	}
-	return aws.ToString(out.QueueUrl), nil
+// subscribeVerifier returns the stack's own verification queue from its
+// outputs: the rehearsal no longer subscribes one of its own. It remains
+// only for the adoption rehearsal (adopt.go), whose owner drops the call.
+func subscribeVerifier(_ context.Context, _ aws.Config, tgt target.Env) (string, error) {
+	return tgt.VerifyQueueURL, nil
 }
 
 // defectCheck says whether the injected defect was caught where expected.

@@ -39,6 +39,12 @@ const (
 	// KeyEphemeral marks an acceptance stack that may be destroyed whole
 	// (SPEC 2.12); only stacks named acc-<run> may set it.
 	KeyEphemeral = "ephemeral"
+	// KeyOracleSubjects are the exact `sub` values of the Oracle
+	// repository's workflows that the Oracle runtime role trusts.
+	KeyOracleSubjects = "oracleSubjects"
+	// KeyVerificationQueue turns the verification subscriber on (SPEC
+	// 2.11); default on in staging and off elsewhere.
+	KeyVerificationQueue = "verificationQueue"
 	// KeyRegion is the standard AWS provider key.
 	KeyRegion = "aws:region"
 )
@@ -65,6 +71,22 @@ type Config struct {
 	// Ephemeral: no protect, no table deletion protection, the shortest
 	// key deletion window, every resource tagged with the run (SPEC 2.12).
 	Ephemeral bool
+	// OracleSubjects are the exact `sub` values the Oracle runtime role
+	// trusts (workflows of the Oracle repository); empty leaves the role
+	// without a trusted workflow.
+	OracleSubjects []string
+	// VerificationQueue declares the SQS verification subscriber.
+	VerificationQueue bool
+}
+
+// Scope is what the roles' policies are derived from (SPEC 2.6).
+func (c Config) Scope(account spec.Account) spec.Scope {
+	return spec.Scope{
+		Names: c.Names(), Account: account,
+		OwnsProvider:    c.CreateOIDCProvider,
+		LooksUpProvider: !c.CreateOIDCProvider && c.OIDCProviderArn == "",
+		VerifyQueue:     c.VerificationQueue,
+	}
 }
 
 // Names returns the resource names of the stack's environment.
@@ -256,10 +278,55 @@ func Parse(stack string, raw map[string]string) (Config, error) {
 		c.KMSDeletionWindow = n
 	}
 
+	if v, ok := get(KeyOracleSubjects); ok && v != "" {
+		var subs []string
+		if err := json.Unmarshal([]byte(v), &subs); err != nil {
+			bad(KeyOracleSubjects, v, "a list of exact OIDC subjects of the Oracle repository, e.g. [\"repo:acme/oracle:environment:staging\"]")
+		}
+		for _, s := range subs {
+			switch {
+			case strings.ContainsAny(s, "*?"):
+				bad(KeyOracleSubjects, s, "exact subjects only; wildcards would let other branches or repositories act as the Oracle")
+			case spec.IsPullRequestSubject(s):
+				bad(KeyOracleSubjects, s, "the Oracle role writes the tables, so it never trusts pull_request")
+			case !subjectPattern.MatchString(s):
+				bad(KeyOracleSubjects, s, "repo:<org>/<repo>:ref:refs/heads/<branch> or repo:<org>/<repo>:environment:<name>")
+			case namesOtherEnvironment(s, env):
+				bad(KeyOracleSubjects, s, fmt.Sprintf("a subject of environment %q, not another environment's", env))
+			}
+		}
+		c.OracleSubjects = subs
+	}
+
+	c.VerificationQueue = env == "staging"
+	if v, ok := get(KeyVerificationQueue); ok && v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad(KeyVerificationQueue, v, "true or false (default true in staging, false elsewhere)")
+		}
+		c.VerificationQueue = b
+	}
+
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("stack %q configuration: %w", stack, errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// namesOtherEnvironment reports whether an environment subject names a
+// known environment other than env (a staging stack must not trust the
+// production environment's workflows).
+func namesOtherEnvironment(sub, env string) bool {
+	_, name, ok := strings.Cut(sub, ":environment:")
+	if !ok {
+		return false
+	}
+	for _, known := range spec.KnownEnvironments {
+		if name == known && name != env {
+			return true
+		}
+	}
+	return false
 }
 
 // Ours reports whether a qualified key belongs to this project or the AWS
@@ -272,7 +339,8 @@ func Ours(key string) bool {
 func KnownKeys() []string {
 	keys := []string{KeyRegion}
 	for _, k := range []string{KeyEnvironment, KeyAlertEmail, KeyGitHubRepository, KeyGitHubSubjects,
-		KeyCreateOIDCProvider, KeyOIDCProviderArn, KeyThrottleThreshold, KeyDeletionProtection, KeyKMSDeletionWindow, KeyEphemeral} {
+		KeyCreateOIDCProvider, KeyOIDCProviderArn, KeyThrottleThreshold, KeyDeletionProtection, KeyKMSDeletionWindow, KeyEphemeral,
+		KeyOracleSubjects, KeyVerificationQueue} {
 		keys = append(keys, qualified(k))
 	}
 	sort.Strings(keys)

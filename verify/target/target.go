@@ -37,6 +37,8 @@ type Env struct {
 	OIDCProviderArn string `env:"OIDC_PROVIDER_ARN"`
 	DeployRole      string `env:"DEPLOY_ROLE"`
 	PreviewRole     string `env:"PREVIEW_ROLE"`
+	// OracleRole is the Oracle runtime role (SPEC 2.6).
+	OracleRole string `env:"ORACLE_ROLE"`
 
 	// NoncePrefix is "/guardian/<env>/redaction_nonce_v".
 	NoncePrefix string `env:"NONCE_PREFIX"`
@@ -73,6 +75,7 @@ func (e *Env) Defaults() {
 	set(&e.BaselinesBucket, n.BaselinesBucket())
 	set(&e.DeployRole, n.DeployRole())
 	set(&e.PreviewRole, n.PreviewRole())
+	set(&e.OracleRole, n.OracleRole())
 	set(&e.NoncePrefix, n.NoncePrefix())
 	if len(e.AlarmNames) == 0 {
 		e.AlarmNames = n.Alarms()
@@ -140,6 +143,8 @@ func FromOutputs(out map[string]any) (Env, error) {
 		PreviewRole:       str(spec.OutPreviewRoleArn),
 		NoncePrefix:       str(spec.OutNoncePrefix),
 		BaselinesBucket:   str(spec.OutBaselinesBucket),
+		OracleRole:        str(spec.OutOracleRoleArn),
+		VerifyQueueURL:    str(spec.OutVerifyQueueURL),
 	}
 	switch v := out[spec.OutAlarmNames].(type) {
 	case []string:

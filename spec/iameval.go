@@ -1,0 +1,254 @@
+package spec
+
+import (
+	"fmt"
+	"strings"
+)
+
+// IAM policy evaluation, enough to prove a role's policy against the
+// operations its job performs (spec.Operation): actions match
+// case-insensitively with * and ?, resource ARNs segment by segment with
+// * and ? (a * in the resource segment spans '/' and ':', as IAM's does),
+// an explicit Deny wins, and conditions are read from the request context.
+// The emulator enforces no IAM: this is the reviewer's reading of a
+// policy, made executable, shared by the gate and the permission tests.
+
+// Decision is the outcome of evaluating a request.
+type Decision int
+
+// Decisions, in IAM's terms.
+const (
+	ImplicitDeny Decision = iota
+	Allowed
+	ExplicitDeny
+)
+
+func (d Decision) String() string {
+	switch d {
+	case Allowed:
+		return "allowed"
+	case ExplicitDeny:
+		return "explicitly denied"
+	}
+	return "implicitly denied"
+}
+
+// IAMRequest is one authorisation request: an action on a resource ARN with
+// the condition keys the request carries (aws:ResourceTag/..., kms:ViaService,
+// iam:PermissionsBoundary, ...).
+type IAMRequest struct {
+	Action   string
+	Resource string
+	Context  map[string]string
+}
+
+func (r IAMRequest) String() string {
+	return fmt.Sprintf("%s on %s", r.Action, r.Resource)
+}
+
+// Evaluate decides a request against one identity policy.
+func Evaluate(p PolicyDocument, r IAMRequest) Decision {
+	allowed := false
+	for _, s := range p.Statement {
+		if !statementMatches(s, r) {
+			continue
+		}
+		switch s.Effect {
+		case "Deny":
+			return ExplicitDeny
+		case "Allow":
+			allowed = true
+		}
+	}
+	if allowed {
+		return Allowed
+	}
+	return ImplicitDeny
+}
+
+// EvaluateBounded decides a request against an identity policy limited by
+// a permissions boundary: both must allow it, and a Deny in either wins.
+func EvaluateBounded(identity, boundary PolicyDocument, r IAMRequest) Decision {
+	i, b := Evaluate(identity, r), Evaluate(boundary, r)
+	switch {
+	case i == ExplicitDeny || b == ExplicitDeny:
+		return ExplicitDeny
+	case i == Allowed && b == Allowed:
+		return Allowed
+	}
+	return ImplicitDeny
+}
+
+func statementMatches(s Statement, r IAMRequest) bool {
+	actionOK := false
+	for _, a := range s.Action {
+		actionOK = actionOK || ActionMatches(a, r.Action)
+	}
+	if len(s.NotAction) > 0 {
+		actionOK = true
+		for _, a := range s.NotAction {
+			if ActionMatches(a, r.Action) {
+				actionOK = false
+			}
+		}
+	}
+	if !actionOK {
+		return false
+	}
+	resourceOK := false
+	for _, res := range s.Resource {
+		resourceOK = resourceOK || ResourceMatches(res, r.Resource)
+	}
+	return resourceOK && conditionsHold(s.Condition, r.Context)
+}
+
+// ActionMatches matches an action pattern ("kms:GenerateDataKey*", "s3:*",
+// "*") against an action, case-insensitively.
+func ActionMatches(pattern, action string) bool {
+	return globMatch(strings.ToLower(pattern), strings.ToLower(action))
+}
+
+// ResourceMatches matches a resource pattern against an ARN the way IAM
+// does: "*" matches everything; otherwise partition, service, region and
+// account are matched segment by segment, and the resource part (which may
+// itself contain ':' and '/') as one segment.
+func ResourceMatches(pattern, arn string) bool {
+	if pattern == "*" {
+		return true
+	}
+	ps, as := strings.SplitN(pattern, ":", 6), strings.SplitN(arn, ":", 6)
+	if len(ps) != 6 || len(as) != 6 {
+		return globMatch(pattern, arn)
+	}
+	for i := range ps {
+		if !globMatch(ps[i], as[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// globMatch matches * (any run of characters) and ? (one character).
+func globMatch(pattern, s string) bool {
+	for len(pattern) > 0 {
+		switch pattern[0] {
+		case '*':
+			for i := len(s); i >= 0; i-- {
+				if globMatch(pattern[1:], s[i:]) {
+					return true
+				}
+			}
+			return false
+		case '?':
+			if len(s) == 0 {
+				return false
+			}
+		default:
+			if len(s) == 0 || s[0] != pattern[0] {
+				return false
+			}
+		}
+		pattern, s = pattern[1:], s[1:]
+	}
+	return len(s) == 0
+}
+
+// conditionsHold evaluates every condition block; all must hold. Positive
+// operators fail on a key the request lacks; negated operators hold on
+// one, as IAM's do. Unknown operators never hold, so a policy relying on
+// one is never read as allowing more than it does.
+func conditionsHold(conds map[string]map[string]any, ctx map[string]string) bool {
+	for op, kv := range conds {
+		ifExists := strings.HasSuffix(op, "IfExists")
+		base := strings.TrimSuffix(op, "IfExists")
+		for key, want := range kv {
+			got, present := lookupFold(ctx, key)
+			values := condValues(want)
+			if base == "Null" {
+				isNull := !present
+				if !anyEqual(values, fmt.Sprint(isNull)) {
+					return false
+				}
+				continue
+			}
+			if !present {
+				if ifExists || strings.Contains(base, "Not") {
+					continue
+				}
+				return false
+			}
+			if !conditionMatch(base, values, got) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func conditionMatch(op string, values []string, got string) bool {
+	switch op {
+	case "StringEquals", "ArnEquals":
+		return anyEqual(values, got)
+	case "StringEqualsIgnoreCase":
+		for _, v := range values {
+			if strings.EqualFold(v, got) {
+				return true
+			}
+		}
+		return false
+	case "StringLike", "ArnLike":
+		for _, v := range values {
+			if globMatch(v, got) {
+				return true
+			}
+		}
+		return false
+	case "StringNotEquals", "ArnNotEquals":
+		return !anyEqual(values, got)
+	case "StringNotLike", "ArnNotLike":
+		return !conditionMatch("StringLike", values, got)
+	case "Bool":
+		for _, v := range values {
+			if strings.EqualFold(v, got) {
+				return true
+			}
+		}
+		return false
+	}
+	return false
+}
+
+func lookupFold(ctx map[string]string, key string) (string, bool) {
+	if v, ok := ctx[key]; ok {
+		return v, true
+	}
+	for k, v := range ctx {
+		if strings.EqualFold(k, key) { // condition key names are case-insensitive
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func condValues(v any) []string {
+	switch t := v.(type) {
+	case bool:
+		return []string{fmt.Sprint(t)}
+	case []any:
+		var out []string
+		for _, x := range t {
+			out = append(out, condValues(x)...)
+		}
+		return out
+	}
+	return StringsOf(v)
+}
+
+func anyEqual(values []string, got string) bool {
+	for _, v := range values {
+		if v == got {
+			return true
+		}
+	}
+	return false
+}
