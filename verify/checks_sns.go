@@ -198,19 +198,35 @@ func (s *session) fireAlarm(ctx context.Context, alarm, runID string) error {
 
 func alarmReason(runID string) string { return "verifier test (" + runID + ")" }
 
+// alertVisibility is how long (seconds) a received message stays hidden
+// from other receives. Short, because a receive whose answer is lost
+// still hides the messages it took: ours must reappear well within
+// AlertWait for the next receive to see them.
+const alertVisibility = 2
+
 // awaitDelivery reads the verification queue until every marker was seen
 // or AlertWait passes, deleting the messages it recognises. It returns the
-// markers not seen.
+// markers not seen. A failed receive (throttled, dropped, its answer lost)
+// does not end the wait: the next one is made while time remains. Markers
+// still missing when receives failed are an error, not a verdict: the
+// messages may have been in an answer that never arrived.
 func (s *session) awaitDelivery(ctx context.Context, markers []string) ([]string, error) {
 	seen := map[string]bool{}
 	deadline := time.Now().Add(s.opts.AlertWait)
+	var recvErr error
+	failures := 0
 	for {
-		wait := int32(min(max(time.Until(deadline).Seconds(), 0), 5))
+		// Long polls no longer than the visibility timeout: a message a
+		// lost receive hid is then seen by the next poll, not after it.
+		wait := int32(min(max(time.Until(deadline).Seconds(), 0), alertVisibility))
 		out, err := s.c.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl: aws.String(s.t.VerifyQueueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: wait,
+			QueueUrl: aws.String(s.t.VerifyQueueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: wait, VisibilityTimeout: alertVisibility,
 		})
 		if err != nil {
-			return nil, err
+			failures++
+			recvErr = err
+			s.log.Debug("receiving from the verification queue failed; polling again", "error", err, "failures", failures)
+			out = &sqs.ReceiveMessageOutput{}
 		}
 		var del []sqstypes.DeleteMessageBatchRequestEntry
 		for i, m := range out.Messages {
@@ -226,6 +242,10 @@ func (s *session) awaitDelivery(ctx context.Context, markers []string) ([]string
 			}
 		}
 		if len(del) > 0 {
+			// Deleting is idempotent, so the SDK's retries are safe; a
+			// message left behind (its delete failed, or a retried
+			// Publish delivered it twice) carries this run's marker only
+			// and ages out of the queue.
 			if _, err := s.c.SQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(s.t.VerifyQueueURL), Entries: del}); err != nil {
 				s.log.Debug("could not delete verifier messages", "error", err)
 			}
@@ -236,13 +256,24 @@ func (s *session) awaitDelivery(ctx context.Context, markers []string) ([]string
 				missing = append(missing, mk)
 			}
 		}
-		if len(missing) == 0 || !time.Now().Before(deadline) {
+		if len(missing) == 0 {
+			return nil, nil
+		}
+		if !time.Now().Before(deadline) || ctx.Err() != nil {
+			if recvErr != nil {
+				return missing, fmt.Errorf("not seen within %s, and %d receive(s) failed, so delivery is unproven (last: %w)", s.opts.AlertWait, failures, recvErr)
+			}
 			return missing, nil
+		}
+		pause := 100 * time.Millisecond
+		if err != nil {
+			// Back off a little more after a failure, still well within
+			// the deadline.
+			pause = min(time.Duration(failures)*250*time.Millisecond, 2*time.Second, max(time.Until(deadline), 0))
 		}
 		select {
 		case <-ctx.Done():
-			return missing, nil
-		case <-time.After(100 * time.Millisecond):
+		case <-time.After(pause):
 		}
 	}
 }
