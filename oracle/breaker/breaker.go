@@ -58,7 +58,14 @@ type Counter struct {
 	Table  string
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+	// Marker, when set, is written as the E2E marker (attribute e2eRunId)
+	// on the buckets this counter increments, so a sweep can find what an
+	// E2E run left behind. The Oracle leaves it empty.
+	Marker string
 }
+
+// MarkerAttribute is the E2E marker attribute (fpevents.MarkerAttribute).
+const MarkerAttribute = "e2eRunId"
 
 // NewCounter returns a counter on table.
 func NewCounter(client API, table string) *Counter { return &Counter{Client: client, Table: table} }
@@ -70,10 +77,20 @@ func key(bucket string) map[string]types.AttributeValue {
 // Increment adds one block to the current hour's bucket and returns the
 // bucket's new count. The increment is a single atomic UpdateItem (ADD), so
 // concurrent Oracles never lose a count.
+//
+// Retry safety: ADD is not idempotent. When the answer to an increment is
+// lost, the SDK's retry counts the block a second time. That costs at most
+// one extra count per lost answer in one hourly bucket: the breaker may
+// trip that many blocks early, which turns a block into a warn (the
+// fail-open direction of SPEC 7), and the bucket expires with its hour.
+// DynamoDB offers no client token on UpdateItem (only on
+// TransactWriteItems, at twice the write cost); a condition on a
+// per-call id would have to keep every recent id in the item. Neither is
+// worth it for an advisory counter, so none is used.
 func (c *Counter) Increment(ctx context.Context, ruleID, orgID string) (int64, error) {
 	now := clock.Now(c.Now)
 	bucket := BucketKey(ruleID, orgID, now)
-	out, err := c.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	in := &dynamodb.UpdateItemInput{
 		TableName: aws.String(c.Table),
 		Key:       key(bucket),
 		// "count" and "timestamp" are reserved words, hence the name
@@ -89,7 +106,13 @@ func (c *Counter) Increment(ctx context.Context, ruleID, orgID string) (int64, e
 			":ts":  &types.AttributeValueMemberN{Value: strconv.FormatInt(now.UnixMilli(), 10)},
 		},
 		ReturnValues: types.ReturnValueUpdatedNew,
-	})
+	}
+	if c.Marker != "" {
+		in.UpdateExpression = aws.String(aws.ToString(in.UpdateExpression) + ", #mk = :mk")
+		in.ExpressionAttributeNames["#mk"] = MarkerAttribute
+		in.ExpressionAttributeValues[":mk"] = &types.AttributeValueMemberS{Value: c.Marker}
+	}
+	out, err := c.Client.UpdateItem(ctx, in)
 	if err != nil {
 		return 0, fmt.Errorf("incrementing block counter %s in %s: %w", bucket, c.Table, err)
 	}

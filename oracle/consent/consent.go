@@ -71,6 +71,9 @@ type record struct {
 	// Version increases with every write; writes are conditional on it.
 	Version   int64 `dynamodbav:"version"`
 	UpdatedAt int64 `dynamodbav:"updatedAt"`
+	// E2ERunID is the E2E marker (fpevents.MarkerAttribute) of a record an
+	// E2E run wrote; empty on Oracle data.
+	E2ERunID string `dynamodbav:"e2eRunId,omitempty"`
 	// oracleSK is set when the item read was the Oracle's pk/sk-shaped
 	// consent record; the next write replaces it, conditional on its sk.
 	oracleSK string `dynamodbav:"-"`
@@ -96,6 +99,10 @@ type Store struct {
 	Now func() time.Time
 	// MaxAttempts bounds retries of a conditional write (default 64).
 	MaxAttempts int
+	// Marker, when set, is written as the E2E marker (attribute e2eRunId)
+	// on every record this store writes, so a sweep can find what an E2E
+	// run left behind. The Oracle leaves it empty.
+	Marker string
 }
 
 // New returns a store on table.
@@ -152,6 +159,13 @@ func (s *Store) Request(ctx context.Context, org, resource, policyVersion string
 // update applies change to one resource with optimistic concurrency: read
 // the record, change it, write it on the condition that its version is
 // still the one read; on a lost race, re-read and retry.
+//
+// Retry safety: when the answer to a put is lost and the SDK retries it,
+// the retry fails its condition on the version our own put advanced, and
+// the loop re-reads and applies change again. Every change is a
+// "set to" (grant, revoke, expire, request), never "add to", so the
+// second application writes the same state with a later timestamp and a
+// version two ahead: no update is lost and none is doubled.
 func (s *Store) update(ctx context.Context, org, resource string, change func(*Resource, time.Time)) error {
 	if org == "" || resource == "" {
 		return fmt.Errorf("organisation and resource are required: %w", ErrInvalid)
@@ -172,6 +186,9 @@ func (s *Store) update(ctx context.Context, org, resource string, change func(*R
 		rec.Resources[resource] = r
 		prev := rec.Version
 		rec.Version++
+		if s.Marker != "" {
+			rec.E2ERunID = s.Marker
+		}
 		rec.UpdatedAt = now.Unix()
 		av, err := attributevalue.MarshalMap(rec)
 		if err != nil {

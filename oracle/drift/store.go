@@ -35,6 +35,9 @@ type ObjectAPI interface {
 type Store struct {
 	Client ObjectAPI
 	Bucket string
+	// Metadata, when set, is stored with every baseline Put writes (S3
+	// user metadata); E2E runs put their marker here.
+	Metadata map[string]string
 }
 
 // ErrBadRepoID means a repository id would make an object key outside
@@ -78,6 +81,7 @@ func (s Store) Put(ctx context.Context, repoID string, b Baseline) (string, erro
 	out, err := s.Client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(s.Bucket), Key: aws.String(key),
 		Body: bytes.NewReader(body), ContentType: aws.String("application/json"),
+		Metadata: s.Metadata,
 	})
 	if err != nil {
 		return "", fmt.Errorf("writing s3://%s/%s: %w", s.Bucket, key, err)
