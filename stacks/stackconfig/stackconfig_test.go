@@ -144,3 +144,48 @@ func TestShippedStacks(t *testing.T) {
 		}
 	}
 }
+
+func TestOracleSubjectsAndVerificationQueue(t *testing.T) {
+	base := func(env string, extra map[string]string) map[string]string {
+		m := map[string]string{
+			"mirror-dissonance:environment":      env,
+			"mirror-dissonance:githubRepository": "acme/infra",
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	cases := []struct {
+		name, env string
+		extra     map[string]string
+		wantErr   string
+		wantQueue bool
+	}{
+		{"staging queue on by default", "staging", nil, "", true},
+		{"production queue off by default", "production", nil, "", false},
+		{"production may turn it on", "production", map[string]string{"mirror-dissonance:verificationQueue": "true"}, "", true},
+		{"bad flag", "staging", map[string]string{"mirror-dissonance:verificationQueue": "yes please"}, "verificationQueue", false},
+		{"exact oracle subject", "staging", map[string]string{"mirror-dissonance:oracleSubjects": `["repo:acme/oracle:environment:oracle-e2e"]`}, "", true},
+		{"wildcard oracle subject", "staging", map[string]string{"mirror-dissonance:oracleSubjects": `["repo:acme/oracle:*"]`}, "oracleSubjects", false},
+		{"pull_request oracle subject", "staging", map[string]string{"mirror-dissonance:oracleSubjects": `["repo:acme/oracle:pull_request"]`}, "oracleSubjects", false},
+		{"another environment's subject", "staging", map[string]string{"mirror-dissonance:oracleSubjects": `["repo:acme/oracle:environment:production"]`}, "oracleSubjects", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse(tc.env, base(tc.env, tc.extra))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("want an error naming %s, got %v", tc.wantErr, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.VerificationQueue != tc.wantQueue {
+				t.Errorf("verificationQueue %t, want %t", c.VerificationQueue, tc.wantQueue)
+			}
+		})
+	}
+}
