@@ -3,6 +3,8 @@ package driver
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/internal/gate"
 	"github.com/mirror-dissonance/mirror-infra/report"
 )
@@ -32,13 +35,40 @@ func testCLI(t testing.TB) string {
 	return p
 }
 
+// backendKind is where a fixture keeps its state: a local directory, or
+// an S3 bucket with awskms:// secrets served by the in-process emulator
+// (what a team shares).
+type backendKind string
+
+const (
+	fileBackend backendKind = "file"
+	s3Backend   backendKind = "s3"
+)
+
+// bothBackends is the matrix of the tests that must hold on each backend;
+// the rest run on the file backend only, to keep `make test` short.
+var bothBackends = []backendKind{fileBackend, s3Backend}
+
 // fixture is one isolated project: its own stack file, backend, home and
 // output directory.
 type fixture struct {
 	dir, cli string
+	kind     backendKind
+	// backendURL, secrets and env configure the CLI for the backend.
+	backendURL, secrets string
+	env                 map[string]string
+	// emu and sb are the emulator and its bucket and key (s3 only).
+	emu *emulator.Emulator
+	sb  emulator.StateBackend
 }
 
 func newFixture(t testing.TB, stacks ...string) fixture {
+	t.Helper()
+	return newFixtureOn(t, fileBackend, stacks...)
+}
+
+// newFixtureOn is newFixture on the given backend.
+func newFixtureOn(t testing.TB, kind backendKind, stacks ...string) fixture {
 	t.Helper()
 	cli := testCLI(t)
 	dir := t.TempDir()
@@ -49,20 +79,61 @@ func newFixture(t testing.TB, stacks ...string) fixture {
 			t.Fatal(err)
 		}
 	}
-	return fixture{dir: dir, cli: cli}
+	f := fixture{dir: dir, cli: cli, kind: kind,
+		backendURL: "file://" + filepath.Join(dir, "state"),
+		env:        map[string]string{"PULUMI_CONFIG_PASSPHRASE": "driver-test"}}
+	if kind == s3Backend {
+		f.emu = emulator.Start()
+		t.Cleanup(f.emu.Close)
+		// kumo's buckets are per process, not per emulator: a unique name.
+		sb, err := f.emu.NewStateBackend(context.Background(), uniqueBucket(), "teams/infra")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.sb, f.backendURL, f.secrets = sb, sb.URL, sb.SecretsProvider
+		// No passphrase: the KMS key is the only way to the secrets.
+		f.env = sb.Env
+	}
+	return f
+}
+
+func uniqueBucket() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "state-" + hex.EncodeToString(b[:])
 }
 
 func (f fixture) settings(stack string, prog pulumi.RunFunc) Settings {
-	return Settings{
-		ProjectDir:  f.dir,
-		Stack:       stack,
-		Program:     prog,
-		ProjectName: "drivertest",
-		BackendURL:  "file://" + filepath.Join(f.dir, "state"),
-		CLIPath:     f.cli,
-		PulumiHome:  filepath.Join(f.dir, "home"),
-		EnvVars:     map[string]string{"PULUMI_CONFIG_PASSPHRASE": "driver-test"},
+	env := map[string]string{}
+	for k, v := range f.env {
+		env[k] = v
 	}
+	return Settings{
+		ProjectDir:      f.dir,
+		Stack:           stack,
+		Program:         prog,
+		ProjectName:     "drivertest",
+		BackendURL:      f.backendURL,
+		SecretsProvider: f.secrets,
+		CLIPath:         f.cli,
+		PulumiHome:      filepath.Join(f.dir, "home"),
+		EnvVars:         env,
+	}
+}
+
+// locks are the stack's locks on the fixture's backend, read as `unlock`
+// reads them.
+func (f fixture) locks(t testing.TB, stack string) []Lock {
+	t.Helper()
+	lt, err := LockTargetFor(f.settings(stack, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := Locks(context.Background(), lt)
+	if err != nil {
+		t.Fatalf("listing locks: %v", err)
+	}
+	return ls
 }
 
 func (f fixture) open(t testing.TB, stack string, prog pulumi.RunFunc) *Driver {
@@ -130,7 +201,16 @@ func opsOf(p *Preview) map[string]gate.Op {
 
 func TestPreviewSavesPlanAndUpAppliesExactlyIt(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, "dev")
+	for _, kind := range bothBackends {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			testPreviewAndUp(t, kind)
+		})
+	}
+}
+
+func testPreviewAndUp(t *testing.T, kind backendKind) {
+	f := newFixtureOn(t, kind, "dev")
 	ctx := context.Background()
 	var progress bytes.Buffer
 	s := f.settings("dev", things([]string{"a", "b"}))
@@ -274,11 +354,6 @@ func TestUpRefusesFingerprintMismatch(t *testing.T) {
 	}
 }
 
-// lockGlob matches the file backend's lock files of stack dev.
-func lockGlob(f fixture) string {
-	return filepath.Join(f.dir, "state", ".pulumi", "locks", "*", "*", "dev", "*.json")
-}
-
 // blocking is a program whose update (not its preview) waits until
 // released, so a test can act while an up is running.
 func blocking(names []string, started chan<- struct{}, release <-chan struct{}) pulumi.RunFunc {
@@ -294,7 +369,16 @@ func blocking(names []string, started chan<- struct{}, release <-chan struct{}) 
 
 func TestConcurrentUpIsRefusedAndStateStaysIntact(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, "dev")
+	for _, kind := range bothBackends {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			testConcurrentUp(t, kind)
+		})
+	}
+}
+
+func testConcurrentUp(t *testing.T, kind backendKind) {
+	f := newFixtureOn(t, kind, "dev")
 	ctx := context.Background()
 	started, release := make(chan struct{}), make(chan struct{})
 	first := f.open(t, "dev", blocking([]string{"a", "b"}, started, release))
@@ -315,16 +399,26 @@ func TestConcurrentUpIsRefusedAndStateStaysIntact(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("first up never started its program")
 	}
-	if locks, _ := filepath.Glob(lockGlob(f)); len(locks) != 1 {
-		t.Errorf("while an up runs, locks %v; want exactly one (the lock checks look in the wrong place?)", locks)
+	locks := f.locks(t, "dev")
+	if len(locks) != 1 {
+		t.Fatalf("while an up runs, locks %v; want exactly one (the lock checks look in the wrong place?)", locks)
 	}
 	_, err = second.Up(ctx, p2.PlanPath, p2.Fingerprint)
 	close(release)
 	if !errors.Is(err, ErrLocked) {
 		t.Fatalf("concurrent up = %v, want ErrLocked", err)
 	}
-	if !strings.Contains(err.Error(), "another update") {
-		t.Errorf("lock message is not clear: %v", err)
+	// The refusal names who holds the lock and since when.
+	host, _ := os.Hostname()
+	held := locks[0]
+	for _, want := range []string{"another update", fmt.Sprintf("%s@%s (pid %d)", held.User, host, held.PID),
+		"since " + held.Since.UTC().Format(time.RFC3339), "unlock"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("lock message does not say %q: %v", want, err)
+		}
+	}
+	if held.Since.IsZero() || time.Since(held.Since) > time.Minute {
+		t.Errorf("lock since %v; want the start of the running up", held.Since)
 	}
 	if c := ErrorCheck("up", err); !c.Infra {
 		t.Errorf("lock check %+v should be an engine failure (exit 3)", c)
@@ -376,7 +470,7 @@ func TestCancelledUpLeavesAStackTheNextRunCanUpdate(t *testing.T) {
 		t.Fatalf("cancelled up = %v, want ErrCancelled", err)
 	}
 	// The CLI stopped by itself (one interrupt), so it released the lock.
-	if locks, _ := filepath.Glob(lockGlob(f)); len(locks) > 0 {
+	if locks := f.locks(t, "dev"); len(locks) > 0 {
 		t.Fatalf("the cancelled up left a lock behind: %v", locks)
 	}
 

@@ -211,7 +211,7 @@ func ErrorCheck(id string, err error) report.Check {
 		c.Fix = "run the same command again; it continues from the saved state"
 	case errors.Is(err, ErrLocked):
 		c.Infra = true
-		c.Fix = "wait for the other update to finish; run again afterwards"
+		c.Fix = "wait for the other update to finish and run again; if it was killed and none is running, `go run ./automation unlock <stack>` shows the lock and removes it with --yes"
 	default:
 		c.Infra = true
 	}

@@ -238,6 +238,13 @@ func (s *Settings) defaults() error {
 	if s.BackendURL == "" {
 		s.BackendURL = DefaultBackendURL(s.ProjectDir)
 	}
+	// A bad URL or parameter fails here, naming it, not late in the CLI.
+	if _, err := ParseBackend(s.BackendURL); err != nil {
+		return err
+	}
+	if err := CheckSecretsProvider(s.SecretsProvider); err != nil {
+		return err
+	}
 	if s.WorkDir == "" {
 		s.WorkDir = filepath.Join(s.ProjectDir, ".pulumi-state", "work", s.Stack)
 	}
@@ -486,7 +493,7 @@ func classify(err error) error {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "currently locked") || auto.IsConcurrentUpdateError(err):
-		return fmt.Errorf("%w: another update of this stack is running (if none is, clear the stale lock with `pulumi cancel`): %s", ErrLocked, engineMessage(msg))
+		return lockedError(msg)
 	case strings.Contains(msg, "violates plan") || strings.Contains(msg, "not allowed by the plan") ||
 		strings.Contains(msg, "no plan for resource") || strings.Contains(msg, "Expected a new resource plan"):
 		return fmt.Errorf("%w: preview again and get the new plan approved: %s", ErrPlanMismatch, engineMessage(msg))
