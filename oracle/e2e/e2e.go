@@ -5,7 +5,8 @@
 // detection keeps its baseline in the baselines bucket as the Oracle does
 // and runs on a temporary tree (unchanged, then tampered), recording its
 // event, and everything the run wrote (items and every baseline version)
-// is removed at the end, even when a step fails. Each step is a
+// is removed at the end, even when a step fails; what a killed run left
+// carries its marker and expiry, and Sweep removes it later. Each step is a
 // report.Check; the first check, id "e2e", sums them up for the verifier
 // catalogue.
 //
@@ -306,9 +307,11 @@ func newRun(c Clients, env target.Env, opts Options) *run {
 		now = time.Now
 	}
 	r := &run{id: id, env: env, opts: opts, now: now}
-	r.fp = &fpevents.Store{Client: c.DynamoDB, Table: env.FPEventsTable, Now: now}
-	r.cons = &consent.Store{Client: c.DynamoDB, Table: env.ConsentTable, Now: now}
-	r.count = &breaker.Counter{Client: c.DynamoDB, Table: env.BlockCounterTable, Now: now}
+	// Every item carries the E2E marker and an expiry (see Sweep), so a
+	// run killed before its cleanup leaves nothing a sweep cannot find.
+	r.fp = &fpevents.Store{Client: c.DynamoDB, Table: env.FPEventsTable, Now: now, Marker: id, Retention: ItemRetention}
+	r.cons = &consent.Store{Client: c.DynamoDB, Table: env.ConsentTable, Now: now, Marker: id}
+	r.count = &breaker.Counter{Client: c.DynamoDB, Table: env.BlockCounterTable, Now: now, Marker: id}
 	r.nonce = &nonce.Store{Client: c.SSM, Prefix: env.NoncePrefix, KeyID: env.KMSKey, Grace: cmp.Or(max(opts.NonceGrace, 0), nonce.DefaultGrace), Now: now}
 	org := syntheticOrgBase + id
 	// The Oracle keys block counters by the org as passed (not hashed).
@@ -317,7 +320,7 @@ func newRun(c Clients, env target.Env, opts Options) *run {
 	r.rules = []string{rule("secrets"), rule("style"), rule("drift")}
 	r.driftF = "e2e-" + id + "-drift"
 	r.repoID = syntheticOrgBase + id + "/" + syntheticRepo
-	r.base = drift.Store{Client: c.S3, Bucket: env.BaselinesBucket}
+	r.base = drift.Store{Client: c.S3, Bucket: env.BaselinesBucket, Metadata: map[string]string{MarkerMetadata: id}}
 	r.pr = oracle.PullRequest{
 		Org: org, Repo: syntheticRepo, Number: 1, Branch: "e2e/" + id, Commit: id, Author: "e2e-bot",
 		Findings: []oracle.Finding{
