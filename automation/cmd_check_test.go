@@ -56,7 +56,7 @@ func TestCheckBrokenInputs(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "Pulumi.yaml"), []byte("name: mirror-dissonance\nruntime: go\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	base := "config:\n  mirror-dissonance:environment: staging\n  mirror-dissonance:githubRepository: acme/infra\n  mirror-dissonance:createOidcProvider: \"true\"\n"
+	base := "config:\n  mirror-dissonance:environment: staging\n  mirror-dissonance:githubRepository: acme/infra\n  mirror-dissonance:createOidcProvider: \"true\"\n  mirror-dissonance:oracleSubjects: [\"repo:acme/oracle:ref:refs/heads/main\"]\n"
 	stacks := map[string]string{
 		"ok":        base,
 		"yaml":      "config: [oops\n",

@@ -32,7 +32,7 @@ func TestLeftoversListsWhatARunLeft(t *testing.T) {
 	dir := t.TempDir()
 	for name, content := range map[string]string{
 		"Pulumi.yaml":               "name: mirror-dissonance\nruntime: go\n",
-		"Pulumi." + stack + ".yaml": "config:\n  mirror-dissonance:ephemeral: \"true\"\n  mirror-dissonance:githubRepository: mirror-dissonance/mirror-infra\n",
+		"Pulumi." + stack + ".yaml": "config:\n  mirror-dissonance:ephemeral: \"true\"\n  mirror-dissonance:githubRepository: mirror-dissonance/mirror-infra\n  mirror-dissonance:oracleSubjects: [\"repo:mirror-dissonance/oracle:ref:refs/heads/main\"]\n",
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
 			t.Fatal(err)

@@ -34,6 +34,8 @@ func verifyProject(t testing.TB, envs ...string) string {
   mirror-dissonance:githubRepository: mirror-dissonance/mirror-infra
   mirror-dissonance:githubSubjects:
     - repo:mirror-dissonance/mirror-infra:ref:refs/heads/main
+  mirror-dissonance:oracleSubjects:
+    - repo:mirror-dissonance/oracle:ref:refs/heads/main
   mirror-dissonance:createOidcProvider: "true"
   mirror-dissonance:throttleThreshold: "10"
   mirror-dissonance:deletionProtection: "true"

@@ -697,10 +697,12 @@ func TestProgramReadsConfigFromPulumi(t *testing.T) {
 	}{
 		{"valid", map[string]string{
 			"mirror-dissonance:environment": "staging", "mirror-dissonance:githubRepository": "acme/infra",
+			"mirror-dissonance:oracleSubjects":     `["repo:acme/oracle:ref:refs/heads/main"]`,
 			"mirror-dissonance:createOidcProvider": "true", "mirror-dissonance:kmsDeletionWindowDays": "7",
 		}, ""},
 		{"bad threshold stops before any resource", map[string]string{
 			"mirror-dissonance:environment": "staging", "mirror-dissonance:githubRepository": "acme/infra",
+			"mirror-dissonance:oracleSubjects":    `["repo:acme/oracle:ref:refs/heads/main"]`,
 			"mirror-dissonance:throttleThreshold": "0",
 		}, "mirror-dissonance:throttleThreshold"},
 	}

@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
@@ -35,6 +37,7 @@ type finder struct {
 	cw                          *cloudwatch.Client
 	iam                         *iam.Client
 	s3                          *s3.Client
+	sqs                         *sqs.Client
 	log                         *slog.Logger
 }
 
@@ -52,6 +55,7 @@ func newFinder(ctx context.Context, cfg aws.Config, stack, env string, log *slog
 		cw: cloudwatch.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg),
 		// A custom endpoint (an emulator) has no per-bucket host names.
 		s3:  s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }),
+		sqs: sqs.NewFromConfig(cfg),
 		log: log,
 	}, nil
 }
@@ -113,6 +117,16 @@ func (f *finder) lookup(ctx context.Context, p Planned, byType map[string]*found
 		return f.role(ctx, in.str("name"))
 	case gate.TypeRolePolicy:
 		return f.rolePolicy(ctx, in.str("role"), in.str("name"))
+	case gate.TypePolicy:
+		return f.managedPolicy(ctx, in.str("name"))
+	case gate.TypeQueue:
+		return f.queue(ctx, in.str("name"))
+	case gate.TypeQueuePolicy:
+		q := byType[gate.TypeQueue]
+		if q == nil {
+			return nil, nil
+		}
+		return f.queuePolicy(ctx, q.id)
 	case gate.TypeBucket:
 		return f.bucket(ctx, in.str("bucket"))
 	case gate.TypeBucketVersioning, gate.TypeBucketEncryption, gate.TypeBucketPublicAccessBlock,
@@ -365,6 +379,64 @@ func (f *finder) rolePolicy(ctx context.Context, role, name string) (*found, err
 	}
 	return &found{id: role + ":" + name, where: "iam:GetRolePolicy " + role + " " + name,
 		observed: map[string]any{"policy": decodeURL(aws.ToString(out.PolicyDocument))}, outputs: map[string]any{}}, nil
+}
+
+// managedPolicy finds a customer-managed policy (the permissions boundary)
+// by name; its import id is its ARN.
+func (f *finder) managedPolicy(ctx context.Context, name string) (*found, error) {
+	arn := spec.Account{ID: f.account, Region: f.region}.PolicyArn(name)
+	out, err := f.iam.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
+	if notFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("iam:GetPolicy %s: %w", arn, err)
+	}
+	fd := &found{id: arn, where: "iam:GetPolicy " + arn, tags: map[string]string{},
+		outputs: map[string]any{"arn": arn, "policyId": aws.ToString(out.Policy.PolicyId)}}
+	for _, x := range out.Policy.Tags {
+		fd.tags[aws.ToString(x.Key)] = aws.ToString(x.Value)
+	}
+	return fd, nil
+}
+
+// queue finds the verification queue by name; its import id is its URL.
+func (f *finder) queue(ctx context.Context, name string) (*found, error) {
+	out, err := f.sqs.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
+	if notFound(err) || isQueueMissing(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqs:GetQueueUrl %s: %w", name, err)
+	}
+	u := aws.ToString(out.QueueUrl)
+	fd := &found{id: u, where: "sqs:GetQueueUrl " + name, outputs: map[string]any{"url": u, "id": u}}
+	if a, err := f.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: out.QueueUrl,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}}); err == nil {
+		fd.outputs["arn"] = a.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
+	}
+	return fd, nil
+}
+
+// queuePolicy is the queue's policy; it is imported by the queue's URL.
+func (f *finder) queuePolicy(ctx context.Context, queueURL string) (*found, error) {
+	out, err := f.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queueURL),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNamePolicy}})
+	if err != nil {
+		return nil, fmt.Errorf("sqs:GetQueueAttributes %s: %w", queueURL, err)
+	}
+	doc := out.Attributes[string(sqstypes.QueueAttributeNamePolicy)]
+	if doc == "" {
+		return nil, nil
+	}
+	return &found{id: queueURL, where: "sqs:GetQueueAttributes " + queueURL,
+		observed: map[string]any{"policy": doc}, outputs: map[string]any{}}, nil
+}
+
+// isQueueMissing reads SQS's own spelling of "no such queue".
+func isQueueMissing(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && strings.Contains(ae.ErrorCode(), "NonExistentQueue")
 }
 
 func (f *finder) bucket(ctx context.Context, name string) (*found, error) {

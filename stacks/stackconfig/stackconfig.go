@@ -297,6 +297,11 @@ func Parse(stack string, raw map[string]string) (Config, error) {
 		}
 		c.OracleSubjects = subs
 	}
+	if len(c.OracleSubjects) == 0 {
+		// An Oracle role that trusts no subject is refused by the gate
+		// anyway; say so here, before any cloud call, naming the key.
+		bad(KeyOracleSubjects, "", "at least one exact OIDC subject of the Oracle repository's workflows, e.g. [\"repo:acme/oracle:environment:"+env+"\"]")
+	}
 
 	c.VerificationQueue = env == "staging"
 	if v, ok := get(KeyVerificationQueue); ok && v != "" {

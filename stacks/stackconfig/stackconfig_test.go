@@ -12,6 +12,7 @@ func valid() map[string]string {
 	return map[string]string{
 		"mirror-dissonance:environment":      "staging",
 		"mirror-dissonance:githubRepository": "acme/mirror-infra",
+		"mirror-dissonance:oracleSubjects":   `["repo:acme/oracle:ref:refs/heads/main"]`,
 		"aws:region":                         "us-east-1",
 	}
 }
@@ -108,7 +109,7 @@ func TestReadFile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("good", "config:\n  mirror-dissonance:environment: staging\n  mirror-dissonance:githubRepository: acme/x\n  mirror-dissonance:githubSubjects:\n    - repo:acme/x:ref:refs/heads/main\n  mirror-dissonance:throttleThreshold: 5\n")
+	write("good", "config:\n  mirror-dissonance:environment: staging\n  mirror-dissonance:githubRepository: acme/x\n  mirror-dissonance:githubSubjects:\n    - repo:acme/x:ref:refs/heads/main\n  mirror-dissonance:throttleThreshold: 5\n  mirror-dissonance:oracleSubjects:\n    - repo:acme/oracle:ref:refs/heads/main\n")
 	write("typo", "config:\n  mirror-dissonance:enviroment: staging\n")
 	write("broken", "config: [unclosed\n")
 	write("secret", "config:\n  mirror-dissonance:alertEmail:\n    secure: AAAA\n")
@@ -150,6 +151,7 @@ func TestOracleSubjectsAndVerificationQueue(t *testing.T) {
 		m := map[string]string{
 			"mirror-dissonance:environment":      env,
 			"mirror-dissonance:githubRepository": "acme/infra",
+			"mirror-dissonance:oracleSubjects":   `["repo:acme/oracle:ref:refs/heads/main"]`,
 		}
 		for k, v := range extra {
 			m[k] = v
@@ -170,6 +172,7 @@ func TestOracleSubjectsAndVerificationQueue(t *testing.T) {
 		{"wildcard oracle subject", "staging", map[string]string{"mirror-dissonance:oracleSubjects": `["repo:acme/oracle:*"]`}, "oracleSubjects", false},
 		{"pull_request oracle subject", "staging", map[string]string{"mirror-dissonance:oracleSubjects": `["repo:acme/oracle:pull_request"]`}, "oracleSubjects", false},
 		{"another environment's subject", "staging", map[string]string{"mirror-dissonance:oracleSubjects": `["repo:acme/oracle:environment:production"]`}, "oracleSubjects", false},
+		{"no oracle subject", "staging", map[string]string{"mirror-dissonance:oracleSubjects": ""}, "mirror-dissonance:oracleSubjects is missing", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
