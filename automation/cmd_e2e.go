@@ -45,32 +45,77 @@ MD_CONSENT_TABLE, MD_BLOCK_COUNTER_TABLE, MD_NONCE_PREFIX, MD_NONCE_GRACE,
 MD_KMS_KEY, MD_AWS_REGION). AWS endpoint and credentials: the SDK's
 standard sources (AWS_ENDPOINT_URL, profiles, web identity).
 
-Flags besides the common ones:
-  --timeout D   bound the steps (default 1m); cleanup always runs, for up to
-                30s, and at most 10s past the deadline
+Every item a run writes carries the E2E marker (attribute e2eRunId, the
+run id; baseline metadata e2e-run-id) and an expiry, so what a killed run
+left can be found: each run first sweeps (check e2e.sweep, WARN when it
+cannot finish; it never changes the cycle's verdict).
 
-Exit: 0 the cycle passed, 1 a step failed, 2 bad usage or configuration,
-3 AWS unreachable or failing.`
+Flags besides the common ones:
+  --timeout D    bound the steps (default 1m); cleanup always runs, for up to
+                 30s, and at most 10s past the deadline
+  --sweep        only sweep: remove items and baseline versions that carry
+                 the E2E marker and were last written --sweep-age ago (or
+                 have expired); never anything without the marker
+  --sweep-age D  the youngest a marked item may be to be swept (default 15m;
+                 before a run, at least the run's timeout plus cleanup)
+
+Exit: 0 the cycle passed (or the sweep finished), 1 a step failed, 2 bad
+usage or configuration, 3 AWS unreachable or failing (or the sweep could
+not finish).`
 
 func runE2E(ctx context.Context, io stdio, args []string) int {
 	fs := newFlagSet("e2e", io)
 	var o options
 	addCommon(fs, &o, false, true)
 	timeout := fs.Duration("timeout", time.Minute, "bound the cycle's steps")
+	sweepOnly := fs.Bool("sweep", false, "only remove what earlier runs left (items with the E2E marker)")
+	sweepAge := fs.Duration("sweep-age", e2e.DefaultSweepAge, "the youngest a marked item may be to be swept")
 	stack, code, ok := oneStack(io, fs, "e2e", args)
 	if !ok {
 		return code
+	}
+	if *sweepAge <= 0 {
+		return usageErrorf(io, "e2e", "--sweep-age %s: must be positive", *sweepAge)
 	}
 	run, code, ok := openOracleRun(ctx, io, "e2e", o, stack)
 	if !ok {
 		return code
 	}
 	start := time.Now()
+	clients := e2e.NewClients(run.aws)
+	if *sweepOnly {
+		sw := sweepE2E(ctx, clients, run.tgt, *sweepAge)
+		r := &report.Report{Command: "e2e", Stack: stack, Checks: []report.Check{sw}, Started: start, Elapsed: time.Since(start).Round(time.Millisecond).String()}
+		return emit(io, o, r)
+	}
+	// A run in progress elsewhere must keep its items: sweep only what is
+	// older than this run's own bound.
+	age := max(*sweepAge, *timeout+e2e.CleanupTimeout+time.Minute)
+	sw := sweepE2E(ctx, clients, run.tgt, age)
+	if sw.Status != report.Pass {
+		// Housekeeping does not decide the cycle's verdict.
+		sw.Status, sw.Infra = report.Warn, false
+	}
 	runCtx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	checks := e2e.Run(runCtx, e2e.NewClients(run.aws), run.tgt, e2e.Options{Logger: slog.Default(), NonceGrace: run.opts.NonceGrace, Timeout: *timeout})
+	checks := e2e.Run(runCtx, clients, run.tgt, e2e.Options{Logger: slog.Default(), NonceGrace: run.opts.NonceGrace, Timeout: *timeout})
+	checks = append(checks, sw)
 	r := &report.Report{Command: "e2e", Stack: stack, Checks: checks, Started: start, Elapsed: time.Since(start).Round(time.Millisecond).String()}
 	return emit(io, o, r)
+}
+
+// sweepE2E removes what earlier runs left and reports it as a check: an
+// incomplete sweep is an infrastructure failure (exit 3 for --sweep).
+func sweepE2E(ctx context.Context, c e2e.Clients, tgt target.Env, age time.Duration) report.Check {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, e2e.CleanupTimeout)
+	defer cancel()
+	res, err := e2e.Sweep(ctx, c, tgt, e2e.SweepOptions{OlderThan: age})
+	ch := e2e.SweepCheck(res, err, time.Since(start))
+	if err != nil {
+		ch.Status, ch.Infra = report.Fail, true
+	}
+	return ch
 }
 
 // oracleRun is what the e2e and nonce commands act on: the environment's

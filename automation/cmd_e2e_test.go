@@ -9,12 +9,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
+	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
@@ -71,8 +73,11 @@ func TestE2EFromEnvAgainstSeededEmulator(t *testing.T) {
 	if c, ok := r.Find("e2e"); !ok || c.Status != report.Pass {
 		t.Fatalf("e2e check %+v", c)
 	}
-	if len(r.Checks) != 9 {
-		t.Fatalf("%d checks, want the summary and 8 steps", len(r.Checks))
+	if len(r.Checks) != 10 {
+		t.Fatalf("%d checks, want the summary, 8 steps and the sweep", len(r.Checks))
+	}
+	if c, ok := r.Find("e2e.sweep"); !ok || c.Status != report.Pass {
+		t.Fatalf("e2e.sweep check %+v", c)
 	}
 	if !strings.Contains(stderr, "e2e.cleanup") {
 		t.Fatalf("human report missing from stderr: %s", stderr)
@@ -85,6 +90,60 @@ func TestE2EFromEnvAgainstSeededEmulator(t *testing.T) {
 	}
 }
 
+// TestE2ESweep: items an earlier run left (the marker, old enough) are
+// removed by "e2e --sweep" and by the sweep that starts every run; Oracle
+// items, and marked items younger than the age bound, stay. Mutation
+// check: drop the attribute_exists filter's marker test in sweepTable
+// (delete every scanned item) and the Oracle item is gone.
+func TestE2ESweep(t *testing.T) {
+	e, s, dir := oracleEnv(t)
+	ctx := context.Background()
+	cfg, err := e.Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := s.Target()
+	old := func() time.Time { return time.Now().Add(-time.Hour) }
+	oracleFP := fpevents.New(dynamodb.NewFromConfig(cfg), tg.FPEventsTable)
+	leftFP := &fpevents.Store{Client: dynamodb.NewFromConfig(cfg), Table: tg.FPEventsTable, Marker: "deadrun", Now: old}
+	youngFP := &fpevents.Store{Client: dynamodb.NewFromConfig(cfg), Table: tg.FPEventsTable, Marker: "liverun"}
+	for _, st := range []*fpevents.Store{oracleFP, leftFP, youngFP} {
+		if _, err := st.Record(ctx, fpevents.Event{RuleID: "r", RuleVersion: "1", FindingID: "f", Outcome: "warn", Context: fpevents.Context{EventType: "pullrequest"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func() int { return tableItems(t, e, s)[tg.FPEventsTable] }
+	before := count()
+	for _, st := range []struct {
+		args      []string
+		want      int
+		remaining int
+	}{
+		{[]string{"e2e", "local", "--sweep", "--sweep-age", "2h"}, report.ExitOK, before},
+		{[]string{"e2e", "local", "--sweep"}, report.ExitOK, before - 1},
+		{[]string{"e2e", "local", "--sweep"}, report.ExitOK, before - 1},
+	} {
+		code, stdout, stderr := runVerifyCLI(ctx, append(st.args, "--from-env", "--json", "--project-dir", dir)...)
+		if code != st.want || !strings.Contains(stdout, "e2e.sweep") {
+			t.Fatalf("%v: exit %d\nstdout %s\nstderr %s", st.args, code, stdout, stderr)
+		}
+		if n := count(); n != st.remaining {
+			t.Fatalf("%v: %d FP events left, want %d", st.args, n, st.remaining)
+		}
+	}
+	// The run's own sweep: an old leftover goes before the cycle runs.
+	if _, err := leftFP.Record(ctx, fpevents.Event{RuleID: "r2", RuleVersion: "1", FindingID: "f", Outcome: "warn", Context: fpevents.Context{EventType: "pullrequest"}}); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runVerifyCLI(ctx, "e2e", "local", "--from-env", "--json", "--project-dir", dir)
+	if code != report.ExitOK || !strings.Contains(stdout, `"fpEvents": "1"`) {
+		t.Fatalf("e2e: exit %d\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	if n := count(); n != before-1 {
+		t.Fatalf("after e2e: %d FP events, want %d (the Oracle's and the live run's)", n, before-1)
+	}
+}
+
 func TestE2EAndNonceUsage(t *testing.T) {
 	dir := verifyProject(t, "local")
 	tests := []struct {
@@ -93,6 +152,8 @@ func TestE2EAndNonceUsage(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"e2e"}, report.ExitUsage, "exactly one stack"},
+		{[]string{"e2e", "local", "--from-env", "--sweep", "--sweep-age", "-1s", "--project-dir", dir}, report.ExitUsage, "--sweep-age"},
+		{[]string{"e2e", "local", "--from-env", "--sweep", "--sweep-age", "0s", "--project-dir", dir}, report.ExitUsage, "--sweep-age"},
 		{[]string{"e2e", "nosuch", "--from-env", "--project-dir", dir}, report.ExitUsage, "nosuch"},
 		{[]string{"nonce", "rotate", "local", "--project-dir", dir}, report.ExitUsage, "--from"},
 		{[]string{"nonce", "spin", "local", "--from", "1", "--project-dir", dir}, report.ExitUsage, "rotate"},
