@@ -70,3 +70,40 @@ func ValidNonceVersions(vs []NonceVersion, now time.Time, grace time.Duration) [
 	}
 	return out
 }
+
+// Rotation policy (SPEC 4): a deploy rotates only when the newest version is
+// older than the rotation age, or when asked; pruning keeps the newest
+// versions and never deletes a valid one.
+const (
+	DefaultNonceRotationDays = 90
+	DefaultNonceKeepVersions = 3
+	// MaxNonceGrace bounds the grace period: a longer one keeps a leaked
+	// nonce valid for too long.
+	MaxNonceGrace = 30 * 24 * time.Hour
+)
+
+// RotationDue reports whether a version created at newest is older than
+// maxAge at now.
+func RotationDue(newest, now time.Time, maxAge time.Duration) bool {
+	return now.Sub(newest) >= maxAge
+}
+
+// PrunableNonceVersions returns the versions a prune may delete at now:
+// those that are not valid (the grace rule) and not among the newest keep.
+// A valid version is never returned, whatever keep is.
+func PrunableNonceVersions(vs []NonceVersion, now time.Time, grace time.Duration, keep int) []int {
+	valid := map[int]bool{}
+	for _, n := range ValidNonceVersions(vs, now, grace) {
+		valid[n] = true
+	}
+	sorted := append([]NonceVersion(nil), vs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].N > sorted[j].N })
+	var out []int
+	for i, v := range sorted {
+		if i < keep || valid[v.N] {
+			continue
+		}
+		out = append(out, v.N)
+	}
+	return out
+}

@@ -408,6 +408,8 @@ func DeployRuntime(s Scope) map[string][]Operation {
 	key := []string{s.replacementKey()}
 	nonce := []string{strings.TrimSuffix(s.params(), "*") + NonceBaseName + "2"}
 	r.add("ssm.PutParameter", "ssm:PutParameter", nonce, nil)
+	// The prune deletes superseded versions past their grace period.
+	r.add("ssm.DeleteParameters", "ssm:DeleteParameters", []string{strings.TrimSuffix(s.params(), "*") + NonceBaseName + "1"}, nil)
 	r.add("ssm.PutParameter", "kms:Encrypt", key, s.keyContext(CondViaService, s.Account.ServiceEndpoint("ssm")))
 	r.add("sns.Publish", "sns:Publish", []string{s.topic()}, nil)
 	viaSNS := s.keyContext(CondViaService, s.Account.ServiceEndpoint("sns"))

@@ -202,7 +202,7 @@ func DeployPolicy(s Scope) PolicyDocument {
 	sts = append(sts,
 		// The nonce: bootstrap and rotation write versions; GetParametersByPath
 		// is evaluated on the path ARN itself.
-		Allow("NonceParameters", append(slices.Clone(nonceReadActions), "ssm:PutParameter"), s.params(), s.paramPath()),
+		Allow("NonceParameters", append(slices.Clone(nonceReadActions), "ssm:PutParameter", "ssm:DeleteParameters"), s.params(), s.paramPath()),
 		Allow("DescribeParameters", []string{"ssm:DescribeParameters"}, "*"),
 		Allow("ManageBaselinesBucket", append(slices.Clone(BaselinesBucketReadActions), BaselinesBucketWriteActions...), s.bucket()),
 		// The E2E drift step writes, reads and removes a baseline (every

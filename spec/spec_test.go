@@ -219,3 +219,34 @@ func TestValidNonceValue(t *testing.T) {
 		}
 	}
 }
+
+func TestRotationPolicy(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	if RotationDue(now.Add(-89*day), now, DefaultNonceRotationDays*day) {
+		t.Error("an 89-day-old nonce is due at 90 days")
+	}
+	if !RotationDue(now.Add(-90*day), now, DefaultNonceRotationDays*day) {
+		t.Error("a 90-day-old nonce is not due")
+	}
+	at := func(ago time.Duration) time.Time { return now.Add(-ago) }
+	five := []NonceVersion{{1, at(400 * day)}, {2, at(300 * day)}, {3, at(200 * day)}, {4, at(100 * day)}, {5, at(30 * time.Minute)}}
+	cases := []struct {
+		name  string
+		vs    []NonceVersion
+		grace time.Duration
+		keep  int
+		want  []int
+	}{
+		{"keep 3 of 5, v4 in grace", five, time.Hour, 3, []int{2, 1}},
+		{"keep 1: v4 is still valid, so it stays", five, time.Hour, 1, []int{3, 2, 1}},
+		{"keep 0 never deletes the newest", five, time.Hour, 0, []int{3, 2, 1}},
+		{"a long grace keeps everything valid", five, 1000 * day, 0, nil},
+		{"nothing to prune", five[:2], time.Hour, 3, nil},
+	}
+	for _, c := range cases {
+		if got := PrunableNonceVersions(c.vs, now, c.grace, c.keep); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}

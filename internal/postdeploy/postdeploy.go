@@ -6,6 +6,7 @@
 package postdeploy
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,8 +32,12 @@ type Options struct {
 	Verify verify.Options
 	E2E    e2e.Options
 	// SkipRotation leaves the nonce versions alone (the rotation check
-	// creates a new version).
+	// creates a new version; the prune deletes old ones).
 	SkipRotation bool
+	// Rotation says when to rotate and what to prune.
+	Rotation RotationPolicy
+	// Now is the clock of the rotation policy (time.Now if nil).
+	Now func() time.Time
 	// SkipE2E skips the E2E cycle.
 	SkipE2E bool
 	// E2ETimeout bounds the E2E cycle (0: e2e.Options.Timeout, whose
@@ -63,10 +68,18 @@ func Run(ctx context.Context, cfg aws.Config, tgt target.Env, opts Options) []re
 	} else {
 		checks = append(checks, rep.Checks...)
 	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
 	if opts.SkipRotation {
-		checks = append(checks, report.Check{ID: nonce.CheckID, Status: report.Skip, Reason: "skipped by request (--skip-rotation)"})
+		checks = append(checks,
+			report.Check{ID: nonce.CheckID, Status: report.Skip, Reason: "skipped by request (--skip-rotation)"},
+			report.Check{ID: PruneID, Status: report.Skip, Reason: "skipped by request (--skip-rotation)"})
 	} else {
-		checks = append(checks, nonce.RotationCheck(ctx, store))
+		checks = append(checks,
+			rotateIfDue(ctx, store, opts.Rotation, now()),
+			prune(ctx, store, ssm.NewFromConfig(cfg), opts.Rotation, cmp.Or(max(opts.Verify.NonceGrace, 0), nonce.DefaultGrace), now()))
 	}
 	if opts.SkipE2E {
 		checks = append(checks, report.Check{ID: e2e.CheckID, Status: report.Skip, Reason: "skipped by request (--skip-e2e)"})

@@ -167,7 +167,8 @@ func runFromTerraform(ctx context.Context, cfg stackconfig.Config, opts Options,
 		tgt.VerifyQueueURL = queue
 	}
 	rep.Add(postdeploy.Run(ctx, awsCfg, tgt, postdeploy.Options{
-		Verify: verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold), AlarmPoll: 50 * time.Millisecond, AlertWait: 2 * time.Second, FireAlarm: true},
+		Verify:   verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold), AlarmPoll: 50 * time.Millisecond, AlertWait: 2 * time.Second, FireAlarm: true},
+		Rotation: postdeploy.RotationPolicy{Force: true},
 	})...)
 	rep.Add(preservedCheck(ctx, awsCfg, tf, before))
 	rep.Elapsed = time.Since(start).Round(time.Millisecond).String()

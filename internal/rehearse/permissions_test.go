@@ -43,8 +43,12 @@ func TestRuntimePermissionsFromRecording(t *testing.T) {
 		}},
 		{"deploy", spec.DeployPolicy, spec.DeployRuntime, func(env *emulator.TestEnv) {
 			// The post-deploy stage as the driver runs it after up (the
-			// alert check publishes; FireAlarm stays off on a real deploy).
-			postdeploy.Run(ctx, env.Config, env.Target(), postdeploy.Options{})
+			// alert check publishes; FireAlarm stays off on a real deploy),
+			// rotating, and two hours on, so that the prune deletes v1.
+			postdeploy.Run(ctx, env.Config, env.Target(), postdeploy.Options{
+				Rotation: postdeploy.RotationPolicy{Force: true, Keep: 1},
+				Now:      func() time.Time { return time.Now().Add(2 * time.Hour) },
+			})
 		}},
 	}
 	for _, tc := range cases {

@@ -45,6 +45,10 @@ const (
 	// KeyVerificationQueue turns the verification subscriber on (SPEC
 	// 2.11); default on in staging and off elsewhere.
 	KeyVerificationQueue = "verificationQueue"
+	// KeyNonceRotationDays is the age at which a deploy rotates the nonce;
+	// KeyNonceKeepVersions how many versions a prune keeps (SPEC 4).
+	KeyNonceRotationDays = "nonceRotationDays"
+	KeyNonceKeepVersions = "nonceKeepVersions"
 	// KeyRegion is the standard AWS provider key.
 	KeyRegion = "aws:region"
 )
@@ -77,6 +81,10 @@ type Config struct {
 	OracleSubjects []string
 	// VerificationQueue declares the SQS verification subscriber.
 	VerificationQueue bool
+	// NonceRotationDays: a deploy rotates when the newest nonce version is
+	// this old; NonceKeepVersions: a prune keeps this many newest versions.
+	NonceRotationDays int
+	NonceKeepVersions int
 }
 
 // Scope is what the roles' policies are derived from (SPEC 2.6).
@@ -312,6 +320,21 @@ func Parse(stack string, raw map[string]string) (Config, error) {
 		c.VerificationQueue = b
 	}
 
+	intIn := func(key string, def, lo, hi int, what string) int {
+		v, ok := get(key)
+		if !ok || v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < lo || n > hi {
+			bad(key, v, fmt.Sprintf("%s: an integer from %d to %d, default %d", what, lo, hi, def))
+			return def
+		}
+		return n
+	}
+	c.NonceRotationDays = intIn(KeyNonceRotationDays, spec.DefaultNonceRotationDays, 1, 365, "the nonce age in days at which a deploy rotates it")
+	c.NonceKeepVersions = intIn(KeyNonceKeepVersions, spec.DefaultNonceKeepVersions, 1, 100, "how many newest nonce versions a prune keeps (valid ones are never pruned)")
+
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("stack %q configuration: %w", stack, errors.Join(errs...))
 	}
@@ -345,7 +368,7 @@ func KnownKeys() []string {
 	keys := []string{KeyRegion}
 	for _, k := range []string{KeyEnvironment, KeyAlertEmail, KeyGitHubRepository, KeyGitHubSubjects,
 		KeyCreateOIDCProvider, KeyOIDCProviderArn, KeyThrottleThreshold, KeyDeletionProtection, KeyKMSDeletionWindow, KeyEphemeral,
-		KeyOracleSubjects, KeyVerificationQueue} {
+		KeyOracleSubjects, KeyVerificationQueue, KeyNonceRotationDays, KeyNonceKeepVersions} {
 		keys = append(keys, qualified(k))
 	}
 	sort.Strings(keys)

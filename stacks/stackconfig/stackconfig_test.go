@@ -22,7 +22,8 @@ func TestParseValidDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ThrottleThreshold != 10 || !c.DeletionProtection || c.KMSDeletionWindow != 30 || c.Region != "us-east-1" {
+	if c.ThrottleThreshold != 10 || !c.DeletionProtection || c.KMSDeletionWindow != 30 || c.Region != "us-east-1" ||
+		c.NonceRotationDays != 90 || c.NonceKeepVersions != 3 {
 		t.Errorf("defaults: %+v", c)
 	}
 	want := []string{"repo:acme/mirror-infra:ref:refs/heads/main", "repo:acme/mirror-infra:environment:staging"}
@@ -59,6 +60,9 @@ func TestParseRejectsBadValues(t *testing.T) {
 		{name: "subjects not a list", set: map[string]string{"mirror-dissonance:githubSubjects": `repo:acme/mirror-infra:ref:refs/heads/main`}, wantKey: "mirror-dissonance:githubSubjects"},
 		{name: "production without deletion protection", set: map[string]string{"mirror-dissonance:environment": "production", "mirror-dissonance:deletionProtection": "false"}, wantKey: "mirror-dissonance:deletionProtection"},
 		{name: "deletion protection not a bool", set: map[string]string{"mirror-dissonance:deletionProtection": "maybe"}, wantKey: "mirror-dissonance:deletionProtection"},
+		{name: "rotation age zero", set: map[string]string{"mirror-dissonance:nonceRotationDays": "0"}, wantKey: "mirror-dissonance:nonceRotationDays", wantValue: `"0"`},
+		{name: "rotation age of years", set: map[string]string{"mirror-dissonance:nonceRotationDays": "3650"}, wantKey: "mirror-dissonance:nonceRotationDays"},
+		{name: "keep no version", set: map[string]string{"mirror-dissonance:nonceKeepVersions": "0"}, wantKey: "mirror-dissonance:nonceKeepVersions"},
 		{name: "bad region", set: map[string]string{"aws:region": "mars-1"}, wantKey: "aws:region", wantValue: `"mars-1"`},
 		{name: "malformed provider ARN", set: map[string]string{"mirror-dissonance:oidcProviderArn": "arn:aws:iam::1:oidc-provider/x"}, wantKey: "mirror-dissonance:oidcProviderArn"},
 		{name: "create and ARN together", set: map[string]string{"mirror-dissonance:createOidcProvider": "true", "mirror-dissonance:oidcProviderArn": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}, wantKey: "mirror-dissonance:oidcProviderArn"},
