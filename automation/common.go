@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 
 	"golang.org/x/term"
@@ -15,13 +17,76 @@ import (
 
 // options are the common flags of SPEC 3.1.
 type options struct {
-	json           bool
-	markdown       string
-	fromEnv        bool
-	yes            bool
-	approve        string
+	json     bool
+	markdown string
+	fromEnv  bool
+	yes      bool
+	approve  string
+	// approvals are --approve STACK=FP, one per stack of a multi-stack run.
+	approvals      map[string]string
 	nonInteractive bool
 	projectDir     string
+}
+
+// approveValue is --approve: a bare fingerprint for a one-stack run (as
+// always), or STACK=FINGERPRINT, repeated, one per stack; a fingerprint
+// (sha256:<hex>) has no "=", so the forms cannot be confused.
+type approveValue struct{ o *options }
+
+func (a approveValue) String() string {
+	if a.o == nil {
+		return ""
+	}
+	return a.o.approve
+}
+
+func (a approveValue) Set(v string) error {
+	stack, fp, named := strings.Cut(v, "=")
+	if !named {
+		a.o.approve = v
+		return nil
+	}
+	if stack == "" || fp == "" {
+		return fmt.Errorf("want FINGERPRINT or STACK=FINGERPRINT, got %q", v)
+	}
+	if prev, ok := a.o.approvals[stack]; ok && prev != fp {
+		return fmt.Errorf("two fingerprints for stack %s: %s and %s", stack, prev, fp)
+	}
+	if a.o.approvals == nil {
+		a.o.approvals = map[string]string{}
+	}
+	a.o.approvals[stack] = fp
+	return nil
+}
+
+// fingerprintFor is the approved fingerprint of stack: its STACK=FP, else
+// the bare --approve.
+func (o options) fingerprintFor(stack string) string {
+	if fp, ok := o.approvals[stack]; ok {
+		return fp
+	}
+	return o.approve
+}
+
+// checkApprovals refuses --approve values that cannot apply to the stacks
+// of this run: a STACK=FP of another stack (a typo would silently leave a
+// stack unapproved) or, with several stacks, a bare fingerprint (it can
+// match only one of their plans).
+func (o options) checkApprovals(stacks []string) error {
+	var unknown []string
+	for s := range o.approvals {
+		if !slices.Contains(stacks, s) {
+			unknown = append(unknown, s)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return fmt.Errorf("--approve names stack(s) %s not in this run (%s)", strings.Join(unknown, ", "), strings.Join(stacks, ", "))
+	}
+	if len(stacks) > 1 && o.approve != "" {
+		return fmt.Errorf("--approve %s: with several stacks name the stack of each fingerprint, e.g. --approve %s=%s", o.approve, stacks[len(stacks)-1], o.approve)
+	}
+	return nil
 }
 
 // addCommon registers the common flags a command takes.
@@ -35,7 +100,7 @@ func addCommon(fs *flag.FlagSet, o *options, withApproval, withFromEnv bool) {
 	}
 	if withApproval {
 		fs.BoolVar(&o.yes, "yes", false, "approve the saved plan without asking (not enough for production)")
-		fs.StringVar(&o.approve, "approve", "", "approve exactly the saved plan with this fingerprint")
+		fs.Var(approveValue{o}, "approve", "approve exactly the saved plan with this fingerprint; with several stacks STACK=FINGERPRINT, repeated")
 	}
 }
 
@@ -87,15 +152,7 @@ func projectDir(flagValue string) (string, error) {
 // emit prints a report: human text on stdout (stderr with --json), JSON on
 // stdout with --json, Markdown to --markdown FILE. It returns the exit code.
 func emit(io stdio, o options, r *report.Report) int {
-	if r.Fingerprint == "" {
-		// CI reads the plan fingerprint at the top level (jq -r .fingerprint).
-		for _, c := range r.Checks {
-			if fp := c.Details["fingerprint"]; fp != "" {
-				r.Fingerprint = fp
-				break
-			}
-		}
-	}
+	liftFingerprint(r)
 	human := io.out
 	if o.json {
 		human = io.err
@@ -121,6 +178,20 @@ func emit(io stdio, o options, r *report.Report) int {
 		}
 	}
 	return r.ExitCode()
+}
+
+// liftFingerprint copies the plan's fingerprint to the report's top level:
+// CI reads it there (jq -r .fingerprint).
+func liftFingerprint(r *report.Report) {
+	if r.Fingerprint != "" {
+		return
+	}
+	for _, c := range r.Checks {
+		if fp := c.Details["fingerprint"]; fp != "" {
+			r.Fingerprint = fp
+			return
+		}
+	}
 }
 
 func isTerminal(w any) bool {

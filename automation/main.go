@@ -62,6 +62,7 @@ func commands() []command {
 		{name: "destroy", args: "<stack>", summary: "guarded destroy: refuses while protected resources exist unless each is named", detail: destroyDetail, run: runDestroy},
 		{name: "rehearse", args: "<stack>", summary: "the whole cycle offline against an in-process AWS emulator", detail: rehearseDetail, run: runRehearse},
 		{name: "adopt", args: "<stack>", summary: "take over existing (Terraform-made) resources of the stack's names: discover, plan, import, preview", detail: adoptDetail, run: runAdopt},
+		{name: "unlock", args: "<stack>", summary: "show a stack's state lock (holder, age); --yes removes a stale one after checking no update runs here", detail: unlockDetail, run: runUnlock},
 		{name: "leftovers", args: "<acc-stack>", summary: "after an acceptance run's destroy: list what is still named after it (exit 1 if anything)", detail: leftoversDetail, run: runLeftovers},
 	}
 }
@@ -121,6 +122,7 @@ func usage(w io.Writer) {
 Usage:
   go run ./automation <stack> [flags]           the whole cycle (same as "deploy <stack>")
   go run ./automation <command> <stack> [flags]
+  go run ./automation deploy <stack> <stack>... [--parallel N] | --stacks a,b | --all
   go run ./automation help <command>            flags and details of one command
 
 <stack> is staging, production or any stack with a Pulumi.<stack>.yaml in
@@ -151,7 +153,9 @@ Common flags (where a command takes them):
 AWS endpoint and credentials come from the SDK's standard sources (profiles,
 web identity, AWS_ENDPOINT_URL), so the same commands run against AWS or an
 emulator. PULUMI_BACKEND_URL selects the state backend (default: a local
-file backend under .pulumi-state in the project).
+file backend under .pulumi-state in the project); a team shares
+s3://<bucket>/<prefix>?region=<region> with --secrets-provider
+awskms://alias/<name>?region=<region> (docs/operations.md).
 
 Exit codes:
   0  success

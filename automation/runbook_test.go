@@ -93,7 +93,8 @@ func runbookUsage(t *testing.T) (flags map[string]runbookFlag, exits map[string]
 
 // runbookApproval are the commands that apply a plan, the only ones where
 // --yes and --approve mean something (usage: "approve the plan").
-var runbookApproval = map[string]bool{"deploy": true, "destroy": true, "adopt": true}
+// unlock takes --yes to confirm removing a lock.
+var runbookApproval = map[string]bool{"deploy": true, "destroy": true, "adopt": true, "unlock": true}
 
 var runbookPlaceholder = regexp.MustCompile(`^(<[a-z-]+>|\$[A-Z_]+|\$\{[A-Z_]+\})$`)
 
