@@ -68,6 +68,7 @@ type Emulator struct {
 	// handlers answer operations in front of kumo, keyed "service.Operation"
 	// with the SigV4 signing name as service.
 	handlers map[string]extHandler
+	index    indexDelay
 }
 
 // extHandler answers one intercepted operation; body is the request body

@@ -73,6 +73,9 @@ func (s *extState) table(name string) *tableExt {
 func (e *Emulator) extensionHandlers() map[string]extHandler {
 	return map[string]extHandler{
 		"dynamodb.CreateTable":               e.ddbCreateOrUpdateTable,
+		"dynamodb.PutItem":                   e.ddbWrite,
+		"dynamodb.UpdateItem":                e.ddbWrite,
+		"dynamodb.Query":                     e.ddbQuery,
 		"dynamodb.UpdateTable":               e.ddbCreateOrUpdateTable,
 		"dynamodb.DescribeTable":             e.ddbDescribeTable,
 		"dynamodb.DeleteTable":               e.ddbDeleteTable,

@@ -124,7 +124,42 @@ type Options struct {
 	// Timeout bounds the steps (DefaultTimeout if 0); ctx's own deadline
 	// applies too. Cleanup runs after it (see CleanupGrace).
 	Timeout time.Duration
+	// IndexWait bounds how long a read through FindingIndex waits for an
+	// item written moments before (DefaultIndexWait if 0): DynamoDB's
+	// global secondary indexes are eventually consistent.
+	IndexWait time.Duration
 }
+
+// DefaultIndexWait is how long a read through the index retries by default.
+const DefaultIndexWait = 10 * time.Second
+
+// byFindingWhen reads a finding's events through the index until ok holds
+// or IndexWait has passed, backing off between tries: right after a write
+// the index may not show it yet. Base-table reads need no such wait; they
+// are strongly consistent.
+func (r *run) byFindingWhen(ctx context.Context, findingID string, ok func([]fpevents.Event) bool) ([]fpevents.Event, error) {
+	wait := cmp.Or(r.opts.IndexWait, DefaultIndexWait)
+	deadline := time.Now().Add(wait)
+	pause := 25 * time.Millisecond
+	for {
+		evs, err := r.fp.ByFinding(ctx, findingID)
+		if err != nil || ok(evs) {
+			return evs, err
+		}
+		if time.Now().Add(pause).After(deadline) {
+			return evs, fmt.Errorf("finding %s: %w after %s (%d event(s) visible through %s; raise e2e.Options.IndexWait if the table is busy)", findingID, ErrIndexLag, wait, len(evs), fpevents.FindingIndex)
+		}
+		select {
+		case <-ctx.Done():
+			return evs, ctx.Err()
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Second)
+	}
+}
+
+// ErrIndexLag means a write did not show up through the index in time.
+var ErrIndexLag = errors.New("not visible through the index yet")
 
 // run is the state one cycle shares between its steps.
 type run struct {
@@ -408,7 +443,7 @@ func (r *run) stepReadByRule(ctx context.Context) (string, error) {
 
 func (r *run) stepReadByFinding(ctx context.Context) (string, error) {
 	for _, fd := range r.dec.Findings {
-		evs, err := r.fp.ByFinding(ctx, fd.FindingID)
+		evs, err := r.byFindingWhen(ctx, fd.FindingID, func(evs []fpevents.Event) bool { return len(evs) > 0 })
 		if err != nil {
 			return "", err
 		}
@@ -424,8 +459,12 @@ func (r *run) stepMarkFP(ctx context.Context) (string, error) {
 	if err := r.fp.MarkFalsePositive(ctx, fd.Event, "e2e-"+r.id); err != nil {
 		return "", err
 	}
-	evs, err := r.fp.ByFinding(ctx, fd.FindingID)
-	if err != nil {
+	// The review updates the item in place; the index shows the update
+	// eventually.
+	evs, err := r.byFindingWhen(ctx, fd.FindingID, func(evs []fpevents.Event) bool {
+		return len(evs) == 1 && evs[0].IsFalsePositive && evs[0].Reviewed()
+	})
+	if err != nil && !errors.Is(err, ErrIndexLag) {
 		return "", err
 	}
 	if len(evs) != 1 || !evs[0].IsFalsePositive || !evs[0].Reviewed() {
@@ -492,7 +531,7 @@ func (r *run) stepDrift(ctx context.Context) (string, error) {
 	if !res.Drift || ev == nil {
 		return "", fmt.Errorf("tampered tree: magnitude %.2f, drift %v; want drift above %.2f", res.Magnitude, res.Drift, res.Threshold)
 	}
-	evs, err := r.fp.ByFinding(ctx, r.driftF)
+	evs, err := r.byFindingWhen(ctx, r.driftF, func(evs []fpevents.Event) bool { return len(evs) > 0 })
 	if err != nil {
 		return "", err
 	}
