@@ -275,8 +275,11 @@ type Query struct {
 // ByRule returns a rule's events, newest first.
 func (s *Store) ByRule(ctx context.Context, ruleID string, q Query) ([]Event, error) {
 	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.Table),
-		ScanIndexForward:          aws.Bool(false),
+		TableName:        aws.String(s.Table),
+		ScanIndexForward: aws.Bool(false),
+		// The base table offers strongly consistent reads; a read right
+		// after a write (the E2E cycle, a review) must see it.
+		ConsistentRead:            aws.Bool(true),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "rule#" + ruleID}},
 	}
 	if q.Since.IsZero() {
