@@ -116,8 +116,26 @@ func (e *Error) Error() string {
 	if e.Value == "" {
 		return fmt.Sprintf("config %s is missing or empty: %s", e.Key, e.Allowed)
 	}
-	return fmt.Sprintf("config %s = %q is invalid: %s", e.Key, e.Value, e.Allowed)
+	return fmt.Sprintf("config %s = %q is invalid: %s", e.Key, Quote(e.Value), e.Allowed)
 }
+
+// MaxQuoted is how much of a bad value an error repeats: enough to
+// recognise it, never a whole pasted file.
+const MaxQuoted = 200
+
+// Quote shortens a value for an error message to MaxQuoted characters.
+func Quote(v string) string {
+	r := []rune(v)
+	if len(r) <= MaxQuoted {
+		return v
+	}
+	return string(r[:MaxQuoted]) + fmt.Sprintf("... (%d characters)", len(r))
+}
+
+// MaxThrottleThreshold bounds the alarm threshold: a throttle alarm sums
+// throttle events over 5 minutes, and a threshold no table under the
+// on-demand limits can reach would make the alarm never fire.
+const MaxThrottleThreshold = 100000
 
 func qualified(key string) string {
 	if strings.Contains(key, ":") {
@@ -217,6 +235,8 @@ func Parse(stack string, raw map[string]string) (Config, error) {
 					bad(KeyGitHubSubjects, s, "repo:<org>/<repo>:ref:refs/heads/<branch> or repo:<org>/<repo>:environment:<name>")
 				case c.GitHubOrg != "" && !strings.HasPrefix(s, fmt.Sprintf("repo:%s/%s:", c.GitHubOrg, c.GitHubRepo)):
 					bad(KeyGitHubSubjects, s, fmt.Sprintf("a subject of %s/%s (githubRepository)", c.GitHubOrg, c.GitHubRepo))
+				case namesOtherEnvironment(s, env):
+					bad(KeyGitHubSubjects, s, fmt.Sprintf("a subject of environment %q: the deploy role of one environment never trusts another environment's workflows", env))
 				}
 			}
 			c.DeploySubjects = subs
@@ -247,7 +267,7 @@ func Parse(stack string, raw map[string]string) (Config, error) {
 	c.ThrottleThreshold = spec.DefaultThrottleThreshold
 	if v, ok := get(KeyThrottleThreshold); ok && v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
+		if err != nil || n < 1 || n > MaxThrottleThreshold {
 			bad(KeyThrottleThreshold, v, fmt.Sprintf("a positive integer (throttle events per 5 minutes), default %d", spec.DefaultThrottleThreshold))
 		}
 		c.ThrottleThreshold = n
@@ -380,6 +400,10 @@ func StackFile(projectDir, stack string) string {
 	return filepath.Join(projectDir, "Pulumi."+stack+".yaml")
 }
 
+// plaintextCredential are the AWS provider's credential keys; a stack file
+// is committed, so a value there is a leaked key.
+var plaintextCredential = map[string]bool{"aws:accessKey": true, "aws:secretKey": true, "aws:token": true}
+
 var stackNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
 
 // ReadFile reads Pulumi.<stack>.yaml and returns its config values keyed
@@ -410,6 +434,11 @@ func ReadFile(projectDir, stack string) (map[string]string, error) {
 		known[k] = true
 	}
 	for k, v := range doc.Config {
+		if plaintextCredential[k] {
+			if _, secure := v.(map[string]any); !secure {
+				return nil, fmt.Errorf("%s: %s holds an AWS credential in plain text: remove it and rotate that key; use the SDK's credential chain (profile, OIDC role, environment), or at least `pulumi config set --secret %s`", filepath.Base(path), k, k)
+			}
+		}
 		if strings.HasPrefix(k, Namespace+":") && !known[k] {
 			unknown = append(unknown, k)
 			continue
@@ -419,6 +448,9 @@ func ReadFile(projectDir, stack string) (map[string]string, error) {
 			raw[k] = t
 		case map[string]any:
 			if _, secure := t["secure"]; secure {
+				if plaintextCredential[k] {
+					continue // the provider decrypts it; the program never reads it
+				}
 				return nil, fmt.Errorf("%s: %s is a secret; this program has no secret settings", filepath.Base(path), k)
 			}
 			b, _ := json.Marshal(t)

@@ -63,6 +63,8 @@ func TestParseRejectsBadValues(t *testing.T) {
 		{name: "rotation age zero", set: map[string]string{"mirror-dissonance:nonceRotationDays": "0"}, wantKey: "mirror-dissonance:nonceRotationDays", wantValue: `"0"`},
 		{name: "rotation age of years", set: map[string]string{"mirror-dissonance:nonceRotationDays": "3650"}, wantKey: "mirror-dissonance:nonceRotationDays"},
 		{name: "keep no version", set: map[string]string{"mirror-dissonance:nonceKeepVersions": "0"}, wantKey: "mirror-dissonance:nonceKeepVersions"},
+		{name: "threshold no throttle metric reaches", set: map[string]string{"mirror-dissonance:throttleThreshold": "9223372036854775807"}, wantKey: "mirror-dissonance:throttleThreshold"},
+		{name: "staging trusting production's workflows", set: map[string]string{"mirror-dissonance:githubSubjects": `["repo:acme/mirror-infra:environment:production"]`}, wantKey: "mirror-dissonance:githubSubjects", wantValue: "environment:production"},
 		{name: "bad region", set: map[string]string{"aws:region": "mars-1"}, wantKey: "aws:region", wantValue: `"mars-1"`},
 		{name: "malformed provider ARN", set: map[string]string{"mirror-dissonance:oidcProviderArn": "arn:aws:iam::1:oidc-provider/x"}, wantKey: "mirror-dissonance:oidcProviderArn"},
 		{name: "create and ARN together", set: map[string]string{"mirror-dissonance:createOidcProvider": "true", "mirror-dissonance:oidcProviderArn": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}, wantKey: "mirror-dissonance:oidcProviderArn"},
@@ -194,5 +196,45 @@ func TestOracleSubjectsAndVerificationQueue(t *testing.T) {
 				t.Errorf("verificationQueue %t, want %t", c.VerificationQueue, tc.wantQueue)
 			}
 		})
+	}
+}
+
+func TestErrorsQuoteAtMost200Characters(t *testing.T) {
+	raw := valid()
+	raw["mirror-dissonance:alertEmail"] = strings.Repeat("x", 20<<20) // 20 MB
+	_, err := Parse("staging", raw)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	if n := len(err.Error()); n > 1000 {
+		t.Errorf("the error is %d bytes long; a bad value is quoted to %d characters", n, MaxQuoted)
+	}
+	if !strings.Contains(err.Error(), "(20971520 characters)") {
+		t.Errorf("the error does not say how long the value was: %.300s", err)
+	}
+}
+
+func TestPlaintextCredentialsAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"plain":  "config:\n  aws:secretKey: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+		"access": "config:\n  aws:accessKey: AKIAIOSFODNN7EXAMPLE\n",
+		"secure": "config:\n  aws:secretKey:\n    secure: AAABAK1cJ5\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, "Pulumi."+name+".yaml"), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, stack := range []string{"plain", "access"} {
+		_, err := ReadFile(dir, stack)
+		if err == nil || !strings.Contains(err.Error(), "plain text") || !strings.Contains(err.Error(), "--secret") {
+			t.Errorf("%s: %v, want a refusal pointing to --secret and the credential chain", stack, err)
+		}
+		if err != nil && (strings.Contains(err.Error(), "EXAMPLEKEY") || strings.Contains(err.Error(), "AKIA")) {
+			t.Errorf("%s: the error repeats the credential: %v", stack, err)
+		}
+	}
+	if _, err := ReadFile(dir, "secure"); err != nil {
+		t.Errorf("an encrypted provider credential is the provider's business: %v", err)
 	}
 }
