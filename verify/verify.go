@@ -314,7 +314,28 @@ func OptionsFromEnv(ctx context.Context, lookuper envconfig.Lookuper) (Options, 
 	}); err != nil {
 		return Options{}, fmt.Errorf("reading %s* settings: %w", target.EnvPrefix, err)
 	}
-	return Options{AlarmWait: es.AlarmWait, FireAlarm: es.FireAlarm, NonceGrace: es.NonceGrace}, nil
+	o := Options{AlarmWait: es.AlarmWait, FireAlarm: es.FireAlarm, NonceGrace: es.NonceGrace}
+	if err := o.ValidateDurations(); err != nil {
+		return Options{}, err
+	}
+	return o, nil
+}
+
+// ValidateDurations refuses negative waits and a grace period beyond
+// spec.MaxNonceGrace (a leaked nonce would stay valid that long), naming the
+// setting; a caller checks this before any cloud call.
+func (o Options) ValidateDurations() error {
+	var errs []error
+	if o.AlarmWait < 0 {
+		errs = append(errs, fmt.Errorf("%sALARM_WAIT = %s: want 0 or a positive duration such as 5m", target.EnvPrefix, o.AlarmWait))
+	}
+	if o.NonceGrace < 0 || o.NonceGrace > spec.MaxNonceGrace {
+		errs = append(errs, fmt.Errorf("%sNONCE_GRACE = %s: want a positive duration of at most %s (default %s)", target.EnvPrefix, o.NonceGrace, spec.MaxNonceGrace, spec.DefaultNonceGrace))
+	}
+	if o.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("timeout %s: want 0 (the default) or a positive duration", o.Timeout))
+	}
+	return errors.Join(errs...)
 }
 
 func (o Options) withDefaults() Options {

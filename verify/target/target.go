@@ -116,6 +116,9 @@ func FromEnv(ctx context.Context, env string, lookuper envconfig.Lookuper) (Env,
 	}
 	e.Environment = env
 	e.Defaults()
+	if err := e.Validate(); err != nil {
+		return Env{}, err
+	}
 	return e, nil
 }
 
