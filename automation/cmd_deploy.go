@@ -77,6 +77,10 @@ Flags besides the common ones:
   --all                   every stack with a Pulumi.<stack>.yaml
   --parallel N            with several stacks, at most N cycles at once
   --skip-rotation         after up, leave the nonce versions alone
+  --rotate                after up, rotate the nonce even when the newest
+                          version is younger than nonceRotationDays (default
+                          90); either way versions past their grace period
+                          beyond the newest nonceKeepVersions are pruned
   --allow-stateful NAME   allow the plan to delete or replace this stateful
                           resource (table or key); repeat for each one
   --install-plugins=false do not try "pulumi plugin install" for a missing
@@ -274,7 +278,9 @@ func runDeploy(ctx context.Context, io stdio, args []string) int {
 // each stack of a multi-stack run (tests).
 func runDeployWith(ctx context.Context, io stdio, args []string, cycle stackCycle) int {
 	c := newDriverRun(io, "deploy", true, "allow-stateful", "allow the plan to delete or replace this stateful resource (repeat)")
-	skipRotation := c.fs.Bool("skip-rotation", false, "after up, do not run the rotation check (it creates a new nonce version)")
+	var rot rotationFlags
+	c.fs.BoolVar(&rot.skip, "skip-rotation", false, "after up, leave the nonce versions alone (no rotation, no prune)")
+	c.fs.BoolVar(&rot.force, "rotate", false, "after up, rotate the nonce even when it is not due (nonceRotationDays)")
 	skipPre := c.addPreflight()
 	c.preflight = func() bool { return !*skipPre }
 	var m multiFlags
@@ -291,7 +297,7 @@ func runDeployWith(ctx context.Context, io stdio, args []string, cycle stackCycl
 		return code
 	}
 	if len(names) > 1 {
-		mk := realCycle(*skipRotation)
+		mk := realCycle(rot)
 		if cycle != nil {
 			mk = func(driverFlags, []string) stackCycle { return cycle }
 		}
@@ -305,7 +311,7 @@ func runDeployWith(ctx context.Context, io stdio, args []string, cycle stackCycl
 		Gate:        gate.Evaluate,
 		GateOptions: gateOptions(c.cfg, c.allow),
 		Approval:    c.approval(),
-		PostUp:      postUpHooks(c.cfg, *skipRotation),
+		PostUp:      postUpHooks(c.cfg, rot),
 		Summary:     io.err,
 	}, c.r)
 	return c.finish()
@@ -317,7 +323,10 @@ const e2eTimeout = time.Minute
 // postUpHooks are the steps after up, against the new outputs: the shared
 // post-deploy stage (nonce bootstrap, verifier, rotation check, E2E cycle),
 // the same function the rehearsal runs.
-func postUpHooks(cfg stackconfig.Config, skipRotation bool) []driver.Hook {
+// rotationFlags are deploy's say over the nonce after up.
+type rotationFlags struct{ skip, force bool }
+
+func postUpHooks(cfg stackconfig.Config, rot rotationFlags) []driver.Hook {
 	return []driver.Hook{func(ctx context.Context, outs map[string]any) []report.Check {
 		tgt, err := target.FromOutputs(outs)
 		if err != nil {
@@ -332,7 +341,12 @@ func postUpHooks(cfg stackconfig.Config, skipRotation bool) []driver.Hook {
 			Verify:       verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold)},
 			E2E:          e2e.Options{Logger: slog.Default()},
 			E2ETimeout:   e2eTimeout,
-			SkipRotation: skipRotation,
+			SkipRotation: rot.skip,
+			Rotation: postdeploy.RotationPolicy{
+				Force:  rot.force,
+				MaxAge: time.Duration(cfg.NonceRotationDays) * 24 * time.Hour,
+				Keep:   cfg.NonceKeepVersions,
+			},
 		})
 	}}
 }
@@ -509,7 +523,7 @@ type stackRun struct {
 type stackCycle func(ctx context.Context, s stackRun, r *report.Report)
 
 // realCycle is the single-stack deploy cycle for one stack of several.
-func realCycle(skipRotation bool) func(driverFlags, []string) stackCycle {
+func realCycle(rot rotationFlags) func(driverFlags, []string) stackCycle {
 	return func(f driverFlags, allow []string) stackCycle {
 		return func(ctx context.Context, s stackRun, r *report.Report) {
 			d, err := openDriver(ctx, f, s.dir, s.cfg, s.stack, s.progress, false)
@@ -521,7 +535,7 @@ func realCycle(skipRotation bool) func(driverFlags, []string) stackCycle {
 				Gate:        gate.Evaluate,
 				GateOptions: gateOptions(s.cfg, allow),
 				Approval:    s.approval,
-				PostUp:      postUpHooks(s.cfg, skipRotation),
+				PostUp:      postUpHooks(s.cfg, rot),
 				Summary:     s.progress,
 			}, r)
 		}

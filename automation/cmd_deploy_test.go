@@ -133,14 +133,14 @@ func TestPostUpHooksBootstrapTheNonceAndVerify(t *testing.T) {
 	}
 	cfg := stackconfig.Config{Stack: "staging", Environment: "staging", ThrottleThreshold: 10}
 
-	run := func() *report.Report {
+	run := func(rot rotationFlags) *report.Report {
 		r := &report.Report{}
-		for _, h := range postUpHooks(cfg, false) {
+		for _, h := range postUpHooks(cfg, rot) {
 			r.Add(h(ctx, outs)...)
 		}
 		return r
 	}
-	first := run()
+	first := run(rotationFlags{})
 	boot, ok := first.Find("nonce-bootstrap")
 	if !ok || boot.Status != report.Pass || !strings.Contains(boot.Reason, "created "+tgt.NoncePrefix+"1") {
 		t.Fatalf("bootstrap = %+v, want v1 created", boot)
@@ -151,8 +151,9 @@ func TestPostUpHooksBootstrapTheNonceAndVerify(t *testing.T) {
 	if c, ok := first.Find("tables"); !ok || c.Status != report.Pass {
 		t.Errorf("verifier tables check = %+v, want PASS", c)
 	}
-	if c, ok := first.Find("rotation"); !ok || c.Status != report.Pass {
-		t.Errorf("rotation = %+v, want PASS", c)
+	// A fresh v1 is not due (nonceRotationDays, default 90): no rotation.
+	if c, ok := first.Find("rotation"); !ok || c.Status != report.Skip || !strings.Contains(c.Reason, "not due") {
+		t.Errorf("rotation = %+v, want SKIP not due", c)
 	}
 	if c, ok := first.Find("e2e"); !ok || c.Status != report.Pass {
 		t.Errorf("e2e = %+v, want PASS", c)
@@ -160,8 +161,15 @@ func TestPostUpHooksBootstrapTheNonceAndVerify(t *testing.T) {
 	for _, c := range first.Checks {
 		t.Logf("%s %s %s", c.ID, c.Status, c.Reason)
 	}
-	second := run()
+	// deploy --rotate rotates however young the newest version is.
+	second := run(rotationFlags{force: true})
 	if boot, _ := second.Find("nonce-bootstrap"); boot.Status != report.Pass || !strings.Contains(boot.Reason, "nothing created") {
 		t.Fatalf("second bootstrap = %+v, want nothing created", boot)
+	}
+	if c, ok := second.Find("rotation"); !ok || c.Status != report.Pass {
+		t.Errorf("forced rotation = %+v, want PASS", c)
+	}
+	if c, ok := second.Find("nonce-prune"); !ok || c.Status != report.Pass || !strings.Contains(c.Reason, "nothing to prune") {
+		t.Errorf("prune right after a rotation = %+v, want nothing to prune (v1 is in its grace period)", c)
 	}
 }

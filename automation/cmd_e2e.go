@@ -58,6 +58,9 @@ Flags besides the common ones:
                  have expired); never anything without the marker
   --sweep-age D  the youngest a marked item may be to be swept (default 15m;
                  before a run, at least the run's timeout plus cleanup)
+  --allow-production
+                 required to run the cycle against production (it writes,
+                 then removes, items in production's tables)
 
 Exit: 0 the cycle passed (or the sweep finished), 1 a step failed, 2 bad
 usage or configuration, 3 AWS unreachable or failing (or the sweep could
@@ -70,6 +73,7 @@ func runE2E(ctx context.Context, io stdio, args []string) int {
 	timeout := fs.Duration("timeout", time.Minute, "bound the cycle's steps")
 	sweepOnly := fs.Bool("sweep", false, "only remove what earlier runs left (items with the E2E marker)")
 	sweepAge := fs.Duration("sweep-age", e2e.DefaultSweepAge, "the youngest a marked item may be to be swept")
+	allowProd := fs.Bool("allow-production", false, "run against production (the cycle writes, then removes, items in its tables)")
 	stack, code, ok := oneStack(io, fs, "e2e", args)
 	if !ok {
 		return code
@@ -77,9 +81,15 @@ func runE2E(ctx context.Context, io stdio, args []string) int {
 	if *sweepAge <= 0 {
 		return usageErrorf(io, "e2e", "--sweep-age %s: must be positive", *sweepAge)
 	}
+	if *timeout <= 0 {
+		return usageErrorf(io, "e2e", "--timeout %s: must be positive (default 1m)", *timeout)
+	}
 	run, code, ok := openOracleRun(ctx, io, "e2e", o, stack)
 	if !ok {
 		return code
+	}
+	if run.tgt.Environment == "production" && !*allowProd {
+		return usageErrorf(io, "e2e", "stack %s is production: the cycle writes (then removes) items in its tables; pass --allow-production to run it there", stack)
 	}
 	start := time.Now()
 	clients := e2e.NewClients(run.aws)

@@ -145,13 +145,16 @@ func TestE2ESweep(t *testing.T) {
 }
 
 func TestE2EAndNonceUsage(t *testing.T) {
-	dir := verifyProject(t, "local")
+	dir := verifyProject(t, "local", "production")
 	tests := []struct {
 		args []string
 		want int
 		msg  string
 	}{
 		{[]string{"e2e"}, report.ExitUsage, "exactly one stack"},
+		{[]string{"e2e", "production", "--from-env", "--project-dir", dir}, report.ExitUsage, "--allow-production"},
+		{[]string{"e2e", "local", "--from-env", "--timeout", "-5s", "--project-dir", dir}, report.ExitUsage, "--timeout -5s"},
+		{[]string{"nonce", "rotate", "local", "--from", "10000000000", "--project-dir", dir}, report.ExitUsage, "--from 10000000000"},
 		{[]string{"e2e", "local", "--from-env", "--sweep", "--sweep-age", "-1s", "--project-dir", dir}, report.ExitUsage, "--sweep-age"},
 		{[]string{"e2e", "local", "--from-env", "--sweep", "--sweep-age", "0s", "--project-dir", dir}, report.ExitUsage, "--sweep-age"},
 		{[]string{"e2e", "nosuch", "--from-env", "--project-dir", dir}, report.ExitUsage, "nosuch"},

@@ -55,6 +55,11 @@ func runNonce(ctx context.Context, io stdio, args []string) int {
 		return usageErrorf(io, "nonce", "want \"rotate <stack> --from N\" or \"check-rotation <stack>\", got %q", pos)
 	}
 	sub, stack := pos[0], pos[1]
+	// Version numbers have at most 9 digits (spec.NonceVersionOf); a larger
+	// one is a typo, refused before any SSM call.
+	if *from > 999999998 {
+		return usageErrorf(io, "nonce", "--from %d: no such version (versions have at most 9 digits; use the newest version's number)", *from)
+	}
 	if sub == "rotate" && *from < 0 {
 		return usageErrorf(io, "nonce", "rotate needs --from N (0 bootstraps v1)")
 	}

@@ -131,6 +131,12 @@ func runVerify(ctx context.Context, io stdio, args []string) int {
 	if err != nil {
 		return usageErrorf(io, "verify", "%v", err)
 	}
+	if *timeout <= 0 {
+		return usageErrorf(io, "verify", "--timeout %s: must be positive (default 2m)", *timeout)
+	}
+	if isSet(fs, "alarm-wait") && *alarmWait < 0 {
+		return usageErrorf(io, "verify", "--alarm-wait %s: must be 0 or positive", *alarmWait)
+	}
 	opts.Timeout = *timeout
 	// The library's default leaves out the alert check (it publishes);
 	// the command has always run the whole catalogue, so it names it.

@@ -137,11 +137,24 @@ func TestVerifyUsageErrors(t *testing.T) {
 		{"no stack", []string{"verify", "--project-dir", dir}, "exactly one stack"},
 		{"unknown stack", []string{"verify", "nope", "--from-env", "--project-dir", dir}, "nope"},
 		{"unknown check", []string{"verify", "local", "--from-env", "--checks", "bogus", "--project-dir", dir}, "bogus"},
+		{"negative alarm wait", []string{"verify", "local", "--from-env", "--alarm-wait", "-1h", "--project-dir", dir}, "--alarm-wait -1h0m0s"},
+		{"negative timeout", []string{"verify", "local", "--from-env", "--timeout", "-5s", "--project-dir", dir}, "--timeout -5s"},
+		{"negative grace", []string{"verify", "local", "--from-env", "--project-dir", dir, "MD_NONCE_GRACE=-1h"}, "MD_NONCE_GRACE"},
+		{"a grace of ten years", []string{"verify", "local", "--from-env", "--project-dir", dir, "MD_NONCE_GRACE=87600h"}, "at most 720h"},
+		{"production's consent table", []string{"verify", "local", "--from-env", "--project-dir", dir, "MD_CONSENT_TABLE=mirror-dissonance-production-consent"}, "MD_CONSENT_TABLE"},
+		{"nonce at the root", []string{"verify", "local", "--from-env", "--project-dir", dir, "MD_NONCE_PREFIX=/"}, "MD_NONCE_PREFIX"},
+		{"an AWS-managed key", []string{"verify", "local", "--from-env", "--project-dir", dir, "MD_KMS_KEY=alias/aws/ssm"}, "AWS-managed"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			// An endpoint nobody listens on: usage errors must come first.
 			t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+			// Trailing NAME=value arguments are environment variables.
+			for len(tc.args) > 0 && strings.HasPrefix(tc.args[len(tc.args)-1], "MD_") {
+				k, v, _ := strings.Cut(tc.args[len(tc.args)-1], "=")
+				t.Setenv(k, v)
+				tc.args = tc.args[:len(tc.args)-1]
+			}
 			code, _, stderr := runVerifyCLI(ctx, tc.args...)
 			if code != report.ExitUsage || !strings.Contains(stderr, tc.want) {
 				t.Errorf("exit %d, stderr %q; want 2 mentioning %q", code, stderr, tc.want)

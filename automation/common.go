@@ -229,3 +229,11 @@ func oneStack(io stdio, fs *flag.FlagSet, name string, args []string) (string, i
 	}
 	return pos[0], 0, true
 }
+
+// isSet reports whether a flag was given on the command line (a default
+// can mean "unset", a given value never does).
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
