@@ -292,6 +292,9 @@ func runDeployWith(ctx context.Context, io stdio, args []string, cycle stackCycl
 		}
 		return report.ExitUsage
 	}
+	if err := checkOutputs(c.fs); err != nil {
+		return usageErrorf(io, "deploy", "%v", err)
+	}
 	names, code, ok := m.stacks(c, pos)
 	if !ok {
 		return code

@@ -54,6 +54,9 @@ func runNonce(ctx context.Context, io stdio, args []string) int {
 	if len(pos) != 2 || (pos[0] != "rotate" && pos[0] != "check-rotation") {
 		return usageErrorf(io, "nonce", "want \"rotate <stack> --from N\" or \"check-rotation <stack>\", got %q", pos)
 	}
+	if err := checkOutputs(fs); err != nil {
+		return usageErrorf(io, "nonce", "%v", err)
+	}
 	sub, stack := pos[0], pos[1]
 	// Version numbers have at most 9 digits (spec.NonceVersionOf); a larger
 	// one is a typo, refused before any SSM call.

@@ -144,6 +144,7 @@ func TestVerifyUsageErrors(t *testing.T) {
 		{"production's consent table", []string{"verify", "local", "--from-env", "--project-dir", dir, "MD_CONSENT_TABLE=mirror-dissonance-production-consent"}, "MD_CONSENT_TABLE"},
 		{"nonce at the root", []string{"verify", "local", "--from-env", "--project-dir", dir, "MD_NONCE_PREFIX=/"}, "MD_NONCE_PREFIX"},
 		{"an AWS-managed key", []string{"verify", "local", "--from-env", "--project-dir", dir, "MD_KMS_KEY=alias/aws/ssm"}, "AWS-managed"},
+		{"markdown into a missing folder", []string{"verify", "local", "--from-env", "--project-dir", dir, "--markdown", filepath.Join(dir, "no", "such", "r.md")}, "does not exist"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

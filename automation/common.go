@@ -227,7 +227,29 @@ func oneStack(io stdio, fs *flag.FlagSet, name string, args []string) (string, i
 	if len(pos) != 1 {
 		return "", usageErrorf(io, name, "want exactly one stack name, got %d argument(s): %s", len(pos), strings.Join(pos, " ")), false
 	}
+	if err := checkOutputs(fs); err != nil {
+		return "", usageErrorf(io, name, "%v", err), false
+	}
 	return pos[0], 0, true
+}
+
+// checkOutputs makes sure the report files can be written before any
+// cloud call, so a typo in --markdown never hides a verdict after the work
+// is done. It creates the file (empty) without truncating an existing one.
+func checkOutputs(fs *flag.FlagSet) error {
+	f := fs.Lookup("markdown")
+	if f == nil || f.Value.String() == "" {
+		return nil
+	}
+	path := f.Value.String()
+	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
+		return fmt.Errorf("--markdown %s: the folder %s does not exist (create it first)", path, filepath.Dir(path))
+	}
+	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("--markdown %s: cannot be written: %w", path, err)
+	}
+	return out.Close()
 }
 
 // isSet reports whether a flag was given on the command line (a default

@@ -99,6 +99,7 @@ func (r *Report) Find(id string) (Check, bool) {
 
 // WriteJSON writes the report as indented JSON.
 func (r *Report) WriteJSON(w io.Writer) error {
+	r = r.redacted()
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
@@ -134,6 +135,7 @@ func colour(s Status) string {
 // WriteText writes an aligned human report; colour adds ANSI colours (use it
 // only when w is a terminal).
 func (r *Report) WriteText(w io.Writer, useColour bool) error {
+	r = r.redacted()
 	width := 2
 	for _, c := range r.Checks {
 		width = max(width, len(c.ID))
@@ -165,6 +167,7 @@ func (r *Report) WriteText(w io.Writer, useColour bool) error {
 // WriteMarkdown writes the report as a Markdown table for PR comments and CI
 // job summaries.
 func (r *Report) WriteMarkdown(w io.Writer) error {
+	r = r.redacted()
 	var b strings.Builder
 	title := r.Command
 	if r.Stack != "" {

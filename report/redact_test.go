@@ -1,0 +1,44 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestRedactMasksSecretsInEveryFormat(t *testing.T) {
+	cases := map[string]string{
+		"https://user:hunter2@sqs.example.com/1/q":                "https://user:REDACTED@sqs.example.com/1/q",
+		"queue http://alice:p%40ss@localhost:4566/000/q failed":   "queue http://alice:REDACTED@localhost:4566/000/q failed",
+		"https://b.s3.amazonaws.com/k?X-Amz-Signature=abc123&x=1": "https://b.s3.amazonaws.com/k?X-Amz-Signature=REDACTED&x=1",
+		"https://example.com/q?token=s3cr3t":                      "https://example.com/q?token=REDACTED",
+		"no secret here: https://example.com/path?x=1":            "no secret here: https://example.com/path?x=1",
+		"a = b": "a = b",
+	}
+	for in, want := range cases {
+		if got := Redact(in); got != want {
+			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+	r := &Report{Command: "verify", Checks: []Check{{ID: "alert", Status: Fail,
+		Reason: "reading https://u:hunter2@q.example/1/q", Fix: "check https://u:hunter2@q.example",
+		Details: map[string]string{"queue": "https://u:hunter2@q.example/1/q"}}}}
+	var text, js, md bytes.Buffer
+	if err := r.WriteText(&text, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"text": text.String(), "json": js.String(), "markdown": md.String()} {
+		if strings.Contains(out, "hunter2") {
+			t.Errorf("the %s report shows the password:\n%s", name, out)
+		}
+	}
+	if r.Checks[0].Reason != "reading https://u:hunter2@q.example/1/q" {
+		t.Error("rendering changed the report itself")
+	}
+}
