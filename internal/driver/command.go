@@ -20,6 +20,11 @@ import (
 // after its interrupt before the CLI is killed.
 const DefaultCancelGrace = 5 * time.Minute
 
+// CICancelGrace is the grace on GitHub Actions, which kills a cancelled
+// job's processes about ten seconds after the cancel: the driver must stop
+// the CLI, and release its lock, before that happens.
+const CICancelGrace = 5 * time.Second
+
 // command runs the pulumi CLI for the Automation API with a cancellation
 // that leaves the stack recoverable. The Automation API's own runner sends
 // SIGINT on cancel and kills the CLI ten seconds later, and on Unix leaves
@@ -32,6 +37,9 @@ type command struct {
 	path    string
 	version semver.Version
 	grace   time.Duration
+	// afterKill runs when the CLI had to be killed after the grace period
+	// (it could not release its lock itself), with its pid.
+	afterKill func(pid int)
 }
 
 var _ auto.PulumiCommand = command{}
@@ -70,8 +78,11 @@ func (c command) Run(ctx context.Context, workdir string, stdin io.Reader,
 		select {
 		case err = <-waited:
 		case <-time.After(c.grace):
-			_ = cmd.Process.Kill()
+			_ = kill(cmd.Process)
 			err = <-waited
+			if c.afterKill != nil {
+				c.afterKill(cmd.Process.Pid)
+			}
 		}
 		if err == nil {
 			err = ctx.Err()

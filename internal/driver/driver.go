@@ -190,7 +190,7 @@ func FindCLI(explicit, dir string) (string, error) {
 
 // pulumiCommand wraps the binary for the Automation API, which expects it
 // at <root>/bin/pulumi.
-func pulumiCommand(path string, grace time.Duration) (auto.PulumiCommand, error) {
+func pulumiCommand(path string, grace time.Duration, afterKill func(pid int)) (auto.PulumiCommand, error) {
 	if filepath.Base(filepath.Dir(path)) != "bin" || filepath.Base(path) != "pulumi" {
 		return nil, fmt.Errorf("%w: the CLI must be at <dir>/bin/pulumi, got %s", ErrCLIMissing, path)
 	}
@@ -199,7 +199,7 @@ func pulumiCommand(path string, grace time.Duration) (auto.PulumiCommand, error)
 	if err != nil {
 		return nil, fmt.Errorf("%w: running %s version: %v; run `make tools`", ErrCLIMissing, path, err)
 	}
-	return command{path: path, version: checked.Version(), grace: grace}, nil
+	return command{path: path, version: checked.Version(), grace: grace, afterKill: afterKill}, nil
 }
 
 // DefaultBackendURL is the backend when none is configured.
@@ -256,6 +256,9 @@ func (s *Settings) defaults() error {
 	}
 	if s.CancelGrace <= 0 {
 		s.CancelGrace = DefaultCancelGrace
+		if os.Getenv("GITHUB_ACTIONS") == "true" {
+			s.CancelGrace = CICancelGrace
+		}
 	}
 	return nil
 }
@@ -290,7 +293,7 @@ func Open(ctx context.Context, s Settings) (*Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd, err := pulumiCommand(cliPath, s.CancelGrace)
+	cmd, err := pulumiCommand(cliPath, s.CancelGrace, releaseLocksOf(s))
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
@@ -327,4 +328,43 @@ func (s s3Store) read(ctx context.Context, key string) ([]byte, error) {
 func (s s3Store) remove(ctx context.Context, key string) error {
 	_, err := s.c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.full(key))})
 	return err
+}
+
+// releaseLocksOf returns what the driver does after it had to kill a CLI:
+// remove the locks that very process took on this host, so the next run is
+// not refused by a lock nobody holds. Locks of other processes or hosts are
+// never touched.
+func releaseLocksOf(s Settings) func(pid int) {
+	log := s.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return func(pid int) {
+		t, err := LockTargetFor(s)
+		if err != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		locks, err := Locks(ctx, t)
+		if err != nil {
+			log.Warn("listing the stack's locks after killing the CLI", "err", err)
+			return
+		}
+		host, _ := os.Hostname()
+		var ours []Lock
+		for _, l := range locks {
+			if l.PID == pid && l.Host == host {
+				ours = append(ours, l)
+			}
+		}
+		if len(ours) == 0 {
+			return
+		}
+		if err := RemoveLocks(ctx, t, ours); err != nil {
+			log.Warn("removing the killed CLI's lock; run `automation unlock` to remove it", "err", err)
+			return
+		}
+		log.Info("removed the lock the killed CLI held", "lock", ours[0].String())
+	}
 }
