@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,7 +48,9 @@ after it (except the post-up checks, which all run):
               cancels cleanly; a concurrent run is refused (the backend lock),
               naming its holder; "unlock <stack>" clears a stale one.
   6. post-up  against the new outputs: nonce bootstrap (v1 when none
-              exists), the verifier catalogue, the E2E cycle.
+              exists), the verifier catalogue (waiting up to 6m, or
+              MD_ALARM_WAIT, for new alarms to leave INSUFFICIENT_DATA),
+              the rotation policy (rotate when due, prune), the E2E cycle.
 
 Against real AWS (credentials from the SDK's standard sources):
 
@@ -326,6 +329,10 @@ const e2eTimeout = time.Minute
 // postUpHooks are the steps after up, against the new outputs: the shared
 // post-deploy stage (nonce bootstrap, verifier, rotation check, E2E cycle),
 // the same function the rehearsal runs.
+// deployAlarmWait bounds the post-up wait for new alarms to leave
+// INSUFFICIENT_DATA (MD_ALARM_WAIT overrides it).
+const deployAlarmWait = 6 * time.Minute
+
 // rotationFlags are deploy's say over the nonce after up.
 type rotationFlags struct{ skip, force bool }
 
@@ -340,8 +347,17 @@ func postUpHooks(cfg stackconfig.Config, rot rotationFlags) []driver.Hook {
 		if err != nil {
 			return []report.Check{{ID: "outputs", Status: report.Fail, Infra: true, Reason: fmt.Sprintf("loading the AWS configuration: %v", err)}}
 		}
+		run, err := verify.OptionsFromEnv(ctx, nil)
+		if err != nil {
+			return []report.Check{{ID: "outputs", Status: report.Fail, Reason: err.Error(), Fix: "fix the MD_* setting it names"}}
+		}
+		// New alarms sit in INSUFFICIENT_DATA until CloudWatch first
+		// evaluates them (a few minutes): wait, bounded, so a fresh deploy
+		// reports alarms and alert PASS or a precise reason, not a WARN.
+		wait := cmp.Or(run.AlarmWait, deployAlarmWait)
 		return postdeploy.Run(ctx, awsCfg, tgt, postdeploy.Options{
-			Verify:       verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold)},
+			Verify: verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold),
+				AlarmWait: wait, Timeout: wait + 2*time.Minute, NonceGrace: run.NonceGrace, FireAlarm: run.FireAlarm},
 			E2E:          e2e.Options{Logger: slog.Default()},
 			E2ETimeout:   e2eTimeout,
 			SkipRotation: rot.skip,
