@@ -140,7 +140,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"secret in a fork-reachable job", "pr.yml", "fork", "          STACK: ${{ matrix.stack }}\n        run: |\n          mkdir -p out\n          rc=0\n          bin/automation check", "          STACK: ${{ matrix.stack }}\n          PULUMI_CONFIG_PASSPHRASE: ${{ secrets.PULUMI_CONFIG_PASSPHRASE }}\n        run: |\n          mkdir -p out\n          rc=0\n          bin/automation check"},
 		{"wrong region", "deploy-staging.yml", "own stack", "aws-region: us-east-1", "aws-region: eu-west-1"},
 		{"staging role for production", "deploy-production.yml", "own stack", "vars.PRODUCTION_DEPLOY_ROLE_ARN", "vars.STAGING_DEPLOY_ROLE_ARN"},
-		{"drift from any branch", "drift.yml", "subject", "    if: " + mainGuard + "\n", ""},
+		{"drift outside the staging environment", "drift.yml", "subject", "    environment:\n      name: staging\n", ""},
 		{"untrusted environment", "deploy-production.yml", "subject", "name: production", "name: prod"},
 		{"deploy without environment", "deploy-staging.yml", "environment", "    environment:\n      name: staging\n", ""},
 		{"deploy with --yes", "deploy-staging.yml", "fingerprint", `--approve "$FINGERPRINT"`, "--yes"},

@@ -242,8 +242,9 @@ func Parse(stack string, raw map[string]string) (Config, error) {
 			c.DeploySubjects = subs
 		}
 	} else if c.GitHubOrg != "" {
+		// Only the environment: its reviewers gate every use of the role. A
+		// bare main-branch subject could be presented by any job on main.
 		c.DeploySubjects = []string{
-			fmt.Sprintf("repo:%s/%s:ref:refs/heads/main", c.GitHubOrg, c.GitHubRepo),
 			fmt.Sprintf("repo:%s/%s:environment:%s", c.GitHubOrg, c.GitHubRepo, c.Environment),
 		}
 	}

@@ -26,7 +26,9 @@ func TestParseValidDefaults(t *testing.T) {
 		c.NonceRotationDays != 90 || c.NonceKeepVersions != 3 {
 		t.Errorf("defaults: %+v", c)
 	}
-	want := []string{"repo:acme/mirror-infra:ref:refs/heads/main", "repo:acme/mirror-infra:environment:staging"}
+	// Only the environment: a bare main-branch subject could be presented
+	// by any job on main.
+	want := []string{"repo:acme/mirror-infra:environment:staging"}
 	if strings.Join(c.DeploySubjects, ",") != strings.Join(want, ",") {
 		t.Errorf("default subjects %v, want %v", c.DeploySubjects, want)
 	}
