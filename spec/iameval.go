@@ -160,7 +160,9 @@ func globMatch(pattern, s string) bool {
 func conditionsHold(conds map[string]map[string]any, ctx map[string]string) bool {
 	for op, kv := range conds {
 		ifExists := strings.HasSuffix(op, "IfExists")
-		base := strings.TrimSuffix(op, "IfExists")
+		// The request context holds one value per key, so a set operator
+		// over it reads as its base operator.
+		base := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(op, "ForAnyValue:"), "ForAllValues:"), "IfExists")
 		for key, want := range kv {
 			got, present := lookupFold(ctx, key)
 			values := condValues(want)

@@ -28,6 +28,11 @@ type Operation struct {
 // Describe, Get and List).
 func IsWrite(action string) bool {
 	_, verb, _ := strings.Cut(action, ":")
+	// kms:Decrypt returns data and changes nothing: a read-only role opens
+	// a stack's state with it.
+	if action == "kms:Decrypt" {
+		return false
+	}
 	for _, p := range []string{"Describe", "Get", "List"} {
 		if strings.HasPrefix(verb, p) {
 			return false
@@ -264,7 +269,7 @@ func PreviewJob(s Scope) []Operation {
 		}
 	}
 	out = append(out, s.providerRefs()...)
-	return out
+	return append(out, s.stateSecretsOps("kms:Decrypt")...)
 }
 
 // providerRefs are the provider reads of a stack that does not own it:
@@ -299,6 +304,7 @@ func DeployJob(s Scope) []Operation {
 		}
 	}
 	out = append(out, s.providerRefs()...)
+	out = append(out, s.stateSecretsOps("kms:Decrypt", "kms:Encrypt")...)
 	for _, ops := range DeployRuntime(s) {
 		out = append(out, ops...)
 	}

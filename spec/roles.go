@@ -67,7 +67,33 @@ const (
 	CondResourceTagProject  = "aws:ResourceTag/" + TagKeyProject
 	CondRequestTagEnv       = "aws:RequestTag/" + TagKeyEnvironment
 	CondRequestTagProject   = "aws:RequestTag/" + TagKeyProject
+	CondResourceAliases     = "kms:ResourceAliases"
 )
+
+// StateKeyAlias names the KMS key of the shared state backend's secrets
+// provider (awskms://alias/mirror-dissonance-state). It is made at
+// bootstrap, outside any stack, like the state bucket, so that no workflow
+// needs a passphrase: a role opens a stack by decrypting with this key.
+const StateKeyAlias = "alias/mirror-dissonance-state"
+
+// stateSecrets lets a role use the state key, found by its alias since its
+// ARN is not the stack's to know.
+func (s Scope) stateSecrets(actions ...string) Statement {
+	return allowIf("StateSecrets", actions,
+		map[string]map[string]any{"ForAnyValue:StringEquals": {CondResourceAliases: StateKeyAlias}}, s.keys())
+}
+
+// stateSecretsOps are the state-key calls of a job: preview opens a stack
+// (Decrypt); deploy also creates one (Encrypt of its data key).
+func (s Scope) stateSecretsOps(actions ...string) []Operation {
+	var out []Operation
+	for _, a := range actions {
+		out = append(out, Operation{Action: a, Resource: s.Account.KeyArn("state-key"),
+			Context: map[string]string{CondResourceAliases: StateKeyAlias},
+			Source:  "the shared backend's awskms:// secrets provider (docs/operations.md, section 3.1)"})
+	}
+	return out
+}
 
 // keyTagged scopes key actions to the environment's keys by their tags:
 // the key ARN is only known after CreateKey.
@@ -224,6 +250,7 @@ func DeployPolicy(s Scope) PolicyDocument {
 				"iam:SetDefaultPolicyVersion", "iam:TagPolicy", "iam:UntagPolicy"},
 			Resource: Strings{s.boundary()}},
 	)
+	sts = append(sts, s.stateSecrets("kms:Decrypt", "kms:Encrypt"))
 	return Policy(sts...)
 }
 
@@ -270,6 +297,7 @@ func PreviewPolicy(s Scope) PolicyDocument {
 		Allow("ReadBoundary", []string{"iam:GetPolicy", "iam:GetPolicyVersion"}, s.boundary()),
 		Allow("ReadOIDCProvider", []string{"iam:GetOpenIDConnectProvider"}, s.provider()),
 		Allow("ReadBaselinesBucket", BaselinesBucketReadActions, s.bucket()),
+		s.stateSecrets("kms:Decrypt"),
 	}
 	if s.LooksUpProvider {
 		sts = append(sts, Allow("LookUpOIDCProvider", []string{"iam:ListOpenIDConnectProviders"}, "*"))

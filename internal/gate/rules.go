@@ -354,9 +354,8 @@ func (e *evaluator) policyDoc(r Resource, key string, names spec.Names) {
 		}
 		if readOnly {
 			for _, a := range s.Action {
-				verb := a[strings.Index(a, ":")+1:]
-				if !(strings.HasPrefix(verb, "Describe") || strings.HasPrefix(verb, "Get") || strings.HasPrefix(verb, "List")) {
-					e.fail(RulePreviewReadOnly, r, fmt.Sprintf("the preview role may %s; it must only describe, get and list", a))
+				if spec.IsWrite(a) {
+					e.fail(RulePreviewReadOnly, r, fmt.Sprintf("the preview role may %s; it must only describe, get, list (and decrypt the state)", a))
 				}
 			}
 		}
