@@ -134,6 +134,10 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
+// secretsProviderEnv is the driver's own MD_* variable: the state's secrets
+// provider (the workflows set it from vars.PULUMI_SECRETS_PROVIDER).
+const secretsProviderEnv = "MD_SECRETS_PROVIDER"
+
 // driverFlags are the flags of the commands that run the Pulumi CLI.
 type driverFlags struct {
 	installPlugins  bool
@@ -148,7 +152,7 @@ func (f *driverFlags) add(fs interface {
 	StringVar(*string, string, string, string)
 }) {
 	fs.BoolVar(&f.installPlugins, "install-plugins", true, "install a missing plugin through the workspace (`pulumi plugin install`); false: fail at once")
-	fs.StringVar(&f.secretsProvider, "secrets-provider", os.Getenv("MD_SECRETS_PROVIDER"), "state secrets provider (e.g. awskms://alias/...); default the backend's")
+	fs.StringVar(&f.secretsProvider, "secrets-provider", os.Getenv(secretsProviderEnv), "state secrets provider (e.g. awskms://alias/...); default the backend's")
 }
 
 // openStack validates the stack's config (exit 2) and opens it with the

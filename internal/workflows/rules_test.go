@@ -63,7 +63,7 @@ var (
 		"vars.PRODUCTION_DEPLOY_ROLE_ARN":  true,
 		"vars.SANDBOX_DEPLOY_ROLE_ARN":     true,
 		"vars.PULUMI_BACKEND_URL":          true,
-		"secrets.PULUMI_CONFIG_PASSPHRASE": true,
+		"vars.PULUMI_SECRETS_PROVIDER":     true,
 		"secrets.GITHUB_TOKEN":             true,
 	}
 	externalNames = map[string]bool{
@@ -525,8 +525,23 @@ var rules = []rule{
 				if v != "${{ vars.PULUMI_BACKEND_URL }}" {
 					bad = append(bad, name+": PULUMI_BACKEND_URL must come from vars.PULUMI_BACKEND_URL (a local backend would plan against empty state)")
 				}
+				// The state's secrets are opened with the KMS state key the
+				// job's role may use; no job ever holds a passphrase, so a
+				// PR's code has nothing to steal.
+				if j.Env["MD_SECRETS_PROVIDER"] != "${{ vars.PULUMI_SECRETS_PROVIDER }}" {
+					bad = append(bad, name+": MD_SECRETS_PROVIDER must come from vars.PULUMI_SECRETS_PROVIDER (the awskms:// state key)")
+				}
 			}
 			return bad
+		},
+	},
+	{
+		name: "no job holds a state passphrase",
+		check: func(f *file, _ facts) []string {
+			if strings.Contains(f.text, "PULUMI_CONFIG_PASSPHRASE") {
+				return []string{"uses PULUMI_CONFIG_PASSPHRASE: state secrets are KMS-encrypted (MD_SECRETS_PROVIDER), so no job, least of all a PR's, needs a passphrase"}
+			}
+			return nil
 		},
 	},
 	{

@@ -152,6 +152,8 @@ func TestRulesCatchViolations(t *testing.T) {
 		{"driver not built", "deploy-production.yml", "binary", "        run: go build -o bin/automation ./automation\n", "        run: echo skipped\n"},
 		{"persisted token", "pr.yml", "checkout", "persist-credentials: false", "persist-credentials: true"},
 		{"local backend", "drift.yml", "state backend", "PULUMI_BACKEND_URL: ${{ vars.PULUMI_BACKEND_URL }}", "PULUMI_BACKEND_URL: file://.pulumi-state"},
+		{"passphrase secrets provider", "pr.yml", "state backend", "MD_SECRETS_PROVIDER: ${{ vars.PULUMI_SECRETS_PROVIDER }}", "MD_SECRETS_PROVIDER: passphrase"},
+		{"a passphrase for a PR preview", "pr.yml", "passphrase", "      STACK: ${{ matrix.stack }}\n    steps:\n", "      STACK: ${{ matrix.stack }}\n      PULUMI_CONFIG_PASSPHRASE: ${{ secrets.PULUMI_CONFIG_PASSPHRASE }}\n    steps:\n"},
 		{"no timeout", "pr.yml", "timeout", "timeout-minutes: 30", "timeout-minutes: 600"},
 		{"timeout as long as the role session", "deploy-staging.yml", "timeout", "timeout-minutes: 55", "timeout-minutes: 60"},
 		{"template open to forks", "oracle-check.yml", "fork", "    if: github.event_name != 'pull_request' || " + sameRepoGuard + "\n", ""},
