@@ -96,18 +96,10 @@ func s3ObjectOperation(r *http.Request, q url.Values) string {
 	m := r.Method
 	switch {
 	case q.Has("uploadId"):
-		switch m {
-		case http.MethodPut:
-			if r.Header.Get("X-Amz-Copy-Source") != "" {
-				return "UploadPartCopy"
-			}
-			return "UploadPart"
-		case http.MethodPost:
-			return "CompleteMultipartUpload"
-		case http.MethodDelete:
-			return "AbortMultipartUpload"
-		case http.MethodGet:
-			return "ListParts"
+		// A HEAD with an uploadId is a HeadObject, as below.
+		if m != http.MethodHead {
+			return map[string]string{http.MethodPut: putOrCopy(r, "UploadPart", "UploadPartCopy"), http.MethodPost: "CompleteMultipartUpload",
+				http.MethodDelete: "AbortMultipartUpload", http.MethodGet: "ListParts"}[m]
 		}
 	case q.Has("uploads") && m == http.MethodPost:
 		return "CreateMultipartUpload"
@@ -116,20 +108,17 @@ func s3ObjectOperation(r *http.Request, q url.Values) string {
 	case q.Has("acl"):
 		return map[string]string{http.MethodGet: "GetObjectAcl", http.MethodPut: "PutObjectAcl"}[m]
 	}
-	switch m {
-	case http.MethodPut:
-		if r.Header.Get("X-Amz-Copy-Source") != "" {
-			return "CopyObject"
-		}
-		return "PutObject"
-	case http.MethodGet:
-		return "GetObject"
-	case http.MethodHead:
-		return "HeadObject"
-	case http.MethodDelete:
-		return "DeleteObject"
+	return map[string]string{http.MethodPut: putOrCopy(r, "PutObject", "CopyObject"), http.MethodGet: "GetObject",
+		http.MethodHead: "HeadObject", http.MethodDelete: "DeleteObject"}[m]
+}
+
+// putOrCopy names a PUT of an object or part: copy when the request names
+// a copy source, plain otherwise.
+func putOrCopy(r *http.Request, plain, copy string) string {
+	if r.Header.Get("X-Amz-Copy-Source") != "" {
+		return copy
 	}
-	return ""
+	return plain
 }
 
 type s3Error struct {

@@ -185,10 +185,7 @@ func Seed(ctx context.Context, cfg aws.Config, opts SeedOptions) (*Seeded, error
 	if _, err := sd.ddb.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.Names.Table(spec.TableFPEvents))}); err == nil {
 		return nil, fmt.Errorf("seeding %s: the environment already exists in this process (kumo keeps its state per process, across emulators): give each Seed its own Env, or none for a unique one", opts.Env)
 	}
-	for _, step := range []struct {
-		what string
-		fn   func(context.Context) error
-	}{
+	if what, err := runSteps(ctx, []seedStep{
 		{"the KMS key", sd.key},
 		{"the tables", sd.tables},
 		{"the baselines bucket", sd.bucket},
@@ -198,12 +195,27 @@ func Seed(ctx context.Context, cfg aws.Config, opts SeedOptions) (*Seeded, error
 		{"the OIDC provider and roles", sd.oidc},
 		{"the nonce", sd.nonce},
 		{"the defects made outside Pulumi", sd.injectDefects},
-	} {
-		if err := step.fn(ctx); err != nil {
-			return nil, fmt.Errorf("seeding %s of %s: %w", step.what, opts.Env, err)
-		}
+	}); err != nil {
+		return nil, fmt.Errorf("seeding %s of %s: %w", what, opts.Env, err)
 	}
 	return s, nil
+}
+
+// seedStep is one named step of a seeding.
+type seedStep struct {
+	what string
+	fn   func(context.Context) error
+}
+
+// runSteps runs steps in order and stops at the first that fails,
+// returning what it seeds and its error.
+func runSteps(ctx context.Context, steps []seedStep) (string, error) {
+	for _, step := range steps {
+		if err := step.fn(ctx); err != nil {
+			return step.what, err
+		}
+	}
+	return "", nil
 }
 
 type seeder struct {

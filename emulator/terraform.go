@@ -103,10 +103,7 @@ func SeedTerraform(ctx context.Context, cfg aws.Config, o TerraformOptions) (*Te
 		ddb: dynamodb.NewFromConfig(cfg), kms: kms.NewFromConfig(cfg), sns: sns.NewFromConfig(cfg), cw: cloudwatch.NewFromConfig(cfg),
 		iam: iam.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg),
 		s3: s3.NewFromConfig(cfg, func(so *s3.Options) { so.UsePathStyle = cfg.BaseEndpoint != nil })}
-	for _, step := range []struct {
-		what string
-		fn   func(context.Context) error
-	}{
+	if what, err := runSteps(ctx, []seedStep{
 		{"module.kms", t.keys},
 		{"module.dynamodb", t.tables},
 		{"module.ssm", t.nonce},
@@ -114,11 +111,9 @@ func SeedTerraform(ctx context.Context, cfg aws.Config, o TerraformOptions) (*Te
 		{"the baselines bucket", t.bucket},
 		{"the OIDC provider and module.iam", t.iamRoles},
 		{"the items", t.items},
-	} {
-		if err := step.fn(ctx); err != nil {
-			_ = t.s.Teardown(context.WithoutCancel(ctx))
-			return nil, fmt.Errorf("seeding %s of the Terraform-made %s: %w", step.what, o.Env, err)
-		}
+	}); err != nil {
+		_ = t.s.Teardown(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("seeding %s of the Terraform-made %s: %w", what, o.Env, err)
 	}
 	return t.s, nil
 }
