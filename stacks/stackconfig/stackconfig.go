@@ -225,20 +225,16 @@ func Parse(stack string, raw map[string]string) (Config, error) {
 		} else if len(subs) == 0 {
 			bad(KeyGitHubSubjects, v, "at least one subject, or leave it unset for the defaults (main branch and the environment)")
 		} else {
-			for _, s := range subs {
-				switch {
-				case strings.ContainsAny(s, "*?"):
-					bad(KeyGitHubSubjects, s, "exact subjects only; wildcards would let other branches or repositories deploy")
-				case spec.IsPullRequestSubject(s):
-					bad(KeyGitHubSubjects, s, "the deploy role never trusts pull_request (the preview role does)")
-				case !subjectPattern.MatchString(s):
-					bad(KeyGitHubSubjects, s, "repo:<org>/<repo>:ref:refs/heads/<branch> or repo:<org>/<repo>:environment:<name>")
-				case c.GitHubOrg != "" && !strings.HasPrefix(s, fmt.Sprintf("repo:%s/%s:", c.GitHubOrg, c.GitHubRepo)):
-					bad(KeyGitHubSubjects, s, fmt.Sprintf("a subject of %s/%s (githubRepository)", c.GitHubOrg, c.GitHubRepo))
-				case namesOtherEnvironment(s, env):
-					bad(KeyGitHubSubjects, s, fmt.Sprintf("a subject of environment %q: the deploy role of one environment never trusts another environment's workflows", env))
-				}
+			rules := subjectRules{
+				wildcard:    "exact subjects only; wildcards would let other branches or repositories deploy",
+				pullRequest: "the deploy role never trusts pull_request (the preview role does)",
+				otherEnv:    fmt.Sprintf("a subject of environment %q: the deploy role of one environment never trusts another environment's workflows", env),
 			}
+			if c.GitHubOrg != "" {
+				rules.repoPrefix = fmt.Sprintf("repo:%s/%s:", c.GitHubOrg, c.GitHubRepo)
+				rules.otherRepo = fmt.Sprintf("a subject of %s/%s (githubRepository)", c.GitHubOrg, c.GitHubRepo)
+			}
+			rules.check(KeyGitHubSubjects, subs, env, bad)
 			c.DeploySubjects = subs
 		}
 	} else if c.GitHubOrg != "" {
@@ -312,18 +308,11 @@ func Parse(stack string, raw map[string]string) (Config, error) {
 		if err := json.Unmarshal([]byte(v), &subs); err != nil {
 			bad(KeyOracleSubjects, v, "a list of exact OIDC subjects of the Oracle repository, e.g. [\"repo:acme/oracle:environment:staging\"]")
 		}
-		for _, s := range subs {
-			switch {
-			case strings.ContainsAny(s, "*?"):
-				bad(KeyOracleSubjects, s, "exact subjects only; wildcards would let other branches or repositories act as the Oracle")
-			case spec.IsPullRequestSubject(s):
-				bad(KeyOracleSubjects, s, "the Oracle role writes the tables, so it never trusts pull_request")
-			case !subjectPattern.MatchString(s):
-				bad(KeyOracleSubjects, s, "repo:<org>/<repo>:ref:refs/heads/<branch> or repo:<org>/<repo>:environment:<name>")
-			case namesOtherEnvironment(s, env):
-				bad(KeyOracleSubjects, s, fmt.Sprintf("a subject of environment %q, not another environment's", env))
-			}
-		}
+		subjectRules{
+			wildcard:    "exact subjects only; wildcards would let other branches or repositories act as the Oracle",
+			pullRequest: "the Oracle role writes the tables, so it never trusts pull_request",
+			otherEnv:    fmt.Sprintf("a subject of environment %q, not another environment's", env),
+		}.check(KeyOracleSubjects, subs, env, bad)
 		c.OracleSubjects = subs
 	}
 	if len(c.OracleSubjects) == 0 {
@@ -360,6 +349,34 @@ func Parse(stack string, raw map[string]string) (Config, error) {
 		return Config{}, fmt.Errorf("stack %q configuration: %w", stack, errors.Join(errs...))
 	}
 	return c, nil
+}
+
+// subjectRules are the refusals of the exact OIDC subjects a role may
+// trust: each field is what the refusal says is allowed instead.
+type subjectRules struct {
+	wildcard, pullRequest, otherEnv string
+	// repoPrefix, when set, starts every subject allowed; otherRepo is the
+	// refusal of one that does not start with it.
+	repoPrefix, otherRepo string
+}
+
+// check reports, through bad under key, the first refusal of each of subs
+// in environment env.
+func (r subjectRules) check(key string, subs []string, env string, bad func(key, value, allowed string)) {
+	for _, s := range subs {
+		switch {
+		case strings.ContainsAny(s, "*?"):
+			bad(key, s, r.wildcard)
+		case spec.IsPullRequestSubject(s):
+			bad(key, s, r.pullRequest)
+		case !subjectPattern.MatchString(s):
+			bad(key, s, "repo:<org>/<repo>:ref:refs/heads/<branch> or repo:<org>/<repo>:environment:<name>")
+		case r.repoPrefix != "" && !strings.HasPrefix(s, r.repoPrefix):
+			bad(key, s, r.otherRepo)
+		case namesOtherEnvironment(s, env):
+			bad(key, s, r.otherEnv)
+		}
+	}
 }
 
 // namesOtherEnvironment reports whether an environment subject names a
