@@ -53,6 +53,18 @@ const (
 // the rest run on the file backend only, to keep `make test` short.
 var bothBackends = []backendKind{fileBackend, s3Backend}
 
+// onBothBackends runs test as a parallel subtest on each backend, in
+// parallel with the other tests.
+func onBothBackends(t *testing.T, test func(*testing.T, backendKind)) {
+	t.Parallel()
+	for _, kind := range bothBackends {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			test(t, kind)
+		})
+	}
+}
+
 // fixture is one isolated project: its own stack file, backend, home and
 // output directory.
 type fixture struct {
@@ -207,13 +219,7 @@ func opsOf(p *Preview) map[string]gate.Op {
 }
 
 func TestPreviewSavesPlanAndUpAppliesExactlyIt(t *testing.T) {
-	t.Parallel()
-	for _, kind := range bothBackends {
-		t.Run(string(kind), func(t *testing.T) {
-			t.Parallel()
-			testPreviewAndUp(t, kind)
-		})
-	}
+	onBothBackends(t, testPreviewAndUp)
 }
 
 func testPreviewAndUp(t *testing.T, kind backendKind) {
@@ -375,13 +381,7 @@ func blocking(names []string, started chan<- struct{}, release <-chan struct{}) 
 }
 
 func TestConcurrentUpIsRefusedAndStateStaysIntact(t *testing.T) {
-	t.Parallel()
-	for _, kind := range bothBackends {
-		t.Run(string(kind), func(t *testing.T) {
-			t.Parallel()
-			testConcurrentUp(t, kind)
-		})
-	}
+	onBothBackends(t, testConcurrentUp)
 }
 
 func testConcurrentUp(t *testing.T, kind backendKind) {

@@ -24,13 +24,7 @@ import (
 // the dead holder until the lock is removed, and removing it is refused
 // while the holder still runs on this machine.
 func TestKilledUpLeavesAStaleLockThatCanBeRemoved(t *testing.T) {
-	t.Parallel()
-	for _, kind := range bothBackends {
-		t.Run(string(kind), func(t *testing.T) {
-			t.Parallel()
-			testStaleLock(t, kind)
-		})
-	}
+	onBothBackends(t, testStaleLock)
 }
 
 func testStaleLock(t *testing.T, kind backendKind) {
