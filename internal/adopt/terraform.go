@@ -20,35 +20,31 @@ func terraformAddress(typ, name string) string {
 	switch typ {
 	case gate.TypeTable:
 		return "module.dynamodb.aws_dynamodb_table." + underscore(name)
-	case gate.TypeKey:
-		return "module.kms.aws_kms_key.main"
-	case gate.TypeAlias:
-		return "module.kms.aws_kms_alias.main"
-	case gate.TypeTopic:
-		return "module.cloudwatch.aws_sns_topic.ops_alerts"
-	case gate.TypeSubscription:
-		return "module.cloudwatch.aws_sns_topic_subscription.ops_alerts_email[0]"
 	case gate.TypeAlarm:
 		// "fp-events-read-throttle" was fp_events_read_throttle.
 		return "module.cloudwatch.aws_cloudwatch_metric_alarm." + underscore(name)
-	case gate.TypeDashboard:
-		return "module.cloudwatch.aws_cloudwatch_dashboard.main"
-	case gate.TypeOIDCProvider:
-		return "aws_iam_openid_connect_provider.github"
 	case gate.TypeRole:
 		if name == "github-deploy" {
 			return "module.iam.aws_iam_role.github_actions_deploy"
 		}
-	case gate.TypeBucket:
-		return "aws_s3_bucket.baselines"
-	case gate.TypeBucketVersioning:
-		return "aws_s3_bucket_versioning.baselines"
-	case gate.TypeBucketEncryption:
-		return "aws_s3_bucket_server_side_encryption_configuration.baselines"
-	case gate.TypeBucketPublicAccessBlock:
-		return "aws_s3_bucket_public_access_block.baselines"
+		return ""
 	}
-	return ""
+	return terraformSingletons[typ]
+}
+
+// terraformSingletons are the addresses of the types the original modules
+// made one of.
+var terraformSingletons = map[string]string{
+	gate.TypeKey:                     "module.kms.aws_kms_key.main",
+	gate.TypeAlias:                   "module.kms.aws_kms_alias.main",
+	gate.TypeTopic:                   "module.cloudwatch.aws_sns_topic.ops_alerts",
+	gate.TypeSubscription:            "module.cloudwatch.aws_sns_topic_subscription.ops_alerts_email[0]",
+	gate.TypeDashboard:               "module.cloudwatch.aws_cloudwatch_dashboard.main",
+	gate.TypeOIDCProvider:            "aws_iam_openid_connect_provider.github",
+	gate.TypeBucket:                  "aws_s3_bucket.baselines",
+	gate.TypeBucketVersioning:        "aws_s3_bucket_versioning.baselines",
+	gate.TypeBucketEncryption:        "aws_s3_bucket_server_side_encryption_configuration.baselines",
+	gate.TypeBucketPublicAccessBlock: "aws_s3_bucket_public_access_block.baselines",
 }
 
 func underscore(s string) string { return strings.ReplaceAll(s, "-", "_") }
