@@ -24,7 +24,6 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/internal/postdeploy"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
-	"github.com/mirror-dissonance/mirror-infra/verify"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
@@ -51,14 +50,11 @@ func AdoptionDefects() []AdoptionDefect {
 
 // FindAdoptionDefect returns the adoption defect called name.
 func FindAdoptionDefect(name string) (AdoptionDefect, error) {
-	var names []string
-	for _, d := range AdoptionDefects() {
-		if d.Name == name {
-			return d, nil
-		}
-		names = append(names, d.Name)
+	d, names, ok := findNamed(AdoptionDefects(), func(d AdoptionDefect) string { return d.Name }, name)
+	if !ok {
+		return d, fmt.Errorf("no adoption defect %q (with --from terraform: %s)", name, strings.Join(names, ", "))
 	}
-	return AdoptionDefect{}, fmt.Errorf("no adoption defect %q (with --from terraform: %s)", name, strings.Join(names, ", "))
+	return d, nil
 }
 
 // runFromTerraform rehearses SPEC 3.2: an environment seeded as the
@@ -79,13 +75,11 @@ func runFromTerraform(ctx context.Context, cfg stackconfig.Config, opts Options,
 	}
 	start := time.Now()
 	rep := &report.Report{Command: "rehearse", Stack: cfg.Stack, Started: start}
-	e := emulator.Start()
-	defer e.Close()
-	e.EvaluateAlarms(0)
-	awsCfg, err := e.Config(ctx)
+	e, awsCfg, err := startEmulator(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("configuring clients for the emulator: %w", err)
+		return nil, err
 	}
+	defer e.Close()
 	tf, err := emulator.SeedTerraform(ctx, awsCfg, emulator.TerraformOptions{Env: cfg.Environment, Defects: defects})
 	if err != nil {
 		return nil, err
@@ -166,15 +160,9 @@ func runFromTerraform(ctx context.Context, cfg stackconfig.Config, opts Options,
 	} else {
 		tgt.VerifyQueueURL = queue
 	}
-	rep.Add(postdeploy.Run(ctx, awsCfg, tgt, postdeploy.Options{
-		Verify:   verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold), AlarmPoll: 50 * time.Millisecond, AlertWait: 2 * time.Second, FireAlarm: true},
-		Rotation: postdeploy.RotationPolicy{Force: true},
-	})...)
+	rep.Add(postdeploy.Run(ctx, awsCfg, tgt, postdeployOptions(cfg))...)
 	rep.Add(preservedCheck(ctx, awsCfg, tf, before))
-	rep.Elapsed = time.Since(start).Round(time.Millisecond).String()
-	for _, r := range run.AWSResources() {
-		rep.Resources = append(rep.Resources, map[string]any{"type": r.Type, "name": r.Name})
-	}
+	finishReport(rep, start, run)
 	res.Resources, res.Outputs, res.Unapplied = run.Resources, run.Outputs, p.Unapplied()
 	return res, nil
 }

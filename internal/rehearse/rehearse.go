@@ -148,14 +148,25 @@ func asList(v any) []map[string]any {
 
 // FindDefect returns the defect called name.
 func FindDefect(name string) (Defect, error) {
-	var names []string
-	for _, d := range Defects() {
-		if d.Name == name {
-			return d, nil
-		}
-		names = append(names, d.Name)
+	d, names, ok := findNamed(Defects(), func(d Defect) string { return d.Name }, name)
+	if !ok {
+		return d, fmt.Errorf("no defect %q (known: %s)", name, strings.Join(names, ", "))
 	}
-	return Defect{}, fmt.Errorf("no defect %q (known: %s)", name, strings.Join(names, ", "))
+	return d, nil
+}
+
+// findNamed returns the item of list that nameOf calls want; when there
+// is none, the zero item and every name there is.
+func findNamed[T any](list []T, nameOf func(T) string, want string) (T, []string, bool) {
+	var names []string
+	for _, x := range list {
+		if nameOf(x) == want {
+			return x, nil, true
+		}
+		names = append(names, nameOf(x))
+	}
+	var zero T
+	return zero, names, false
 }
 
 // addSubject appends "<repo prefix><suffix>" to a trust policy's subjects.
@@ -224,15 +235,11 @@ func Run(ctx context.Context, cfg stackconfig.Config, opts Options) (*Result, er
 	start := time.Now()
 	rep := &report.Report{Command: "rehearse", Stack: cfg.Stack, Started: start}
 
-	e := emulator.Start()
-	defer e.Close()
-	// As CloudWatch does after its first evaluation: idle alarms with
-	// notBreaching go to OK; others stay INSUFFICIENT_DATA.
-	e.EvaluateAlarms(0)
-	awsCfg, err := e.Config(ctx)
+	e, awsCfg, err := startEmulator(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("configuring clients for the emulator: %w", err)
+		return nil, err
 	}
+	defer e.Close()
 	log.Info("emulator started", "url", e.URL)
 
 	p := NewProvisioner(awsCfg, emulator.AccountID)
@@ -284,19 +291,46 @@ func Run(ctx context.Context, cfg stackconfig.Config, opts Options) (*Result, er
 		log.Info("defect injected after apply", "defect", defect.Name)
 	}
 
-	rep.Add(postdeploy.Run(ctx, awsCfg, tgt, postdeploy.Options{
-		Verify: verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold), AlarmPoll: 50 * time.Millisecond, AlertWait: 2 * time.Second, FireAlarm: true},
-		// The rehearsal proves the grace behaviour every time, due or not.
-		Rotation: postdeploy.RotationPolicy{Force: true},
-	})...)
+	rep.Add(postdeploy.Run(ctx, awsCfg, tgt, postdeployOptions(cfg))...)
 	if defect != nil {
 		rep.Add(defectCheck(*defect, rep))
 	}
+	finishReport(rep, start, res)
+	return &Result{Report: rep, Resources: res.Resources, Outputs: res.Outputs, Unapplied: p.Unapplied()}, nil
+}
+
+// startEmulator starts an emulator whose alarms have had their first
+// evaluation, and the AWS config of its clients; the caller closes it.
+func startEmulator(ctx context.Context) (*emulator.Emulator, aws.Config, error) {
+	e := emulator.Start()
+	// As CloudWatch does after its first evaluation: idle alarms with
+	// notBreaching go to OK; others stay INSUFFICIENT_DATA.
+	e.EvaluateAlarms(0)
+	awsCfg, err := e.Config(ctx)
+	if err != nil {
+		e.Close()
+		return nil, aws.Config{}, fmt.Errorf("configuring clients for the emulator: %w", err)
+	}
+	return e, awsCfg, nil
+}
+
+// postdeployOptions are the post-deploy stage's options in a rehearsal:
+// short waits against the emulator, a fired alarm, and a forced rotation.
+func postdeployOptions(cfg stackconfig.Config) postdeploy.Options {
+	return postdeploy.Options{
+		Verify: verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold), AlarmPoll: 50 * time.Millisecond, AlertWait: 2 * time.Second, FireAlarm: true},
+		// The rehearsal proves the grace behaviour every time, due or not.
+		Rotation: postdeploy.RotationPolicy{Force: true},
+	}
+}
+
+// finishReport records the rehearsal's elapsed time and the AWS resources
+// the run declared.
+func finishReport(rep *report.Report, start time.Time, run mockrun.Result) {
 	rep.Elapsed = time.Since(start).Round(time.Millisecond).String()
-	for _, r := range res.AWSResources() {
+	for _, r := range run.AWSResources() {
 		rep.Resources = append(rep.Resources, map[string]any{"type": r.Type, "name": r.Name})
 	}
-	return &Result{Report: rep, Resources: res.Resources, Outputs: res.Outputs, Unapplied: p.Unapplied()}, nil
 }
 
 // removeExtras deletes what the post-deploy stage made outside the
