@@ -59,11 +59,7 @@ Flags besides the common ones:
 
 func runAdopt(ctx context.Context, io stdio, args []string) int {
 	c := newDriverRun(io, "adopt", true, "", "")
-	stack, code, ok := oneStack(io, c.fs, "adopt", args)
-	if !ok {
-		return code
-	}
-	cfg, dir, code, ok := loadStackConfig(io, "adopt", c.o, stack)
+	stack, cfg, dir, code, ok := oneStackConfig(io, c.fs, "adopt", &c.o, args)
 	if !ok {
 		return code
 	}

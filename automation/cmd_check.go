@@ -27,11 +27,7 @@ func runCheck(ctx context.Context, io stdio, args []string) int {
 	var o options
 	fs := newFlagSet("check", io)
 	addCommon(fs, &o, false, false)
-	stack, code, ok := oneStack(io, fs, "check", args)
-	if !ok {
-		return code
-	}
-	cfg, _, code, ok := loadStackConfig(io, "check", o, stack)
+	_, cfg, _, code, ok := oneStackConfig(io, fs, "check", &o, args)
 	if !ok {
 		return code
 	}

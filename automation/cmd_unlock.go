@@ -36,11 +36,7 @@ func runUnlock(ctx context.Context, io stdio, args []string) int {
 	var o options
 	addCommon(fs, &o, false, false)
 	fs.BoolVar(&o.yes, "yes", false, "remove the locks shown (only when no update of the stack runs on this machine)")
-	stack, code, ok := oneStack(io, fs, "unlock", args)
-	if !ok {
-		return code
-	}
-	_, dir, code, ok := loadStackConfig(io, "unlock", o, stack)
+	stack, _, dir, code, ok := oneStackConfig(io, fs, "unlock", &o, args)
 	if !ok {
 		return code
 	}

@@ -233,6 +233,19 @@ func oneStack(io stdio, fs *flag.FlagSet, name string, args []string) (string, i
 	return pos[0], 0, true
 }
 
+// oneStackConfig parses a command's flags into o (through fs), requires
+// exactly one stack name and loads its configuration: the stack, its
+// configuration and the project directory. ok is false when the caller
+// should return code.
+func oneStackConfig(io stdio, fs *flag.FlagSet, cmd string, o *options, args []string) (string, stackconfig.Config, string, int, bool) {
+	stack, code, ok := oneStack(io, fs, cmd, args)
+	if !ok {
+		return "", stackconfig.Config{}, "", code, false
+	}
+	cfg, dir, code, ok := loadStackConfig(io, cmd, *o, stack)
+	return stack, cfg, dir, code, ok
+}
+
 // checkOutputs makes sure the report files can be written before any
 // cloud call, so a typo in --markdown never hides a verdict after the work
 // is done. It creates the file (empty) without truncating an existing one.
