@@ -102,6 +102,13 @@ func TestRolePolicyMutationsFail(t *testing.T) {
 		t.Fatalf("no role %s", name)
 		return role{}
 	}
+	// withExtra adds a statement "Extra" that allows action on anything.
+	withExtra := func(action string) func(spec.PolicyDocument) spec.PolicyDocument {
+		return func(d spec.PolicyDocument) spec.PolicyDocument {
+			d.Statement = append(d.Statement, spec.Allow("Extra", []string{action}, "*"))
+			return d
+		}
+	}
 	cases := []struct {
 		name, role, want string
 		mutate           func(spec.PolicyDocument) spec.PolicyDocument
@@ -117,22 +124,10 @@ func TestRolePolicyMutationsFail(t *testing.T) {
 			}
 			return d
 		}},
-		{"unused write", "deploy", "unused write: statement Extra allows ssm:DeleteParameter", func(d spec.PolicyDocument) spec.PolicyDocument {
-			d.Statement = append(d.Statement, spec.Allow("Extra", []string{"ssm:DeleteParameter"}, "*"))
-			return d
-		}},
-		{"alarm silencing", "deploy", "cloudwatch:SetAlarmState", func(d spec.PolicyDocument) spec.PolicyDocument {
-			d.Statement = append(d.Statement, spec.Allow("Extra", []string{"cloudwatch:SetAlarmState"}, "*"))
-			return d
-		}},
-		{"oracle rotates", "oracle", "unused write: statement Extra allows ssm:PutParameter", func(d spec.PolicyDocument) spec.PolicyDocument {
-			d.Statement = append(d.Statement, spec.Allow("Extra", []string{"ssm:PutParameter"}, "*"))
-			return d
-		}},
-		{"star action", "oracle", "allows dynamodb:*", func(d spec.PolicyDocument) spec.PolicyDocument {
-			d.Statement = append(d.Statement, spec.Allow("Extra", []string{"dynamodb:*"}, "*"))
-			return d
-		}},
+		{"unused write", "deploy", "unused write: statement Extra allows ssm:DeleteParameter", withExtra("ssm:DeleteParameter")},
+		{"alarm silencing", "deploy", "cloudwatch:SetAlarmState", withExtra("cloudwatch:SetAlarmState")},
+		{"oracle rotates", "oracle", "unused write: statement Extra allows ssm:PutParameter", withExtra("ssm:PutParameter")},
+		{"star action", "oracle", "allows dynamodb:*", withExtra("dynamodb:*")},
 		{"subscriptions on the topic ARN only", "deploy", "sns:Unsubscribe on arn:aws:sns:us-east-1:123456789012:mirror-dissonance-production-ops-alerts:", func(d spec.PolicyDocument) spec.PolicyDocument {
 			return d.Without("ManageSubscriptions")
 		}},
