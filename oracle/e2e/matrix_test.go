@@ -327,14 +327,8 @@ type nonceValue struct {
 
 func values(t *testing.T, env *oracletest.Env) []nonceValue {
 	t.Helper()
-	out, err := env.SSM.GetParametersByPath(context.Background(), &ssm.GetParametersByPathInput{
-		Path: aws.String(env.Target.NonceParameterPath()), WithDecryption: aws.Bool(true), MaxResults: aws.Int32(10),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var vs []nonceValue
-	for _, p := range out.Parameters {
+	for _, p := range env.NonceParameters(t) {
 		name := aws.ToString(p.Name)
 		var n int
 		if _, err := fmt.Sscanf(name[len(env.Target.NoncePrefix):], "%d", &n); err == nil {

@@ -50,14 +50,8 @@ func bootstrapped(t *testing.T, s *nonce.Store) *nonce.Set {
 // can assert none of them leaks; the values are never printed.
 func values(t *testing.T, e *oracletest.Env) []string {
 	t.Helper()
-	out, err := e.SSM.GetParametersByPath(context.Background(), &ssm.GetParametersByPathInput{
-		Path: aws.String(e.Target.NonceParameterPath()), WithDecryption: aws.Bool(true), MaxResults: aws.Int32(10),
-	})
-	if err != nil {
-		t.Fatalf("reading parameters: %v", err)
-	}
 	var vs []string
-	for _, p := range out.Parameters {
+	for _, p := range e.NonceParameters(t) {
 		vs = append(vs, aws.ToString(p.Value))
 	}
 	return vs

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
@@ -61,6 +62,18 @@ func (e *Env) Fail(rules ...emulator.FaultRule) { e.SetFaults(emulator.Faults{Ru
 
 // Heal turns every fault off.
 func (e *Env) Heal() { e.SetFaults(emulator.Faults{}) }
+
+// NonceParameters reads (decrypted) every parameter under the nonce path.
+func (e *Env) NonceParameters(tb testing.TB) []ssmtypes.Parameter {
+	tb.Helper()
+	out, err := e.SSM.GetParametersByPath(context.Background(), &ssm.GetParametersByPathInput{
+		Path: aws.String(e.Target.NonceParameterPath()), WithDecryption: aws.Bool(true), MaxResults: aws.Int32(10),
+	})
+	if err != nil {
+		tb.Fatalf("reading the nonce parameters: %v", err)
+	}
+	return out.Parameters
+}
 
 // Clock returns a settable time, starting at t, and the Now function of a
 // store that reads it.
