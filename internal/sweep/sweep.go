@@ -138,120 +138,94 @@ func PurgeParameters(ctx context.Context, c Clients, env string) (int, error) {
 }
 
 func tables(ctx context.Context, c Clients, prefix string) ([]string, error) {
-	var out []string
-	in := &dynamodb.ListTablesInput{}
-	for {
-		page, err := c.DynamoDB.ListTables(ctx, in)
+	return listAll(func(token *string) ([]string, *string, bool, error) {
+		page, err := c.DynamoDB.ListTables(ctx, &dynamodb.ListTablesInput{ExclusiveStartTableName: token})
 		if err != nil {
-			return nil, err
+			return nil, nil, false, err
 		}
+		var out []string
 		for _, t := range page.TableNames {
 			if strings.HasPrefix(t, prefix) {
 				out = append(out, t)
 			}
 		}
-		if page.LastEvaluatedTableName == nil {
-			return out, nil
-		}
-		in.ExclusiveStartTableName = page.LastEvaluatedTableName
-	}
+		return out, page.LastEvaluatedTableName, page.LastEvaluatedTableName != nil, nil
+	})
 }
 
 func aliases(ctx context.Context, c Clients, alias string) ([]string, error) {
-	var out []string
-	in := &kms.ListAliasesInput{}
-	for {
-		page, err := c.KMS.ListAliases(ctx, in)
+	return listAll(func(token *string) ([]string, *string, bool, error) {
+		page, err := c.KMS.ListAliases(ctx, &kms.ListAliasesInput{Marker: token})
 		if err != nil {
-			return nil, err
+			return nil, nil, false, err
 		}
+		var out []string
 		for _, a := range page.Aliases {
 			if aws.ToString(a.AliasName) == alias {
 				out = append(out, alias)
 			}
 		}
-		if !page.Truncated {
-			return out, nil
-		}
-		in.Marker = page.NextMarker
-	}
+		return out, page.NextMarker, page.Truncated, nil
+	})
 }
 
 // keys finds the run's key by the description the program gives it, since
 // its alias is the first thing a destroy removes.
 func keys(ctx context.Context, c Clients, env string) ([]string, error) {
 	want := spec.KeyDescription(env)
-	var out []string
-	in := &kms.ListKeysInput{}
-	for {
-		page, err := c.KMS.ListKeys(ctx, in)
+	return listAll(func(token *string) ([]string, *string, bool, error) {
+		page, err := c.KMS.ListKeys(ctx, &kms.ListKeysInput{Marker: token})
 		if err != nil {
-			return nil, err
+			return nil, nil, false, err
 		}
+		var out []string
 		for _, k := range page.Keys {
 			d, err := c.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: k.KeyId})
 			if err != nil {
-				return nil, err
+				return nil, nil, false, err
 			}
 			m := d.KeyMetadata
 			if aws.ToString(m.Description) == want && m.KeyState != kmstypes.KeyStatePendingDeletion {
 				out = append(out, aws.ToString(m.Arn)+" ("+string(m.KeyState)+")")
 			}
 		}
-		if !page.Truncated {
-			return out, nil
-		}
-		in.Marker = page.NextMarker
-	}
+		return out, page.NextMarker, page.Truncated, nil
+	})
 }
 
 func topics(ctx context.Context, c Clients, name string) ([]string, error) {
-	var out []string
-	in := &sns.ListTopicsInput{}
-	for {
-		page, err := c.SNS.ListTopics(ctx, in)
+	return listAll(func(token *string) ([]string, *string, bool, error) {
+		page, err := c.SNS.ListTopics(ctx, &sns.ListTopicsInput{NextToken: token})
 		if err != nil {
-			return nil, err
+			return nil, nil, false, err
 		}
+		var out []string
 		for _, t := range page.Topics {
 			if arn := aws.ToString(t.TopicArn); strings.HasSuffix(arn, ":"+name) {
 				out = append(out, arn)
 			}
 		}
-		if aws.ToString(page.NextToken) == "" {
-			return out, nil
-		}
-		in.NextToken = page.NextToken
-	}
+		return out, page.NextToken, aws.ToString(page.NextToken) != "", nil
+	})
 }
 
 func alarms(ctx context.Context, c Clients, prefix string) ([]string, error) {
-	var out []string
-	in := &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String(prefix)}
-	for {
-		page, err := c.CloudWatch.DescribeAlarms(ctx, in)
+	return listAll(func(token *string) ([]string, *string, bool, error) {
+		page, err := c.CloudWatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String(prefix), NextToken: token})
 		if err != nil {
-			return nil, err
+			return nil, nil, false, err
 		}
+		var out []string
 		for _, a := range page.MetricAlarms {
 			out = append(out, aws.ToString(a.AlarmName))
 		}
-		if aws.ToString(page.NextToken) == "" {
-			return out, nil
-		}
-		in.NextToken = page.NextToken
-	}
+		return out, page.NextToken, aws.ToString(page.NextToken) != "", nil
+	})
 }
 
 func dashboards(ctx context.Context, c Clients, name string) ([]string, error) {
 	_, err := c.CloudWatch.GetDashboard(ctx, &cloudwatch.GetDashboardInput{DashboardName: aws.String(name)})
-	if err == nil {
-		return []string{name}, nil
-	}
-	if notFound(err) {
-		return nil, nil
-	}
-	return nil, err
+	return existing(name, err)
 }
 
 // notFound tells "it does not exist" from a failure to look.
@@ -268,27 +242,29 @@ func notFound(err error) bool {
 }
 
 func roles(ctx context.Context, c Clients, prefix string) ([]string, error) {
-	var out []string
-	in := &iam.ListRolesInput{}
-	for {
-		page, err := c.IAM.ListRoles(ctx, in)
+	return listAll(func(token *string) ([]string, *string, bool, error) {
+		page, err := c.IAM.ListRoles(ctx, &iam.ListRolesInput{Marker: token})
 		if err != nil {
-			return nil, err
+			return nil, nil, false, err
 		}
+		var out []string
 		for _, r := range page.Roles {
 			if strings.HasPrefix(aws.ToString(r.RoleName), prefix) {
 				out = append(out, aws.ToString(r.RoleName))
 			}
 		}
-		if !page.IsTruncated {
-			return out, nil
-		}
-		in.Marker = page.Marker
-	}
+		return out, page.Marker, page.IsTruncated, nil
+	})
 }
 
 func bucket(ctx context.Context, c Clients, name string) ([]string, error) {
 	_, err := c.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(name)})
+	return existing(name, err)
+}
+
+// existing is name when err, the error of looking it up, is nil; nothing
+// when err says it does not exist; err otherwise.
+func existing(name string, err error) ([]string, error) {
 	if err == nil {
 		return []string{name}, nil
 	}
@@ -299,19 +275,34 @@ func bucket(ctx context.Context, c Clients, name string) ([]string, error) {
 }
 
 func parameters(ctx context.Context, c Clients, path string) ([]string, error) {
-	var out []string
-	in := &ssm.GetParametersByPathInput{Path: aws.String(strings.TrimSuffix(path, "/")), Recursive: aws.Bool(true)}
-	for {
-		page, err := c.SSM.GetParametersByPath(ctx, in)
+	return listAll(func(token *string) ([]string, *string, bool, error) {
+		page, err := c.SSM.GetParametersByPath(ctx, &ssm.GetParametersByPathInput{Path: aws.String(strings.TrimSuffix(path, "/")), Recursive: aws.Bool(true), NextToken: token})
 		if err != nil {
-			return nil, err
+			return nil, nil, false, err
 		}
+		var out []string
 		for _, p := range page.Parameters {
 			out = append(out, aws.ToString(p.Name))
 		}
-		if aws.ToString(page.NextToken) == "" {
+		return out, page.NextToken, aws.ToString(page.NextToken) != "", nil
+	})
+}
+
+// listAll gathers what page finds on each page of a listing: page is
+// called with the token of the next page (nil for the first) and returns
+// what it found, the next token, and whether there are more pages.
+func listAll(page func(token *string) (found []string, next *string, more bool, err error)) ([]string, error) {
+	var out []string
+	var token *string
+	for {
+		found, next, more, err := page(token)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, found...)
+		if !more {
 			return out, nil
 		}
-		in.NextToken = page.NextToken
+		token = next
 	}
 }
