@@ -16,9 +16,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -184,10 +188,7 @@ func (f *finder) table(ctx context.Context, name string) (*found, error) {
 	arn := aws.ToString(t.TableArn)
 	fd := &found{id: name, where: fmt.Sprintf("dynamodb:DescribeTable in %s", f.region), observed: obs, outputs: map[string]any{"arn": arn}}
 	if tg, err := f.ddb.ListTagsOfResource(ctx, &dynamodb.ListTagsOfResourceInput{ResourceArn: aws.String(arn)}); err == nil {
-		fd.tags = map[string]string{}
-		for _, x := range tg.Tags {
-			fd.tags[aws.ToString(x.Key)] = aws.ToString(x.Value)
-		}
+		fd.tags = tagMap(tg.Tags, func(x ddbtypes.Tag) (*string, *string) { return x.Key, x.Value })
 	}
 	return fd, nil
 }
@@ -226,10 +227,7 @@ func (f *finder) key(ctx context.Context, alias string) (*found, error) {
 	fd := &found{id: id, where: "kms:DescribeKey " + alias + " (through its alias)", observed: obs,
 		outputs: map[string]any{"arn": aws.ToString(md.Arn), "keyId": id}}
 	if tg, err := f.kms.ListResourceTags(ctx, &kms.ListResourceTagsInput{KeyId: aws.String(id)}); err == nil {
-		fd.tags = map[string]string{}
-		for _, x := range tg.Tags {
-			fd.tags[aws.ToString(x.TagKey)] = aws.ToString(x.TagValue)
-		}
+		fd.tags = tagMap(tg.Tags, func(x kmstypes.Tag) (*string, *string) { return x.TagKey, x.TagValue })
 	}
 	return fd, nil
 }
@@ -251,10 +249,7 @@ func (f *finder) topic(ctx context.Context, name string) (*found, error) {
 		observed: map[string]any{"kmsMasterKeyId": out.Attributes["KmsMasterKeyId"]},
 		outputs:  map[string]any{"arn": arn}}
 	if tg, err := f.sns.ListTagsForResource(ctx, &sns.ListTagsForResourceInput{ResourceArn: aws.String(arn)}); err == nil {
-		fd.tags = map[string]string{}
-		for _, x := range tg.Tags {
-			fd.tags[aws.ToString(x.Key)] = aws.ToString(x.Value)
-		}
+		fd.tags = tagMap(tg.Tags, func(x snstypes.Tag) (*string, *string) { return x.Key, x.Value })
 	}
 	return fd, nil
 }
@@ -313,6 +308,18 @@ func (f *finder) alarm(ctx context.Context, name string) (*found, error) {
 		outputs: map[string]any{"arn": aws.ToString(a.AlarmArn)}}, nil
 }
 
+// tagMap maps one SDK's tags, whose key and value kv reads, by key.
+func tagMap[T any](tags []T, kv func(T) (*string, *string)) map[string]string {
+	out := map[string]string{}
+	for _, x := range tags {
+		k, v := kv(x)
+		out[aws.ToString(k)] = aws.ToString(v)
+	}
+	return out
+}
+
+func iamTag(x iamtypes.Tag) (*string, *string) { return x.Key, x.Value }
+
 func strs(ss []string) []any {
 	out := make([]any, 0, len(ss))
 	for _, s := range ss {
@@ -361,12 +368,8 @@ func (f *finder) role(ctx context.Context, name string) (*found, error) {
 	if r.MaxSessionDuration != nil {
 		obs["maxSessionDuration"] = float64(*r.MaxSessionDuration)
 	}
-	fd := &found{id: name, where: "iam:GetRole " + name, observed: obs, tags: map[string]string{},
-		outputs: map[string]any{"arn": aws.ToString(r.Arn), "uniqueId": aws.ToString(r.RoleId)}}
-	for _, x := range r.Tags {
-		fd.tags[aws.ToString(x.Key)] = aws.ToString(x.Value)
-	}
-	return fd, nil
+	return &found{id: name, where: "iam:GetRole " + name, observed: obs, tags: tagMap(r.Tags, iamTag),
+		outputs: map[string]any{"arn": aws.ToString(r.Arn), "uniqueId": aws.ToString(r.RoleId)}}, nil
 }
 
 func (f *finder) rolePolicy(ctx context.Context, role, name string) (*found, error) {
@@ -392,12 +395,8 @@ func (f *finder) managedPolicy(ctx context.Context, name string) (*found, error)
 	if err != nil {
 		return nil, fmt.Errorf("iam:GetPolicy %s: %w", arn, err)
 	}
-	fd := &found{id: arn, where: "iam:GetPolicy " + arn, tags: map[string]string{},
-		outputs: map[string]any{"arn": arn, "policyId": aws.ToString(out.Policy.PolicyId)}}
-	for _, x := range out.Policy.Tags {
-		fd.tags[aws.ToString(x.Key)] = aws.ToString(x.Value)
-	}
-	return fd, nil
+	return &found{id: arn, where: "iam:GetPolicy " + arn, tags: tagMap(out.Policy.Tags, iamTag),
+		outputs: map[string]any{"arn": arn, "policyId": aws.ToString(out.Policy.PolicyId)}}, nil
 }
 
 // queue finds the verification queue by name; its import id is its URL.
@@ -450,10 +449,7 @@ func (f *finder) bucket(ctx context.Context, name string) (*found, error) {
 	}
 	fd := &found{id: name, where: "s3:HeadBucket " + name, outputs: map[string]any{"arn": "arn:aws:s3:::" + name, "bucket": name}}
 	if tg, err := f.s3.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: aws.String(name)}); err == nil {
-		fd.tags = map[string]string{}
-		for _, x := range tg.TagSet {
-			fd.tags[aws.ToString(x.Key)] = aws.ToString(x.Value)
-		}
+		fd.tags = tagMap(tg.TagSet, func(x s3types.Tag) (*string, *string) { return x.Key, x.Value })
 	}
 	return fd, nil
 }
