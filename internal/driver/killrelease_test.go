@@ -34,7 +34,9 @@ func TestAKilledCLIsLockIsReleased(t *testing.T) {
 	// A stand-in CLI that takes the stack's lock under its own pid, then
 	// ignores the interrupt, as one stuck in a provider call would.
 	script := filepath.Join(dir, "stuck.sh")
-	body := fmt.Sprintf("#!/bin/sh\nprintf '{\"pid\":%%d,\"username\":\"ci\",\"hostname\":\"%s\",\"timestamp\":\"2026-11-27T00:00:00Z\"}' $$ > %s\ntrap '' INT\nsleep 30\n",
+	// The trap comes first: the test cancels once the lock exists, and an
+	// interrupt before the trap would end the script by itself.
+	body := fmt.Sprintf("#!/bin/sh\ntrap '' INT\nprintf '{\"pid\":%%d,\"username\":\"ci\",\"hostname\":\"%s\",\"timestamp\":\"2026-11-27T00:00:00Z\"}' $$ > %s\nsleep 30\n",
 		host, filepath.Join(lockDir, "own.json"))
 	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
