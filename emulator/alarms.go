@@ -91,7 +91,7 @@ func (e *Emulator) alarmCreated(name, treat string) {
 	a.gen[name]++
 	gen := a.gen[name]
 	delete(a.over, name)
-	state := map[string]string{"notBreaching": "OK", "breaching": "ALARM"}[treat]
+	state := map[string]string{spec.AlarmTreatMissingData: "OK", "breaching": "ALARM"}[treat]
 	if !a.enabled || state == "" {
 		a.mu.Unlock()
 		return

@@ -258,7 +258,7 @@ func (t *tfSeeder) tfTables() []struct {
 	out = append(out, struct {
 		schema  spec.TableSchema
 		purpose string
-	}{spec.TableSchema{Suffix: "governance-cache", HashKey: "org", RangeKey: "repo", TTLAttribute: "expiresAt"}, "GovernanceCache"})
+	}{spec.TableSchema{Suffix: "governance-cache", HashKey: "org", RangeKey: "repo", TTLAttribute: spec.TTLAttribute}, "GovernanceCache"})
 	return out
 }
 
@@ -366,7 +366,7 @@ func (t *tfSeeder) monitoring(ctx context.Context) error {
 			AlarmName: aws.String(a.name), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold,
 			EvaluationPeriods: aws.Int32(1), MetricName: aws.String(a.metric), Namespace: aws.String(ns),
 			Period: aws.Int32(300), Statistic: cwtypes.StatisticSum, Threshold: aws.Float64(5),
-			AlarmActions: []string{topic}, TreatMissingData: aws.String("notBreaching"), Tags: cwTags,
+			AlarmActions: []string{topic}, TreatMissingData: aws.String(spec.AlarmTreatMissingData), Tags: cwTags,
 		}); err != nil {
 			return fmt.Errorf("creating alarm %s: %w", a.name, err)
 		}
@@ -376,8 +376,8 @@ func (t *tfSeeder) monitoring(ctx context.Context) error {
 		return err
 	})
 	body, _ := json.Marshal(map[string]any{"widgets": []any{
-		map[string]any{"type": "metric", "properties": map[string]any{"metrics": []any{[]any{"AWS/DynamoDB", "ConsumedReadCapacityUnits"}}, "period": 300, "stat": "Sum", "region": Region, "title": "DynamoDB Capacity Usage"}},
-		map[string]any{"type": "metric", "properties": map[string]any{"metrics": []any{[]any{"AWS/DynamoDB", "ReadThrottleEvents"}}, "period": 300, "stat": "Sum", "region": Region, "title": "DynamoDB Throttling"}},
+		map[string]any{"type": "metric", "properties": map[string]any{"metrics": []any{[]any{spec.AlarmNamespace, "ConsumedReadCapacityUnits"}}, "period": 300, "stat": "Sum", "region": Region, "title": "DynamoDB Capacity Usage"}},
+		map[string]any{"type": "metric", "properties": map[string]any{"metrics": []any{[]any{spec.AlarmNamespace, spec.MetricReadThrottle}}, "period": 300, "stat": "Sum", "region": Region, "title": "DynamoDB Throttling"}},
 	}})
 	main := string(body)
 	for _, d := range []string{n.Dashboard(), "MirrorDissonance-Infrastructure-" + t.o.Env} {
@@ -481,8 +481,8 @@ func (t *tfSeeder) iamRoles(ctx context.Context) error {
 	}
 	repo := "repo:" + t.o.GitHubOrg + "/" + t.o.GitHubRepo
 	trust := policyJSON(map[string]any{"Effect": "Allow", "Principal": map[string]any{"Federated": provider}, "Action": "sts:AssumeRoleWithWebIdentity",
-		"Condition": map[string]any{"StringEquals": map[string]any{"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
-			"StringLike": map[string]any{"token.actions.githubusercontent.com:sub": []string{repo + ":ref:refs/heads/main", repo + ":ref:refs/heads/develop", repo + ":pull_request"}}}})
+		"Condition": map[string]any{"StringEquals": map[string]any{spec.OIDCAudienceKey: spec.GitHubOIDCAudience},
+			"StringLike": map[string]any{spec.OIDCSubjectKey: []string{repo + ":ref:refs/heads/main", repo + ":ref:refs/heads/develop", repo + ":pull_request"}}}})
 	n := t.names()
 	for _, r := range []struct{ name, desc, purpose, policyName, policy string }{
 		{n.Resource("github-terraform"), "Role for GitHub Actions to run Terraform", "GitHubActionsTerraform", "TerraformOperations",
@@ -545,7 +545,7 @@ func (t *tfSeeder) items(ctx context.Context) error {
 		org := fmt.Sprintf("terraform-era-org-%d", i)
 		if t.o.Has(TFKeySchema) {
 			key := map[string]ddbtypes.AttributeValue{"pk": s("org#" + consent.OrgID(org)), "sk": s("consent#pull_request_analysis#" + strconv.Itoa(i))}
-			item := map[string]ddbtypes.AttributeValue{"orgId": s(consent.OrgID(org)), "scope": s("pull_request_analysis"), "revoked": &ddbtypes.AttributeValueMemberBOOL{Value: false}}
+			item := map[string]ddbtypes.AttributeValue{spec.AttrOrgID: s(consent.OrgID(org)), "scope": s("pull_request_analysis"), "revoked": &ddbtypes.AttributeValueMemberBOOL{Value: false}}
 			for k, v := range key {
 				item[k] = v
 			}
@@ -558,7 +558,7 @@ func (t *tfSeeder) items(ctx context.Context) error {
 		if err := consent.New(t.ddb, consentTable).Grant(ctx, org, "pull_request_analysis", consent.Grant{By: "admin@" + org, PolicyVersion: "1"}); err != nil {
 			return fmt.Errorf("granting consent: %w", err)
 		}
-		keep(consentTable, map[string]ddbtypes.AttributeValue{"orgId": s(consent.OrgID(org))})
+		keep(consentTable, map[string]ddbtypes.AttributeValue{spec.AttrOrgID: s(consent.OrgID(org))})
 	}
 	if !t.o.Has(TFMissing) {
 		bc := breaker.NewCounter(t.ddb, n.Table(spec.TableBlockCounter))
@@ -567,7 +567,7 @@ func (t *tfSeeder) items(ctx context.Context) error {
 			if _, err := bc.Increment(ctx, "MD-001", org); err != nil {
 				return fmt.Errorf("counting a block: %w", err)
 			}
-			keep(n.Table(spec.TableBlockCounter), map[string]ddbtypes.AttributeValue{"bucketKey": s(breaker.BucketKey("MD-001", org, time.Now()))})
+			keep(n.Table(spec.TableBlockCounter), map[string]ddbtypes.AttributeValue{spec.AttrBucketKey: s(breaker.BucketKey("MD-001", org, time.Now()))})
 		}
 	}
 	gc := n.Table("governance-cache")

@@ -353,7 +353,7 @@ func readRuntime(s Scope) *runtime {
 		tables = append(tables, a.TableArn(t))
 		withIndex = append(withIndex, a.TableArn(t))
 	}
-	withIndex = append(withIndex, a.TableArn(n.Table(TableFPEvents))+"/index/"+FindingIndexName)
+	withIndex = append(withIndex, a.TableArn(n.Table(TableFPEvents))+"/index/"+FindingIndex)
 	r.same("dynamodb", tables, nil, "DescribeTable", "DescribeContinuousBackups", "DescribeTimeToLive", "Scan",
 		"GetItem", "PutItem", "UpdateItem", "DeleteItem")
 	r.same("dynamodb", withIndex, nil, "Query")
@@ -390,9 +390,6 @@ func readRuntime(s Scope) *runtime {
 	r.ops["sts.GetCallerIdentity"] = []Operation{}
 	return r
 }
-
-// FindingIndexName is the fp-events table's one index (SPEC 2.2).
-const FindingIndexName = "FindingIndex"
 
 // OracleRuntime maps each API the Oracle role's job calls to the
 // authorisations it needs.

@@ -25,8 +25,8 @@ const (
 	attrRecordedAt  = "recordedAt"
 	attrReviewedBy  = "reviewedBy"
 	attrReviewedAt  = "reviewedAt"
-	attrGSI1PK      = "gsi1pk"
-	attrGSI1SK      = "gsi1sk"
+	attrGSI1PK      = spec.AttrGSI1PK
+	attrGSI1SK      = spec.AttrGSI1SK
 
 	ctxRepo      = "repo"
 	ctxBranch    = "branch"
