@@ -16,6 +16,8 @@ import (
 
 	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
+
+	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
 )
 
 // Defect is one deliberate deviation from SPEC section 2, named the same
@@ -201,7 +203,7 @@ func newInjector(cfg aws.Config) injector {
 // NewS3Client is an S3 client on cfg; a custom endpoint (the emulator)
 // has no per-bucket host names, so it addresses buckets by path.
 func NewS3Client(cfg aws.Config) *s3.Client {
-	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
+	return drift.NewObjectClient(cfg)
 }
 
 // inject makes d and returns the nonce value it wrote, if any (a secret:

@@ -102,7 +102,7 @@ func SeedTerraform(ctx context.Context, cfg aws.Config, o TerraformOptions) (*Te
 	t := &tfSeeder{o: o, cfg: cfg, s: &TerraformSeeded{Env: o.Env, cfg: cfg, Items: map[string][]map[string]ddbtypes.AttributeValue{}},
 		ddb: dynamodb.NewFromConfig(cfg), kms: kms.NewFromConfig(cfg), sns: sns.NewFromConfig(cfg), cw: cloudwatch.NewFromConfig(cfg),
 		iam: iam.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg),
-		s3: s3.NewFromConfig(cfg, func(so *s3.Options) { so.UsePathStyle = cfg.BaseEndpoint != nil })}
+		s3: NewS3Client(cfg)}
 	if what, err := runSteps(ctx, []seedStep{
 		{"module.kms", t.keys},
 		{"module.dynamodb", t.tables},

@@ -14,6 +14,8 @@ import (
 
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
+
+	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
 )
 
 // IDBaselines is SPEC 6's check of the drift-baselines bucket (2.10).
@@ -30,7 +32,7 @@ type S3API interface {
 // newS3Client addresses buckets by path when cfg has a custom endpoint (an
 // emulator has no per-bucket host names).
 func newS3Client(cfg aws.Config) *s3.Client {
-	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil })
+	return drift.NewObjectClient(cfg)
 }
 
 // S3 error codes that are findings about the bucket, not call failures.

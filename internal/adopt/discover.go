@@ -30,6 +30,8 @@ import (
 
 	"github.com/mirror-dissonance/mirror-infra/internal/gate"
 	"github.com/mirror-dissonance/mirror-infra/spec"
+
+	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
 )
 
 // finder makes the read-only calls of discovery.
@@ -58,7 +60,7 @@ func newFinder(ctx context.Context, cfg aws.Config, stack, env string, log *slog
 		ddb: dynamodb.NewFromConfig(cfg), kms: kms.NewFromConfig(cfg), sns: sns.NewFromConfig(cfg),
 		cw: cloudwatch.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg),
 		// A custom endpoint (an emulator) has no per-bucket host names.
-		s3:  s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }),
+		s3:  drift.NewObjectClient(cfg),
 		sqs: sqs.NewFromConfig(cfg),
 		log: log,
 	}, nil

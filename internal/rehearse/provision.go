@@ -28,6 +28,8 @@ import (
 
 	"github.com/mirror-dissonance/mirror-infra/internal/gate"
 	"github.com/mirror-dissonance/mirror-infra/spec"
+
+	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
 )
 
 // Provisioner creates each resource the program declares in an AWS
@@ -63,7 +65,7 @@ func NewProvisioner(cfg aws.Config, account string) *Provisioner {
 		ddb: dynamodb.NewFromConfig(cfg), kms: kms.NewFromConfig(cfg), sns: sns.NewFromConfig(cfg),
 		cw: cloudwatch.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg),
 		// A custom endpoint (the emulator) has no per-bucket host names.
-		s3:        s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }),
+		s3:        drift.NewObjectClient(cfg),
 		unapplied: map[string][]string{},
 	}
 }

@@ -25,6 +25,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/mirror-dissonance/mirror-infra/spec"
+
+	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
 )
 
 // Clients are the narrow AWS clients a sweep uses.
@@ -65,7 +67,7 @@ func NewClients(cfg aws.Config) Clients {
 		SNS:        sns.NewFromConfig(cfg),
 		CloudWatch: cloudwatch.NewFromConfig(cfg),
 		IAM:        iam.NewFromConfig(cfg),
-		S3:         s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = cfg.BaseEndpoint != nil }),
+		S3:         drift.NewObjectClient(cfg),
 		SSM:        ssm.NewFromConfig(cfg),
 	}
 }
