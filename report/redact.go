@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 )
@@ -41,4 +42,18 @@ func (r *Report) redacted() *Report {
 		out.Checks[i] = c
 	}
 	return &out
+}
+
+// MaxQuoted is how much of a bad value an error message repeats: enough to
+// recognise it, never a whole pasted file.
+const MaxQuoted = 200
+
+// Quote shortens a value for an error message to MaxQuoted characters and
+// says how long it was.
+func Quote(v string) string {
+	r := []rune(v)
+	if len(r) <= MaxQuoted {
+		return v
+	}
+	return string(r[:MaxQuoted]) + fmt.Sprintf("... (%d characters)", len(r))
 }

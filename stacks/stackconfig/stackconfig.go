@@ -20,6 +20,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/mirror-dissonance/mirror-infra/spec"
+
+	"github.com/mirror-dissonance/mirror-infra/report"
 )
 
 // Namespace is the project's config namespace.
@@ -116,20 +118,7 @@ func (e *Error) Error() string {
 	if e.Value == "" {
 		return fmt.Sprintf("config %s is missing or empty: %s", e.Key, e.Allowed)
 	}
-	return fmt.Sprintf("config %s = %q is invalid: %s", e.Key, Quote(e.Value), e.Allowed)
-}
-
-// MaxQuoted is how much of a bad value an error repeats: enough to
-// recognise it, never a whole pasted file.
-const MaxQuoted = 200
-
-// Quote shortens a value for an error message to MaxQuoted characters.
-func Quote(v string) string {
-	r := []rune(v)
-	if len(r) <= MaxQuoted {
-		return v
-	}
-	return string(r[:MaxQuoted]) + fmt.Sprintf("... (%d characters)", len(r))
+	return fmt.Sprintf("config %s = %q is invalid: %s", e.Key, report.Quote(e.Value), e.Allowed)
 }
 
 // MaxThrottleThreshold bounds the alarm threshold: a throttle alarm sums

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mirror-dissonance/mirror-infra/report"
 )
 
 func valid() map[string]string {
@@ -209,7 +211,7 @@ func TestErrorsQuoteAtMost200Characters(t *testing.T) {
 		t.Fatal("accepted")
 	}
 	if n := len(err.Error()); n > 1000 {
-		t.Errorf("the error is %d bytes long; a bad value is quoted to %d characters", n, MaxQuoted)
+		t.Errorf("the error is %d bytes long; a bad value is quoted to %d characters", n, report.MaxQuoted)
 	}
 	if !strings.Contains(err.Error(), "(20971520 characters)") {
 		t.Errorf("the error does not say how long the value was: %.300s", err)

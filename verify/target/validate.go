@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
@@ -17,7 +18,7 @@ func (e Env) Validate() error {
 	n := spec.For(e.Environment)
 	var errs []error
 	bad := func(field, value, allowed string) {
-		errs = append(errs, fmt.Errorf("%s%s = %q: %s", EnvPrefix, field, quote(value), allowed))
+		errs = append(errs, fmt.Errorf("%s%s = %q: %s", EnvPrefix, field, report.Quote(value), allowed))
 	}
 	for _, t := range []struct{ field, value string }{
 		{"FP_EVENTS_TABLE", e.FPEventsTable}, {"CONSENT_TABLE", e.ConsentTable}, {"BLOCK_COUNTER_TABLE", e.BlockCounterTable},
@@ -59,12 +60,4 @@ func otherEnvironment(s, env string) string {
 		}
 	}
 	return ""
-}
-
-// quote shortens a value for an error message: enough to recognise it.
-func quote(v string) string {
-	if r := []rune(v); len(r) > 200 {
-		return string(r[:200]) + fmt.Sprintf("... (%d characters)", len(r))
-	}
-	return v
 }
