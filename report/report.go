@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
-	"strings"
 	"time"
 )
 
@@ -109,102 +107,4 @@ func (r *Report) WriteJSON(w io.Writer) error {
 func (r *Report) Summary() string {
 	c := r.Counts()
 	return fmt.Sprintf("%d passed, %d failed, %d warned, %d skipped", c[Pass], c[Fail], c[Warn], c[Skip])
-}
-
-const (
-	ansiReset  = "\x1b[0m"
-	ansiRed    = "\x1b[31m"
-	ansiGreen  = "\x1b[32m"
-	ansiYellow = "\x1b[33m"
-	ansiGrey   = "\x1b[90m"
-)
-
-func colour(s Status) string {
-	switch s {
-	case Pass:
-		return ansiGreen
-	case Fail:
-		return ansiRed
-	case Warn:
-		return ansiYellow
-	default:
-		return ansiGrey
-	}
-}
-
-// WriteText writes an aligned human report; colour adds ANSI colours (use it
-// only when w is a terminal).
-func (r *Report) WriteText(w io.Writer, useColour bool) error {
-	r = r.redacted()
-	width := 2
-	for _, c := range r.Checks {
-		width = max(width, len(c.ID))
-	}
-	var b strings.Builder
-	title := r.Command
-	if r.Stack != "" {
-		title += " " + r.Stack
-	}
-	fmt.Fprintf(&b, "%s\n", title)
-	for _, c := range r.Checks {
-		st := string(c.Status)
-		if useColour {
-			st = colour(c.Status) + st + ansiReset
-		}
-		fmt.Fprintf(&b, "  %-*s  %s  %s\n", width, c.ID, st, oneLine(c.Reason))
-		if c.Fix != "" && c.Status != Pass {
-			fmt.Fprintf(&b, "  %-*s        fix: %s\n", width, "", oneLine(c.Fix))
-		}
-		for _, k := range sortedKeys(c.Details) {
-			fmt.Fprintf(&b, "  %-*s        %s: %s\n", width, "", k, c.Details[k])
-		}
-	}
-	fmt.Fprintf(&b, "%s\n", r.Summary())
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// WriteMarkdown writes the report as a Markdown table for PR comments and CI
-// job summaries.
-func (r *Report) WriteMarkdown(w io.Writer) error {
-	r = r.redacted()
-	var b strings.Builder
-	title := r.Command
-	if r.Stack != "" {
-		title += " `" + r.Stack + "`"
-	}
-	fmt.Fprintf(&b, "### %s\n\n", title)
-	fmt.Fprintf(&b, "%s\n\n", r.Summary())
-	b.WriteString("| check | status | reason | fix |\n|---|---|---|---|\n")
-	for _, c := range r.Checks {
-		fmt.Fprintf(&b, "| `%s` | %s %s | %s | %s |\n", c.ID, emoji(c.Status), c.Status, mdCell(c.Reason), mdCell(c.Fix))
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-func emoji(s Status) string {
-	switch s {
-	case Pass:
-		return "✅"
-	case Fail:
-		return "❌"
-	case Warn:
-		return "⚠️"
-	default:
-		return "⏭️"
-	}
-}
-
-func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", " ") }
-
-func mdCell(s string) string { return strings.ReplaceAll(oneLine(s), "|", "\\|") }
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

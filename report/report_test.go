@@ -49,7 +49,8 @@ func TestRenderings(t *testing.T) {
 		t.Error("no colour when asked")
 	}
 	_ = r.WriteMarkdown(&md)
-	if !strings.Contains(md.String(), "| `pitr` | ❌ FAIL | PITR off on t\\|1 | turn it on |") {
+	if !strings.Contains(md.String(), "- ❌ **FAIL** pitr: PITR off on t\\|1\n  - fix: turn it on\n  - t: DISABLED\n") ||
+		!strings.Contains(md.String(), "| sse | ✅ PASS | ok |  |") {
 		t.Errorf("markdown row:\n%s", md.String())
 	}
 	_ = r.WriteJSON(&js)
