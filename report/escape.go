@@ -56,17 +56,32 @@ func Markdown(s string) string {
 const mdPunct = "\\`*_[]<>|~&$"
 
 // blockMarker is the index of the character that would make s open a
-// heading, a list, a quote or a setext underline at the start of a line
-// ("# x", "- x", "1. x"), or -1; escaping it keeps s a paragraph.
+// heading, a list, a thematic break or a setext underline at the start of a
+// line ("# x", "- x", "---", "1. x"), or -1; escaping it keeps s a
+// paragraph. (A quote's > is escaped everywhere.)
 func blockMarker(s string) int {
-	if s != "" && strings.ContainsRune("#-+=>", rune(s[0])) {
-		return 0
+	if s == "" {
+		return -1
+	}
+	first := s[0]
+	run := len(s) - len(strings.TrimLeft(s, string(first)))
+	rest := s[run:]
+	spaceAfter := func(t string) bool { return t == "" || t[0] == ' ' }
+	switch first {
+	case '#': // ATX heading: one to six #, then a space or the end
+		if run <= 6 && spaceAfter(rest) {
+			return 0
+		}
+	case '-', '+', '=': // a list item, a thematic break, a setext underline
+		if spaceAfter(s[1:]) || strings.Trim(s, string(first)+" ") == "" {
+			return 0
+		}
 	}
 	i := 0
 	for i < len(s) && i < 9 && s[i] >= '0' && s[i] <= '9' {
 		i++
 	}
-	if i > 0 && i < len(s) && (s[i] == '.' || s[i] == ')') {
+	if i > 0 && i < len(s) && (s[i] == '.' || s[i] == ')') && spaceAfter(s[i+1:]) {
 		return i
 	}
 	return -1

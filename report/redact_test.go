@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -40,5 +41,24 @@ func TestRedactMasksSecretsInEveryFormat(t *testing.T) {
 	}
 	if r.Checks[0].Reason != "reading https://u:hunter2@q.example/1/q" {
 		t.Error("rendering changed the report itself")
+	}
+}
+
+// A report inside another JSON document (deploy's combined report of several
+// stacks encodes []*Report) is masked too.
+func TestEmbeddedReportJSONIsRedacted(t *testing.T) {
+	r := &Report{Command: "deploy", Stack: "staging", Checks: []Check{{ID: "sqs", Status: Fail,
+		Reason: "https://u:hunter2@q.example/1/q", Details: map[string]string{"q": "https://x.example/?token=s3cr3t"}}}}
+	b, err := json.Marshal(struct {
+		Reports []*Report `json:"reports"`
+	}{[]*Report{r}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "hunter2") || strings.Contains(string(b), "s3cr3t") {
+		t.Errorf("an embedded report shows a secret: %s", b)
+	}
+	if r.Checks[0].Reason != "https://u:hunter2@q.example/1/q" {
+		t.Error("encoding changed the report itself")
 	}
 }

@@ -207,3 +207,41 @@ func TestTextMakesControlCharactersVisible(t *testing.T) {
 		}
 	}
 }
+
+// Whatever a value holds, rendered by a GFM renderer it shows as itself, in
+// a paragraph, a list item and a table cell alike.
+func TestMarkdownRoundTripsThroughAGFMRenderer(t *testing.T) {
+	values := []string{
+		"<img src=x onerror=alert(1)> @octocat", "</td></tr></table><h1>pwn</h1>", "Pulumi.<stack>.yaml",
+		"a | b || c", "``code`` and `x`", "**bold** __b__ *i* _i_", "[t](http://x.example \"t\") ![i](y)",
+		"&lt;entity&gt; &#64; &amp;", "~~strike~~ ~one~", "$math$ $$x$$", "# h", "## h", "- li", "+ li", "* li",
+		"1. ol", "2) ol", "> q", "---", "===", "<!-- c -->", "<details open>", "\\<esc\\>", "back\\\\slash",
+		"trailing backslash\\", "x\\|y", "<https://autolink.example>", "line\none", "esc\x1b[2J\r\x07",
+		":smile: :+1:", "{curly} (round) 'q' \"dq\"", "tab\tsep", "    indented code?",
+	}
+	for _, v := range values {
+		want := strings.Join(words(strings.ReplaceAll(Terminal(v), "\n", " ")), " ")
+		for name, doc := range map[string]string{
+			"paragraph": "x " + Markdown(v) + "\n",
+			"list":      "- " + Markdown(v) + "\n",
+			"table":     "| h |\n|---|\n| " + Markdown(v) + " |\n",
+		} {
+			visible, elems := renderGFM(t, doc)
+			got := strings.Join(words(visible), " ")
+			if name == "paragraph" {
+				got = strings.TrimPrefix(got, "x ")
+			}
+			if name == "table" {
+				got = strings.TrimPrefix(got, "h ")
+			}
+			if got != want {
+				t.Errorf("%s: %q renders as %q, want %q (source %q)", name, v, got, want, doc)
+			}
+			for _, el := range []string{"img", "h1", "h2", "em", "strong", "del", "code", "blockquote", "hr", "ol", "details", "math"} {
+				if elems[el] > 0 {
+					t.Errorf("%s: %q made a <%s>: %q", name, v, el, doc)
+				}
+			}
+		}
+	}
+}

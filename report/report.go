@@ -95,9 +95,16 @@ func (r *Report) Find(id string) (Check, bool) {
 	return Check{}, false
 }
 
+// MarshalJSON encodes the redacted report, so a report embedded in another
+// JSON document (the combined report of several stacks) masks its secrets
+// as WriteJSON does.
+func (r *Report) MarshalJSON() ([]byte, error) {
+	type plain Report // without this method
+	return json.Marshal((*plain)(r.redacted()))
+}
+
 // WriteJSON writes the report as indented JSON.
 func (r *Report) WriteJSON(w io.Writer) error {
-	r = r.redacted()
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)

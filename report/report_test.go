@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestExitCode(t *testing.T) {
@@ -63,5 +64,46 @@ func TestRenderings(t *testing.T) {
 	}
 	if back.Fingerprint != "sha256:ab" || len(back.Checks) != 2 || back.Checks[0]["id"] != "pitr" || back.Checks[0]["status"] != "FAIL" || back.Checks[0]["reason"] == "" {
 		t.Errorf("JSON: %s", js.String())
+	}
+}
+
+// The JSON report's shape is what consumers (jq in CI, the Oracle's tests)
+// read: field names, omitted empties, durations in nanoseconds.
+func TestJSONShape(t *testing.T) {
+	r := &Report{Command: "preview", Stack: "staging", Fingerprint: "sha256:ab", Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Elapsed: "1s"}
+	r.Add(Check{ID: "gate:x", Status: Fail, Reason: "r <b>", Fix: "f", Details: map[string]string{"k": "v"}, Duration: 2 * time.Second, Infra: true},
+		Check{ID: "p", Status: Pass, Reason: "ok"})
+	var b bytes.Buffer
+	if err := r.WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := `{
+  "command": "preview",
+  "stack": "staging",
+  "fingerprint": "sha256:ab",
+  "checks": [
+    {
+      "id": "gate:x",
+      "status": "FAIL",
+      "reason": "r \u003cb\u003e",
+      "fix": "f",
+      "details": {
+        "k": "v"
+      },
+      "durationNs": 2000000000,
+      "infraError": true
+    },
+    {
+      "id": "p",
+      "status": "PASS",
+      "reason": "ok"
+    }
+  ],
+  "started": "2026-01-02T03:04:05Z",
+  "elapsed": "1s"
+}
+`
+	if b.String() != want {
+		t.Errorf("JSON:\n%s\nwant:\n%s", b.String(), want)
 	}
 }

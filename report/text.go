@@ -33,13 +33,27 @@ func TextOptionsFor(f *os.File, getenv func(string) string) TextOptions {
 		getenv = os.Getenv
 	}
 	if f == nil || !term.IsTerminal(int(f.Fd())) {
+		return textOptions(false, 0, getenv)
+	}
+	w, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		w = 0
+	}
+	return textOptions(true, w, getenv)
+}
+
+// textOptions is TextOptionsFor's decision, apart from the terminal.
+func textOptions(tty bool, width int, getenv func(string) string) TextOptions {
+	if !tty {
 		return TextOptions{}
 	}
-	o := TextOptions{Quiet: true, Color: getenv("NO_COLOR") == "" && getenv("TERM") != "dumb"}
-	if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
-		o.Width = w
-	}
-	return o
+	return TextOptions{Quiet: true, Width: max(width, 0), Color: colourAllowed(getenv)}
+}
+
+// colourAllowed is the environment's say on colour (https://no-color.org:
+// NO_COLOR set to anything non-empty turns it off; so does TERM=dumb).
+func colourAllowed(getenv func(string) string) bool {
+	return getenv("NO_COLOR") == "" && getenv("TERM") != "dumb"
 }
 
 // SummaryHeading starts the list, at the end of a text report, of every
@@ -162,15 +176,12 @@ func (t *textWriter) hanging(head, indent, s string) {
 		}
 		l = strings.TrimRight(l, " ")
 		if t.o.Width > 0 {
-			// One width for every line of s (the narrower of the two
-			// columns), so a long word broken by the wrap is never joined
-			// back with a space.
-			room := max(t.o.Width-max(ansi.StringWidth(head), ansi.StringWidth(indent)), minWrap)
-			for j, w := range strings.Split(ansi.Wrap(l, room, ""), "\n") {
+			first := max(t.o.Width-ansi.StringWidth(prefix), 1)
+			for j, w := range wrapWords(l, first, max(t.o.Width-ansi.StringWidth(indent), minWrap)) {
 				if j > 0 {
 					prefix = indent
 				}
-				t.line(prefix, strings.TrimRight(w, " "))
+				t.line(prefix, w)
 			}
 			continue
 		}
@@ -185,4 +196,32 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// wrapWords breaks s at spaces into lines, the first at most first columns
+// wide, the others at most rest. A word wider than its line (a URL, a
+// resource name) starts a line of its own and stays whole, so it can still
+// be copied; hyphens never break. The first line may be empty when even
+// the first word does not fit after the head but fits below it.
+func wrapWords(s string, first, rest int) []string {
+	var lines []string
+	var cur strings.Builder
+	curw, room := 0, first
+	for _, w := range strings.Fields(s) {
+		ww := ansi.StringWidth(w)
+		switch {
+		case curw > 0 && curw+1+ww > room,
+			curw == 0 && len(lines) == 0 && ww > first && ww <= rest && rest > first:
+			lines = append(lines, cur.String())
+			cur.Reset()
+			curw, room = 0, rest
+		}
+		if curw > 0 {
+			cur.WriteByte(' ')
+			curw++
+		}
+		cur.WriteString(w)
+		curw += ww
+	}
+	return append(lines, cur.String())
 }
