@@ -101,6 +101,8 @@ type Settings struct {
 	// InstallPlugins tries `pulumi plugin install` for missing plugins.
 	InstallPlugins bool
 	// Progress receives engine events rendered as they arrive; nil for none.
+	// When it is also a Waiter (a *report.Progress is both), each CLI step
+	// shows as a wait with its elapsed time.
 	Progress io.Writer
 	// EnvVars are extra environment variables for the CLI.
 	EnvVars map[string]string

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -11,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
 	"github.com/mirror-dissonance/mirror-infra/internal/gate"
+	"github.com/mirror-dissonance/mirror-infra/report"
 )
 
 // collector consumes one operation's engine events: it renders progress as
@@ -32,9 +34,20 @@ type collector struct {
 	// detection.
 	keepRefresh bool
 	refreshes   []apitype.StepEventMetadata
+	// waited ends the progress line of the operation.
+	waited func()
 }
 
-func newCollector(out io.Writer, apply bool) *collector {
+// Waiter is what Settings.Progress may also be to show how long a CLI step
+// (preview, up, refresh, destroy) has been running: *report.Progress is
+// one. Start is called when the step starts, the returned func when it ends.
+type Waiter interface {
+	Start(ctx context.Context, what string) (done func())
+}
+
+// newCollector starts collecting one operation's events; what names the
+// operation for the progress line ("up of staging").
+func newCollector(ctx context.Context, out io.Writer, what string, apply bool) *collector {
 	c := &collector{
 		ch:        make(chan events.EngineEvent),
 		stop:      make(chan struct{}),
@@ -42,6 +55,10 @@ func newCollector(out io.Writer, apply bool) *collector {
 		out:       out,
 		apply:     apply,
 		resources: map[string]*gate.Resource{},
+		waited:    func() {},
+	}
+	if w, ok := out.(Waiter); ok {
+		c.waited = w.Start(ctx, what)
 	}
 	go c.run()
 	return c
@@ -71,12 +88,22 @@ func (c *collector) finish(opErr error) {
 		close(c.stop)
 	}
 	<-c.done
+	c.waited()
 }
 
+// printf writes one line of the event stream; every string argument comes
+// from the program, the state or a provider, so it is escaped for the
+// terminal (the format is ours).
 func (c *collector) printf(format string, a ...any) {
-	if c.out != nil {
-		fmt.Fprintf(c.out, format, a...)
+	if c.out == nil {
+		return
 	}
+	for i, v := range a {
+		if s, ok := v.(string); ok {
+			a[i] = report.Terminal(s)
+		}
+	}
+	fmt.Fprintf(c.out, format, a...)
 }
 
 func (c *collector) handle(ev events.EngineEvent) {
@@ -115,7 +142,7 @@ func (c *collector) handle(ev events.EngineEvent) {
 		c.printf("  ✗ failed   %s %s\n", m.Type, urnName(m.URN))
 	case e.DiagnosticEvent != nil:
 		d := e.DiagnosticEvent
-		msg := strings.TrimSpace(stripANSI(d.Message))
+		msg := strings.TrimSpace(stripColour(d.Message))
 		if msg == "" || d.Ephemeral {
 			return
 		}
@@ -286,8 +313,10 @@ func urnName(urn string) string {
 	return urn
 }
 
-// stripANSI removes colour escapes the engine puts into diagnostics.
-func stripANSI(s string) string {
+// stripColour removes the colour escapes (SGR: ESC [ ... m) and Pulumi's
+// colour directives (<{%reset%}>) the engine puts into diagnostics; any
+// other escape stays, to be made visible by report.Terminal.
+func stripColour(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '[' {
@@ -295,12 +324,13 @@ func stripANSI(s string) string {
 			for j < len(s) && (s[j] < '@' || s[j] > '~') {
 				j++
 			}
-			i = j
-			continue
+			if j < len(s) && s[j] == 'm' {
+				i = j
+				continue
+			}
 		}
 		b.WriteByte(s[i])
 	}
-	// Pulumi's own colour directives look like <{%reset%}>.
 	out := b.String()
 	for {
 		i := strings.Index(out, "<{%")

@@ -117,7 +117,7 @@ func (d *Driver) Preview(ctx context.Context) (*Preview, error) {
 	if err := os.Remove(plan); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("removing the old plan %s: %w", plan, err)
 	}
-	c := newCollector(d.s.Progress, false)
+	c := newCollector(ctx, d.s.Progress, "preview of "+d.s.Stack, false)
 	_, err := d.stack.Preview(ctx, optpreview.Plan(plan), optpreview.EventStreams(c.ch))
 	c.finish(err)
 	if err != nil {
@@ -228,7 +228,7 @@ func (d *Driver) Up(ctx context.Context, planPath, approved string) (*Applied, e
 		return nil, fmt.Errorf("%w: the plan %s has fingerprint %s, the approval names %q; preview again and approve the new fingerprint",
 			ErrFingerprint, planPath, fp, approved)
 	}
-	c := newCollector(d.s.Progress, true)
+	c := newCollector(ctx, d.s.Progress, "up of "+d.s.Stack, true)
 	res, err := d.stack.Up(ctx, optup.Plan(planPath), optup.EventStreams(c.ch))
 	c.finish(err)
 	if err != nil {
@@ -255,7 +255,7 @@ type Drifted struct {
 // Drift runs a refresh in preview mode and reports every resource whose
 // real state differs from the state Pulumi recorded.
 func (d *Driver) Drift(ctx context.Context) ([]Drifted, error) {
-	c := newCollector(d.s.Progress, false)
+	c := newCollector(ctx, d.s.Progress, "refresh of "+d.s.Stack, false)
 	c.keepRefresh = true
 	_, err := d.stack.PreviewRefresh(ctx, optrefresh.EventStreams(c.ch))
 	c.finish(err)
@@ -401,7 +401,7 @@ func (d *Driver) Destroy(ctx context.Context, allow []string, approved string) e
 			return err
 		}
 	}
-	c := newCollector(d.s.Progress, true)
+	c := newCollector(ctx, d.s.Progress, "destroy of "+d.s.Stack, true)
 	_, err = d.stack.Destroy(ctx, optdestroy.EventStreams(c.ch))
 	c.finish(err)
 	return opError(ctx, "destroy", err, c)

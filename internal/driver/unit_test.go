@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -106,7 +107,7 @@ func pre(op apitype.OpType, urn string, old, new map[string]any, diffs ...string
 
 func TestCollectorFoldsEventsIntoGateResources(t *testing.T) {
 	var progress strings.Builder
-	c := newCollector(&progress, false)
+	c := newCollector(context.Background(), &progress, "preview of staging", false)
 	const u = "urn:pulumi:staging::mirror-dissonance::aws:dynamodb/table:Table::fp-events"
 	const gone = "urn:pulumi:staging::mirror-dissonance::aws:kms/key:Key::old-key"
 	const alarm = "urn:pulumi:staging::mirror-dissonance::aws:cloudwatch/metricAlarm:MetricAlarm::a1"
@@ -166,7 +167,7 @@ func TestCollectorFoldsEventsIntoGateResources(t *testing.T) {
 }
 
 func TestCollectorStopsWhenStreamNeverStarted(t *testing.T) {
-	c := newCollector(nil, false)
+	c := newCollector(context.Background(), nil, "preview of staging", false)
 	c.finish(errors.New("CLI failed before streaming"))
 	if len(c.Resources()) != 0 {
 		t.Fatal("resources from nowhere")
