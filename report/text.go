@@ -93,6 +93,13 @@ func (r *Report) WriteTextWith(w io.Writer, o TextOptions) error {
 	for _, c := range r.Checks {
 		id := Terminal(c.ID)
 		head := "  " + id + strings.Repeat(" ", idw-ansi.StringWidth(id)) + "  " + t.status(c.Status) + "  "
+		if o.Quiet && o.Width > 0 && (c.Status == Pass || c.Status == Skip) {
+			// Compact: what passed or was skipped is one line, cut to the
+			// terminal's width.
+			reason := strings.Join(strings.Fields(Terminal(c.Reason)), " ")
+			t.line(head, ansi.Truncate(reason, max(o.Width-ansi.StringWidth(head), minWrap), "…"))
+			continue
+		}
 		t.hanging(head, pad, Terminal(c.Reason))
 		if c.Fix != "" && c.Status != Pass {
 			t.hanging(pad+"fix: ", pad+"     ", Terminal(c.Fix))
@@ -160,8 +167,7 @@ func statusColour(s Status) termenv.Color {
 }
 
 func (t *textWriter) line(prefix, s string) {
-	t.b.WriteString(prefix)
-	t.b.WriteString(s)
+	t.b.WriteString(strings.TrimRight(prefix+s, " "))
 	t.b.WriteByte('\n')
 }
 

@@ -134,3 +134,24 @@ func TestTextWrapsToTheWidthKeepingTheColumns(t *testing.T) {
 		}
 	}
 }
+
+func TestTextCompactOnATerminalIsOneLineAPass(t *testing.T) {
+	r := long()
+	r.Checks[1].Reason = "encrypted with the environment's customer-managed key, rotating yearly, alias present, grants as declared"
+	var out bytes.Buffer
+	if err := r.WriteTextWith(&out, TextOptions{Quiet: true, Width: 60}); err != nil {
+		t.Fatal(err)
+	}
+	var sse []string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(l, "  sse ") || (len(sse) > 0 && len(sse) < 3 && strings.HasPrefix(l, "                              ") && !strings.Contains(l, ":")) {
+			sse = append(sse, l)
+		}
+	}
+	if len(sse) != 1 || ansi.StringWidth(sse[0]) > 60 || !strings.HasSuffix(sse[0], "…") {
+		t.Errorf("a PASS is %d line(s) %q, want one cut to 60 columns:\n%s", len(sse), sse, out.String())
+	}
+	if !strings.Contains(out.String(), "  pitr              FAIL  point-in-time recovery is off on\n") {
+		t.Errorf("a FAIL is not wrapped in full:\n%s", out.String())
+	}
+}
