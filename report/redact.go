@@ -35,7 +35,7 @@ func (r *Report) redacted() *Report {
 		if c.Details != nil {
 			d := make(map[string]string, len(c.Details))
 			for k, v := range c.Details {
-				d[k] = Redact(v)
+				d[Redact(k)] = Redact(v)
 			}
 			c.Details = d
 		}
