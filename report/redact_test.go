@@ -62,3 +62,23 @@ func TestEmbeddedReportJSONIsRedacted(t *testing.T) {
 		t.Error("encoding changed the report itself")
 	}
 }
+
+// Redaction runs before escaping: a password with Markdown or terminal
+// punctuation in it is masked whole, not split by the escapes.
+func TestRedactionComesBeforeEscaping(t *testing.T) {
+	r := &Report{Command: "verify", Checks: []Check{{ID: "sqs", Status: Fail,
+		Reason: "https://u:hun_ter|2*x`\x1b@q.example/1/q", Fix: "see https://q.example/?token=ab_c|d*e"}}}
+	var text, md bytes.Buffer
+	_ = r.WriteTextWith(&text, TextOptions{Width: 40, Color: true})
+	_ = r.WriteMarkdown(&md)
+	for name, out := range map[string]string{"text": text.String(), "markdown": md.String()} {
+		for _, part := range []string{"hun", "ter", "ab_c", `ab\_c`, "d*e", `d\*e`} {
+			if strings.Contains(out, part) {
+				t.Errorf("the %s report shows a piece of a secret (%q):\n%s", name, part, out)
+			}
+		}
+		if !strings.Contains(out, Masked) {
+			t.Errorf("the %s report does not say what it masked:\n%s", name, out)
+		}
+	}
+}
