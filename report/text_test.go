@@ -79,7 +79,7 @@ func TestTextQuietPrintsDetailsOnlyForWhatDidNotPass(t *testing.T) {
 
 func TestTextEndsWithEachFailAndWarnAndItsFix(t *testing.T) {
 	var out bytes.Buffer
-	if err := long().WriteTextWith(&out, TextOptions{Quiet: true}); err != nil {
+	if err := long().WriteText(&out, false); err != nil {
 		t.Fatal(err)
 	}
 	_, tail, ok := strings.Cut(out.String(), "\n"+SummaryHeading+"\n")
