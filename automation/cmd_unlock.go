@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/mirror-dissonance/mirror-infra/internal/driver"
 	"github.com/mirror-dissonance/mirror-infra/report"
 )
@@ -31,23 +33,31 @@ write the same state: do not guess. Without --yes nothing is removed
   go run ./automation unlock staging            # show
   go run ./automation unlock staging --yes      # remove after the checks`
 
-func runUnlock(ctx context.Context, io stdio, args []string) int {
-	fs := newFlagSet("unlock", io)
-	var o options
-	addCommon(fs, &o, false, false)
-	fs.BoolVar(&o.yes, "yes", false, "remove the locks shown (only when no update of the stack runs on this machine)")
-	stack, _, dir, code, ok := oneStackConfig(io, fs, "unlock", &o, args)
-	if !ok {
-		return code
-	}
-	target, err := driver.LockTargetFor(driver.Settings{ProjectDir: dir, Stack: stack})
-	if err != nil {
-		return usageErrorf(io, "unlock", "%v", err)
-	}
-	r := &report.Report{Command: "unlock", Stack: stack, Started: time.Now()}
-	unlock(ctx, target, o.yes, r)
-	r.Elapsed = time.Since(r.Started).Round(time.Millisecond).String()
-	return emit(io, o, r)
+type unlockOptions struct {
+	common
+	yes bool
+}
+
+func newCmdUnlock(a *app) *cobra.Command {
+	o := &unlockOptions{}
+	c := &cobra.Command{Use: "unlock <stack>", Short: "show a stack's state lock (holder, age); --yes removes a stale one after checking no update runs here", Long: unlockDetail}
+	a.stackArgs(c)
+	a.define(c, &o.common, 2*time.Minute, "reading (and removing) the locks", 0, func(ctx context.Context, args []string) ([]*report.Report, error) {
+		_, dir, err := stackOf(c, args[0])
+		if err != nil {
+			return nil, err
+		}
+		t, err := driver.LockTargetFor(driver.Settings{ProjectDir: dir, Stack: args[0]})
+		if err != nil {
+			return nil, asUsage(err)
+		}
+		r := &report.Report{Command: "unlock", Stack: args[0], Started: time.Now()}
+		unlock(ctx, t, o.yes, r)
+		r.Elapsed = time.Since(r.Started).Round(time.Millisecond).String()
+		return []*report.Report{r}, nil
+	})
+	c.Flags().BoolVar(&o.yes, "yes", false, "remove the locks shown (only when no update of the stack runs on this machine)")
+	return c
 }
 
 // unlock fills r: one check per lock, whether an update runs here, and
