@@ -60,19 +60,15 @@ type adoptOptions struct {
 	driver   driverFlags
 }
 
-func newCmdAdopt(a *app) *cobra.Command {
-	o := &adoptOptions{}
-	c := &cobra.Command{Use: "adopt <stack>", Short: "take over existing (Terraform-made) resources of the stack's names: discover, plan, import, preview", Long: adoptDetail}
-	a.stackArgs(c)
-	a.define(c, &o.common, 30*time.Minute, "discovery, import and preview", 0, func(ctx context.Context, args []string) ([]*report.Report, error) {
-		return one(a.runAdopt(ctx, c, o, args[0]))
-	})
-	o.approval.add(c, a.env)
-	o.driver.add(c, a.env)
-	return c
+var adoptSpec = commandSpec{use: "adopt <stack>", short: "take over existing (Terraform-made) resources of the stack's names: discover, plan, import, preview", long: adoptDetail,
+	timeout: 30 * time.Minute, bounds: "discovery, import and preview"}
+
+func (o *adoptOptions) flags(c *cobra.Command, env environ) {
+	o.approval.add(c, env)
+	o.driver.add(c, env)
 }
 
-func (a *app) runAdopt(ctx context.Context, c *cobra.Command, o *adoptOptions, stack string) (*report.Report, error) {
+func (o *adoptOptions) run(ctx context.Context, a *app, c *cobra.Command, stack string) (*report.Report, error) {
 	cfg, dir, err := stackOf(c, stack)
 	if err != nil {
 		return nil, err

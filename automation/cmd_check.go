@@ -23,20 +23,19 @@ its configuration is invalid.`
 
 type checkOptions struct{ common }
 
-func newCmdCheck(a *app) *cobra.Command {
-	o := &checkOptions{}
-	c := &cobra.Command{Use: "check <stack>", Short: "offline: run the program under mocks and apply the gate rules (no credentials, network, CLI or plugin)", Long: checkLong}
-	a.stackArgs(c)
-	a.define(c, &o.common, 5*time.Minute, "the program's run under mocks", 0, func(ctx context.Context, args []string) ([]*report.Report, error) {
-		cfg, _, err := stackOf(c, args[0])
-		if err != nil {
-			return nil, err
-		}
-		r, err := checkStack(ctx, cfg)
-		return one(r, asUsage(err))
-	})
-	return c
+var checkSpec = commandSpec{use: "check <stack>", short: "offline: run the program under mocks and apply the gate rules (no credentials, network, CLI or plugin)", long: checkLong,
+	timeout: 5 * time.Minute, bounds: "the program's run under mocks"}
+
+func (o *checkOptions) run(ctx context.Context, a *app, c *cobra.Command, stack string) (*report.Report, error) {
+	cfg, _, err := stackOf(c, stack)
+	if err != nil {
+		return nil, err
+	}
+	r, err := checkStack(ctx, cfg)
+	return r, asUsage(err)
 }
+
+func (o *checkOptions) flags(*cobra.Command, environ) {}
 
 // checkStack runs the program under mocks and turns gate findings into one
 // check per rule.

@@ -131,10 +131,10 @@ func (a *app) runDeploy(ctx context.Context, c *cobra.Command, o *deployOptions,
 	if err != nil {
 		return nil, err
 	}
-	return a.driverCommand(ctx, c, "deploy", names[0], o.driver, false, o.preflight(), func(d *driver.Driver, s stackRun, r *report.Report) {
+	return one(a.driverCommand(ctx, c, "deploy", names[0], o.driver, false, o.preflight(), func(d *driver.Driver, s stackRun, r *report.Report) {
 		s.approval = o.approval.approval(a, s.cfg, true, a.io.err)
 		d.Deploy(ctx, cycleOptions(s, o.allow, postUpHooks(s.cfg, o.rotation, runOpts)), r)
-	})
+	}))
 }
 
 // preflight is the pre-flight hook maker, nil with --skip-preflight.

@@ -26,22 +26,22 @@ type destroyOptions struct {
 	allow    listFlag
 }
 
-func newCmdDestroy(a *app) *cobra.Command {
-	o := &destroyOptions{}
-	c := &cobra.Command{Use: "destroy <stack>", Short: "guarded destroy: refuses while protected resources exist unless each is named", Long: destroyLong}
-	a.stackArgs(c)
-	a.define(c, &o.common, time.Hour, "the plan and the destroy", 0, func(ctx context.Context, args []string) ([]*report.Report, error) {
-		if err := o.approval.checkApprovals(args); err != nil {
-			return nil, err
-		}
-		return a.driverCommand(ctx, c, "destroy", args[0], o.driver, true, nil, func(d *driver.Driver, s stackRun, r *report.Report) {
-			a.destroy(ctx, d, o, o.approval.approval(a, s.cfg, true, a.io.err), s.stack, r)
-		})
+var destroySpec = commandSpec{use: "destroy <stack>", short: "guarded destroy: refuses while protected resources exist unless each is named", long: destroyLong,
+	timeout: time.Hour, bounds: "the plan and the destroy"}
+
+func (o *destroyOptions) run(ctx context.Context, a *app, c *cobra.Command, stack string) (*report.Report, error) {
+	if err := o.approval.checkApprovals([]string{stack}); err != nil {
+		return nil, err
+	}
+	return a.driverCommand(ctx, c, "destroy", stack, o.driver, true, nil, func(d *driver.Driver, s stackRun, r *report.Report) {
+		a.destroy(ctx, d, o, o.approval.approval(a, s.cfg, true, a.io.err), s.stack, r)
 	})
-	o.approval.add(c, a.env)
-	o.driver.add(c, a.env)
+}
+
+func (o *destroyOptions) flags(c *cobra.Command, env environ) {
+	o.approval.add(c, env)
+	o.driver.add(c, env)
 	c.Flags().Var(&o.allow, "allow-destroy", "destroy this protected resource (logical name or URN); repeat for each one")
-	return c
 }
 
 func (a *app) destroy(ctx context.Context, d *driver.Driver, o *destroyOptions, approval driver.Approval, stack string, r *report.Report) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,17 +20,17 @@ type driftOptions struct {
 	driver driverFlags
 }
 
-func newCmdDrift(a *app) *cobra.Command {
-	o := &driftOptions{}
-	c := &cobra.Command{Use: "drift <stack>", Short: "what changed outside Pulumi (refresh in preview mode); exit 1 on drift", Long: driftLong}
-	a.stackArgs(c)
-	a.define(c, &o.common, 30*time.Minute, "the refresh", 0, func(ctx context.Context, args []string) ([]*report.Report, error) {
-		return a.driverCommand(ctx, c, "drift", args[0], o.driver, true, nil, func(d *driver.Driver, s stackRun, r *report.Report) {
-			driftChecks(ctx, d, s.stack, r)
-		})
+var driftSpec = commandSpec{use: "drift <stack>", short: "what changed outside Pulumi (refresh in preview mode); exit 1 on drift", long: driftLong,
+	timeout: engineTimeout, bounds: "the refresh"}
+
+func (o *driftOptions) run(ctx context.Context, a *app, c *cobra.Command, stack string) (*report.Report, error) {
+	return a.driverCommand(ctx, c, "drift", stack, o.driver, true, nil, func(d *driver.Driver, s stackRun, r *report.Report) {
+		driftChecks(ctx, d, s.stack, r)
 	})
-	o.driver.add(c, a.env)
-	return c
+}
+
+func (o *driftOptions) flags(c *cobra.Command, env environ) {
+	o.driver.add(c, env)
 }
 
 // driftChecks is one check per resource changed outside Pulumi.

@@ -63,23 +63,19 @@ type e2eOptions struct {
 	allowProd bool
 }
 
-func newCmdE2E(a *app) *cobra.Command {
-	o := &e2eOptions{}
-	c := &cobra.Command{Use: "e2e <stack>", Short: "the E2E cycle: PR to Oracle to FP event to drift detection, against the stack's tables", Long: e2eLong}
-	a.stackArgs(c)
-	// The sweep before the steps and the cleanup after them each get up
-	// to e2e.CleanupTimeout beyond --timeout.
-	a.define(c, &o.common, e2e.DefaultTimeout, "the cycle's steps", 2*e2e.CleanupTimeout, func(ctx context.Context, args []string) ([]*report.Report, error) {
-		return one(a.runE2E(ctx, c, o, args[0]))
-	})
+// e2eSpec: the sweep before the steps and the cleanup after them each
+// get up to e2e.CleanupTimeout beyond --timeout.
+var e2eSpec = commandSpec{use: "e2e <stack>", short: "the E2E cycle: PR to Oracle to FP event to drift detection, against the stack's tables", long: e2eLong,
+	timeout: e2e.DefaultTimeout, bounds: "the cycle's steps", extra: 2 * e2e.CleanupTimeout}
+
+func (o *e2eOptions) flags(c *cobra.Command, _ environ) {
 	o.target.add(c)
 	c.Flags().BoolVar(&o.sweepOnly, "sweep", false, "only remove what earlier runs left (items with the E2E marker)")
 	c.Flags().DurationVar(&o.sweepAge, "sweep-age", e2e.DefaultSweepAge, "the youngest a marked item may be to be swept (before a run, at least the run's timeout plus cleanup)")
 	c.Flags().BoolVar(&o.allowProd, "allow-production", false, "run against production (the cycle writes, then removes, items in its tables)")
-	return c
 }
 
-func (a *app) runE2E(ctx context.Context, c *cobra.Command, o *e2eOptions, stack string) (*report.Report, error) {
+func (o *e2eOptions) run(ctx context.Context, a *app, c *cobra.Command, stack string) (*report.Report, error) {
 	if o.sweepAge <= 0 {
 		return nil, usageErrorf("--sweep-age %s: must be positive", o.sweepAge)
 	}

@@ -26,18 +26,14 @@ type leftoversOptions struct {
 	purge bool
 }
 
-func newCmdLeftovers(a *app) *cobra.Command {
-	o := &leftoversOptions{}
-	c := &cobra.Command{Use: "leftovers <acc-stack>", Short: "after an acceptance run's destroy: list what is still named after it (exit 1 if anything)", Long: leftoversLong}
-	a.stackArgs(c)
-	a.define(c, &o.common, 10*time.Minute, "the listing (and the purge)", 0, func(ctx context.Context, args []string) ([]*report.Report, error) {
-		return one(a.runLeftovers(ctx, c, o, args[0]))
-	})
+var leftoversSpec = commandSpec{use: "leftovers <acc-stack>", short: "after an acceptance run's destroy: list what is still named after it (exit 1 if anything)", long: leftoversLong,
+	timeout: 10 * time.Minute, bounds: "the listing (and the purge)"}
+
+func (o *leftoversOptions) flags(c *cobra.Command, env environ) {
 	c.Flags().BoolVar(&o.purge, "purge-nonce", false, "delete the run's nonce versions (made outside Pulumi) before looking")
-	return c
 }
 
-func (a *app) runLeftovers(ctx context.Context, c *cobra.Command, o *leftoversOptions, stack string) (*report.Report, error) {
+func (o *leftoversOptions) run(ctx context.Context, a *app, c *cobra.Command, stack string) (*report.Report, error) {
 	if !spec.IsEphemeralStack(stack) {
 		return nil, usageErrorf("stack %q is not an ephemeral acceptance stack (%s<run>): leftovers looks only at runs that were meant to disappear", stack, spec.EphemeralPrefix)
 	}

@@ -43,8 +43,10 @@ Exit: 0 done, 1 refused (already rotated, version missing, malformed nonce),
 // nonceTimeout bounds a rotation or its check: a few SSM calls.
 const nonceTimeout = 2 * time.Minute
 
+// nonceOptions are rotate's (sub "rotate") or check-rotation's.
 type nonceOptions struct {
 	common
+	sub    string
 	target targetFlags
 	from   int
 }
@@ -68,34 +70,29 @@ func newCmdNonce(a *app) *cobra.Command {
 			return syntaxErrorf("want \"nonce rotate <stack> --from N\" or \"nonce check-rotation <stack>\", got %s", got)
 		},
 	}
-	c.AddCommand(newCmdNonceRotate(a), newCmdNonceCheckRotation(a))
+	c.AddCommand(a.register(nonceRotateSpec, &nonceOptions{sub: "rotate"}), a.register(nonceCheckRotationSpec, &nonceOptions{sub: "check-rotation"}))
 	return c
 }
 
-func newCmdNonceRotate(a *app) *cobra.Command {
-	o := &nonceOptions{}
-	c := &cobra.Command{Use: "rotate <stack> --from N", Short: "rotate the redaction nonce from version N (--from 0 bootstraps v1)", Long: nonceLong}
-	a.stackArgs(c)
-	a.define(c, &o.common, nonceTimeout, "the rotation", 0, func(ctx context.Context, args []string) ([]*report.Report, error) {
-		if !c.Flags().Changed("from") {
-			return nil, syntaxErrorf("rotate needs --from N (0 bootstraps v1)")
-		}
-		return one(a.runNonce(ctx, c, o, "rotate", args[0]))
-	})
-	o.target.add(c)
-	c.Flags().IntVar(&o.from, "from", 0, "rotate from version `N`, the newest (0 bootstraps v1); required")
-	return c
+var (
+	nonceRotateSpec = commandSpec{use: "rotate <stack> --from N", short: "rotate the redaction nonce from version N (--from 0 bootstraps v1)", long: nonceLong,
+		timeout: nonceTimeout, bounds: "the rotation"}
+	nonceCheckRotationSpec = commandSpec{use: "check-rotation <stack>", short: "rotate from the newest version and prove the grace period holds", long: nonceLong,
+		timeout: nonceTimeout, bounds: "the rotation and its check"}
+)
+
+func (o *nonceOptions) run(ctx context.Context, a *app, c *cobra.Command, stack string) (*report.Report, error) {
+	if o.sub == "rotate" && !c.Flags().Changed("from") {
+		return nil, syntaxErrorf("rotate needs --from N (0 bootstraps v1)")
+	}
+	return a.runNonce(ctx, c, o, o.sub, stack)
 }
 
-func newCmdNonceCheckRotation(a *app) *cobra.Command {
-	o := &nonceOptions{}
-	c := &cobra.Command{Use: "check-rotation <stack>", Short: "rotate from the newest version and prove the grace period holds", Long: nonceLong}
-	a.stackArgs(c)
-	a.define(c, &o.common, nonceTimeout, "the rotation and its check", 0, func(ctx context.Context, args []string) ([]*report.Report, error) {
-		return one(a.runNonce(ctx, c, o, "check-rotation", args[0]))
-	})
+func (o *nonceOptions) flags(c *cobra.Command, _ environ) {
 	o.target.add(c)
-	return c
+	if o.sub == "rotate" {
+		c.Flags().IntVar(&o.from, "from", 0, "rotate from version `N`, the newest (0 bootstraps v1); required")
+	}
 }
 
 func (a *app) runNonce(ctx context.Context, c *cobra.Command, o *nonceOptions, sub, stack string) (*report.Report, error) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -28,21 +27,21 @@ type previewOptions struct {
 	skipPre bool
 }
 
-func newCmdPreview(a *app) *cobra.Command {
-	o := &previewOptions{}
-	c := &cobra.Command{Use: "preview <stack>", Short: "preview and save the plan; print the summary and its fingerprint", Long: previewLong}
-	a.stackArgs(c)
-	a.define(c, &o.common, 30*time.Minute, "the preview, the gate and the pre-flight", 0, func(ctx context.Context, args []string) ([]*report.Report, error) {
-		pre := preflightHook
-		if o.skipPre {
-			pre = nil
-		}
-		return a.driverCommand(ctx, c, "preview", args[0], o.driver, false, pre, func(d *driver.Driver, s stackRun, r *report.Report) {
-			d.PreviewAndGate(ctx, gate.Evaluate, gate.OptionsFor(s.cfg, o.allow), a.io.err, r)
-		})
+var previewSpec = commandSpec{use: "preview <stack>", short: "preview and save the plan; print the summary and its fingerprint", long: previewLong,
+	timeout: engineTimeout, bounds: "the preview, the gate and the pre-flight"}
+
+func (o *previewOptions) run(ctx context.Context, a *app, c *cobra.Command, stack string) (*report.Report, error) {
+	pre := preflightHook
+	if o.skipPre {
+		pre = nil
+	}
+	return a.driverCommand(ctx, c, "preview", stack, o.driver, false, pre, func(d *driver.Driver, s stackRun, r *report.Report) {
+		d.PreviewAndGate(ctx, gate.Evaluate, gate.OptionsFor(s.cfg, o.allow), a.io.err, r)
 	})
-	o.driver.add(c, a.env)
+}
+
+func (o *previewOptions) flags(c *cobra.Command, env environ) {
+	o.driver.add(c, env)
 	c.Flags().Var(&o.allow, "allow-stateful", "allow the plan to delete or replace this stateful resource (table or key); repeat for each one")
 	c.Flags().BoolVar(&o.skipPre, "skip-preflight", false, "do not check planned creates against names that already exist in the account (only for an account known to be empty)")
-	return c
 }

@@ -51,13 +51,10 @@ type rehearseOptions struct {
 	from string
 }
 
-func newCmdRehearse(a *app) *cobra.Command {
-	o := &rehearseOptions{}
-	c := &cobra.Command{Use: "rehearse <stack>", Short: "the whole cycle offline against an in-process AWS emulator", Long: rehearseDetailText()}
-	a.stackArgs(c)
-	a.define(c, &o.common, 15*time.Minute, "the whole rehearsal", 0, func(ctx context.Context, args []string) ([]*report.Report, error) {
-		return one(a.runRehearse(ctx, c, o, args[0]))
-	})
+var rehearseSpec = commandSpec{use: "rehearse <stack>", short: "the whole cycle offline against an in-process AWS emulator", long: rehearseDetailText(),
+	timeout: 15 * time.Minute, bounds: "the whole rehearsal"}
+
+func (o *rehearseOptions) flags(c *cobra.Command, env environ) {
 	c.Flags().StringVar(&o.brk, "break", "", "inject one `DEFECT` (listed above)")
 	c.Flags().StringVar(&o.from, "from", "", "start from an existing environment: `SOURCE` terraform")
 	_ = c.RegisterFlagCompletionFunc("break", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -67,10 +64,9 @@ func newCmdRehearse(a *app) *cobra.Command {
 		}
 		return names, cobra.ShellCompDirectiveNoFileComp
 	})
-	return c
 }
 
-func (a *app) runRehearse(ctx context.Context, c *cobra.Command, o *rehearseOptions, stack string) (*report.Report, error) {
+func (o *rehearseOptions) run(ctx context.Context, a *app, c *cobra.Command, stack string) (*report.Report, error) {
 	switch {
 	case o.from != "" && o.from != rehearse.FromTerraform:
 		return nil, usageErrorf("--from %q is not known (allowed: %s)", o.from, rehearse.FromTerraform)

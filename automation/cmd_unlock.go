@@ -33,31 +33,31 @@ write the same state: do not guess. Without --yes nothing is removed
   go run ./automation unlock staging            # show
   go run ./automation unlock staging --yes      # remove after the checks`
 
+var unlockSpec = commandSpec{use: "unlock <stack>", short: "show a stack's state lock (holder, age); --yes removes a stale one after checking no update runs here", long: unlockDetail,
+	timeout: 2 * time.Minute, bounds: "reading (and removing) the locks"}
+
 type unlockOptions struct {
 	common
 	yes bool
 }
 
-func newCmdUnlock(a *app) *cobra.Command {
-	o := &unlockOptions{}
-	c := &cobra.Command{Use: "unlock <stack>", Short: "show a stack's state lock (holder, age); --yes removes a stale one after checking no update runs here", Long: unlockDetail}
-	a.stackArgs(c)
-	a.define(c, &o.common, 2*time.Minute, "reading (and removing) the locks", 0, func(ctx context.Context, args []string) ([]*report.Report, error) {
-		_, dir, err := stackOf(c, args[0])
-		if err != nil {
-			return nil, err
-		}
-		t, err := driver.LockTargetFor(driver.Settings{ProjectDir: dir, Stack: args[0]})
-		if err != nil {
-			return nil, asUsage(err)
-		}
-		r := &report.Report{Command: "unlock", Stack: args[0], Started: time.Now()}
-		unlock(ctx, t, o.yes, r)
-		r.Elapsed = time.Since(r.Started).Round(time.Millisecond).String()
-		return []*report.Report{r}, nil
-	})
+func (o *unlockOptions) run(ctx context.Context, a *app, c *cobra.Command, stack string) (*report.Report, error) {
+	_, dir, err := stackOf(c, stack)
+	if err != nil {
+		return nil, err
+	}
+	t, err := driver.LockTargetFor(driver.Settings{ProjectDir: dir, Stack: stack})
+	if err != nil {
+		return nil, asUsage(err)
+	}
+	r := &report.Report{Command: "unlock", Stack: stack, Started: time.Now()}
+	unlock(ctx, t, o.yes, r)
+	r.Elapsed = time.Since(r.Started).Round(time.Millisecond).String()
+	return r, nil
+}
+
+func (o *unlockOptions) flags(c *cobra.Command, env environ) {
 	c.Flags().BoolVar(&o.yes, "yes", false, "remove the locks shown (only when no update of the stack runs on this machine)")
-	return c
 }
 
 // unlock fills r: one check per lock, whether an update runs here, and

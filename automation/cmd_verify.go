@@ -66,23 +66,19 @@ type verifyOptions struct {
 	alarmWait time.Duration
 }
 
-func newCmdVerify(a *app) *cobra.Command {
-	o := &verifyOptions{}
-	c := &cobra.Command{Use: "verify <stack>", Short: "the read-only checks of the verifier catalogue (alert only when named)", Long: verifyLong}
-	a.stackArgs(c)
-	a.define(c, &o.common, 2*time.Minute, "the whole run", 0, func(ctx context.Context, args []string) ([]*report.Report, error) {
-		return one(a.runVerify(ctx, c, o, args[0]))
-	})
+var verifySpec = commandSpec{use: "verify <stack>", short: "the read-only checks of the verifier catalogue (alert only when named)", long: verifyLong,
+	timeout: 2 * time.Minute, bounds: "the whole run"}
+
+func (o *verifyOptions) flags(c *cobra.Command, env environ) {
 	o.target.add(c)
 	c.Flags().StringSliceVar(&o.checks, "checks", nil, "run only these check `IDS` (comma-separated; default: every read-only check; alert runs only when named)")
 	c.Flags().DurationVar(&o.alarmWait, "alarm-wait", 0, "wait up to this long for alarms to leave INSUFFICIENT_DATA (default: MD_ALARM_WAIT, else 0s)")
 	_ = c.RegisterFlagCompletionFunc("checks", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return verify.IDs, cobra.ShellCompDirectiveNoFileComp
 	})
-	return c
 }
 
-func (a *app) runVerify(ctx context.Context, c *cobra.Command, o *verifyOptions, stack string) (*report.Report, error) {
+func (o *verifyOptions) run(ctx context.Context, a *app, c *cobra.Command, stack string) (*report.Report, error) {
 	cfg, dir, err := stackOf(c, stack)
 	if err != nil {
 		return nil, err

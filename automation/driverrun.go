@@ -15,6 +15,10 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 )
 
+// engineTimeout bounds a preview or a refresh: the CLI runs the program
+// and reads every resource.
+const engineTimeout = 30 * time.Minute
+
 // driverFlags are the flags of the commands that run the pulumi CLI.
 type driverFlags struct {
 	installPlugins  bool
@@ -91,7 +95,7 @@ func cycleOptions(s stackRun, allow []string, postUp []driver.Hook) driver.Cycle
 // with its report; an engine failure while opening is a FAIL in the
 // report (exit 3), as every later one.
 func (a *app) driverCommand(ctx context.Context, c *cobra.Command, name, stack string, f driverFlags, existingOnly bool,
-	preflight func(stackconfig.Config) driver.PreFlight, body func(d *driver.Driver, s stackRun, r *report.Report)) ([]*report.Report, error) {
+	preflight func(stackconfig.Config) driver.PreFlight, body func(d *driver.Driver, s stackRun, r *report.Report)) (*report.Report, error) {
 	cfg, dir, err := stackOf(c, stack)
 	if err != nil {
 		return nil, err
@@ -116,5 +120,5 @@ func (a *app) driverCommand(ctx context.Context, c *cobra.Command, name, stack s
 		body(d, s, r)
 	}
 	r.Elapsed = time.Since(r.Started).Round(time.Millisecond).String()
-	return []*report.Report{r}, nil
+	return r, nil
 }

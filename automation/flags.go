@@ -78,6 +78,45 @@ func (a *app) define(cmd *cobra.Command, c *common, timeout time.Duration, bound
 	return cmd
 }
 
+// commandSpec is what a command's help and deadline say about it.
+type commandSpec struct {
+	use, short, long string
+	// timeout is --timeout's default; bounds says what it bounds.
+	timeout time.Duration
+	bounds  string
+	// extra is time the command gets past --timeout (e2e's cleanup).
+	extra time.Duration
+}
+
+// stackCommand is a command of one stack: its arguments, common flags
+// and deadline, and run as its action.
+func (a *app) stackCommand(s commandSpec, c *common, run func(ctx context.Context, cmd *cobra.Command, stack string) ([]*report.Report, error)) *cobra.Command {
+	cmd := &cobra.Command{Use: s.use, Short: s.short, Long: s.long}
+	a.stackArgs(cmd)
+	return a.define(cmd, c, s.timeout, s.bounds, s.extra, func(ctx context.Context, args []string) ([]*report.Report, error) {
+		return run(ctx, cmd, args[0])
+	})
+}
+
+// stackCmd is a one-stack command's options: the common flags (embedded),
+// its own flags, and its run function.
+type stackCmd interface {
+	base() *common
+	flags(c *cobra.Command, env environ)
+	run(ctx context.Context, a *app, c *cobra.Command, stack string) (*report.Report, error)
+}
+
+func (c *common) base() *common { return c }
+
+// register makes the command of spec s from its options o.
+func (a *app) register(s commandSpec, o stackCmd) *cobra.Command {
+	c := a.stackCommand(s, o.base(), func(ctx context.Context, c *cobra.Command, stack string) ([]*report.Report, error) {
+		return one(o.run(ctx, a, c, stack))
+	})
+	o.flags(c, a.env)
+	return c
+}
+
 // approvalFlags are the say of the operator over a plan (SPEC 5).
 type approvalFlags struct {
 	yes     bool

@@ -68,8 +68,18 @@ func newRootCmd(a *app) *cobra.Command {
 	root.SetIn(a.io.in)
 	root.PersistentFlags().String("project-dir", "", "the `DIR` holding Pulumi.yaml (default: found upward from the working directory)")
 	root.AddCommand(
-		newCmdDeploy(a), newCmdPreview(a), newCmdCheck(a), newCmdVerify(a), newCmdE2E(a), newCmdNonce(a),
-		newCmdDrift(a), newCmdDestroy(a), newCmdRehearse(a), newCmdAdopt(a), newCmdUnlock(a), newCmdLeftovers(a),
+		newCmdDeploy(a),
+		a.register(previewSpec, &previewOptions{}),
+		a.register(checkSpec, &checkOptions{}),
+		a.register(verifySpec, &verifyOptions{}),
+		a.register(e2eSpec, &e2eOptions{}),
+		newCmdNonce(a),
+		a.register(driftSpec, &driftOptions{}),
+		a.register(destroySpec, &destroyOptions{}),
+		a.register(rehearseSpec, &rehearseOptions{}),
+		a.register(adoptSpec, &adoptOptions{}),
+		a.register(unlockSpec, &unlockOptions{}),
+		a.register(leftoversSpec, &leftoversOptions{}),
 	)
 	// cobra adds "completion" when it runs; adding it now puts it in the
 	// help and in the runbook's check of the command tree.
