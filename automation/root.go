@@ -276,8 +276,9 @@ func (a *app) printRootHelp(root *cobra.Command, w io.Writer) {
 	}
 	b.WriteString("\nFlags several commands share (each command's help lists its own):\n")
 	type shared struct {
-		f    *pflag.Flag
-		cmds []string
+		f       *pflag.Flag
+		cmds    []string
+		differs bool
 	}
 	byName := map[string]*shared{}
 	for _, c := range leaves {
@@ -287,6 +288,7 @@ func (a *app) printRootHelp(root *cobra.Command, w io.Writer) {
 				s = &shared{f: f}
 				byName[f.Name] = s
 			}
+			s.differs = s.differs || f.Usage != s.f.Usage || f.DefValue != s.f.DefValue
 			s.cmds = append(s.cmds, strings.TrimPrefix(c.CommandPath(), root.CommandPath()+" "))
 		})
 	}
@@ -300,6 +302,9 @@ func (a *app) printRootHelp(root *cobra.Command, w io.Writer) {
 	for _, n := range names {
 		s := byName[n]
 		name, usage := pflag.UnquoteUsage(s.f)
+		if s.differs {
+			usage = "its meaning and default differ by command: see " + rootName + " help <command>"
+		}
 		flag := "--" + n
 		if name != "" {
 			flag += " " + name
@@ -310,7 +315,8 @@ func (a *app) printRootHelp(root *cobra.Command, w io.Writer) {
 		}
 		fmt.Fprintf(&b, "  %-22s %s\n  %-22s (%s)\n", flag, usage, "", which)
 	}
-	fmt.Fprintf(&b, "  %-22s %s\n", "--project-dir DIR", root.PersistentFlags().Lookup("project-dir").Usage)
+	_, pdUsage := pflag.UnquoteUsage(root.PersistentFlags().Lookup("project-dir"))
+	fmt.Fprintf(&b, "  %-22s %s\n  %-22s (every command)\n", "--project-dir DIR", pdUsage, "")
 	b.WriteString("\n" + rootOutro + "\n" + exitCodesHelp)
 	_, _ = io.WriteString(w, b.String())
 }
