@@ -46,7 +46,7 @@ func (o *unlockOptions) run(ctx context.Context, a *app, c *cobra.Command, stack
 	if err != nil {
 		return nil, err
 	}
-	t, err := driver.LockTargetFor(driver.Settings{ProjectDir: dir, Stack: stack})
+	t, err := driver.LockTargetFor(driverFlags{}.settings(dir, stack, nil, true, nil))
 	if err != nil {
 		return nil, asUsage(err)
 	}

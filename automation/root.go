@@ -200,7 +200,7 @@ func unknownCommand(root *cobra.Command, dir, name string) error {
 	if dir != "" {
 		where = dir
 	}
-	return usageErrorf("%q is neither a command nor a stack (no Pulumi.%s.yaml in %s)%s; run \"%s help\" for the commands",
+	return usageErrorf("%q is neither a command nor a stack: no Pulumi.%s.yaml in %s%s; run \"%s help\" for the commands",
 		name, name, where, didYouMean(sugg), rootName)
 }
 
@@ -208,7 +208,7 @@ func didYouMean(s []string) string {
 	if len(s) == 0 {
 		return ""
 	}
-	return ": did you mean " + strings.Join(s, " or ") + "?"
+	return " (did you mean " + strings.Join(s, " or ") + "?)"
 }
 
 // distance is the Levenshtein distance of a and b (for suggestions).
