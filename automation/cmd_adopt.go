@@ -10,13 +10,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/spf13/cobra"
 
 	"github.com/mirror-dissonance/mirror-infra/internal/adopt"
 	"github.com/mirror-dissonance/mirror-infra/internal/driver"
 	"github.com/mirror-dissonance/mirror-infra/internal/gate"
 	"github.com/mirror-dissonance/mirror-infra/report"
-	"github.com/mirror-dissonance/mirror-infra/stacks"
 	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 )
 
@@ -53,47 +52,58 @@ It prints the "terraform state rm" commands that hand the adopted resources
 over (run them by hand, in the Terraform workspace of the environment); it
 never runs Terraform and never deletes anything. Resources the original made
 that this program does not manage are listed as left alone.
+--install-plugins and --secrets-provider are as for deploy (import only).`
 
-Flags besides the common ones:
-  --install-plugins=false, --secrets-provider URL   as for deploy (import only)`
+type adoptOptions struct {
+	common
+	approval approvalFlags
+	driver   driverFlags
+}
 
-func runAdopt(ctx context.Context, io stdio, args []string) int {
-	c := newDriverRun(io, "adopt", true, "", "")
-	stack, cfg, dir, code, ok := oneStackConfig(io, c.fs, "adopt", &c.o, args)
-	if !ok {
-		return code
-	}
-	c.stack, c.cfg, c.started = stack, cfg, time.Now()
-	c.r = &report.Report{Command: "adopt", Stack: stack, Started: c.started}
-	r := c.r
-	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(cfg.Region))
+var adoptSpec = commandSpec{use: "adopt <stack>", short: "take over existing (Terraform-made) resources of the stack's names: discover, plan, import, preview", long: adoptDetail,
+	timeout: 30 * time.Minute, bounds: "discovery, import and preview"}
+
+func (o *adoptOptions) flags(c *cobra.Command, env environ) {
+	o.approval.add(c, env)
+	o.driver.add(c, env)
+}
+
+func (o *adoptOptions) run(ctx context.Context, a *app, c *cobra.Command, stack string) (*report.Report, error) {
+	cfg, dir, err := stackOf(c, stack)
 	if err != nil {
-		r.Add(report.Check{ID: "discover", Status: report.Fail, Infra: true, Reason: fmt.Sprintf("loading the AWS configuration: %v", err)})
-		return c.finish()
+		return nil, err
 	}
-	fmt.Fprintf(io.err, "Discovering %s's resources by name (read-only)...\n", stack)
+	if err := o.approval.checkApprovals([]string{stack}); err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsConfig(ctx, cfg.Region)
+	if err != nil {
+		return nil, err
+	}
+	r := &report.Report{Command: "adopt", Stack: stack, Started: time.Now()}
+	defer func() { r.Elapsed = time.Since(r.Started).Round(time.Millisecond).String() }()
+	fmt.Fprintf(a.io.err, "Discovering %s's resources by name (read-only)...\n", stack)
 	plan, err := adopt.Discover(ctx, awsCfg, cfg, slog.Default())
 	if err != nil {
 		r.Add(report.Check{ID: "discover", Status: report.Fail, Infra: true, Reason: err.Error(),
 			Fix: "check the credentials and region (AWS_PROFILE, AWS_ENDPOINT_URL); discovery needs describe/get/list rights only"})
-		return c.finish()
+		return r, nil
 	}
-	human := io.out
-	if c.o.json {
-		human = io.err
+	human := a.io.out
+	if o.out.json {
+		human = a.io.err
 	}
 	fmt.Fprint(human, plan.Text())
 	files, err := writePlanFiles(dir, plan)
 	if err != nil {
 		r.Add(report.Check{ID: "discover", Status: report.Fail, Infra: true, Reason: err.Error()})
-		return c.finish()
+		return r, nil
 	}
-	if c.o.markdown != "" {
-		if err := os.WriteFile(c.o.markdown, []byte(plan.Markdown()), 0o644); err != nil {
-			fmt.Fprintf(io.err, "writing the Markdown plan to %s: %v\n", c.o.markdown, err)
-			return report.ExitEngine
+	if o.out.markdown != "" {
+		if err := os.WriteFile(o.out.markdown, []byte(plan.Markdown()), 0o644); err != nil {
+			return nil, engineErrorf("writing the Markdown plan to %s: %v", o.out.markdown, err)
 		}
-		c.o.markdown = "" // the plan is the Markdown of adopt
+		o.out.markdown = "" // the plan is the Markdown of adopt
 	}
 	r.Fingerprint = plan.Fingerprint
 	for _, e := range plan.Entries {
@@ -107,27 +117,29 @@ func runAdopt(ctx context.Context, io stdio, args []string) int {
 		r.Add(report.Check{ID: "adopt:conflict", Status: report.Fail, Reason: fmt.Sprintf("%s %s (%s): %s", x.Type, x.Name, x.Physical, x.Reason), Fix: x.Fix})
 	}
 	if len(plan.Conflicts) > 0 {
-		return c.finish()
+		return r, nil
 	}
-	approved, decision := c.approval().Decide(stack, plan.Fingerprint)
+	approved, decision := o.approval.approval(a, cfg, true, a.io.err).Decide(stack, plan.Fingerprint)
 	r.Add(decision)
 	if !approved {
-		return c.finish()
+		return r, nil
 	}
 	if len(plan.Imports()) == 0 {
 		r.Add(report.Check{ID: "import", Status: report.Skip, Reason: "nothing of this stack exists in the account; run the normal deploy"})
-		return c.finish()
+		return r, nil
 	}
-	d, err := driver.Open(ctx, driver.Settings{ProjectDir: dir, Stack: stack, Program: stacks.Program,
-		SecretsProvider: c.f.secretsProvider, Plugins: []driver.Plugin{driver.AWSPlugin()}, InstallPlugins: c.f.installPlugins, Progress: io.err})
+	if err := a.requirePassphrase(o.driver.secretsProvider); err != nil {
+		return nil, err
+	}
+	d, err := a.openDriver(ctx, o.driver, stackRun{stack: stack, dir: dir, cfg: cfg, progress: a.io.err}, false, nil)
 	if err != nil {
 		r.Add(driver.ErrorCheck("import", err))
-		return c.finish()
+		return r, nil
 	}
 	start := time.Now()
 	if err := d.Import(ctx, importSpecs(plan)); err != nil {
 		r.Add(driver.ErrorCheck("import", err))
-		return c.finish()
+		return r, nil
 	}
 	r.Add(report.Check{ID: "import", Status: report.Pass, Duration: time.Since(start),
 		Reason: fmt.Sprintf("imported %d resources under the program's components, protected; nothing in the account changed", len(plan.Imports()))})
@@ -135,11 +147,11 @@ func runAdopt(ctx context.Context, io stdio, args []string) int {
 	g := func(res []gate.Resource, o gate.Options) []gate.Finding {
 		return append(gate.Adoption(res, imported), gate.Evaluate(res, o)...)
 	}
-	if p, ok := d.PreviewAndGate(ctx, g, gateOptions(cfg, nil), io.err, r); ok {
+	if p, ok := d.PreviewAndGate(ctx, g, gate.OptionsFor(cfg, nil), a.io.err, r); ok {
 		r.Add(report.Check{ID: "next", Status: report.Pass,
 			Reason: fmt.Sprintf("the remaining changes are in place or creates of what did not exist; apply them with `go run ./automation %s --approve %s`, then run the terraform state rm commands", stack, p.Fingerprint)})
 	}
-	return c.finish()
+	return r, nil
 }
 
 // handoffCheck carries the Terraform hand-off and the left-alone list in
@@ -193,7 +205,7 @@ func writePlanFiles(dir string, plan *adopt.Plan) ([]string, error) {
 // too: a second key or topic must never be made beside an existing one.
 func preflightHook(cfg stackconfig.Config) driver.PreFlight {
 	return func(ctx context.Context, planned []gate.Resource) []report.Check {
-		awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(cfg.Region))
+		awsCfg, err := awsConfig(ctx, cfg.Region)
 		if err == nil {
 			var coll []adopt.Collision
 			if coll, err = adopt.Preflight(ctx, awsCfg, cfg, planned); err == nil {

@@ -2,8 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/mirror-dissonance/mirror-infra/internal/gate"
 	"github.com/mirror-dissonance/mirror-infra/internal/mockrun"
@@ -11,33 +12,30 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 )
 
-const checkDetail = `Runs the stack program under Pulumi mocks with the stack's
+const checkLong = `Runs the stack program under Pulumi mocks with the stack's
 Pulumi.<stack>.yaml and applies the deploy gate rules (SPEC 5) to the planned
 resources. Needs no credentials, no network, no pulumi CLI and no plugin, so
 it runs in forks and in CI for every pull request.
 
 One check per gate rule; --json also lists the planned resources with their
 inputs. Exit 0 when every rule passes, 1 when one fails, 2 when the stack or
-its configuration is invalid.
+its configuration is invalid.`
 
-Flags:
-  --json, --markdown FILE, --project-dir DIR`
+type checkOptions struct{ common }
 
-func runCheck(ctx context.Context, io stdio, args []string) int {
-	var o options
-	fs := newFlagSet("check", io)
-	addCommon(fs, &o, false, false)
-	_, cfg, _, code, ok := oneStackConfig(io, fs, "check", &o, args)
-	if !ok {
-		return code
-	}
-	rep, err := checkStack(ctx, cfg)
+var checkSpec = commandSpec{use: "check <stack>", short: "offline: run the program under mocks and apply the gate rules (no credentials, network, CLI or plugin)", long: checkLong,
+	timeout: 5 * time.Minute, bounds: "the program's run under mocks"}
+
+func (o *checkOptions) run(ctx context.Context, a *app, c *cobra.Command, stack string) (*report.Report, error) {
+	cfg, _, err := stackOf(c, stack)
 	if err != nil {
-		fmt.Fprintf(io.err, "automation check: %v\n", err)
-		return report.ExitUsage
+		return nil, err
 	}
-	return emit(io, o, rep)
+	r, err := checkStack(ctx, cfg)
+	return r, asUsage(err)
 }
+
+func (o *checkOptions) flags(*cobra.Command, environ) {}
 
 // checkStack runs the program under mocks and turns gate findings into one
 // check per rule.

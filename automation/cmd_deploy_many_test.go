@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/mirror-dissonance/mirror-infra/internal/driver"
 	"github.com/mirror-dissonance/mirror-infra/report"
 )
@@ -76,8 +78,11 @@ func TestDeployManyStacks(t *testing.T) {
 			args:     []string{"deploy", "staging", "production", "--yes", "--approve", "production=sha256:other"},
 			wantExit: 1, wantRan: []string{"staging", "production"}, wantApplied: []string{"staging"}},
 		{name: "one engine failure is the worst, others still applied",
-			args: []string{"deploy", "--all", "--yes", "--parallel", "2"}, fail: map[string]report.Check{"broken": engineDown, "acc-a": gateFail},
-			wantExit: 3, wantRan: []string{"acc-a", "broken", "production", "staging"}, wantApplied: []string{"staging"}},
+			args: []string{"deploy", "--all", "--yes", "--parallel", "2"}, fail: map[string]report.Check{"broken": engineDown},
+			wantExit: 3, wantRan: []string{"broken", "production", "staging"}, wantApplied: []string{"staging"}},
+		{name: "an acceptance stack runs only when named (never with --all)",
+			args: []string{"deploy", "acc-a", "staging", "--yes"}, fail: map[string]report.Check{"acc-a": gateFail},
+			wantExit: 1, wantRan: []string{"acc-a", "staging"}, wantApplied: []string{"staging"}},
 		{name: "bare fingerprint with several stacks is refused",
 			args: []string{"deploy", "staging", "production", "--approve", "sha256:x"}, wantExit: 2, wantStderr: "name the stack of each fingerprint"},
 		{name: "fingerprint for a stack not in the run",
@@ -90,8 +95,8 @@ func TestDeployManyStacks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakeCycle{ran: map[string]driver.Approval{}, failWith: tc.fail}
 			var out, errb bytes.Buffer
-			args := append(append([]string{}, tc.args[1:]...), "--project-dir", dir, "--json", "--non-interactive")
-			code := runDeployWith(context.Background(), stdio{in: strings.NewReader(""), out: &out, err: &errb}, args, f.run)
+			args := append(append([]string{}, tc.args...), "--project-dir", dir, "--json", "--non-interactive")
+			code := execute(context.Background(), args, stdio{in: strings.NewReader(""), out: &out, err: &errb}, readEnviron(nil), deps{cycle: f.run})
 			if code != tc.wantExit {
 				t.Fatalf("exit = %d, want %d\nstdout %s\nstderr %s", code, tc.wantExit, out.String(), errb.String())
 			}
@@ -155,8 +160,8 @@ func TestDeployManyMarkdownHasASectionPerStack(t *testing.T) {
 	md := filepath.Join(t.TempDir(), "report.md")
 	f := &fakeCycle{ran: map[string]driver.Approval{}}
 	var out, errb bytes.Buffer
-	code := runDeployWith(context.Background(), stdio{in: strings.NewReader(""), out: &out, err: &errb},
-		[]string{"staging", "production", "--project-dir", dir, "--markdown", md, "--non-interactive"}, f.run)
+	code := execute(context.Background(), []string{"deploy", "staging", "production", "--project-dir", dir, "--markdown", md, "--non-interactive"},
+		stdio{in: strings.NewReader(""), out: &out, err: &errb}, readEnviron(nil), deps{cycle: f.run})
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
@@ -182,28 +187,28 @@ func TestApproveFlagForms(t *testing.T) {
 		named   map[string]string
 	}{
 		{args: []string{"--approve", "sha256:1"}, plain: "sha256:1"},
+		{args: []string{"--approve=sha256:1"}, plain: "sha256:1"},
 		{args: []string{"--approve", "staging=sha256:1", "--approve", "production=sha256:2"}, named: map[string]string{"staging": "sha256:1", "production": "sha256:2"}},
 		{args: []string{"--approve", "=sha256:1"}, wantErr: "want FINGERPRINT or STACK=FINGERPRINT"},
 		{args: []string{"--approve", "staging=sha256:1", "--approve", "staging=sha256:2"}, wantErr: "two fingerprints for stack staging"},
 	}
 	for _, tc := range tests {
-		var o options
-		var errb bytes.Buffer
-		fs := newFlagSet("x", stdio{err: &errb})
-		addCommon(fs, &o, true, false)
-		_, err := parseArgs(fs, tc.args)
+		var f approvalFlags
+		c := &cobra.Command{Use: "x"}
+		f.add(c, environ{})
+		err := c.ParseFlags(tc.args)
 		if tc.wantErr != "" {
-			if err == nil || !strings.Contains(errb.String(), tc.wantErr) {
-				t.Errorf("%v: err %v stderr %q, want %q", tc.args, err, errb.String(), tc.wantErr)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%v: err %v, want %q", tc.args, err, tc.wantErr)
 			}
 			continue
 		}
-		if err != nil || o.approve != tc.plain || len(o.approvals) != len(tc.named) {
-			t.Errorf("%v: err %v options %+v", tc.args, err, o)
+		if err != nil || f.approve != tc.plain || len(f.approvals) != len(tc.named) {
+			t.Errorf("%v: err %v flags %+v", tc.args, err, f)
 		}
 		for s, fp := range tc.named {
-			if o.fingerprintFor(s) != fp {
-				t.Errorf("%v: fingerprint of %s = %q, want %q", tc.args, s, o.fingerprintFor(s), fp)
+			if f.fingerprintFor(s) != fp {
+				t.Errorf("%v: fingerprint of %s = %q, want %q", tc.args, s, f.fingerprintFor(s), fp)
 			}
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
+	"github.com/mirror-dissonance/mirror-infra/verify"
 )
 
 // deployProject copies the real project files into a temp dir, so the
@@ -54,7 +55,7 @@ func TestPreviewWithoutAWSPluginFailsFastWithExit3(t *testing.T) {
 	var out, errb bytes.Buffer
 	// --install-plugins=false: where the network is reachable the default
 	// would download the plugin and the preview would go on.
-	code := run(context.Background(), []string{"preview", "staging", "--project-dir", dir, "--non-interactive", "--json", "--install-plugins=false"},
+	code := run(context.Background(), []string{"preview", "staging", "--project-dir", dir, "--json", "--install-plugins=false"},
 		stdio{in: strings.NewReader(""), out: &out, err: &errb})
 	if code != report.ExitEngine {
 		t.Fatalf("exit = %d, want 3\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
@@ -84,7 +85,7 @@ func TestDeployCommandsRejectBadInputBeforeTheCLI(t *testing.T) {
 		{"two stacks", []string{"preview", "staging", "production"}, "exactly one stack"},
 		{"unknown stack", []string{"preview", "nope", "--project-dir", dir}, "no Pulumi.nope.yaml"},
 		{"bad config", []string{"drift", "broken", "--project-dir", dir}, "mirror-dissonance:environment"},
-		{"unknown flag", []string{"destroy", "staging", "--force"}, "flag provided but not defined"},
+		{"unknown flag", []string{"destroy", "staging", "--force"}, "unknown flag: --force"},
 		{"bare stack form", []string{"nope", "--project-dir", dir}, "no Pulumi.nope.yaml"},
 	}
 	for _, tc := range tests {
@@ -135,7 +136,7 @@ func TestPostUpHooksBootstrapTheNonceAndVerify(t *testing.T) {
 
 	run := func(rot rotationFlags) *report.Report {
 		r := &report.Report{}
-		for _, h := range postUpHooks(cfg, rot) {
+		for _, h := range postUpHooks(cfg, rot, verify.Options{}) {
 			r.Add(h(ctx, outs)...)
 		}
 		return r

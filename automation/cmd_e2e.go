@@ -1,25 +1,20 @@
 package main
 
 import (
-	"cmp"
 	"context"
-	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/spf13/cobra"
 
 	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/report"
-	"github.com/mirror-dissonance/mirror-infra/spec"
-	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 	"github.com/mirror-dissonance/mirror-infra/verify"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
-const e2eDetail = `The E2E cycle of SPEC 7, "PR to Oracle to FP event to drift detection",
+const e2eLong = `The E2E cycle of SPEC 7, "PR to Oracle to FP event to drift detection",
 against the stack's tables and nonce. Each step is a check:
 
   e2e.nonce                the valid nonce set loads (fail closed)
@@ -48,70 +43,72 @@ standard sources (AWS_ENDPOINT_URL, profiles, web identity).
 Every item a run writes carries the E2E marker (attribute e2eRunId, the
 run id; baseline metadata e2e-run-id) and an expiry, so what a killed run
 left can be found: each run first sweeps (check e2e.sweep, WARN when it
-cannot finish; it never changes the cycle's verdict).
-
-Flags besides the common ones:
-  --timeout D    bound the steps (default 1m); cleanup always runs, for up to
-                 30s, and at most 10s past the deadline
-  --sweep        only sweep: remove items and baseline versions that carry
-                 the E2E marker and were last written --sweep-age ago (or
-                 have expired); never anything without the marker
-  --sweep-age D  the youngest a marked item may be to be swept (default 15m;
-                 before a run, at least the run's timeout plus cleanup)
-  --allow-production
-                 required to run the cycle against production (it writes,
-                 then removes, items in production's tables)
+cannot finish; it never changes the cycle's verdict). --timeout bounds the
+steps; the sweep before them and the cleanup after them get up to 30s each
+beyond it, the cleanup at most 10s past the deadline. --sweep only sweeps:
+it removes items and baseline versions that carry the E2E marker and were
+last written --sweep-age ago (or have expired), never anything without the
+marker. Against production the cycle needs --allow-production (it writes,
+then removes, items in production's tables).
 
 Exit: 0 the cycle passed (or the sweep finished), 1 a step failed, 2 bad
 usage or configuration, 3 AWS unreachable or failing (or the sweep could
 not finish).`
 
-func runE2E(ctx context.Context, io stdio, args []string) int {
-	fs := newFlagSet("e2e", io)
-	var o options
-	addCommon(fs, &o, false, true)
-	timeout := fs.Duration("timeout", time.Minute, "bound the cycle's steps")
-	sweepOnly := fs.Bool("sweep", false, "only remove what earlier runs left (items with the E2E marker)")
-	sweepAge := fs.Duration("sweep-age", e2e.DefaultSweepAge, "the youngest a marked item may be to be swept")
-	allowProd := fs.Bool("allow-production", false, "run against production (the cycle writes, then removes, items in its tables)")
-	stack, code, ok := oneStack(io, fs, "e2e", args)
-	if !ok {
-		return code
+type e2eOptions struct {
+	common
+	target    targetFlags
+	sweepOnly bool
+	sweepAge  time.Duration
+	allowProd bool
+}
+
+// e2eSpec: the sweep before the steps and the cleanup after them each
+// get up to e2e.CleanupTimeout beyond --timeout.
+var e2eSpec = commandSpec{use: "e2e <stack>", short: "the E2E cycle: PR to Oracle to FP event to drift detection, against the stack's tables", long: e2eLong,
+	timeout: e2e.DefaultTimeout, bounds: "the cycle's steps", extra: 2 * e2e.CleanupTimeout}
+
+func (o *e2eOptions) flags(c *cobra.Command, _ environ) {
+	o.target.add(c)
+	c.Flags().BoolVar(&o.sweepOnly, "sweep", false, "only remove what earlier runs left (items with the E2E marker)")
+	c.Flags().DurationVar(&o.sweepAge, "sweep-age", e2e.DefaultSweepAge, "the youngest a marked item may be to be swept (before a run, at least the run's timeout plus cleanup)")
+	c.Flags().BoolVar(&o.allowProd, "allow-production", false, "run against production (the cycle writes, then removes, items in its tables)")
+}
+
+func (o *e2eOptions) run(ctx context.Context, a *app, c *cobra.Command, stack string) (*report.Report, error) {
+	if o.sweepAge <= 0 {
+		return nil, usageErrorf("--sweep-age %s: must be positive", o.sweepAge)
 	}
-	if *sweepAge <= 0 {
-		return usageErrorf(io, "e2e", "--sweep-age %s: must be positive", *sweepAge)
-	}
-	if *timeout <= 0 {
-		return usageErrorf(io, "e2e", "--timeout %s: must be positive (default 1m)", *timeout)
-	}
-	run, code, ok := openOracleRun(ctx, io, "e2e", o, stack)
-	if !ok {
-		return code
-	}
-	if run.tgt.Environment == "production" && !*allowProd {
-		return usageErrorf(io, "e2e", "stack %s is production: the cycle writes (then removes) items in its tables; pass --allow-production to run it there", stack)
+	run, err := a.openOracle(ctx, c, stack, o.target, func(tgt target.Env) error {
+		if tgt.Environment == "production" && !o.allowProd {
+			return usageErrorf("stack %s is production: the cycle writes (then removes) items in its tables; pass --allow-production to run it there", stack)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	start := time.Now()
 	clients := e2e.NewClients(run.aws)
-	if *sweepOnly {
-		sw := sweepE2E(ctx, clients, run.tgt, *sweepAge)
-		r := &report.Report{Command: "e2e", Stack: stack, Checks: []report.Check{sw}, Started: start, Elapsed: time.Since(start).Round(time.Millisecond).String()}
-		return emit(io, o, r)
+	r := &report.Report{Command: "e2e", Stack: stack, Started: start}
+	if o.sweepOnly {
+		r.Add(sweepE2E(ctx, clients, run.tgt, o.sweepAge))
+	} else {
+		// A run in progress elsewhere must keep its items: sweep only what
+		// is older than this run's own bound.
+		age := max(o.sweepAge, o.timeout+e2e.CleanupTimeout+time.Minute)
+		sw := sweepE2E(ctx, clients, run.tgt, age)
+		if sw.Status != report.Pass {
+			// Housekeeping does not decide the cycle's verdict.
+			sw.Status, sw.Infra = report.Warn, false
+		}
+		runCtx, cancel := context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+		r.Add(e2e.Run(runCtx, clients, run.tgt, e2e.Options{Logger: slog.Default(), NonceGrace: run.opts.NonceGrace, Timeout: o.timeout})...)
+		r.Add(sw)
 	}
-	// A run in progress elsewhere must keep its items: sweep only what is
-	// older than this run's own bound.
-	age := max(*sweepAge, *timeout+e2e.CleanupTimeout+time.Minute)
-	sw := sweepE2E(ctx, clients, run.tgt, age)
-	if sw.Status != report.Pass {
-		// Housekeeping does not decide the cycle's verdict.
-		sw.Status, sw.Infra = report.Warn, false
-	}
-	runCtx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	checks := e2e.Run(runCtx, clients, run.tgt, e2e.Options{Logger: slog.Default(), NonceGrace: run.opts.NonceGrace, Timeout: *timeout})
-	checks = append(checks, sw)
-	r := &report.Report{Command: "e2e", Stack: stack, Checks: checks, Started: start, Elapsed: time.Since(start).Round(time.Millisecond).String()}
-	return emit(io, o, r)
+	r.Elapsed = time.Since(start).Round(time.Millisecond).String()
+	return r, nil
 }
 
 // sweepE2E removes what earlier runs left and reports it as a check: an
@@ -136,52 +133,30 @@ type oracleRun struct {
 	opts verify.Options
 }
 
-// openOracleRun resolves an oracleRun; it prints the error and returns the
-// exit code when it cannot.
-func openOracleRun(ctx context.Context, io stdio, cmd string, o options, stack string) (oracleRun, int, bool) {
-	tgt, _, code, ok := oracleTarget(ctx, io, cmd, o, stack)
-	if !ok {
-		return oracleRun{}, code, false
-	}
-	opts, err := verify.OptionsFromEnv(ctx, nil)
+// openOracle resolves the stack's target, its run options and an AWS
+// configuration with credentials; guard, when set, may refuse the target
+// before any credentials are looked for.
+func (a *app) openOracle(ctx context.Context, c *cobra.Command, stack string, f targetFlags, guard func(target.Env) error) (oracleRun, error) {
+	cfg, dir, err := stackOf(c, stack)
 	if err != nil {
-		return oracleRun{}, usageErrorf(io, cmd, "%v", err), false
+		return oracleRun{}, err
 	}
-	tgt.Region = cmp.Or(tgt.Region, spec.DefaultRegion)
-	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(tgt.Region))
+	opts, err := a.runOptions(ctx)
 	if err != nil {
-		return oracleRun{}, usageErrorf(io, cmd, "loading the AWS configuration: %v", err), false
+		return oracleRun{}, err
 	}
-	return oracleRun{tgt: tgt, aws: awsCfg, opts: opts}, 0, true
-}
-
-// oracleTarget resolves the environment the e2e and nonce commands act on:
-// from the stack's outputs, or with --from-env from the SPEC naming of the
-// stack's environment plus MD_* overrides. It prints the error and returns
-// the exit code when it cannot.
-func oracleTarget(ctx context.Context, io stdio, cmd string, o options, stack string) (target.Env, stackconfig.Config, int, bool) {
-	dir, err := projectDir(o.projectDir)
+	tgt, err := a.resolveTarget(ctx, dir, cfg, f)
 	if err != nil {
-		return target.Env{}, stackconfig.Config{}, usageErrorf(io, cmd, "%v", err), false
+		return oracleRun{}, err
 	}
-	cfg, err := stackconfig.Load(dir, stack)
-	if err != nil {
-		return target.Env{}, stackconfig.Config{}, usageErrorf(io, cmd, "%v", err), false
-	}
-	if !o.fromEnv {
-		tgt, code, err := targetFromOutputs(ctx, dir, stack)
-		if err != nil {
-			fmt.Fprintf(io.err, "automation %s: %v\n", cmd, err)
-			return target.Env{}, cfg, code, false
+	if guard != nil {
+		if err := guard(tgt); err != nil {
+			return oracleRun{}, err
 		}
-		return tgt, cfg, 0, true
 	}
-	tgt, err := target.FromEnv(ctx, cfg.Environment, nil)
+	awsCfg, err := awsConfig(ctx, tgt.Region)
 	if err != nil {
-		return target.Env{}, cfg, usageErrorf(io, cmd, "%v", err), false
+		return oracleRun{}, err
 	}
-	if os.Getenv(target.EnvPrefix+"AWS_REGION") == "" && cfg.Region != "" {
-		tgt.Region = cfg.Region
-	}
-	return tgt, cfg, 0, true
+	return oracleRun{tgt: tgt, aws: awsCfg, opts: opts}, nil
 }

@@ -160,7 +160,7 @@ func TestE2EAndNonceUsage(t *testing.T) {
 		{[]string{"e2e", "nosuch", "--from-env", "--project-dir", dir}, report.ExitUsage, "nosuch"},
 		{[]string{"nonce", "rotate", "local", "--project-dir", dir}, report.ExitUsage, "--from"},
 		{[]string{"nonce", "spin", "local", "--from", "1", "--project-dir", dir}, report.ExitUsage, "rotate"},
-		{[]string{"nonce", "check-rotation", "local", "--from", "1", "--project-dir", dir}, report.ExitUsage, "does not apply"},
+		{[]string{"nonce", "check-rotation", "local", "--from", "1", "--project-dir", dir}, report.ExitUsage, "unknown flag: --from"},
 		{[]string{"nonce", "rotate", "--from", "1"}, report.ExitUsage, "rotate <stack>"},
 	}
 	for _, tc := range tests {

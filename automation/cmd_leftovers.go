@@ -5,62 +5,64 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/spf13/cobra"
 
 	"github.com/mirror-dissonance/mirror-infra/internal/sweep"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
-const leftoversDetail = `After an acceptance run's destroy: lists everything still named after the
+const leftoversLong = `After an acceptance run's destroy: lists everything still named after the
 ephemeral stack (acc-<run> only): tables, the key alias, a key not scheduled
 for deletion, the topic, alarms, dashboard, roles, the baselines bucket and
 the nonce versions. Read-only, except --purge-nonce, which first deletes the
 nonce versions the post-deploy stage made outside Pulumi (no destroy knows
 about them). Exit 0 when nothing is left, 1 when something is (each one a
 FAIL check naming it), 2 for a stack that is not acc-<run>, 3 when AWS could
-not be asked.
+not be asked.`
 
-Flags besides the common ones:
-  --purge-nonce   delete the run's nonce versions before looking`
+type leftoversOptions struct {
+	common
+	purge bool
+}
 
-func runLeftovers(ctx context.Context, io stdio, args []string) int {
-	fs := newFlagSet("leftovers", io)
-	var o options
-	addCommon(fs, &o, false, false)
-	purge := fs.Bool("purge-nonce", false, "delete the run's nonce versions (made outside Pulumi) before looking")
-	stack, code, ok := oneStack(io, fs, "leftovers", args)
-	if !ok {
-		return code
-	}
+var leftoversSpec = commandSpec{use: "leftovers <acc-stack>", short: "after an acceptance run's destroy: list what is still named after it (exit 1 if anything)", long: leftoversLong,
+	timeout: 10 * time.Minute, bounds: "the listing (and the purge)"}
+
+func (o *leftoversOptions) flags(c *cobra.Command, env environ) {
+	c.Flags().BoolVar(&o.purge, "purge-nonce", false, "delete the run's nonce versions (made outside Pulumi) before looking")
+}
+
+func (o *leftoversOptions) run(ctx context.Context, a *app, c *cobra.Command, stack string) (*report.Report, error) {
 	if !spec.IsEphemeralStack(stack) {
-		return usageErrorf(io, "leftovers", "stack %q is not an ephemeral acceptance stack (%s<run>): leftovers looks only at runs that were meant to disappear", stack, spec.EphemeralPrefix)
+		return nil, usageErrorf("stack %q is not an ephemeral acceptance stack (%s<run>): leftovers looks only at runs that were meant to disappear", stack, spec.EphemeralPrefix)
 	}
-	cfg, _, code, ok := loadStackConfig(io, "leftovers", o, stack)
-	if !ok {
-		return code
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(cfg.Region))
+	cfg, _, err := stackOf(c, stack)
 	if err != nil {
-		return usageErrorf(io, "leftovers", "loading the AWS configuration: %v", err)
+		return nil, err
+	}
+	awsCfg, err := awsConfig(ctx, cfg.Region)
+	if err != nil {
+		return nil, err
 	}
 	r := &report.Report{Command: "leftovers", Stack: stack, Started: time.Now()}
-	c := sweep.NewClients(awsCfg)
-	if *purge {
-		n, err := sweep.PurgeParameters(ctx, c, cfg.Environment)
+	sc := sweep.NewClients(awsCfg)
+	if o.purge {
+		n, err := sweep.PurgeParameters(ctx, sc, cfg.Environment)
 		if err != nil {
 			r.Add(report.Check{ID: "leftovers", Status: report.Fail, Infra: true, Reason: err.Error()})
-			return emit(io, o, r)
+			return r, nil
 		}
 		r.Add(report.Check{ID: "leftovers.nonce", Status: report.Pass, Reason: fmt.Sprintf("deleted %d nonce version(s) of %s", n, cfg.Environment)})
 	}
-	found, err := sweep.Find(ctx, c, cfg.Environment)
+	found, err := sweep.Find(ctx, sc, cfg.Environment)
 	if err != nil {
 		r.Add(report.Check{ID: "leftovers", Status: report.Fail, Infra: true, Reason: err.Error(),
 			Fix: "the sandbox role needs the List/Describe permissions of docs/operations.md; a partial answer is not a clean account"})
 	}
 	for _, l := range found {
-		r.Add(report.Check{ID: "leftovers", Status: report.Fail, Reason: fmt.Sprintf("%s %s is still there after the destroy", l.Kind, l.Name),
+		// One id per resource, so each row of the report says what it is.
+		r.Add(report.Check{ID: "leftovers:" + l.Kind + ":" + l.Name, Status: report.Fail, Reason: fmt.Sprintf("%s %s is still there after the destroy", l.Kind, l.Name),
 			Details: map[string]string{"kind": l.Kind, "name": l.Name},
 			Fix:     fmt.Sprintf("destroy again (go run ./automation destroy %s --yes), or delete it by hand; resources carry the tag AcceptanceRun=%s", stack, stack)})
 	}
@@ -68,5 +70,5 @@ func runLeftovers(ctx context.Context, io stdio, args []string) int {
 		r.Add(report.Check{ID: "leftovers", Status: report.Pass, Reason: fmt.Sprintf("nothing named after %s is left (a key scheduled for deletion counts as gone)", stack)})
 	}
 	r.Elapsed = time.Since(r.Started).Round(time.Millisecond).String()
-	return emit(io, o, r)
+	return r, nil
 }

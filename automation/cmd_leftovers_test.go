@@ -46,9 +46,13 @@ func TestLeftoversListsWhatARunLeft(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 		t.Fatalf("not a JSON report: %v", err)
 	}
-	kinds := map[string]int{}
+	kinds, seen := map[string]int{}, map[string]bool{}
 	for _, c := range r.Checks {
-		if c.ID == "leftovers" && c.Status == report.Fail {
+		if strings.HasPrefix(c.ID, "leftovers:") && c.Status == report.Fail {
+			if seen[c.ID] {
+				t.Errorf("two leftovers rows with the id %s", c.ID)
+			}
+			seen[c.ID] = true
 			kinds[c.Details["kind"]]++
 			if !strings.Contains(c.Reason, stack) && !strings.Contains(c.Reason, "mirror-dissonance") {
 				t.Errorf("reason %q does not name the resource", c.Reason)

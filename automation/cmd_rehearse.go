@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/mirror-dissonance/mirror-infra/internal/rehearse"
 	"github.com/mirror-dissonance/mirror-infra/report"
@@ -22,17 +25,13 @@ emulator. No credentials, no network, no pulumi CLI, no plugin.
 The report has the same format as the driver's (--json, --markdown) and the
 same exit codes. Inputs the emulator cannot hold are listed, never dropped.
 
-Flags:
-  --break DEFECT   inject one realistic defect and watch the gate and the
-                   verifier catch it (the run then exits 1 on purpose)
-  --from SOURCE    SOURCE terraform: start from the environment the original Terraform modules
-                   made (their names, settings and known defects, items in
-                   the tables): pre-flight, adopt (discover, plan, import
-                   with the program's parents, adoption gate rule), the
-                   in-place fixes, verify, E2E, then the proof that every
-                   item written before is still there and no table was
-                   recreated (creation time unchanged)
-  --json, --markdown FILE, --project-dir DIR
+--break DEFECT injects one realistic defect to watch the gate and the
+verifier catch it (the run then exits 1 on purpose). --from terraform
+starts from the environment the original Terraform modules made (their
+names, settings and known defects, items in the tables): pre-flight, adopt
+(discover, plan, import with the program's parents, adoption gate rule),
+the in-place fixes, verify, E2E, then the proof that every item written
+before is still there and no table was recreated (creation time unchanged).
 
 Defects:
 `)
@@ -46,44 +45,51 @@ Defects:
 	return b.String()
 }
 
-var rehearseDetail = rehearseDetailText()
+type rehearseOptions struct {
+	common
+	brk  string
+	from string
+}
 
-func runRehearse(ctx context.Context, io stdio, args []string) int {
-	var o options
-	var brk string
-	fs := newFlagSet("rehearse", io)
-	addCommon(fs, &o, false, false)
-	var from string
-	fs.StringVar(&brk, "break", "", "inject one defect (see `help rehearse`)")
-	fs.StringVar(&from, "from", "", "start from an existing environment: terraform (see `help rehearse`)")
-	stack, code, ok := oneStack(io, fs, "rehearse", args)
-	if !ok {
-		return code
-	}
+var rehearseSpec = commandSpec{use: "rehearse <stack>", short: "the whole cycle offline against an in-process AWS emulator", long: rehearseDetailText(),
+	timeout: 15 * time.Minute, bounds: "the whole rehearsal"}
+
+func (o *rehearseOptions) flags(c *cobra.Command, env environ) {
+	c.Flags().StringVar(&o.brk, "break", "", "inject one `DEFECT` (listed above)")
+	c.Flags().StringVar(&o.from, "from", "", "start from an existing environment: `SOURCE` terraform")
+	_ = c.RegisterFlagCompletionFunc("break", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		var names []string
+		for _, d := range rehearse.Defects() {
+			names = append(names, d.Name)
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	})
+}
+
+func (o *rehearseOptions) run(ctx context.Context, a *app, c *cobra.Command, stack string) (*report.Report, error) {
 	switch {
-	case from != "" && from != rehearse.FromTerraform:
-		return usageErrorf(io, "rehearse", "--from %q is not known (allowed: %s)", from, rehearse.FromTerraform)
-	case brk != "" && from == rehearse.FromTerraform:
-		if _, err := rehearse.FindAdoptionDefect(brk); err != nil {
-			return usageErrorf(io, "rehearse", "--break: %v", err)
+	case o.from != "" && o.from != rehearse.FromTerraform:
+		return nil, usageErrorf("--from %q is not known (allowed: %s)", o.from, rehearse.FromTerraform)
+	case o.brk != "" && o.from == rehearse.FromTerraform:
+		if _, err := rehearse.FindAdoptionDefect(o.brk); err != nil {
+			return nil, usageErrorf("--break: %v", err)
 		}
-	case brk != "":
-		if _, err := rehearse.FindDefect(brk); err != nil {
-			return usageErrorf(io, "rehearse", "--break: %v", err)
+	case o.brk != "":
+		if _, err := rehearse.FindDefect(o.brk); err != nil {
+			return nil, usageErrorf("--break: %v", err)
 		}
 	}
-	cfg, _, code, ok := loadStackConfig(io, "rehearse", o, stack)
-	if !ok {
-		return code
+	cfg, _, err := stackOf(c, stack)
+	if err != nil {
+		return nil, err
 	}
-	progress := slog.New(slog.NewTextHandler(io.err, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if o.json {
+	progress := slog.New(slog.NewTextHandler(a.io.err, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if o.out.json {
 		progress = slog.New(slog.DiscardHandler)
 	}
-	res, err := rehearse.Run(ctx, cfg, rehearse.Options{Break: brk, Logger: progress, From: from})
+	res, err := rehearse.Run(ctx, cfg, rehearse.Options{Break: o.brk, Logger: progress, From: o.from})
 	if err != nil {
-		fmt.Fprintf(io.err, "automation rehearse: %v\n", err)
-		return report.ExitEngine
+		return nil, &engineError{err: err}
 	}
-	return emit(io, o, res.Report)
+	return res.Report, nil
 }

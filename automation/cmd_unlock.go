@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/mirror-dissonance/mirror-infra/internal/driver"
 	"github.com/mirror-dissonance/mirror-infra/report"
 )
@@ -31,23 +33,31 @@ write the same state: do not guess. Without --yes nothing is removed
   go run ./automation unlock staging            # show
   go run ./automation unlock staging --yes      # remove after the checks`
 
-func runUnlock(ctx context.Context, io stdio, args []string) int {
-	fs := newFlagSet("unlock", io)
-	var o options
-	addCommon(fs, &o, false, false)
-	fs.BoolVar(&o.yes, "yes", false, "remove the locks shown (only when no update of the stack runs on this machine)")
-	stack, _, dir, code, ok := oneStackConfig(io, fs, "unlock", &o, args)
-	if !ok {
-		return code
-	}
-	target, err := driver.LockTargetFor(driver.Settings{ProjectDir: dir, Stack: stack})
+var unlockSpec = commandSpec{use: "unlock <stack>", short: "show a stack's state lock (holder, age); --yes removes a stale one after checking no update runs here", long: unlockDetail,
+	timeout: 2 * time.Minute, bounds: "reading (and removing) the locks"}
+
+type unlockOptions struct {
+	common
+	yes bool
+}
+
+func (o *unlockOptions) run(ctx context.Context, a *app, c *cobra.Command, stack string) (*report.Report, error) {
+	_, dir, err := stackOf(c, stack)
 	if err != nil {
-		return usageErrorf(io, "unlock", "%v", err)
+		return nil, err
+	}
+	t, err := driver.LockTargetFor(driverFlags{}.settings(dir, stack, nil, true, nil))
+	if err != nil {
+		return nil, asUsage(err)
 	}
 	r := &report.Report{Command: "unlock", Stack: stack, Started: time.Now()}
-	unlock(ctx, target, o.yes, r)
+	unlock(ctx, t, o.yes, r)
 	r.Elapsed = time.Since(r.Started).Round(time.Millisecond).String()
-	return emit(io, o, r)
+	return r, nil
+}
+
+func (o *unlockOptions) flags(c *cobra.Command, env environ) {
+	c.Flags().BoolVar(&o.yes, "yes", false, "remove the locks shown (only when no update of the stack runs on this machine)")
 }
 
 // unlock fills r: one check per lock, whether an update runs here, and

@@ -18,6 +18,7 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/internal/driver"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
+	"github.com/mirror-dissonance/mirror-infra/verify"
 )
 
 // verifyProject writes a project directory with stack files for env; the
@@ -91,7 +92,8 @@ func TestVerifyFromEnvAgainstSeededEmulator(t *testing.T) {
 				t.Fatal(err)
 			}
 			verifyAWSEnv(t, e, s)
-			code, stdout, stderr := runVerifyCLI(ctx, "verify", tc.env, "--from-env", "--json", "--project-dir", dir)
+			// Every check, alert included (only run when named).
+			code, stdout, stderr := runVerifyCLI(ctx, "verify", tc.env, "--from-env", "--json", "--project-dir", dir, "--checks", strings.Join(verify.IDs, ","))
 			if code != tc.wantExit {
 				t.Fatalf("exit %d, want %d\nstderr:\n%s", code, tc.wantExit, stderr)
 			}
@@ -258,6 +260,7 @@ func TestVerifyOutputsWithoutEngine(t *testing.T) {
 	dir := verifyProject(t, "local")
 	t.Setenv("PULUMI_CLI_PATH", filepath.Join(t.TempDir(), "no-pulumi-here"))
 	t.Setenv("PULUMI_BACKEND_URL", "file://"+t.TempDir())
+	t.Setenv("PULUMI_CONFIG_PASSPHRASE", "verify-test")
 	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
 	code, _, stderr := runVerifyCLI(context.Background(), "verify", "local", "--project-dir", dir)
 	if code != report.ExitEngine || !strings.Contains(stderr, "--from-env") {

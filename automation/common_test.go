@@ -13,8 +13,8 @@ func TestEmitLiftsTheFingerprintForCI(t *testing.T) {
 	var out, errb bytes.Buffer
 	r := &report.Report{Command: "preview", Stack: "staging"}
 	r.Add(report.Check{ID: "preview", Status: report.Pass, Reason: "saved", Details: map[string]string{"fingerprint": "sha256:0123"}})
-	if code := emit(stdio{in: strings.NewReader(""), out: &out, err: &errb}, options{json: true}, r); code != 0 {
-		t.Fatalf("exit %d", code)
+	if err := emit(stdio{in: strings.NewReader(""), out: &out, err: &errb}, environ{}, outputFlags{json: true}, []*report.Report{r}); err != nil {
+		t.Fatal(err)
 	}
 	var got struct{ Fingerprint string }
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
@@ -28,12 +28,20 @@ func TestEmitLiftsTheFingerprintForCI(t *testing.T) {
 	}
 }
 
-func TestParseArgsIntersperse(t *testing.T) {
-	var o options
-	fs := newFlagSet("x", stdio{err: &bytes.Buffer{}})
-	addCommon(fs, &o, true, true)
-	pos, err := parseArgs(fs, []string{"--json", "staging", "--from-env", "--approve", "sha256:1"})
-	if err != nil || len(pos) != 1 || pos[0] != "staging" || !o.json || !o.fromEnv || o.approve != "sha256:1" {
-		t.Fatalf("pos %v err %v opts %+v", pos, err, o)
+// Flags go before, between or after the stack, as --flag value or
+// --flag=value.
+func TestFlagsIntersperse(t *testing.T) {
+	a := newApp(stdio{}, environ{}, deps{})
+	c := newCmdDeploy(a)
+	args := []string{"--json", "staging", "--markdown=out.md", "--approve", "sha256:1", "--stacks", "production"}
+	if err := c.ParseFlags(args); err != nil {
+		t.Fatal(err)
+	}
+	pos := c.Flags().Args()
+	json, _ := c.Flags().GetBool("json")
+	md, _ := c.Flags().GetString("markdown")
+	stacks, _ := c.Flags().GetString("stacks")
+	if len(pos) != 1 || pos[0] != "staging" || !json || md != "out.md" || stacks != "production" {
+		t.Fatalf("pos %v json %v markdown %q stacks %q", pos, json, md, stacks)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
 	"github.com/mirror-dissonance/mirror-infra/internal/workflows"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
@@ -19,8 +21,8 @@ import (
 )
 
 // The runbook, the workflows and the Oracle template may only use command
-// lines the driver's help documents: the forms of commands() and the common
-// flags of usage(). Identifiers here carry a runbook prefix because the test
+// lines the driver accepts and its help documents: the help is generated
+// from the same command tree and flag sets this test reads. Identifiers here carry a runbook prefix because the test
 // shares package main with the commands' own files.
 
 // runbookDocs are the files whose `go run ./automation` lines are checked.
@@ -34,73 +36,69 @@ func runbookDocs(t *testing.T) []string {
 	return append(paths, wf...)
 }
 
-// runbookFlag is one common flag of usage().
-type runbookFlag struct {
-	value bool     // takes a value (--markdown FILE)
-	only  []string // commands it is limited to ("--from-env  verify, e2e, nonce: ...")
-}
-
 var (
-	runbookFlagLine = regexp.MustCompile(`^  (--[a-z][a-z-]*)(?: ([A-Z]+))?\s{2,}(.*)$`)
-	runbookOnlyList = regexp.MustCompile(`^([a-z0-9]+(?:, [a-z0-9]+)*):`)
-	runbookExitLine = regexp.MustCompile(`^  ([0-9])  (.*)$`)
-	// runbookDetailFlag finds a flag a help detail mentions, with what
-	// shows it takes a value: "--allow-stateful NAME", "--approve <fp>";
-	// "--install-plugins=false" is a boolean.
-	runbookDetailFlag = regexp.MustCompile("(?:^|[\\s(`\"])(--[a-z][a-z-]*)(=[A-Za-z0-9]+|\\s+[A-Z]+\\b|\\s+<[a-z-]+>)?")
+	runbookExitLine    = regexp.MustCompile(`^  ([0-9])  (.*)$`)
+	runbookPlaceholder = regexp.MustCompile(`^(<[a-z-]+>|\$[A-Z_]+|\$\{[A-Z_]+\})$`)
 )
 
-// runbookUsage parses the common flags and the exit codes out of usage().
-func runbookUsage(t *testing.T) (flags map[string]runbookFlag, exits map[string]string) {
-	t.Helper()
-	var b strings.Builder
-	usage(&b)
-	flags, exits = map[string]runbookFlag{}, map[string]string{}
-	section := ""
-	sc := bufio.NewScanner(strings.NewReader(b.String()))
-	for sc.Scan() {
-		line := sc.Text()
-		if line != "" && !strings.HasPrefix(line, " ") {
-			section = line
-			continue
-		}
-		switch {
-		case strings.HasPrefix(section, "Common flags"):
-			m := runbookFlagLine.FindStringSubmatch(line)
-			if m == nil {
-				continue
-			}
-			f := runbookFlag{value: m[2] != ""}
-			if o := runbookOnlyList.FindStringSubmatch(m[3]); o != nil {
-				f.only = strings.Split(o[1], ", ")
-			}
-			flags[m[1]] = f
-		case strings.HasPrefix(section, "Exit codes"):
-			if m := runbookExitLine.FindStringSubmatch(line); m != nil {
-				text := m[2]
-				if i := strings.Index(text, " ("); i >= 0 {
-					text = text[:i]
-				}
-				exits[m[1]] = text
-			}
-		}
-	}
-	if len(flags) == 0 || len(exits) == 0 {
-		t.Fatalf("could not read the common flags (%d) or exit codes (%d) from usage()", len(flags), len(exits))
-	}
-	return flags, exits
+// runbookRoot is the command tree the help is generated from.
+func runbookRoot() *cobra.Command {
+	return newRootCmd(newApp(stdio{}, environ{}, deps{}))
 }
 
-// runbookApproval are the commands that apply a plan, the only ones where
-// --yes and --approve mean something (usage: "approve the plan").
-// unlock takes --yes to confirm removing a lock.
-var runbookApproval = map[string]bool{"deploy": true, "destroy": true, "adopt": true, "unlock": true}
+// runbookExits parses the exit codes out of the help's table.
+func runbookExits(t *testing.T) map[string]string {
+	t.Helper()
+	exits := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(exitCodesHelp))
+	for sc.Scan() {
+		if m := runbookExitLine.FindStringSubmatch(sc.Text()); m != nil {
+			text := m[2]
+			if i := strings.Index(text, " ("); i >= 0 {
+				text = text[:i]
+			}
+			exits[m[1]] = text
+		}
+	}
+	if len(exits) == 0 {
+		t.Fatal("could not read the exit codes from the help")
+	}
+	return exits
+}
 
-var runbookPlaceholder = regexp.MustCompile(`^(<[a-z-]+>|\$[A-Z_]+|\$\{[A-Z_]+\})$`)
+// runbookFind is the command args name (descending into subcommands) and
+// the words after it; "automation <stack>" is a deploy.
+func runbookFind(root *cobra.Command, args []string) (*cobra.Command, []string, error) {
+	c, rest := root, args
+	for len(rest) > 0 {
+		var next *cobra.Command
+		for _, s := range c.Commands() {
+			if s.Name() == rest[0] {
+				next = s
+			}
+		}
+		if next == nil {
+			break
+		}
+		c, rest = next, rest[1:]
+	}
+	if c == root {
+		if strings.HasPrefix(args[0], "-") {
+			return nil, nil, fmt.Errorf("flag %s before a command or stack", args[0])
+		}
+		deploy, _, _ := root.Find([]string{"deploy"})
+		return deploy, args, nil
+	}
+	return c, rest, nil
+}
 
 // runbookCheck says whether args (the words after ./automation) are a form
-// the help documents. stacks are the stack names with a settings file.
-func runbookCheck(args []string, flags map[string]runbookFlag, stacks map[string]bool) error {
+// the command tree accepts: the command exists, every flag is one the
+// command defines (so its help lists it), with a value exactly when it
+// takes one, the flags its synopsis requires are there, and the
+// positional words match the synopsis. stacks are the stack names with a
+// settings file.
+func runbookCheck(args []string, root *cobra.Command, stacks map[string]bool) error {
 	if len(args) == 0 {
 		return fmt.Errorf("no command or stack")
 	}
@@ -109,41 +107,31 @@ func runbookCheck(args []string, flags map[string]runbookFlag, stacks map[string
 		if len(args) > 2 {
 			return fmt.Errorf("help takes at most one command")
 		}
-		if len(args) == 2 {
-			if _, ok := findCommand(args[1]); !ok && !runbookPlaceholder.MatchString(args[1]) {
-				return fmt.Errorf("help for %q, which is not a command", args[1])
-			}
+		if len(args) == 2 && !isCommand(root, args[1]) && !runbookPlaceholder.MatchString(args[1]) {
+			return fmt.Errorf("help for %q, which is not a command", args[1])
 		}
 		return nil
 	}
-	c, ok := findCommand(args[0])
-	rest := args[1:]
-	if !ok {
-		if strings.HasPrefix(args[0], "-") {
-			return fmt.Errorf("flag %s before a command or stack", args[0])
-		}
-		// "automation <stack>" is the whole cycle.
-		c, _ = findCommand("deploy")
-		rest = args
+	c, rest, err := runbookFind(root, args)
+	if err != nil {
+		return err
 	}
-
-	// The synopsis: literal words, <placeholders> and flags with values.
+	if c.HasSubCommands() {
+		return fmt.Errorf("%s needs one of its commands (%s)", c.Name(), strings.Join(commandNames(c), ", "))
+	}
+	// The synopsis: literal words, <placeholders> and required flags.
 	var want []string
-	synFlags := map[string]bool{}
-	syn := strings.Fields(c.args)
-	for i := 0; i < len(syn); i++ {
-		if strings.HasPrefix(syn[i], "--") {
-			synFlags[syn[i]] = true
+	required := map[string]bool{}
+	_, syn, _ := strings.Cut(c.Use, " ")
+	fields := strings.Fields(syn)
+	for i := 0; i < len(fields); i++ {
+		if strings.HasPrefix(fields[i], "--") {
+			required[fields[i]] = true
 			i++ // its value
 			continue
 		}
-		want = append(want, syn[i])
+		want = append(want, fields[i])
 	}
-
-	// Flags the command's own help documents ("help <command>"): lines
-	// such as "  --allow-stateful NAME   ..." or "  --install-plugins=false ...".
-	ownFlags := runbookOwnFlags(c.detail)
-
 	var pos []string
 	seen := map[string]bool{}
 	for i := 0; i < len(rest); i++ {
@@ -154,46 +142,39 @@ func runbookCheck(args []string, flags map[string]runbookFlag, stacks map[string
 		}
 		name, inline, hasInline := strings.Cut(a, "=")
 		seen[name] = true
-		takesValue := false
-		switch f, common := flags[name]; {
-		case common:
-			takesValue = f.value
-			if len(f.only) > 0 && !containsString(f.only, c.name) {
-				return fmt.Errorf("%s is documented only for %s, not %s", name, strings.Join(f.only, ", "), c.name)
-			}
-			if (name == "--yes" || name == "--approve") && !runbookApproval[c.name] {
-				return fmt.Errorf("%s approves a plan; %s applies none", name, c.name)
-			}
-		case synFlags[name]:
-			takesValue = true
-		case hasKey(ownFlags, name):
-			takesValue = ownFlags[name]
-		default:
-			return fmt.Errorf("flag %s is not in the help of %s", name, c.name)
+		f := c.Flags().Lookup(strings.TrimPrefix(name, "--"))
+		if f == nil {
+			f = c.InheritedFlags().Lookup(strings.TrimPrefix(name, "--"))
 		}
+		if f == nil || !strings.HasPrefix(name, "--") {
+			return fmt.Errorf("flag %s is not a flag of %s", name, c.CommandPath())
+		}
+		takesValue := f.NoOptDefVal == ""
 		switch {
 		case takesValue && !hasInline:
 			if i+1 >= len(rest) || strings.HasPrefix(rest[i+1], "--") {
 				return fmt.Errorf("%s needs a value", name)
 			}
-			if name == "--from" && c.name == "rehearse" && rest[i+1] != "terraform" {
+			if name == "--from" && c.Name() == "rehearse" && rest[i+1] != "terraform" {
 				return fmt.Errorf("rehearse --from %q is not a source (terraform)", rest[i+1])
 			}
-			if name == "--from" && c.name != "rehearse" && !regexp.MustCompile(`^([0-9]+|N|<[a-z-]+>)$`).MatchString(rest[i+1]) {
+			if name == "--from" && c.Name() != "rehearse" && !regexp.MustCompile(`^([0-9]+|N|<[a-z-]+>)$`).MatchString(rest[i+1]) {
 				return fmt.Errorf("--from %q is not a version number", rest[i+1])
 			}
 			i++
-		case !takesValue && hasInline:
+		case !takesValue && hasInline && inline != "false":
+			// --install-plugins=false is the only way to turn a default
+			// true off; --json=true is noise.
 			return fmt.Errorf("%s takes no value, got %q", name, inline)
 		}
 	}
-	for f := range synFlags {
+	for f := range required {
 		if !seen[f] {
-			return fmt.Errorf("%s %s needs %s", c.name, c.args, f)
+			return fmt.Errorf("%s needs %s", synopsis(c), f)
 		}
 	}
 	if len(pos) != len(want) {
-		return fmt.Errorf("%s takes %q, got %d word(s) %q", c.name, c.args, len(pos), pos)
+		return fmt.Errorf("%s takes %q, got %d word(s) %q", c.Name(), syn, len(pos), pos)
 	}
 	for i, w := range want {
 		if strings.HasPrefix(w, "<") {
@@ -203,36 +184,10 @@ func runbookCheck(args []string, flags map[string]runbookFlag, stacks map[string
 			continue
 		}
 		if pos[i] != w {
-			return fmt.Errorf("%s wants %q where it has %q", c.name, w, pos[i])
+			return fmt.Errorf("%s wants %q where it has %q", c.Name(), w, pos[i])
 		}
 	}
 	return nil
-}
-
-// runbookOwnFlags maps each flag a help detail mentions to whether any
-// mention shows it taking a value. Common and synopsis flags take precedence
-// over this reading of prose.
-func runbookOwnFlags(detail string) map[string]bool {
-	out := map[string]bool{}
-	for _, m := range runbookDetailFlag.FindAllStringSubmatch(detail, -1) {
-		value := m[2] != "" && !strings.HasPrefix(m[2], "=")
-		out[m[1]] = out[m[1]] || value
-	}
-	return out
-}
-
-func hasKey(m map[string]bool, k string) bool {
-	_, ok := m[k]
-	return ok
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func runbookStacks() map[string]bool {
@@ -244,7 +199,7 @@ func runbookStacks() map[string]bool {
 }
 
 func TestRunbookCommandsAreDocumentedByHelp(t *testing.T) {
-	flags, _ := runbookUsage(t)
+	root := runbookRoot()
 	stacks := runbookStacks()
 	if !stacks["staging"] || !stacks["production"] {
 		t.Fatalf("expected Pulumi.staging.yaml and Pulumi.production.yaml, found %v", stacks)
@@ -260,13 +215,13 @@ func TestRunbookCommandsAreDocumentedByHelp(t *testing.T) {
 			t.Errorf("%s: no go run ./automation command found", path)
 		}
 		for _, inv := range invs {
-			if err := runbookCheck(inv.Args, flags, stacks); err != nil {
+			if err := runbookCheck(inv.Args, root, stacks); err != nil {
 				t.Errorf("%s:%d: %q: %v", path, inv.Line, inv, err)
 				continue
 			}
 			if path == "../docs/operations.md" {
 				name := inv.Args[0]
-				if _, ok := findCommand(name); !ok {
+				if !isCommand(root, name) {
 					name = "deploy"
 					if strings.HasPrefix(inv.Args[0], "-") || inv.Args[0] == "help" {
 						name = "help"
@@ -277,16 +232,16 @@ func TestRunbookCommandsAreDocumentedByHelp(t *testing.T) {
 		}
 	}
 	// The runbook shows every command the driver has.
-	for _, c := range commands() {
-		if used[c.name] == 0 {
-			t.Errorf("docs/operations.md never shows %q (%s)", c.name, c.summary)
+	for _, c := range root.Commands() {
+		if c.IsAvailableCommand() && c.Name() != "help" && c.Name() != "completion" && used[c.Name()] == 0 {
+			t.Errorf("docs/operations.md never shows %q (%s)", c.Name(), c.Short)
 		}
 	}
 	t.Logf("runbook command uses: %v", used)
 }
 
 func TestRunbookExitCodesMatchHelp(t *testing.T) {
-	_, exits := runbookUsage(t)
+	exits := runbookExits(t)
 	b, err := os.ReadFile("../docs/operations.md")
 	if err != nil {
 		t.Fatal(err)
@@ -334,7 +289,7 @@ func TestRunbookHasNoneOfTheOriginalsScripts(t *testing.T) {
 
 // The checker itself must reject what the help does not document.
 func TestRunbookCheckRejectsUndocumentedForms(t *testing.T) {
-	flags, _ := runbookUsage(t)
+	root := runbookRoot()
 	stacks := runbookStacks()
 	tests := []struct {
 		line string
@@ -369,11 +324,15 @@ func TestRunbookCheckRejectsUndocumentedForms(t *testing.T) {
 		{"destroy staging --allow-destroy", false},
 		{"staging --approve", false},
 		{"staging --json=true", false},
+		{"preview staging --install-plugins=false", true},
+		{"verify staging --non-interactive", false},
+		{"nonce check-rotation staging --from 1", false},
+		{"nonce staging", false},
 		{"--json staging", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.line, func(t *testing.T) {
-			err := runbookCheck(strings.Fields(tt.line), flags, stacks)
+			err := runbookCheck(strings.Fields(tt.line), root, stacks)
 			if (err == nil) != tt.ok {
 				t.Errorf("runbookCheck(%q) = %v, want ok=%v", tt.line, err, tt.ok)
 			}
@@ -424,33 +383,5 @@ func TestRunbookNamesExist(t *testing.T) {
 		if !strings.Contains(text, n) {
 			t.Errorf("the runbook does not use the SPEC name %s", n)
 		}
-	}
-}
-
-func TestRunbookOwnFlags(t *testing.T) {
-	tests := []struct {
-		name   string
-		detail string
-		want   map[string]bool
-	}{
-		{"none", "Not built yet.", map[string]bool{}},
-		{"flag block", `Flags besides the common ones:
-  --allow-stateful NAME   allow the plan to delete or replace this stateful
-                          resource (table or key); repeat for each one
-  --install-plugins=false do not try "pulumi plugin install"
-  --secrets-provider URL  e.g. awskms://alias/... for a shared backend`,
-			map[string]bool{"--allow-stateful": true, "--install-plugins": false, "--secrets-provider": true}},
-		{"prose", "is not named with\n--allow-destroy NAME (repeat for each one)", map[string]bool{"--allow-destroy": true}},
-		{"placeholder value", "production needs --approve <fingerprint>.", map[string]bool{"--approve": true}},
-		{"boolean in prose", "INSUFFICIENT_DATA after --alarm-wait is WARN", map[string]bool{"--alarm-wait": false}},
-		{"mentioned twice", "--approve, --yes or --approve FP", map[string]bool{"--approve": true, "--yes": false}},
-		{"not a flag", "x--y and a-- b", map[string]bool{}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := runbookOwnFlags(tt.detail); !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("runbookOwnFlags = %v, want %v", got, tt.want)
-			}
-		})
 	}
 }
