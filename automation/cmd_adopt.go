@@ -131,7 +131,7 @@ func (o *adoptOptions) run(ctx context.Context, a *app, c *cobra.Command, stack 
 	if err := a.requirePassphrase(o.driver.secretsProvider); err != nil {
 		return nil, err
 	}
-	d, err := a.openDriver(ctx, o.driver, stackRun{stack: stack, dir: dir, cfg: cfg, progress: a.io.err}, false, nil)
+	d, err := a.openDriver(ctx, o.driver, stackRun{stack: stack, dir: dir, cfg: cfg, progress: progressTo(a.io.err)}, false, nil)
 	if err != nil {
 		r.Add(driver.ErrorCheck("import", err))
 		return r, nil

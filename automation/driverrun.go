@@ -103,7 +103,7 @@ func (a *app) driverCommand(ctx context.Context, c *cobra.Command, name, stack s
 	if err := a.requirePassphrase(f.secretsProvider); err != nil {
 		return nil, err
 	}
-	s := stackRun{stack: stack, dir: dir, cfg: cfg, progress: a.io.err}
+	s := stackRun{stack: stack, dir: dir, cfg: cfg, progress: progressTo(a.io.err)}
 	r := &report.Report{Command: name, Stack: stack, Started: time.Now()}
 	var pre driver.PreFlight
 	if preflight != nil {

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/term"
-
 	"github.com/mirror-dissonance/mirror-infra/internal/driver"
 	"github.com/mirror-dissonance/mirror-infra/report"
 )
@@ -28,19 +26,19 @@ func emit(io stdio, env environ, o outputFlags, reports []*report.Report) error 
 	if o.json {
 		human = io.err
 	}
-	colour := isTerminal(human, env)
+	opts := o.textOptions(human, env)
 	var js any = reports[0]
 	var md bytes.Buffer
 	if len(reports) == 1 {
-		_ = reports[0].WriteText(human, colour)
+		_ = reports[0].WriteTextWith(human, opts)
 		_ = reports[0].WriteMarkdown(&md)
 	} else {
 		sum, combined := combine(reports)
 		for _, r := range reports {
-			_ = r.WriteText(human, colour)
+			_ = r.WriteTextWith(human, opts)
 			fmt.Fprintln(human)
 		}
-		_ = sum.WriteText(human, colour)
+		_ = sum.WriteTextWith(human, opts)
 		fmt.Fprintf(human, "exit %d (the worst of %d stacks)\n", combined.ExitCode, len(reports))
 		js = combined
 		fmt.Fprintf(&md, "## %s: %d stacks, exit %d\n\n", sum.Command, len(reports), combined.ExitCode)
@@ -143,7 +141,28 @@ func liftFingerprint(r *report.Report) {
 	}
 }
 
-func isTerminal(w io.Writer, env environ) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd())) && env.get("NO_COLOR") == ""
+// textOptions is the layout of the human text: compact, wrapped and
+// coloured on a terminal (never coloured with NO_COLOR), every detail
+// elsewhere; --quiet and --verbose override the detection.
+func (o outputFlags) textOptions(w io.Writer, env environ) report.TextOptions {
+	f, _ := w.(*os.File)
+	opts := report.TextOptionsFor(f, env.get)
+	switch {
+	case o.quiet:
+		opts.Quiet = true
+	case o.verbose:
+		opts.Quiet = false
+	}
+	return opts
+}
+
+// progressTo is where a command shows its waits and the engine's events:
+// on the process's stderr a report.Progress (a redrawn status line on a
+// terminal, a line a wait elsewhere); tests' buffers take the events as
+// they are.
+func progressTo(w io.Writer) io.Writer {
+	if f, ok := w.(*os.File); ok {
+		return report.ProgressFor(f, false)
+	}
+	return w
 }

@@ -20,11 +20,16 @@ import (
 type outputFlags struct {
 	json     bool
 	markdown string
+	quiet    bool
+	verbose  bool
 }
 
 func (o *outputFlags) add(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&o.json, "json", false, "the report as JSON on stdout; human text goes to stderr")
 	cmd.Flags().StringVar(&o.markdown, "markdown", "", "also write the report as Markdown to this `FILE` (PR comments, CI summaries)")
+	cmd.Flags().BoolVarP(&o.quiet, "quiet", "q", false, "details only for checks that did not pass (the default on a terminal)")
+	cmd.Flags().BoolVar(&o.verbose, "verbose", false, "every check's details, also on a terminal")
+	cmd.MarkFlagsMutuallyExclusive("quiet", "verbose")
 }
 
 // check makes sure the Markdown file can be written before any cloud
