@@ -10,7 +10,7 @@
 // The library reads only by default: Run without Options.Checks runs
 // DefaultIDs, which leaves out "alert" (it publishes to the ops topic);
 // name it to run it. The nonce rotation check (oracle/nonce.RotationCheck)
-// and the E2E cycle (oracle/e2e) write and are separate calls.
+// and the E2E cycle (verify/e2e) write and are separate calls.
 //
 // The Assert*, Require* and *E functions give tests in other repositories
 // a terratest-like API: each takes a TestingT first. Clients built by
@@ -25,7 +25,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -41,9 +40,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 	"github.com/sethvargo/go-envconfig"
 
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
@@ -182,9 +181,7 @@ type SSMAPI interface {
 
 // STSAPI finds the account (for ARNs not given as stack outputs) and is the
 // first, cheap probe of whether the endpoint is reachable at all.
-type STSAPI interface {
-	GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
-}
+type STSAPI = awsclient.STSAPI
 
 // Clients are the AWS clients a run uses; substitute any of them in tests.
 type Clients struct {
@@ -533,10 +530,6 @@ func (s *session) key(id string) (keyInfo, error) {
 	return f()
 }
 
-// probeTimeout bounds the first call: an endpoint that does not answer it
-// in this time is treated as unreachable.
-const probeTimeout = 10 * time.Second
-
 // probe is Probe for a run: it keeps the account it learns.
 func (s *session) probe(ctx context.Context) error {
 	acct, err := Probe(ctx, s.c.STS)
@@ -556,29 +549,11 @@ func (s *session) probe(ctx context.Context) error {
 // no answer within 10 s or before ctx's deadline) or that the credentials
 // are unusable is returned; any other failure returns "" and nil, leaving
 // the calls that follow to retry.
-func Probe(ctx context.Context, c STSAPI) (string, error) {
-	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
-	defer cancel()
-	out, err := c.GetCallerIdentity(pctx, &sts.GetCallerIdentityInput{}, func(o *sts.Options) { o.RetryMaxAttempts = 1 })
-	if err == nil {
-		return aws.ToString(out.Account), nil
-	}
-	switch {
-	case isUnreachable(err):
-		return "", err
-	case ctx.Err() != nil:
-		return "", fmt.Errorf("no answer to sts:GetCallerIdentity before the run's context ended: %w", err)
-	case pctx.Err() != nil:
-		return "", fmt.Errorf("no answer to sts:GetCallerIdentity within %s: %w", probeTimeout, err)
-	case isCredentialError(err):
-		return "", fmt.Errorf("the credentials were rejected or could not be loaded: %w", err)
-	}
-	return "", nil
-}
+func Probe(ctx context.Context, c STSAPI) (string, error) { return awsclient.Probe(ctx, c) }
 
 // UnreachableFix is the fix of an unreachable endpoint: what the caller
 // sets, on the command line or in the aws.Config.
-const UnreachableFix = "check the endpoint (AWS_ENDPOINT_URL, or the aws.Config's BaseEndpoint), the network and the credentials (AWS_PROFILE, the role assumed), then run again"
+const UnreachableFix = awsclient.UnreachableFix
 
 // Unreachable reports err, a failed Probe, once: on the first of ids, with
 // every id it stopped listed under DetailStopped; each other id points at
@@ -617,57 +592,13 @@ func ResolveRegion(targetRegion, clientRegion string) (string, error) {
 	return spec.DefaultRegion, nil
 }
 
-func isUnreachable(err error) bool {
-	var op *net.OpError
-	var dns *net.DNSError
-	if errors.As(err, &dns) {
-		return true
-	}
-	return errors.As(err, &op) && op.Op == "dial"
-}
-
-// credentialCodes are STS answers that no retry can fix.
-var credentialCodes = map[string]bool{
-	"InvalidClientTokenId": true, "ExpiredToken": true, "ExpiredTokenException": true,
-	"UnrecognizedClientException": true, "SignatureDoesNotMatch": true, "InvalidAccessKeyId": true,
-}
-
-func isCredentialError(err error) bool {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return credentialCodes[ae.ErrorCode()]
-	}
-	// The SDK reports a missing or failing credential provider before any
-	// request is sent; it has no exported type.
-	return strings.Contains(err.Error(), "credentials")
-}
-
-// notFoundCodes are AWS error codes that mean the resource does not exist.
-var notFoundCodes = map[string]bool{
-	"ResourceNotFoundException": true, "TableNotFoundException": true, "NotFoundException": true,
-	"NoSuchEntity": true, "NotFound": true, "ParameterNotFound": true, "ResourceNotFound": true,
-	"AWS.SimpleQueueService.NonExistentQueue": true, "QueueDoesNotExist": true,
-}
-
-func isNotFound(err error) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && notFoundCodes[ae.ErrorCode()]
-}
-
-func isAccessDenied(err error) bool {
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		return false
-	}
-	c := ae.ErrorCode()
-	return strings.Contains(c, "AccessDenied") || c == "UnauthorizedOperation" || c == "AuthorizationError"
-}
+func isNotFound(err error) bool { return awsclient.IsNotFound(err) }
 
 // callFailed turns an error that is not a finding about the resource into a
 // result: access denied is a FAIL with a fix (wrong role); anything else is
 // an infrastructure failure (exit 3).
 func callFailed(id, what string, err error) report.Check {
-	if isAccessDenied(err) {
+	if awsclient.IsAccessDenied(err) {
 		return report.Check{ID: id, Status: report.Fail, Reason: what + ": access denied: " + err.Error(),
 			Fix: "run with credentials allowed to read the environment's resources (the aws.Config's credentials or the role it assumes; docs/verify-library.md lists the permissions)"}
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/internal/postdeploy"
-	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
+	"github.com/mirror-dissonance/mirror-infra/verify/e2e"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/verify"
 )

@@ -36,6 +36,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/oracle"
 	"github.com/mirror-dissonance/mirror-infra/oracle/breaker"
 	"github.com/mirror-dissonance/mirror-infra/oracle/consent"
@@ -44,7 +45,6 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
-	"github.com/mirror-dissonance/mirror-infra/verify"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
@@ -94,7 +94,7 @@ type Clients struct {
 	S3 drift.ObjectAPI
 	// STS answers the reachability probe made before any step; nil skips
 	// the probe.
-	STS verify.STSAPI
+	STS awsclient.STSAPI
 }
 
 // NewClients builds the clients from an AWS config, as verify.NewClients
@@ -195,7 +195,7 @@ func Run(ctx context.Context, c Clients, env target.Env, opts Options) []report.
 	// be reached is reported once, before anything is written (so there
 	// is nothing to clean up either).
 	if c.STS != nil {
-		if _, err := verify.Probe(ctx, c.STS); err != nil {
+		if _, err := awsclient.Probe(ctx, c.STS); err != nil {
 			return r.unreachable(err, start)
 		}
 	}
@@ -270,7 +270,7 @@ func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
 func (r *run) unreachable(err error, start time.Time) []report.Check {
 	sum := report.Check{ID: CheckID, Status: report.Fail, Infra: true,
 		Reason:  fmt.Sprintf("AWS unreachable: %v; steps not run: %s (nothing was written)", err, strings.Join(Steps, ", ")),
-		Fix:     verify.UnreachableFix,
+		Fix:     awsclient.UnreachableFix,
 		Details: map[string]string{"runId": r.id}}
 	checks := []report.Check{sum}
 	for _, s := range Steps {

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
-	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
+	"github.com/mirror-dissonance/mirror-infra/verify/e2e"
 )
 
 // The cycle against a seeded environment, bounded by Options.Timeout (a

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/verify/e2e"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
