@@ -11,7 +11,6 @@ import (
 
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 	"github.com/mirror-dissonance/mirror-infra/report"
-	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 const nonceDetail = `The redaction nonce of SPEC 4: SecureString parameters
@@ -74,11 +73,7 @@ func runNonce(ctx context.Context, io stdio, args []string) int {
 		return code
 	}
 	tgt := run.tgt
-	store := nonce.New(ssm.NewFromConfig(run.aws), tgt.NoncePrefix, tgt.KMSKey, run.opts.NonceGrace)
-	store.Tags = map[string]string{
-		"Project": "MirrorDissonance", "Environment": tgt.Environment,
-		"ManagedBy": spec.Project + "-automation", "Purpose": "redaction-nonce",
-	}
+	store := nonce.New(ssm.NewFromConfig(run.aws), tgt.Environment, tgt.NoncePrefix, tgt.KMSKey, run.opts.NonceGrace)
 	start := time.Now()
 	r := &report.Report{Command: "nonce " + sub, Stack: stack, Started: start}
 	if sub == "check-rotation" {

@@ -41,7 +41,7 @@ func newFixture(t *testing.T) *fixture {
 		env:     e,
 		fp:      fpevents.New(e.DynamoDB(), e.Target().FPEventsTable),
 		consent: consent.New(e.DynamoDB(), e.Target().ConsentTable),
-		nonce:   nonce.New(e.SSM(), e.Target().NoncePrefix, e.Target().KMSKey, time.Hour),
+		nonce:   nonce.New(e.SSM(), e.Env, e.Target().NoncePrefix, e.Target().KMSKey, time.Hour),
 		logs:    &bytes.Buffer{},
 	}
 	if _, _, err := f.nonce.Bootstrap(ctx); err != nil {
@@ -365,7 +365,7 @@ func TestReadyRefusesWithoutNonce(t *testing.T) {
 		t.Fatalf("with a nonce: %v", err)
 	}
 	empty := *f.o
-	empty.Nonce = nonce.New(f.env.SSM(), "/guardian/none-"+f.env.Seeded.Env+"/redaction_nonce_v", "", time.Hour)
+	empty.Nonce = nonce.New(f.env.SSM(), f.env.Env, "/guardian/none-"+f.env.Seeded.Env+"/redaction_nonce_v", "", time.Hour)
 	if err := empty.Ready(ctx); !errors.Is(err, oracle.ErrFailClosed) || !errors.Is(err, nonce.ErrNoValidNonce) {
 		t.Fatalf("without a nonce: %v, want ErrFailClosed and ErrNoValidNonce", err)
 	}

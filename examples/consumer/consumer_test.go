@@ -22,7 +22,7 @@ func TestEnvironmentIsSound(t *testing.T) {
 	t.Parallel()
 	env := emulator.NewTestEnv(t, emulator.SeedOptions{})
 	verify.RequireNoFailure(t, context.Background(), verify.NewClients(env.Config), env.Target(), verify.Options{})
-	verify.AssertKMS(t, context.Background(), verify.NewClients(env.Config), env.Target())
+	verify.AssertCheck(t, context.Background(), verify.NewClients(env.Config), env.Target(), verify.IDKMS)
 }
 
 // TestNamedEnvironment seeds the fixed name "staging": the harness tears
@@ -32,7 +32,7 @@ func TestNamedEnvironment(t *testing.T) {
 	if got := env.Target().FPEventsTable; got != "mirror-dissonance-staging-fp-events" {
 		t.Fatalf("fp-events table %s", got)
 	}
-	verify.AssertTables(t, context.Background(), verify.NewClients(env.Config), env.Target())
+	verify.AssertCheck(t, context.Background(), verify.NewClients(env.Config), env.Target(), verify.IDTables)
 }
 
 // TestRecordAndReadBack: an FP event written through the adapter layer is

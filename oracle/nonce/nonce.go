@@ -69,13 +69,16 @@ type Store struct {
 	Now func() time.Time
 	// Rand is the source of new values (crypto/rand if nil).
 	Rand io.Reader
-	// Tags are put on new versions.
+	// Tags are put on new versions; New sets spec.NonceTags.
 	Tags map[string]string
 }
 
-// New returns a store for the versions under prefix.
-func New(client SSMAPI, prefix, keyID string, grace time.Duration) *Store {
-	return &Store{Client: client, Prefix: prefix, KeyID: keyID, Grace: grace}
+// New returns the store of environment env's versions under prefix,
+// encrypted under keyID: every version it creates carries the
+// environment's tags (spec.NonceTags). It is the one constructor;
+// NewFromConfig builds the client and calls it.
+func New(client SSMAPI, env, prefix, keyID string, grace time.Duration) *Store {
+	return &Store{Client: client, Prefix: prefix, KeyID: keyID, Grace: grace, Tags: spec.NonceTags(env)}
 }
 
 func (s *Store) grace() time.Duration {

@@ -23,7 +23,7 @@ import (
 func newStore(t *testing.T) (*emulator.TestEnv, *nonce.Store) {
 	t.Helper()
 	e := emulator.NewTestEnv(t, emulator.SeedOptions{SkipNonce: true})
-	return e, nonce.New(e.SSM(), e.Target().NoncePrefix, e.Target().KMSKey, time.Hour)
+	return e, nonce.New(e.SSM(), e.Env, e.Target().NoncePrefix, e.Target().KMSKey, time.Hour)
 }
 
 // bootstrap creates v1, as most tests need first.

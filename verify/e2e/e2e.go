@@ -347,7 +347,8 @@ func newRun(c Clients, env target.Env, opts Options) *run {
 	r.fp = &fpevents.Store{Client: c.DynamoDB, Table: env.FPEventsTable, Now: now, Marker: id, Retention: ItemRetention}
 	r.cons = &consent.Store{Client: c.DynamoDB, Table: env.ConsentTable, Now: now, Marker: id}
 	r.count = &breaker.Counter{Client: c.DynamoDB, Table: env.BlockCounterTable, Now: now, Marker: id}
-	r.nonce = &nonce.Store{Client: c.SSM, Prefix: env.NoncePrefix, KeyID: env.KMSKey, Grace: cmp.Or(max(opts.NonceGrace, 0), nonce.DefaultGrace), Now: now}
+	r.nonce = nonce.New(c.SSM, env.Environment, env.NoncePrefix, env.KMSKey, cmp.Or(max(opts.NonceGrace, 0), nonce.DefaultGrace))
+	r.nonce.Now = now
 	org := syntheticOrgBase + id
 	// The Oracle keys block counters by the org as passed (not hashed).
 	r.orgID = org

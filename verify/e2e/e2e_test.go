@@ -56,7 +56,7 @@ func setup(tb testing.TB, withNonce bool) *emulator.TestEnv {
 	ctx := context.Background()
 	e := emulator.NewTestEnv(tb, emulator.SeedOptions{SkipNonce: true})
 	if withNonce {
-		if _, _, err := nonce.New(e.SSM(), e.Target().NoncePrefix, e.Target().KMSKey, time.Hour).Bootstrap(ctx); err != nil {
+		if _, _, err := nonce.New(e.SSM(), e.Env, e.Target().NoncePrefix, e.Target().KMSKey, time.Hour).Bootstrap(ctx); err != nil {
 			tb.Fatal(err)
 		}
 	}

@@ -243,7 +243,7 @@ func matrixE2E(t *testing.T, c *cell, faults emulator.Faults, full bool) {
 func matrixRotation(t *testing.T, c *cell, faults emulator.Faults) {
 	ctx := context.Background()
 	env := emulator.NewTestEnv(t, emulator.SeedOptions{SkipNonce: true})
-	store := nonce.New(env.SSM(), env.Target().NoncePrefix, env.Target().KMSKey, time.Hour)
+	store := nonce.New(env.SSM(), env.Env, env.Target().NoncePrefix, env.Target().KMSKey, time.Hour)
 	if _, _, err := store.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}
