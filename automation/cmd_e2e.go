@@ -108,7 +108,7 @@ func runE2E(ctx context.Context, io stdio, args []string) int {
 	}
 	runCtx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	checks := e2e.Run(runCtx, clients, run.tgt, e2e.Options{Logger: slog.Default(), NonceGrace: run.opts.NonceGrace, Timeout: *timeout})
+	checks := e2e.Run(runCtx, clients, run.tgt, e2e.Options{Logger: slog.Default(), NonceGrace: run.opts.NonceGrace, Timeout: *timeout}).Checks
 	checks = append(checks, sw)
 	r := &report.Report{Command: "e2e", Stack: stack, Checks: checks, Started: start, Elapsed: time.Since(start).Round(time.Millisecond).String()}
 	return emit(io, o, r)

@@ -47,5 +47,5 @@ func (s *session) checkE2E(ctx context.Context) report.Check {
 		opts.Timeout = max(min(cmp.Or(opts.Timeout, e2e.DefaultTimeout), time.Until(dl)-e2e.CleanupGrace), time.Millisecond)
 	}
 	// Run's probe has been made: no STS client, no second probe.
-	return e2e.Run(ctx, e2e.Clients{DynamoDB: db, SSM: ssmc, S3: obj}, s.tgt, opts)[0]
+	return e2e.Run(ctx, e2e.Clients{DynamoDB: db, SSM: ssmc, S3: obj}, s.tgt, opts).Checks[0]
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
-	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/verify"
 	"github.com/mirror-dissonance/mirror-infra/verify/e2e"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
@@ -59,18 +58,16 @@ func TestRecordAndReadBack(t *testing.T) {
 func TestE2ECycle(t *testing.T) {
 	t.Parallel()
 	env := emulator.NewTestEnv(t, emulator.SeedOptions{})
-	checks := e2e.Run(context.Background(), e2e.NewClients(env.Config), env.Target(), e2e.Options{Timeout: 30 * time.Second, TempDir: t.TempDir()})
-	if checks[0].Status != report.Pass {
-		t.Fatalf("e2e: %s: %s", checks[0].Status, checks[0].Reason)
-	}
+	e2e.RequireAllPass(t, context.Background(), e2e.NewClients(env.Config), env.Target(), e2e.Options{Timeout: 30 * time.Second, TempDir: t.TempDir()})
 }
 
-// TestLiveEnvironment runs against a real account when MD_ENVIRONMENT is
-// set (CI assumes the Oracle role first; see docs/verify-library.md).
+// TestLiveEnvironment runs against a real account when MD_LIVE_ENV names
+// the environment (CI assumes the Oracle role first; see
+// docs/verify-library.md).
 func TestLiveEnvironment(t *testing.T) {
-	envName := os.Getenv("MD_ENVIRONMENT")
+	envName := os.Getenv("MD_LIVE_ENV")
 	if envName == "" {
-		t.Skip("MD_ENVIRONMENT not set: no live environment to verify")
+		t.Skip("MD_LIVE_ENV not set: no live environment to verify")
 	}
 	ctx := context.Background()
 	cfg, err := config.LoadDefaultConfig(ctx)

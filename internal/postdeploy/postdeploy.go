@@ -89,7 +89,7 @@ func Run(ctx context.Context, cfg aws.Config, tgt target.Env, opts Options) []re
 		if opts.E2ETimeout > 0 {
 			opts.E2E.Timeout = opts.E2ETimeout
 		}
-		checks = append(checks, e2e.Run(ctx, e2e.NewClients(cfg), tgt, opts.E2E)...)
+		checks = append(checks, e2e.Run(ctx, e2e.NewClients(cfg), tgt, opts.E2E).Checks...)
 	}
 	return checks
 }

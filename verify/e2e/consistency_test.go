@@ -29,7 +29,7 @@ func TestCycleUnderIndexLag(t *testing.T) {
 			e := setup(t, true)
 			e.Emulator.SetIndexDelay(tc.lag)
 			checks := e2e.Run(context.Background(), e2e.NewClients(e.NoRetries()), e.Target(),
-				e2e.Options{TempDir: t.TempDir(), IndexWait: tc.wait})
+				e2e.Options{TempDir: t.TempDir(), IndexWait: tc.wait}).Checks
 			st := statuses(checks)
 			if st["e2e"] != tc.want {
 				for _, c := range checks {

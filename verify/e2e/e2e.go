@@ -183,10 +183,28 @@ type run struct {
 	repoID string
 }
 
-// Run runs the cycle against env and returns the summary check followed by
-// one check per step. It returns within Options.Timeout (or ctx's
-// deadline, whichever is sooner) plus at most CleanupGrace.
-func Run(ctx context.Context, c Clients, env target.Env, opts Options) []report.Check {
+// Run runs the cycle against tgt and returns a report (command "e2e") of
+// the summary check followed by one check per step, as verify.Run returns
+// its checks; report.ExitCode gives 3 for an infrastructure failure. It
+// returns within Options.Timeout (or ctx's deadline, whichever is sooner)
+// plus at most CleanupGrace.
+func Run(ctx context.Context, c Clients, tgt target.Env, opts Options) *report.Report {
+	started := clockOf(opts)()
+	r := &report.Report{Command: "e2e", Started: started}
+	r.Add(run1(ctx, c, tgt, opts)...)
+	r.Elapsed = time.Since(started).Round(time.Millisecond).String()
+	return r
+}
+
+func clockOf(opts Options) func() time.Time {
+	if opts.Now != nil {
+		return opts.Now
+	}
+	return time.Now
+}
+
+// run1 is one cycle's checks: the summary, then the steps.
+func run1(ctx context.Context, c Clients, env target.Env, opts Options) []report.Check {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, cmp.Or(max(opts.Timeout, 0), DefaultTimeout))
 	defer cancel()
@@ -291,8 +309,8 @@ func checkByID(cs []report.Check, id string) report.Check {
 }
 
 // Check runs the cycle and returns only the summary check.
-func Check(ctx context.Context, c Clients, env target.Env, opts Options) report.Check {
-	return Run(ctx, c, env, opts)[0]
+func Check(ctx context.Context, c Clients, tgt target.Env, opts Options) report.Check {
+	return Run(ctx, c, tgt, opts).Checks[0]
 }
 
 func runStep(ctx context.Context, id string, fn func(context.Context) (string, error)) report.Check {

@@ -142,7 +142,7 @@ func TestCyclePasses(t *testing.T) {
 	e := setup(t, true)
 	before := snapshot(t, e)
 	e.Emulator.ResetCounts()
-	checks := e2e.Run(ctx, e2e.NewClients(e.NoRetries()), e.Target(), e2e.Options{TempDir: t.TempDir()})
+	checks := e2e.Run(ctx, e2e.NewClients(e.NoRetries()), e.Target(), e2e.Options{TempDir: t.TempDir()}).Checks
 	counts := e.Emulator.Counts()
 	requests, ops := counts.Total, counts.ByOperation
 	for _, c := range checks {
@@ -195,7 +195,7 @@ func TestFailingStepStillCleansUp(t *testing.T) {
 				e.Fail(t, rule)
 			}
 			logs := &bytes.Buffer{}
-			checks := e2e.Run(ctx, e2e.NewClients(e.NoRetries()), e.Target(), e2e.Options{TempDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(logs, nil))})
+			checks := e2e.Run(ctx, e2e.NewClients(e.NoRetries()), e.Target(), e2e.Options{TempDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(logs, nil))}).Checks
 			e.Heal()
 			st := statuses(checks)
 			if st["e2e"] != report.Fail || !strings.Contains(checks[0].Reason, tc.failed) {
@@ -242,7 +242,7 @@ func checkReason(cs []report.Check, id string) string {
 func TestCleanupFailureIsReported(t *testing.T) {
 	e := setup(t, true)
 	e.Fail(t, emulator.FaultRule{Operation: "DeleteItem"})
-	checks := e2e.Run(context.Background(), e2e.NewClients(e.NoRetries()), e.Target(), e2e.Options{TempDir: t.TempDir()})
+	checks := e2e.Run(context.Background(), e2e.NewClients(e.NoRetries()), e.Target(), e2e.Options{TempDir: t.TempDir()}).Checks
 	st := statuses(checks)
 	if st["e2e"] != report.Fail || st["e2e.cleanup"] != report.Fail || !strings.Contains(checks[0].Reason, "cleanup") || !checks[0].Infra {
 		t.Fatalf("summary %s %q (infra %v), cleanup %s; want an infrastructure FAIL naming cleanup", st["e2e"], checks[0].Reason, checks[0].Infra, st["e2e.cleanup"])
@@ -263,7 +263,7 @@ func TestContextCancelledStillCleansUp(t *testing.T) {
 	cancel()
 	clients := e2e.NewClients(e.NoRetries())
 	clients.STS = nil
-	checks := e2e.Run(ctx, clients, e.Target(), e2e.Options{TempDir: t.TempDir()})
+	checks := e2e.Run(ctx, clients, e.Target(), e2e.Options{TempDir: t.TempDir()}).Checks
 	st := statuses(checks)
 	if st["e2e"] != report.Fail || st["e2e.cleanup"] != report.Pass {
 		t.Fatalf("summary %s, cleanup %s (%s)", st["e2e"], st["e2e.cleanup"], checkReason(checks, "e2e.cleanup"))
@@ -280,7 +280,7 @@ func BenchmarkCycle(b *testing.B) {
 	dir := b.TempDir()
 	b.ReportAllocs()
 	for b.Loop() {
-		checks := e2e.Run(ctx, clients, e.Target(), e2e.Options{TempDir: dir})
+		checks := e2e.Run(ctx, clients, e.Target(), e2e.Options{TempDir: dir}).Checks
 		if checks[0].Status != report.Pass {
 			raw, _ := json.Marshal(checks)
 			b.Fatalf("cycle failed: %s", raw)
