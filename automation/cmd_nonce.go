@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -79,35 +78,8 @@ func runNonce(ctx context.Context, io stdio, args []string) int {
 	if sub == "check-rotation" {
 		r.Add(nonce.RotationCheck(ctx, store))
 	} else {
-		r.Add(rotate(ctx, store, *from))
+		r.Add(nonce.RotateCheck(ctx, store, *from))
 	}
 	r.Elapsed = time.Since(start).Round(time.Millisecond).String()
 	return emit(io, o, r)
-}
-
-// rotate bootstraps (from 0) or rotates and reports it as the "nonce" check.
-func rotate(ctx context.Context, s *nonce.Store, from int) report.Check {
-	c := report.Check{ID: "nonce", Details: map[string]string{"prefix": s.Prefix}}
-	if from == 0 {
-		return nonce.BootstrapCheck(ctx, s)
-	}
-	v, err := s.Rotate(ctx, from)
-	if err == nil {
-		c.Status = report.Pass
-		c.Reason = fmt.Sprintf("rotated: created v%d; v%d stays valid for the %s grace period", v.N, from, s.Grace)
-		return c
-	}
-	c.Status, c.Reason = report.Fail, err.Error()
-	switch {
-	case errors.Is(err, nonce.ErrAlreadyRotated):
-		c.Fix = fmt.Sprintf("a version newer than v%d exists (another rotation won, or v%d is not the newest); rotate from the newest if a new one is still needed", from, from)
-	case errors.Is(err, nonce.ErrVersionNotFound):
-		c.Fix = "rotate from the newest existing version (or --from 0 to bootstrap)"
-	case errors.Is(err, nonce.ErrMalformed):
-		c.Fix = "the newest version is not a 64-hex SecureString; rotate from it to replace it (the malformed version is rejected once the grace period passes)"
-	case errors.Is(err, nonce.ErrUnavailable):
-		c.Infra = true
-		c.Fix = "check the AWS endpoint, credentials and SSM permissions on /guardian/<env>/"
-	}
-	return c
 }

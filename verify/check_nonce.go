@@ -82,8 +82,21 @@ func (s *session) checkNonce(ctx context.Context) report.Check {
 		}
 	}
 	cmk, cmkErr := s.cmk()
+	// A superseded version that is not a valid nonce was never valid: it
+	// is dropped from the valid set and reported, not failed (rotating
+	// over a malformed newest version is the way out, SPEC 4).
+	neverValid := map[string]string{}
+	superseded := func(name, why string) {
+		neverValid[name] = why
+		f.warn("prune it once no longer needed (deploy prunes old versions); nothing accepts it",
+			"%s %s, so it was never valid (superseded by %s)", name, why, versions[0].name)
+	}
 	for _, v := range versions {
 		if !v.valid {
+			continue
+		}
+		if v.meta.Type != ssmtypes.ParameterTypeSecureString && v.n != versions[0].n {
+			superseded(v.name, fmt.Sprintf("is a %s, not a SecureString", v.meta.Type))
 			continue
 		}
 		if v.meta.Type != ssmtypes.ParameterTypeSecureString {
@@ -106,15 +119,23 @@ func (s *session) checkNonce(ctx context.Context) report.Check {
 	}
 	// Values are fetched only to test their format; they go no further
 	// than this loop.
-	for start := 0; start < len(validNames); start += 10 {
-		batch := validNames[start:min(start+10, len(validNames))]
+	var checked []string
+	for _, n := range validNames {
+		if _, gone := neverValid[n]; !gone {
+			checked = append(checked, n)
+		}
+	}
+	for start := 0; start < len(checked); start += 10 {
+		batch := checked[start:min(start+10, len(checked))]
 		out, err := s.c.SSM.GetParameters(ctx, &ssm.GetParametersInput{Names: batch, WithDecryption: aws.Bool(true)})
 		if err != nil {
 			f.err("reading the nonce values (with decryption)", err)
 			break
 		}
 		for _, p := range out.Parameters {
-			if !spec.ValidNonceValue(aws.ToString(p.Value)) {
+			if !spec.ValidNonceValue(aws.ToString(p.Value)) && aws.ToString(p.Name) != versions[0].name {
+				superseded(aws.ToString(p.Name), "is not 64 lowercase hex characters")
+			} else if !spec.ValidNonceValue(aws.ToString(p.Value)) {
 				f.fail(rotateFix, "%s is not 64 lowercase hex characters", aws.ToString(p.Name))
 			}
 		}
@@ -123,6 +144,12 @@ func (s *session) checkNonce(ctx context.Context) report.Check {
 		}
 	}
 	f.details["newest"] = versions[0].name
+	valid = valid[:0]
+	for _, v := range versions {
+		if _, gone := neverValid[v.name]; v.valid && !gone {
+			valid = append(valid, "v"+strconv.Itoa(v.n))
+		}
+	}
 	f.details["valid"] = strings.Join(valid, ", ")
 	if len(expired) > 0 {
 		f.details["expired"] = strings.Join(expired, ", ") + fmt.Sprintf(" (past the %s grace period; rejected)", s.opts.NonceGrace)

@@ -276,7 +276,11 @@ func TestOnlyNonceNamesCount(t *testing.T) {
 	}
 }
 
-func TestMalformedFailsClosed(t *testing.T) {
+// TestMalformedNewestFailsClosedWithAWayOut: a newest version that is not
+// a valid nonce fails closed; bootstrapping (--from 0) or rotating from it
+// (--from 1) creates the next version, which is then the only valid one at
+// once: the malformed version was never valid, so no grace keeps it.
+func TestMalformedNewestFailsClosedWithAWayOut(t *testing.T) {
 	ctx := context.Background()
 	hex64 := fmt.Sprintf("%064x", 7)
 	tests := []struct {
@@ -289,28 +293,43 @@ func TestMalformedFailsClosed(t *testing.T) {
 		{"plain String type", hex64, ssmtypes.ParameterTypeString},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			e, s := newStore(t)
-			put(t, e, e.Target().NoncePrefix+"1", tc.value, tc.typ)
-			if _, err := s.ValidSet(ctx); !errors.Is(err, nonce.ErrMalformed) {
-				t.Fatalf("ValidSet: %v, want ErrMalformed", err)
-			}
-			if _, _, err := s.Bootstrap(ctx); !errors.Is(err, nonce.ErrMalformed) {
-				t.Fatalf("Bootstrap: %v, want ErrMalformed", err)
-			}
-			// A good successor makes the malformed v1 irrelevant once the
-			// grace period is over, and fatal while it is not.
-			if _, err := s.Rotate(ctx, 1); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.ValidSet(ctx); !errors.Is(err, nonce.ErrMalformed) {
-				t.Fatalf("ValidSet within grace: %v, want ErrMalformed", err)
-			}
-			set, err := s.ValidSetAt(ctx, time.Now().Add(2*time.Hour))
-			if err != nil || set.Newest().N != 2 || len(set.Versions()) != 1 {
-				t.Fatalf("ValidSet after grace: %v, %v; want only v2", set, err)
-			}
-		})
+		for _, from := range []int{0, 1} {
+			t.Run(fmt.Sprintf("%s, from %d", tc.name, from), func(t *testing.T) {
+				e, s := newStore(t)
+				s.Grace = 0 // the default grace, as the command line's store has
+				put(t, e, e.Target().NoncePrefix+"1", tc.value, tc.typ)
+				if _, err := s.ValidSet(ctx); !errors.Is(err, nonce.ErrMalformed) {
+					t.Fatalf("ValidSet: %v, want ErrMalformed", err)
+				}
+				c := nonce.RotateCheck(ctx, s, from)
+				if c.Status != report.Pass || !strings.Contains(c.Reason, "created v2") {
+					t.Fatalf("RotateCheck from %d: %s %s (fix %s), want v2 created", from, c.Status, c.Reason, c.Fix)
+				}
+				if strings.Contains(c.Reason, "stays valid") || !strings.Contains(c.Reason, "never valid") {
+					t.Errorf("reason %q: the malformed v1 is never valid and must not be said to stay valid", c.Reason)
+				}
+				set, err := s.ValidSet(ctx)
+				if err != nil || set.Newest().N != 2 || len(set.Versions()) != 1 {
+					t.Fatalf("ValidSet right after: %v, %v; want only v2 (the Oracle keeps running)", set, err)
+				}
+			})
+		}
+	}
+}
+
+// TestRotateCheckStatesTheGrace: rotating over a valid version says how
+// long it stays valid, the store's real grace (the default when unset).
+func TestRotateCheckStatesTheGrace(t *testing.T) {
+	ctx := context.Background()
+	_, s := newStore(t)
+	s.Grace = 0
+	bootstrap(t, s)
+	c := nonce.RotateCheck(ctx, s, 1)
+	if c.Status != report.Pass || !strings.Contains(c.Reason, "v1 stays valid for the 1h0m0s grace period") {
+		t.Fatalf("RotateCheck: %s %s", c.Status, c.Reason)
+	}
+	if c = nonce.RotateCheck(ctx, s, 1); c.Status != report.Fail || !strings.Contains(c.Fix, "newer than v1") {
+		t.Errorf("a second rotation from v1: %s %s (fix %s), want a FAIL saying a newer version exists", c.Status, c.Reason, c.Fix)
 	}
 }
 
@@ -379,9 +398,9 @@ func TestBootstrapCheck(t *testing.T) {
 		{"leaves a good version", func(e *emulator.TestEnv) {
 			put(t, e, e.Target().NoncePrefix+"4", fmt.Sprintf("%064x", 4), ssmtypes.ParameterTypeSecureString)
 		}, report.Pass, "v4 exists", false},
-		{"refuses a malformed newest", func(e *emulator.TestEnv) {
+		{"replaces a malformed newest", func(e *emulator.TestEnv) {
 			put(t, e, e.Target().NoncePrefix+"1", "3f2504e0-4f89-11d3-9a0c-0305e82c3301", ssmtypes.ParameterTypeSecureString)
-		}, report.Fail, "malformed", false},
+		}, report.Pass, "v1 was not a valid nonce, was never valid", false},
 		{"SSM unreachable", func(e *emulator.TestEnv) { e.Fail(t, emulator.FaultRule{Operation: "GetParametersByPath"}) }, report.Fail, "unavailable", true},
 	}
 	for _, tc := range tests {
