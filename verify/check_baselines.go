@@ -66,6 +66,9 @@ func (s *session) checkBaselines(ctx context.Context) report.Check {
 	go func() {
 		defer wg.Done()
 		ver, verErr = s.c.S3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: b})
+		if verErr == nil && ver == nil {
+			verErr = incomplete("s3:GetBucketVersioning of "+bucket, "an answer")
+		}
 	}()
 	go func() {
 		defer wg.Done()
@@ -74,8 +77,17 @@ func (s *session) checkBaselines(ctx context.Context) report.Check {
 	go func() {
 		defer wg.Done()
 		pab, pabErr = s.c.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: b})
+		if pabErr == nil && (pab == nil || pab.PublicAccessBlockConfiguration == nil) {
+			pabErr = incomplete("s3:GetPublicAccessBlock of "+bucket, "a PublicAccessBlockConfiguration")
+		}
 	}()
-	go func() { defer wg.Done(); pol, pe = s.c.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: b}) }()
+	go func() {
+		defer wg.Done()
+		pol, pe = s.c.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: b})
+		if pe == nil && pol == nil {
+			pe = incomplete("s3:GetBucketPolicy of "+bucket, "an answer")
+		}
+	}()
 	wg.Wait()
 	for _, err := range []error{verErr, encErr, pabErr, pe} {
 		if s3Code(err) == s3NoSuchBucket {

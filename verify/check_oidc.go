@@ -41,6 +41,9 @@ func (s *session) checkOIDC(ctx context.Context) report.Check {
 		return f.result("")
 	}
 	p, err := s.c.IAM.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(provider)})
+	if err == nil && (p == nil || p.Url == nil) {
+		err = incomplete("iam:GetOpenIDConnectProvider of "+provider, "a Url")
+	}
 	switch {
 	case isNotFound(err):
 		f.fail("create the provider once per account (createOidcProvider: true in one stack) or set oidcProviderArn",
@@ -63,6 +66,9 @@ func (s *session) checkOIDC(ctx context.Context) report.Check {
 	}{{s.tgt.DeployRole, false}, {s.tgt.PreviewRole, true}} {
 		name := roleName(r.ref)
 		out, err := s.c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+		if err == nil && (out == nil || out.Role == nil) {
+			err = incomplete("iam:GetRole of "+name, "a Role")
+		}
 		switch {
 		case isNotFound(err):
 			f.fail(s.fixMissing("DeployRole, PreviewRole", "MD_DEPLOY_ROLE, MD_PREVIEW_ROLE"), "role %s does not exist", name)

@@ -25,7 +25,11 @@ func init() {
 func (s *session) checkPITR(ctx context.Context) report.Check {
 	f := newFindings(IDPITR)
 	describe := func(name string) (*dynamodb.DescribeContinuousBackupsOutput, error) {
-		return s.c.DynamoDB.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(name)})
+		out, err := s.c.DynamoDB.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(name)})
+		if err == nil && (out == nil || out.ContinuousBackupsDescription == nil) {
+			return nil, incomplete("dynamodb:DescribeContinuousBackups of "+name, "a ContinuousBackupsDescription")
+		}
+		return out, err
 	}
 	eachTable(s, f, spec.TableSchemas, false, "describing the continuous backups of", describe, func(_ spec.TableSchema, name string, out *dynamodb.DescribeContinuousBackupsOutput) {
 		d := out.ContinuousBackupsDescription

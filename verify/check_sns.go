@@ -29,6 +29,9 @@ func (s *session) checkSNS(ctx context.Context) report.Check {
 		return f.result("")
 	}
 	out, err := s.c.SNS.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(topic)})
+	if err == nil && (out == nil || out.Attributes["TopicArn"] == "") {
+		err = incomplete("sns:GetTopicAttributes of "+topic, "the TopicArn attribute")
+	}
 	if f.absent(err, s.fixMissing("TopicArn", "MD_OPS_TOPIC_ARN"), "topic %s does not exist", topic) || f.failed("reading the attributes of "+topic, err) {
 		return f.result("")
 	}

@@ -31,7 +31,11 @@ func (s *session) checkTTL(ctx context.Context) report.Check {
 		}
 	}
 	describe := func(name string) (*dynamodb.DescribeTimeToLiveOutput, error) {
-		return s.c.DynamoDB.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
+		out, err := s.c.DynamoDB.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
+		if err == nil && (out == nil || out.TimeToLiveDescription == nil) {
+			return nil, incomplete("dynamodb:DescribeTimeToLive of "+name, "a TimeToLiveDescription")
+		}
+		return out, err
 	}
 	eachTable(s, f, withTTL, false, "describing the TTL of", describe, func(ts spec.TableSchema, name string, out *dynamodb.DescribeTimeToLiveOutput) {
 		d, want := out.TimeToLiveDescription, ts.TTLAttribute

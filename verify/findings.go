@@ -108,3 +108,10 @@ func (f *findings) result(pass string) report.Check {
 	}
 	return c
 }
+
+// incomplete is the error of an answer that parsed but lacks what the API
+// always returns (a DescribeTable without a Table): not a finding about the
+// resource but a broken endpoint or a proxy in front of it.
+func incomplete(op, what string) error {
+	return fmt.Errorf("%s answered without %s, which the API always returns: the endpoint (or a proxy in front of it) gave a broken answer", op, what)
+}

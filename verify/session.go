@@ -60,7 +60,11 @@ func newSession(ctx context.Context, c Clients, tgt target.Env, opts Options) *s
 	s.tables = map[string]func() (*dynamodb.DescribeTableOutput, error){}
 	for _, name := range tgt.Tables() {
 		s.tables[name] = sync.OnceValues(func() (*dynamodb.DescribeTableOutput, error) {
-			return c.DynamoDB.DescribeTable(s.ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+			out, err := c.DynamoDB.DescribeTable(s.ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+			if err == nil && (out == nil || out.Table == nil) {
+				return nil, incomplete("dynamodb:DescribeTable of "+name, "a Table")
+			}
+			return out, err
 		})
 	}
 	s.cmk = sync.OnceValues(func() (keyInfo, error) {
@@ -92,6 +96,9 @@ func (s *session) key(id string) (keyInfo, error) {
 			out, err := s.c.KMS.DescribeKey(s.ctx, &kms.DescribeKeyInput{KeyId: aws.String(id)})
 			if err != nil {
 				return keyInfo{}, fmt.Errorf("describing KMS key %s: %w", id, err)
+			}
+			if out == nil || out.KeyMetadata == nil {
+				return keyInfo{}, incomplete("kms:DescribeKey of "+id, "KeyMetadata")
 			}
 			return keyInfo{Arn: aws.ToString(out.KeyMetadata.Arn), ID: aws.ToString(out.KeyMetadata.KeyId), meta: out}, nil
 		})
