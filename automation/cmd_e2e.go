@@ -8,9 +8,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/cobra"
 
-	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/verify"
+	"github.com/mirror-dissonance/mirror-infra/verify/e2e"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
@@ -104,7 +104,7 @@ func (o *e2eOptions) run(ctx context.Context, a *app, c *cobra.Command, stack st
 		}
 		runCtx, cancel := context.WithTimeout(ctx, o.timeout)
 		defer cancel()
-		r.Add(e2e.Run(runCtx, clients, run.tgt, e2e.Options{Logger: slog.Default(), NonceGrace: run.opts.NonceGrace, Timeout: o.timeout})...)
+		r.Add(e2e.Run(runCtx, clients, run.tgt, e2e.Options{Logger: slog.Default(), NonceGrace: run.opts.NonceGrace, Timeout: o.timeout}).Checks...)
 		r.Add(sw)
 	}
 	r.Elapsed = time.Since(start).Round(time.Millisecond).String()

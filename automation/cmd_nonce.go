@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 	"github.com/mirror-dissonance/mirror-infra/report"
-	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 const nonceLong = `The redaction nonce of SPEC 4: SecureString parameters
@@ -106,45 +104,14 @@ func (a *app) runNonce(ctx context.Context, c *cobra.Command, o *nonceOptions, s
 		return nil, err
 	}
 	tgt := run.tgt
-	store := nonce.New(ssm.NewFromConfig(run.aws), tgt.NoncePrefix, tgt.KMSKey, run.opts.NonceGrace)
-	store.Tags = map[string]string{
-		"Project": "MirrorDissonance", "Environment": tgt.Environment,
-		"ManagedBy": spec.Project + "-automation", "Purpose": "redaction-nonce",
-	}
+	store := nonce.New(ssm.NewFromConfig(run.aws), tgt.Environment, tgt.NoncePrefix, tgt.KMSKey, run.opts.NonceGrace)
 	start := time.Now()
 	r := &report.Report{Command: "nonce " + sub, Stack: stack, Started: start}
 	if sub == "check-rotation" {
 		r.Add(nonce.RotationCheck(ctx, store))
 	} else {
-		r.Add(rotate(ctx, store, o.from))
+		r.Add(nonce.RotateCheck(ctx, store, o.from))
 	}
 	r.Elapsed = time.Since(start).Round(time.Millisecond).String()
 	return r, nil
-}
-
-// rotate bootstraps (from 0) or rotates and reports it as the "nonce" check.
-func rotate(ctx context.Context, s *nonce.Store, from int) report.Check {
-	c := report.Check{ID: "nonce", Details: map[string]string{"prefix": s.Prefix}}
-	if from == 0 {
-		return nonce.BootstrapCheck(ctx, s)
-	}
-	v, err := s.Rotate(ctx, from)
-	if err == nil {
-		c.Status = report.Pass
-		c.Reason = fmt.Sprintf("rotated: created v%d; v%d stays valid for the %s grace period", v.N, from, s.Grace)
-		return c
-	}
-	c.Status, c.Reason = report.Fail, err.Error()
-	switch {
-	case errors.Is(err, nonce.ErrAlreadyRotated):
-		c.Fix = fmt.Sprintf("a version newer than v%d exists (another rotation won, or v%d is not the newest); rotate from the newest if a new one is still needed", from, from)
-	case errors.Is(err, nonce.ErrVersionNotFound):
-		c.Fix = "rotate from the newest existing version (or --from 0 to bootstrap)"
-	case errors.Is(err, nonce.ErrMalformed):
-		c.Fix = "the newest version is not a 64-hex SecureString; rotate from it to replace it (the malformed version is rejected once the grace period passes)"
-	case errors.Is(err, nonce.ErrUnavailable):
-		c.Infra = true
-		c.Fix = "check the AWS endpoint, credentials and SSM permissions on /guardian/<env>/"
-	}
-	return c
 }

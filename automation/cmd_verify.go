@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -11,31 +12,13 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/verify"
 )
 
-const verifyLong = `The checks of the verifier catalogue (SPEC 6), run concurrently; every
+var verifyLong = `The checks of the verifier catalogue (SPEC 6), run concurrently; every
 check reports, none stops the others. By default only the read-only ones
 run: verify never writes unless asked. The alert check, which publishes
 to the ops topic (and pages whoever is subscribed), runs only when named
 (--checks alert) and in deploy's post-up stage.
 
-  tables  the three tables ACTIVE, keys, index FindingIndex, PAY_PER_REQUEST
-  sse     each table encrypted with the environment CMK
-  ttl     TTL on expiresAt for fp-events and block-counter
-  pitr    point-in-time recovery on all three, with the restore window
-  kms     the CMK enabled, rotating, its alias present
-  alarms  the six throttle alarms as SPEC 2.4 (one DescribeAlarms call), in OK;
-          INSUFFICIENT_DATA after --alarm-wait is WARN, never PASS
-  sns     the ops topic exists, encrypted with the CMK; subscriptions pending
-  alert   only with --checks alert: publishes a test alert; with
-          MD_VERIFY_QUEUE_URL (an SQS queue subscribed to the topic) confirms delivery, otherwise WARN: a
-          person must confirm it; MD_FIRE_ALARM=true also sets one alarm to
-          ALARM and back to OK
-  oidc    the GitHub OIDC provider and the deploy/preview role trust
-  nonce   /guardian/<env>/redaction_nonce_v<N>: a valid SecureString under
-          the CMK, 64 lowercase hex (values are never printed)
-  data    a sample of each table's items validates as the Oracle's adapters
-          write them (SKIP while the tables are empty)
-  baselines  the drift bucket (MD_BASELINES_BUCKET): versioned, CMK, private, TLS-only
-
+` + checkList() + `
 Targets: by default from the stack's outputs (read through the pulumi CLI
 and the stack's backend, as the driver does). With --from-env, from the SPEC
 naming of the stack's environment (Pulumi.<stack>.yaml), each name
@@ -74,7 +57,7 @@ func (o *verifyOptions) flags(c *cobra.Command, env environ) {
 	c.Flags().StringSliceVar(&o.checks, "checks", nil, "run only these check `IDS` (comma-separated; default: every read-only check; alert runs only when named)")
 	c.Flags().DurationVar(&o.alarmWait, "alarm-wait", 0, "wait up to this long for alarms to leave INSUFFICIENT_DATA (default: MD_ALARM_WAIT, else 0s)")
 	_ = c.RegisterFlagCompletionFunc("checks", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		return verify.IDs, cobra.ShellCompDirectiveNoFileComp
+		return verify.IDs(), cobra.ShellCompDirectiveNoFileComp
 	})
 }
 
@@ -97,7 +80,7 @@ func (o *verifyOptions) run(ctx context.Context, a *app, c *cobra.Command, stack
 	}
 	// The read-only set unless checks are named: verify never writes
 	// unless asked (alert publishes to the ops topic).
-	opts.Checks = verify.ReadOnlyIDs()
+	opts.Checks = verify.DefaultIDs()
 	if len(o.checks) > 0 {
 		opts.Checks = nil
 		for _, id := range o.checks {
@@ -105,8 +88,8 @@ func (o *verifyOptions) run(ctx context.Context, a *app, c *cobra.Command, stack
 		}
 	}
 	for _, id := range opts.Checks {
-		if !contains(verify.IDs, id) {
-			return nil, usageErrorf("--checks: unknown check %q (known: %s)", id, strings.Join(verify.IDs, ", "))
+		if !contains(verify.IDs(), id) {
+			return nil, usageErrorf("--checks: unknown check %q (known: %s)", id, strings.Join(verify.IDs(), ", "))
 		}
 	}
 	opts.Timeout = o.timeout
@@ -134,4 +117,22 @@ func one(r *report.Report, err error) ([]*report.Report, error) {
 		return nil, err
 	}
 	return []*report.Report{r}, err
+}
+
+// checkList is the catalogue as help shows it, from verify.Catalogue (the
+// only list of checks), so help cannot miss one.
+func checkList() string {
+	var b strings.Builder
+	w := 0
+	for _, e := range verify.Catalogue() {
+		w = max(w, len(e.ID))
+	}
+	for _, e := range verify.Catalogue() {
+		s := e.Summary
+		if e.Writes {
+			s += " (writes: only when named)"
+		}
+		fmt.Fprintf(&b, "  %-*s  %s\n", w, e.ID, s)
+	}
+	return b.String()
 }

@@ -93,7 +93,7 @@ func TestVerifyFromEnvAgainstSeededEmulator(t *testing.T) {
 			}
 			verifyAWSEnv(t, e, s)
 			// Every check, alert included (only run when named).
-			code, stdout, stderr := runVerifyCLI(ctx, "verify", tc.env, "--from-env", "--json", "--project-dir", dir, "--checks", strings.Join(verify.IDs, ","))
+			code, stdout, stderr := runVerifyCLI(ctx, "verify", tc.env, "--from-env", "--json", "--project-dir", dir, "--checks", strings.Join(verify.IDs(), ","))
 			if code != tc.wantExit {
 				t.Fatalf("exit %d, want %d\nstderr:\n%s", code, tc.wantExit, stderr)
 			}

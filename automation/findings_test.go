@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/verify"
+	"github.com/mirror-dissonance/mirror-infra/verify/e2e"
 )
 
 // Issue 24, finding 1: verify is read-only unless a writing check is named.
@@ -48,7 +48,7 @@ func TestVerifyDefaultIsReadOnly(t *testing.T) {
 	if n := published(); n != 0 {
 		t.Errorf("verify wrote %d time(s) (Publish/SetAlarmState) without being asked", n)
 	}
-	for _, id := range verify.ReadOnlyIDs() {
+	for _, id := range verify.DefaultIDs() {
 		if _, ok := r.Find(id); !ok {
 			t.Errorf("the default set lacks the read-only check %s", id)
 		}
@@ -185,7 +185,7 @@ func TestPassphraseRequired(t *testing.T) {
 // e2e's --timeout default is the library's.
 func TestHelpMatchesTheLibrary(t *testing.T) {
 	_, help, _ := runVerifyCLI(context.Background(), "help", "verify")
-	for _, id := range verify.IDs {
+	for _, id := range verify.IDs() {
 		if !strings.Contains(help, "\n  "+id+" ") {
 			t.Errorf("help verify does not list %s", id)
 		}

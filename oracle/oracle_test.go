@@ -20,13 +20,12 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/oracle/breaker"
 	"github.com/mirror-dissonance/mirror-infra/oracle/consent"
 	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
-	"github.com/mirror-dissonance/mirror-infra/oracle/internal/oracletest"
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 type fixture struct {
-	env     *oracletest.Env
+	env     *emulator.TestEnv
 	o       *oracle.Oracle
 	fp      *fpevents.Store
 	consent *consent.Store
@@ -37,12 +36,12 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	e := oracletest.New(t)
+	e := emulator.NewTestEnv(t, emulator.SeedOptions{SkipNonce: true})
 	f := &fixture{
 		env:     e,
-		fp:      fpevents.New(e.DB, e.Target.FPEventsTable),
-		consent: consent.New(e.DB, e.Target.ConsentTable),
-		nonce:   nonce.New(e.SSM, e.Target.NoncePrefix, e.Target.KMSKey, time.Hour),
+		fp:      fpevents.New(e.DynamoDB(), e.Target().FPEventsTable),
+		consent: consent.New(e.DynamoDB(), e.Target().ConsentTable),
+		nonce:   nonce.New(e.SSM(), e.Env, e.Target().NoncePrefix, e.Target().KMSKey, time.Hour),
 		logs:    &bytes.Buffer{},
 	}
 	if _, _, err := f.nonce.Bootstrap(ctx); err != nil {
@@ -53,10 +52,10 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.o = &oracle.Oracle{
 		Nonce: f.nonce, Consent: f.consent, FP: f.fp,
-		Counter: breaker.NewCounter(e.DB, e.Target.BlockCounterTable),
+		Counter: breaker.NewCounter(e.DynamoDB(), e.Target().BlockCounterTable),
 		Logger:  slog.New(slog.NewTextHandler(f.logs, nil)),
 	}
-	e.ResetCounts()
+	e.Emulator.ResetCounts()
 	return f
 }
 
@@ -72,8 +71,8 @@ func finding(rule, id, sev string) oracle.Finding {
 // leaks into output; they are never printed.
 func (f *fixture) nonceValues(t *testing.T) []string {
 	t.Helper()
-	out, err := f.env.SSM.GetParametersByPath(context.Background(), &ssm.GetParametersByPathInput{
-		Path: aws.String(f.env.Target.NonceParameterPath()), WithDecryption: aws.Bool(true),
+	out, err := f.env.SSM().GetParametersByPath(context.Background(), &ssm.GetParametersByPathInput{
+		Path: aws.String(f.env.Target().NonceParameterPath()), WithDecryption: aws.Bool(true),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -104,7 +103,7 @@ func (f *fixture) assertNoSecrets(t *testing.T, d oracle.Decision, err error) {
 
 func (f *fixture) eventCount(t *testing.T) int {
 	t.Helper()
-	out, err := f.env.DB.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(f.env.Target.FPEventsTable)})
+	out, err := f.env.DynamoDB().Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(f.env.Target().FPEventsTable)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +273,7 @@ func TestErrorContract(t *testing.T) {
 			if tc.table != "" {
 				tc.fault.BodyContains = f.env.Seeded.Names.Table(tc.table)
 			}
-			f.env.Fail(tc.fault)
+			f.env.Fail(t, tc.fault)
 			d, err := f.o.Evaluate(ctx, pr(findings...))
 			f.env.Heal()
 			if tc.mode == oracle.FailClosed {
@@ -350,7 +349,7 @@ func TestInvalidInputSendsNothing(t *testing.T) {
 			t.Errorf("case %d: %v, want ErrInvalidInput", i, err)
 		}
 	}
-	if n := f.env.Counts().Total; n != 0 {
+	if n := f.env.Emulator.Counts().Total; n != 0 {
 		t.Fatalf("%d requests for invalid input", n)
 	}
 	mg := oracle.PullRequest{Org: "acme", Repo: "api", Commit: "c", EventType: "merge_group", Findings: []oracle.Finding{finding("R", "mg", "low")}}
@@ -366,11 +365,11 @@ func TestReadyRefusesWithoutNonce(t *testing.T) {
 		t.Fatalf("with a nonce: %v", err)
 	}
 	empty := *f.o
-	empty.Nonce = nonce.New(f.env.SSM, "/guardian/none-"+f.env.Seeded.Env+"/redaction_nonce_v", "", time.Hour)
+	empty.Nonce = nonce.New(f.env.SSM(), f.env.Env, "/guardian/none-"+f.env.Seeded.Env+"/redaction_nonce_v", "", time.Hour)
 	if err := empty.Ready(ctx); !errors.Is(err, oracle.ErrFailClosed) || !errors.Is(err, nonce.ErrNoValidNonce) {
 		t.Fatalf("without a nonce: %v, want ErrFailClosed and ErrNoValidNonce", err)
 	}
-	f.env.Fail(emulator.FaultRule{Operation: "GetParametersByPath"})
+	f.env.Fail(t, emulator.FaultRule{Operation: "GetParametersByPath"})
 	if err := f.o.Ready(ctx); !errors.Is(err, oracle.ErrFailClosed) || !errors.Is(err, nonce.ErrUnavailable) {
 		t.Fatalf("SSM unreachable: %v, want ErrFailClosed and ErrUnavailable", err)
 	}

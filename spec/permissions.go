@@ -322,7 +322,7 @@ func OracleJob(s Scope) []Operation {
 
 // recorded is the Source of a runtime operation: the emulator's request
 // counter while the tests run our code (permissions_test.go).
-const recorded = "recorded: verify, oracle/e2e and internal/postdeploy against a seeded emulator"
+const recorded = "recorded: verify, verify/e2e and internal/postdeploy against a seeded emulator"
 
 // runtime builds the API-keyed table of a runtime job.
 type runtime struct {

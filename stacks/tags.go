@@ -24,7 +24,7 @@ type Tags struct {
 
 // TagRun marks every resource of an ephemeral stack with the run that made
 // it, so a sweep finds what a failed run left (SPEC 2.12).
-const TagRun = "AcceptanceRun"
+const TagRun = spec.TagKeyAcceptanceRun
 
 func newTags(cfg stackconfig.Config) Tags {
 	t := Tags{Environment: cfg.Environment, Stack: cfg.Stack}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/mirror-dissonance/mirror-infra/report"
@@ -63,20 +62,23 @@ func (e *InfraError) Error() string {
 	return msg
 }
 
-// RunCheck runs one check of the catalogue on its own, with opts.
-func RunCheck(ctx context.Context, c Clients, t target.Env, id string, opts Options) report.Check {
+// RunCheck runs one check of the catalogue on its own, with opts (its
+// Checks are ignored): the one entry point for a single check, e.g.
+// RunCheck(ctx, c, tgt, verify.IDPITR, verify.Options{}).
+func RunCheck(ctx context.Context, c Clients, tgt target.Env, id string, opts Options) report.Check {
 	opts.Checks = []string{id}
-	r, err := Run(ctx, c, t, opts)
+	r, err := Run(ctx, c, tgt, opts)
 	if err != nil {
 		return report.Check{ID: id, Status: report.Fail, Reason: err.Error()}
 	}
 	return r.Checks[0]
 }
 
-// ReportError returns nil when every check of r passed (WARN and SKIP
-// included when allowWarn), otherwise an error listing each check that
-// did not: a *CheckError per finding, and one *InfraError for an
-// infrastructure failure that stopped several checks.
+// ReportError returns nil when no check of r failed and, unless
+// allowWarn, none warned; SKIP always counts as passing (a check with
+// nothing to check, such as data on empty tables). Otherwise the error
+// lists each check that did not pass: a *CheckError per finding, and one
+// *InfraError for an infrastructure failure that stopped several checks.
 func ReportError(r *report.Report, allowWarn bool) error {
 	var errs []error
 	infra := map[string]*InfraError{}
@@ -114,17 +116,8 @@ func RequireNoFailureE(t TestingT, ctx context.Context, c Clients, tgt target.En
 	return allPass(ctx, c, tgt, opts, true)
 }
 
-// AllPassE runs the checks of opts and returns an error listing every check
-// that did not pass; WARN counts as not passing unless allowWarn.
-//
-// Deprecated: use RequireAllPassE or RequireNoFailureE, which take the
-// test as every other function here does.
-func AllPassE(ctx context.Context, c Clients, t target.Env, opts Options, allowWarn bool) (*report.Report, error) {
-	return allPass(ctx, c, t, opts, allowWarn)
-}
-
-func allPass(ctx context.Context, c Clients, t target.Env, opts Options, allowWarn bool) (*report.Report, error) {
-	r, err := Run(ctx, c, t, opts)
+func allPass(ctx context.Context, c Clients, tgt target.Env, opts Options, allowWarn bool) (*report.Report, error) {
+	r, err := Run(ctx, c, tgt, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -166,11 +159,10 @@ func requirePass(t TestingT, ctx context.Context, c Clients, tgt target.Env, opt
 func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }
 
 // AssertCheckE returns a *CheckError unless check id passes when run alone
-// with default options. t is not failed. The per-check Assert*E functions
-// are this for their id.
+// with default options (SKIP does not pass here). t is not failed.
 func AssertCheckE(t TestingT, ctx context.Context, c Clients, tgt target.Env, id string) error {
-	if !slices.Contains(IDs, id) {
-		return fmt.Errorf("verify: unknown check %q (known: %s)", id, strings.Join(IDs, ", "))
+	if _, ok := lookup(id); !ok {
+		return unknownCheck(id)
 	}
 	if ch := RunCheck(ctx, c, tgt, id, Options{}); ch.Status != report.Pass {
 		return &CheckError{Check: ch}

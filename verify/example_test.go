@@ -25,7 +25,7 @@ func ExampleRun() {
 	}
 
 	// The read-only checks: the alert check would publish a test alert.
-	opts := verify.Options{Checks: verify.ReadOnlyIDs()}
+	opts := verify.Options{Checks: verify.DefaultIDs()}
 	r, err := verify.Run(ctx, verify.NewClients(seeded.Config), seeded.Target(), opts)
 	if err != nil {
 		log.Fatal(err)

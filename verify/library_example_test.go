@@ -25,7 +25,7 @@ func ExampleRequireNoFailure() {
 	ctx := context.Background()
 	c := verify.NewClients(env.Config)
 	verify.RequireNoFailure(t, ctx, c, env.Target(), verify.Options{})
-	verify.AssertKMS(t, ctx, c, env.Target())
+	verify.AssertCheck(t, ctx, c, env.Target(), verify.IDKMS)
 }
 
 // Pointing at a live environment: the region and credentials come from

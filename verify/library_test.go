@@ -54,17 +54,17 @@ func TestEveryAssertAndRequireTakesTestingT(t *testing.T) {
 	ctx := context.Background()
 	c, tgt := verify.NewClients(env.Config), env.Target()
 	funcs := map[string]func(verify.TestingT){
-		"AssertTables":    func(ft verify.TestingT) { verify.AssertTables(ft, ctx, c, tgt) },
-		"AssertSSE":       func(ft verify.TestingT) { verify.AssertSSE(ft, ctx, c, tgt) },
-		"AssertTTL":       func(ft verify.TestingT) { verify.AssertTTL(ft, ctx, c, tgt) },
-		"AssertPITR":      func(ft verify.TestingT) { verify.AssertPITR(ft, ctx, c, tgt) },
-		"AssertKMS":       func(ft verify.TestingT) { verify.AssertKMS(ft, ctx, c, tgt) },
-		"AssertAlarms":    func(ft verify.TestingT) { verify.AssertAlarms(ft, ctx, c, tgt) },
-		"AssertSNS":       func(ft verify.TestingT) { verify.AssertSNS(ft, ctx, c, tgt) },
-		"AssertAlert":     func(ft verify.TestingT) { verify.AssertAlert(ft, ctx, c, tgt) },
-		"AssertOIDC":      func(ft verify.TestingT) { verify.AssertOIDC(ft, ctx, c, tgt) },
-		"AssertNonce":     func(ft verify.TestingT) { verify.AssertNonce(ft, ctx, c, tgt) },
-		"AssertBaselines": func(ft verify.TestingT) { verify.AssertBaselines(ft, ctx, c, tgt) },
+		"AssertTables":    func(ft verify.TestingT) { verify.AssertCheck(ft, ctx, c, tgt, verify.IDTables) },
+		"AssertSSE":       func(ft verify.TestingT) { verify.AssertCheck(ft, ctx, c, tgt, verify.IDSSE) },
+		"AssertTTL":       func(ft verify.TestingT) { verify.AssertCheck(ft, ctx, c, tgt, verify.IDTTL) },
+		"AssertPITR":      func(ft verify.TestingT) { verify.AssertCheck(ft, ctx, c, tgt, verify.IDPITR) },
+		"AssertKMS":       func(ft verify.TestingT) { verify.AssertCheck(ft, ctx, c, tgt, verify.IDKMS) },
+		"AssertAlarms":    func(ft verify.TestingT) { verify.AssertCheck(ft, ctx, c, tgt, verify.IDAlarms) },
+		"AssertSNS":       func(ft verify.TestingT) { verify.AssertCheck(ft, ctx, c, tgt, verify.IDSNS) },
+		"AssertAlert":     func(ft verify.TestingT) { verify.AssertCheck(ft, ctx, c, tgt, verify.IDAlert) },
+		"AssertOIDC":      func(ft verify.TestingT) { verify.AssertCheck(ft, ctx, c, tgt, verify.IDOIDC) },
+		"AssertNonce":     func(ft verify.TestingT) { verify.AssertCheck(ft, ctx, c, tgt, verify.IDNonce) },
+		"AssertBaselines": func(ft verify.TestingT) { verify.AssertCheck(ft, ctx, c, tgt, verify.IDBaselines) },
 		"AssertCheck":     func(ft verify.TestingT) { verify.AssertCheck(ft, ctx, c, tgt, verify.IDKMS) },
 		"RequireAllPass": func(ft verify.TestingT) {
 			verify.RequireAllPass(ft, ctx, c, tgt, verify.Options{Timeout: 30 * time.Second})
@@ -72,16 +72,16 @@ func TestEveryAssertAndRequireTakesTestingT(t *testing.T) {
 		"RequireNoFailure": func(ft verify.TestingT) {
 			verify.RequireNoFailure(ft, ctx, c, tgt, verify.Options{Timeout: 30 * time.Second})
 		},
-		"AssertTablesE":    func(ft verify.TestingT) { fail(ft, verify.AssertTablesE(ft, ctx, c, tgt)) },
-		"AssertSSEE":       func(ft verify.TestingT) { fail(ft, verify.AssertSSEE(ft, ctx, c, tgt)) },
-		"AssertTTLE":       func(ft verify.TestingT) { fail(ft, verify.AssertTTLE(ft, ctx, c, tgt)) },
-		"AssertPITRE":      func(ft verify.TestingT) { fail(ft, verify.AssertPITRE(ft, ctx, c, tgt)) },
-		"AssertKMSE":       func(ft verify.TestingT) { fail(ft, verify.AssertKMSE(ft, ctx, c, tgt)) },
-		"AssertAlarmsE":    func(ft verify.TestingT) { fail(ft, verify.AssertAlarmsE(ft, ctx, c, tgt)) },
-		"AssertSNSE":       func(ft verify.TestingT) { fail(ft, verify.AssertSNSE(ft, ctx, c, tgt)) },
-		"AssertOIDCE":      func(ft verify.TestingT) { fail(ft, verify.AssertOIDCE(ft, ctx, c, tgt)) },
-		"AssertNonceE":     func(ft verify.TestingT) { fail(ft, verify.AssertNonceE(ft, ctx, c, tgt)) },
-		"AssertBaselinesE": func(ft verify.TestingT) { fail(ft, verify.AssertBaselinesE(ft, ctx, c, tgt)) },
+		"AssertTablesE":    func(ft verify.TestingT) { fail(ft, verify.AssertCheckE(ft, ctx, c, tgt, verify.IDTables)) },
+		"AssertSSEE":       func(ft verify.TestingT) { fail(ft, verify.AssertCheckE(ft, ctx, c, tgt, verify.IDSSE)) },
+		"AssertTTLE":       func(ft verify.TestingT) { fail(ft, verify.AssertCheckE(ft, ctx, c, tgt, verify.IDTTL)) },
+		"AssertPITRE":      func(ft verify.TestingT) { fail(ft, verify.AssertCheckE(ft, ctx, c, tgt, verify.IDPITR)) },
+		"AssertKMSE":       func(ft verify.TestingT) { fail(ft, verify.AssertCheckE(ft, ctx, c, tgt, verify.IDKMS)) },
+		"AssertAlarmsE":    func(ft verify.TestingT) { fail(ft, verify.AssertCheckE(ft, ctx, c, tgt, verify.IDAlarms)) },
+		"AssertSNSE":       func(ft verify.TestingT) { fail(ft, verify.AssertCheckE(ft, ctx, c, tgt, verify.IDSNS)) },
+		"AssertOIDCE":      func(ft verify.TestingT) { fail(ft, verify.AssertCheckE(ft, ctx, c, tgt, verify.IDOIDC)) },
+		"AssertNonceE":     func(ft verify.TestingT) { fail(ft, verify.AssertCheckE(ft, ctx, c, tgt, verify.IDNonce)) },
+		"AssertBaselinesE": func(ft verify.TestingT) { fail(ft, verify.AssertCheckE(ft, ctx, c, tgt, verify.IDBaselines)) },
 		"AssertCheckE":     func(ft verify.TestingT) { fail(ft, verify.AssertCheckE(ft, ctx, c, tgt, verify.IDTTL)) },
 		"RequireAllPassE": func(ft verify.TestingT) {
 			_, err := verify.RequireAllPassE(ft, ctx, c, tgt, verify.Options{})
@@ -103,8 +103,8 @@ func TestEveryAssertAndRequireTakesTestingT(t *testing.T) {
 	}
 	// Data is SKIP on the seeded, empty tables: not a pass.
 	ft := &fakeT{}
-	verify.AssertData(ft, ctx, c, tgt)
-	if !ft.failed || verify.AssertDataE(ft, ctx, c, tgt) == nil {
+	verify.AssertCheck(ft, ctx, c, tgt, verify.IDData)
+	if !ft.failed || verify.AssertCheckE(ft, ctx, c, tgt, verify.IDData) == nil {
 		t.Errorf("AssertData on empty tables did not fail the fake")
 	}
 }
@@ -127,7 +127,7 @@ func TestDefaultChecksOnlyRead(t *testing.T) {
 		wantAlert bool
 	}{
 		{"default", nil, false},
-		{"named", verify.IDs, true},
+		{"named", verify.IDs(), true},
 		{"alert alone", []string{verify.IDAlert}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

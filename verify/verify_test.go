@@ -71,14 +71,14 @@ func awsConfig(tb testing.TB, e *emulator.Emulator) aws.Config {
 func TestCorrectEnvironmentPassesEveryCheck(t *testing.T) {
 	_, c, s := setup(t, emulator.SeedOptions{VerifyQueue: true})
 	opts := testOptions
-	opts.Checks = IDs // alert runs only when named
+	opts.Checks = IDs() // alert runs only when named
 	r := RequireAllPass(t, context.Background(), c, s.Target(), opts)
-	if len(r.Checks) != len(IDs) {
-		t.Fatalf("got %d checks, want %d", len(r.Checks), len(IDs))
+	if len(r.Checks) != len(IDs()) {
+		t.Fatalf("got %d checks, want %d", len(r.Checks), len(IDs()))
 	}
 	for i, ch := range r.Checks {
-		if ch.ID != IDs[i] {
-			t.Errorf("check %d is %s, want %s (catalogue order)", i, ch.ID, IDs[i])
+		if ch.ID != IDs()[i] {
+			t.Errorf("check %d is %s, want %s (catalogue order)", i, ch.ID, IDs()[i])
 		}
 	}
 	pitr, _ := r.Find(IDPITR)
@@ -161,6 +161,10 @@ func TestEachDefectFailsExactlyItsCheck(t *testing.T) {
 	covered := map[emulator.Defect]bool{}
 	for _, tc := range tests {
 		covered[tc.defect] = true
+		// The catalogue says which check catches which defect.
+		if got := catcherOf(string(tc.defect)); got != tc.check {
+			t.Errorf("defect %s: the catalogue names check %q, this case %q", tc.defect, got, tc.check)
+		}
 	}
 	for _, d := range emulator.AllDefects {
 		if !covered[d] {
@@ -319,8 +323,8 @@ func TestNonceValuesNeverInOutput(t *testing.T) {
 		if aerr != nil {
 			out.WriteString(aerr.Error())
 		}
-		out.WriteString(CheckNonce(ctx, c, s.Target()).Reason)
-		if err := AssertNonceE(t, ctx, c, s.Target()); err != nil {
+		out.WriteString(RunCheck(ctx, c, s.Target(), IDNonce, Options{}).Reason)
+		if err := AssertCheckE(t, ctx, c, s.Target(), IDNonce); err != nil {
 			out.WriteString(err.Error())
 		}
 		for _, where := range []struct {
@@ -412,9 +416,9 @@ func (stuck) DescribeContinuousBackups(ctx context.Context, _ *dynamodb.Describe
 func TestAssertFunctions(t *testing.T) {
 	_, c, s := setup(t, emulator.SeedOptions{Defects: []emulator.Defect{emulator.DefectPITROff}})
 	ctx := context.Background()
-	AssertTables(t, ctx, c, s.Target())
-	AssertKMS(t, ctx, c, s.Target())
-	err := AssertPITRE(t, ctx, c, s.Target())
+	AssertCheck(t, ctx, c, s.Target(), IDTables)
+	AssertCheck(t, ctx, c, s.Target(), IDKMS)
+	err := AssertCheckE(t, ctx, c, s.Target(), IDPITR)
 	var ce *CheckError
 	if !errors.As(err, &ce) || ce.Check.ID != IDPITR || !strings.Contains(err.Error(), s.Names.Table("consent")) {
 		t.Fatalf("AssertPITRE = %v, want a CheckError naming the consent table", err)
@@ -670,7 +674,7 @@ func TestProbeStopsOnUnusableCredentials(t *testing.T) {
 	if r.ExitCode() != report.ExitEngine {
 		t.Errorf("exit %d, want 3", r.ExitCode())
 	}
-	ids := ReadOnlyIDs()
+	ids := DefaultIDs()
 	var text bytes.Buffer
 	_ = r.WriteText(&text, true)
 	if n := strings.Count(text.String(), "credentials were rejected"); n != 1 {
@@ -708,12 +712,12 @@ func (rejectingSTS) GetCallerIdentity(context.Context, *sts.GetCallerIdentityInp
 func TestSNSReportsPendingConfirmation(t *testing.T) {
 	e, c, s := setup(t, emulator.SeedOptions{AlertEmail: "oncall@example.com"})
 	ctx := context.Background()
-	ch := CheckSNS(ctx, c, s.Target())
+	ch := RunCheck(ctx, c, s.Target(), IDSNS, Options{})
 	if ch.Status != report.Warn || !strings.Contains(ch.Reason, "email:oncall@example.com") || !strings.Contains(ch.Reason, "pending confirmation") {
 		t.Errorf("sns = %s %q, want WARN naming the pending address", ch.Status, ch.Reason)
 	}
 	e.ConfirmEmailSubscriptions()
-	if ch := CheckSNS(ctx, c, s.Target()); ch.Status != report.Pass || ch.Details["subscriptions"] != "1 confirmed, 0 pending" {
+	if ch := RunCheck(ctx, c, s.Target(), IDSNS, Options{}); ch.Status != report.Pass || ch.Details["subscriptions"] != "1 confirmed, 0 pending" {
 		t.Errorf("after confirmation sns = %s %q %v, want PASS with 1 confirmed", ch.Status, ch.Reason, ch.Details)
 	}
 }

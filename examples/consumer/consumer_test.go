@@ -9,10 +9,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
-	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
-	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/verify"
+	"github.com/mirror-dissonance/mirror-infra/verify/e2e"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
@@ -22,7 +21,7 @@ func TestEnvironmentIsSound(t *testing.T) {
 	t.Parallel()
 	env := emulator.NewTestEnv(t, emulator.SeedOptions{})
 	verify.RequireNoFailure(t, context.Background(), verify.NewClients(env.Config), env.Target(), verify.Options{})
-	verify.AssertKMS(t, context.Background(), verify.NewClients(env.Config), env.Target())
+	verify.AssertCheck(t, context.Background(), verify.NewClients(env.Config), env.Target(), verify.IDKMS)
 }
 
 // TestNamedEnvironment seeds the fixed name "staging": the harness tears
@@ -32,7 +31,7 @@ func TestNamedEnvironment(t *testing.T) {
 	if got := env.Target().FPEventsTable; got != "mirror-dissonance-staging-fp-events" {
 		t.Fatalf("fp-events table %s", got)
 	}
-	verify.AssertTables(t, context.Background(), verify.NewClients(env.Config), env.Target())
+	verify.AssertCheck(t, context.Background(), verify.NewClients(env.Config), env.Target(), verify.IDTables)
 }
 
 // TestRecordAndReadBack: an FP event written through the adapter layer is
@@ -59,18 +58,16 @@ func TestRecordAndReadBack(t *testing.T) {
 func TestE2ECycle(t *testing.T) {
 	t.Parallel()
 	env := emulator.NewTestEnv(t, emulator.SeedOptions{})
-	checks := e2e.Run(context.Background(), e2e.NewClients(env.Config), env.Target(), e2e.Options{Timeout: 30 * time.Second, TempDir: t.TempDir()})
-	if checks[0].Status != report.Pass {
-		t.Fatalf("e2e: %s: %s", checks[0].Status, checks[0].Reason)
-	}
+	e2e.RequireAllPass(t, context.Background(), e2e.NewClients(env.Config), env.Target(), e2e.Options{Timeout: 30 * time.Second, TempDir: t.TempDir()})
 }
 
-// TestLiveEnvironment runs against a real account when MD_ENVIRONMENT is
-// set (CI assumes the Oracle role first; see docs/verify-library.md).
+// TestLiveEnvironment runs against a real account when MD_LIVE_ENV names
+// the environment (CI assumes the Oracle role first; see
+// docs/verify-library.md).
 func TestLiveEnvironment(t *testing.T) {
-	envName := os.Getenv("MD_ENVIRONMENT")
+	envName := os.Getenv("MD_LIVE_ENV")
 	if envName == "" {
-		t.Skip("MD_ENVIRONMENT not set: no live environment to verify")
+		t.Skip("MD_LIVE_ENV not set: no live environment to verify")
 	}
 	ctx := context.Background()
 	cfg, err := config.LoadDefaultConfig(ctx)

@@ -10,15 +10,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
-	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/verify"
+	"github.com/mirror-dissonance/mirror-infra/verify/e2e"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
@@ -50,16 +51,17 @@ type Options struct {
 // order. A failing step never stops the next one.
 func Run(ctx context.Context, cfg aws.Config, tgt target.Env, opts Options) []report.Check {
 	tgt.Defaults()
-	store := nonce.New(ssm.NewFromConfig(cfg), tgt.NoncePrefix, tgt.KMSKey, opts.Verify.NonceGrace)
+	store := nonce.New(ssm.NewFromConfig(cfg), tgt.Environment, tgt.NoncePrefix, tgt.KMSKey, opts.Verify.NonceGrace)
 	if opts.E2E.NonceGrace == 0 {
 		opts.E2E.NonceGrace = opts.Verify.NonceGrace
 	}
 	checks := []report.Check{Bootstrap(ctx, store)}
 
-	// The library's default leaves out the alert check (it publishes); the
-	// post-deploy stage has always run the whole catalogue.
+	// The library's default leaves out the checks that write; the
+	// post-deploy stage runs the alert check too, and rotation and the E2E
+	// cycle as steps of their own below (with every step's result).
 	if len(opts.Verify.Checks) == 0 {
-		opts.Verify.Checks = verify.IDs
+		opts.Verify.Checks = verifyIDs()
 	}
 	rep, err := verify.Run(ctx, verify.NewClients(cfg), tgt, opts.Verify)
 	if err != nil {
@@ -87,7 +89,7 @@ func Run(ctx context.Context, cfg aws.Config, tgt target.Env, opts Options) []re
 		if opts.E2ETimeout > 0 {
 			opts.E2E.Timeout = opts.E2ETimeout
 		}
-		checks = append(checks, e2e.Run(ctx, e2e.NewClients(cfg), tgt, opts.E2E)...)
+		checks = append(checks, e2e.Run(ctx, e2e.NewClients(cfg), tgt, opts.E2E).Checks...)
 	}
 	return checks
 }
@@ -108,4 +110,10 @@ func Bootstrap(ctx context.Context, s *nonce.Store) report.Check {
 		c.Status, c.Reason = report.Pass, fmt.Sprintf("a valid version exists (%s); nothing created", v.Name)
 	}
 	return c
+}
+
+// verifyIDs are the catalogue's checks but rotation and e2e, in report
+// order.
+func verifyIDs() []string {
+	return slices.DeleteFunc(verify.IDs(), func(id string) bool { return id == verify.IDRotation || id == verify.IDE2E })
 }

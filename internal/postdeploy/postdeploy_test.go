@@ -42,7 +42,7 @@ func TestRunBootstrapsVerifiesRotatesAndCycles(t *testing.T) {
 			order = append(order, c.ID)
 		}
 	}
-	want := append(append([]string{BootstrapID}, verify.IDs...), "rotation", PruneID, "e2e")
+	want := append(append([]string{BootstrapID}, verifyIDs()...), "rotation", PruneID, "e2e")
 	if strings.Join(order, ",") != strings.Join(want, ",") {
 		t.Errorf("steps %v, want %v", order, want)
 	}
@@ -77,7 +77,7 @@ func TestRotationPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := nonce.New(ssm.NewFromConfig(cfg), s.Target().NoncePrefix, s.Target().KMSKey, time.Hour)
+	store := nonce.New(ssm.NewFromConfig(cfg), s.Env, s.Target().NoncePrefix, s.Target().KMSKey, time.Hour)
 	day := 24 * time.Hour
 	now := time.Now()
 

@@ -9,9 +9,9 @@ import (
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/internal/postdeploy"
-	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/verify"
+	"github.com/mirror-dissonance/mirror-infra/verify/e2e"
 )
 
 // TestRuntimePermissionsFromRecording records, with the emulator's request
@@ -35,7 +35,7 @@ func TestRuntimePermissionsFromRecording(t *testing.T) {
 			// layer's stores): what the Oracle repository's CI runs.
 			tgt := env.Target()
 			tgt.VerifyQueueURL = ""
-			checks := append(verify.ReadOnlyIDs(), verify.IDAlert)
+			checks := append(verify.DefaultIDs(), verify.IDAlert)
 			if _, err := verify.Run(ctx, verify.NewClients(env.Config), tgt, verify.Options{Checks: checks}); err != nil {
 				t.Fatal(err)
 			}

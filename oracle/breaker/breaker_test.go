@@ -18,11 +18,11 @@ import (
 
 var t0 = time.Date(2026, 7, 4, 13, 59, 0, 0, time.UTC)
 
-func newCounter(tb testing.TB) (*oracletest.Env, *breaker.Counter, *time.Time) {
+func newCounter(tb testing.TB) (*emulator.TestEnv, *breaker.Counter, *time.Time) {
 	tb.Helper()
-	e := oracletest.New(tb)
+	e := emulator.NewTestEnv(tb, emulator.SeedOptions{SkipNonce: true})
 	now, clock := oracletest.Clock(t0)
-	return e, &breaker.Counter{Client: e.DB, Table: e.Target.BlockCounterTable, Now: clock}, now
+	return e, &breaker.Counter{Client: e.DynamoDB(), Table: e.Target().BlockCounterTable, Now: clock}, now
 }
 
 func TestBucketKeyAndExpiry(t *testing.T) {
@@ -54,7 +54,7 @@ func TestIncrementWritesTTLAttribute(t *testing.T) {
 			t.Fatalf("increment: %d %v, want %d", got, err, want)
 		}
 	}
-	out, err := e.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.Target.BlockCounterTable), Key: map[string]types.AttributeValue{
+	out, err := e.DynamoDB().GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.Target().BlockCounterTable), Key: map[string]types.AttributeValue{
 		"bucketKey": &types.AttributeValueMemberS{Value: "R1:org:2026-07-04T13:00:00.000Z"},
 	}})
 	if err != nil {
@@ -151,7 +151,7 @@ func TestBreaker(t *testing.T) {
 
 func TestUnreachableIsAnError(t *testing.T) {
 	e, c, _ := newCounter(t)
-	e.Fail(emulator.FaultRule{BodyContains: e.Target.BlockCounterTable})
+	e.Fail(t, emulator.FaultRule{BodyContains: e.Target().BlockCounterTable})
 	if _, err := c.Increment(context.Background(), "R1", "org"); err == nil {
 		t.Fatal("increment with the table unreachable succeeded")
 	}

@@ -52,7 +52,7 @@ func TestGoldenCounterItems(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		out, err := e.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.Target.BlockCounterTable), Key: key})
+		out, err := e.DynamoDB().GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.Target().BlockCounterTable), Key: key})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +62,7 @@ func TestGoldenCounterItems(t *testing.T) {
 
 	t.Run("shared bucket", func(t *testing.T) {
 		e, c, now := newCounter(t)
-		if _, err := e.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(e.Target.BlockCounterTable), Item: oracleItem}); err != nil {
+		if _, err := e.DynamoDB().PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(e.Target().BlockCounterTable), Item: oracleItem}); err != nil {
 			t.Fatal(err)
 		}
 		*now = ts[len(ts)-1]
@@ -72,7 +72,7 @@ func TestGoldenCounterItems(t *testing.T) {
 		if n, err := c.Increment(ctx, f.RuleID, f.OrgID); err != nil || n != 4 {
 			t.Fatalf("Increment on the Oracle's bucket = %d, %v; want 4", n, err)
 		}
-		out, err := e.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.Target.BlockCounterTable), Key: key})
+		out, err := e.DynamoDB().GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.Target().BlockCounterTable), Key: key})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,11 +20,11 @@ import (
 
 var t0 = time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 
-func newStore(t *testing.T) (*oracletest.Env, *consent.Store, *time.Time) {
+func newStore(t *testing.T) (*emulator.TestEnv, *consent.Store, *time.Time) {
 	t.Helper()
-	e := oracletest.New(t)
+	e := emulator.NewTestEnv(t, emulator.SeedOptions{SkipNonce: true})
 	now, clock := oracletest.Clock(t0)
-	return e, &consent.Store{Client: e.DB, Table: e.Target.ConsentTable, Now: clock}, now
+	return e, &consent.Store{Client: e.DynamoDB(), Table: e.Target().ConsentTable, Now: clock}, now
 }
 
 func TestLifecycle(t *testing.T) {
@@ -68,7 +68,7 @@ func TestLifecycle(t *testing.T) {
 
 	// The item is keyed by the hash of the organisation and stores the
 	// grantor hashed.
-	out, err := e.DB.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(e.Target.ConsentTable)})
+	out, err := e.DynamoDB().Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(e.Target().ConsentTable)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestUnreachableIsAnError(t *testing.T) {
 	if err := s.Grant(ctx, "acme", "r", consent.Grant{By: "x", PolicyVersion: "1"}); err != nil {
 		t.Fatal(err)
 	}
-	e.Fail(emulator.FaultRule{BodyContains: e.Target.ConsentTable})
+	e.Fail(t, emulator.FaultRule{BodyContains: e.Target().ConsentTable})
 	st, err := s.Check(ctx, "acme", "r")
 	if err == nil || st.Allowed {
 		t.Fatalf("check with the table unreachable: %+v, %v; want an error and no consent", st, err)

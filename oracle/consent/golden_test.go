@@ -48,7 +48,7 @@ func TestGoldenOracleConsentItem(t *testing.T) {
 	}
 
 	e, s, now := newStore(t)
-	if _, err := e.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(e.Target.ConsentTable), Item: item}); err != nil {
+	if _, err := e.DynamoDB().PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(e.Target().ConsentTable), Item: item}); err != nil {
 		t.Fatal(err)
 	}
 	recorded, expires := oracletest.Time(t, f.Now), oracletest.Time(t, f.Input.ExpiresAt)
@@ -75,7 +75,7 @@ func TestGoldenOracleConsentItem(t *testing.T) {
 	if err != nil || version != 1 || res[f.Input.Scope].State != consent.Granted || res["fp-telemetry"].State != consent.Pending {
 		t.Errorf("after our write: %+v v%d %v", res, version, err)
 	}
-	out, err := e.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.Target.ConsentTable), Key: map[string]types.AttributeValue{"orgId": item["orgId"]}})
+	out, err := e.DynamoDB().GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.Target().ConsentTable), Key: map[string]types.AttributeValue{"orgId": item["orgId"]}})
 	if err != nil {
 		t.Fatal(err)
 	}

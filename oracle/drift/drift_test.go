@@ -14,7 +14,6 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
 	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
-	"github.com/mirror-dissonance/mirror-infra/oracle/internal/oracletest"
 )
 
 var t0 = time.Date(2026, 2, 2, 2, 2, 2, 0, time.UTC)
@@ -158,8 +157,8 @@ func TestPathsStayInsideRoot(t *testing.T) {
 
 func TestDetectorRecordsDriftEvent(t *testing.T) {
 	ctx := context.Background()
-	e := oracletest.New(t)
-	store := fpevents.New(e.DB, e.Target.FPEventsTable)
+	e := emulator.NewTestEnv(t, emulator.SeedOptions{SkipNonce: true})
+	store := fpevents.New(e.DynamoDB(), e.Target().FPEventsTable)
 	root, paths := tree(t, 4)
 	b, err := drift.Snapshot(root, paths, t0)
 	if err != nil {
@@ -182,7 +181,7 @@ func TestDetectorRecordsDriftEvent(t *testing.T) {
 	if len(got) != 1 || got[0].Context.EventType != fpevents.EventDrift || got[0].RuleID != drift.DefaultRuleID || got[0].Context.Repo != "acme/infra" {
 		t.Fatalf("recorded %+v, want one drift event", got)
 	}
-	e.Fail(emulator.FaultRule{Operation: "PutItem"})
+	e.Fail(t, emulator.FaultRule{Operation: "PutItem"})
 	if _, _, err := d.Run(ctx, root, b, "drift-run-2"); err == nil {
 		t.Fatal("drift with the store unreachable reported no error")
 	}

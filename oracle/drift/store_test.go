@@ -3,6 +3,7 @@ package drift_test
 import (
 	"context"
 	"errors"
+	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"strings"
 	"testing"
 
@@ -10,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
-	"github.com/mirror-dissonance/mirror-infra/oracle/internal/oracletest"
 )
 
 // versionedBucket is a fresh seeded environment's baselines bucket,
@@ -18,8 +18,8 @@ import (
 // builds one.
 func versionedBucket(t *testing.T) (*s3.Client, string) {
 	t.Helper()
-	e := oracletest.New(t)
-	return drift.NewObjectClient(e.Config), e.Target.BaselinesBucket
+	e := emulator.NewTestEnv(t, emulator.SeedOptions{SkipNonce: true})
+	return drift.NewObjectClient(e.NoRetries()), e.Target().BaselinesBucket
 }
 
 func TestStoreKeepsBaselinesWhereTheOracleDoes(t *testing.T) {

@@ -13,15 +13,14 @@ import (
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
-	"github.com/mirror-dissonance/mirror-infra/oracle/internal/oracletest"
 )
 
 var base = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func newStore(tb testing.TB) (*oracletest.Env, *fpevents.Store) {
+func newStore(tb testing.TB) (*emulator.TestEnv, *fpevents.Store) {
 	tb.Helper()
-	e := oracletest.New(tb)
-	s := fpevents.New(e.DB, e.Target.FPEventsTable)
+	e := emulator.NewTestEnv(tb, emulator.SeedOptions{SkipNonce: true})
+	s := fpevents.New(e.DynamoDB(), e.Target().FPEventsTable)
 	s.Now = func() time.Time { return base.Add(time.Hour) }
 	return e, s
 }
@@ -50,7 +49,7 @@ func TestRecordAndReadBack(t *testing.T) {
 
 	// The stored item follows the SPEC 7 schema.
 	k := recorded[0].Key()
-	got, err := e.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.Target.FPEventsTable), Key: map[string]types.AttributeValue{
+	got, err := e.DynamoDB().GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(e.Target().FPEventsTable), Key: map[string]types.AttributeValue{
 		"pk": &types.AttributeValueMemberS{Value: k.PK}, "sk": &types.AttributeValueMemberS{Value: k.SK},
 	}})
 	if err != nil {
@@ -169,11 +168,11 @@ func TestValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ev := event("R1", "1", "f1", base)
 			tc.edit(&ev)
-			e.ResetCounts()
+			e.Emulator.ResetCounts()
 			if _, err := s.Record(ctx, ev); !errors.Is(err, fpevents.ErrInvalid) {
 				t.Fatalf("Record: %v, want ErrInvalid", err)
 			}
-			if n := e.Counts().Total; n != 0 {
+			if n := e.Emulator.Counts().Total; n != 0 {
 				t.Fatalf("%d requests sent for an invalid event, want 0", n)
 			}
 		})
@@ -246,7 +245,7 @@ func TestReviewAndStats(t *testing.T) {
 func TestUnreachableTableIsAnError(t *testing.T) {
 	ctx := context.Background()
 	e, s := newStore(t)
-	e.Fail(emulator.FaultRule{BodyContains: e.Target.FPEventsTable})
+	e.Fail(t, emulator.FaultRule{BodyContains: e.Target().FPEventsTable})
 	if _, err := s.Record(ctx, event("R1", "1", "f", base)); err == nil || errors.Is(err, fpevents.ErrDuplicate) {
 		t.Fatalf("Record with the table unreachable: %v", err)
 	}

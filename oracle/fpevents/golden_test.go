@@ -2,6 +2,7 @@ package fpevents_test
 
 import (
 	"context"
+	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -89,7 +90,7 @@ func (c goldenCase) want(t *testing.T) fpevents.Event {
 // by finding.
 func TestGoldenOracleItems(t *testing.T) {
 	ctx := context.Background()
-	e := oracletest.New(t)
+	e := emulator.NewTestEnv(t, emulator.SeedOptions{SkipNonce: true})
 	for _, c := range goldenCases(t) {
 		t.Run(c.Name, func(t *testing.T) {
 			item, raw := oracletest.ReadItem(t, filepath.Join("testdata", c.Item))
@@ -110,11 +111,11 @@ func TestGoldenOracleItems(t *testing.T) {
 
 			// The Oracle's item in the table reads back through both access
 			// paths the Oracle uses.
-			table := e.Target.FPEventsTable
-			if _, err := e.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
+			table := e.Target().FPEventsTable
+			if _, err := e.DynamoDB().PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
 				t.Fatal(err)
 			}
-			s := fpevents.New(e.DB, table)
+			s := fpevents.New(e.DynamoDB(), table)
 			byRule, err := s.ByRule(ctx, want.RuleID, fpevents.Query{})
 			if err != nil || len(byRule) != 1 || !reflect.DeepEqual(byRule[0], want) {
 				t.Errorf("ByRule = %v, %v; want the fixture's event", byRule, err)
@@ -138,7 +139,7 @@ func TestGoldenOracleItems(t *testing.T) {
 			if _, err := s.Record(ctx, in); err != nil {
 				t.Fatal(err)
 			}
-			out, err := e.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: map[string]types.AttributeValue{
+			out, err := e.DynamoDB().GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: map[string]types.AttributeValue{
 				"pk": item["pk"], "sk": item["sk"],
 			}})
 			if err != nil {

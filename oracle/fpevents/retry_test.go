@@ -11,7 +11,6 @@ import (
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
-	"github.com/mirror-dissonance/mirror-infra/oracle/internal/oracletest"
 )
 
 // TestRecordRecognisesItsOwnWrite: the SDK retries a put whose answer was
@@ -56,7 +55,7 @@ func TestRecordRecognisesItsOwnWrite(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			e.SetFaults(emulator.Faults{Rules: tc.rules})
+			e.Emulator.SetFaults(emulator.Faults{Rules: tc.rules})
 			got, err := s.Record(ctx, ev)
 			e.Heal()
 			switch {
@@ -106,12 +105,12 @@ func TestRecordMarker(t *testing.T) {
 	}
 }
 
-func oracletestSnapshot(ctx context.Context, e *oracletest.Env) ([]string, error) {
-	m, err := oracletest.Snapshot(ctx, e.DB, e.Target)
+func oracletestSnapshot(ctx context.Context, e *emulator.TestEnv) ([]string, error) {
+	m, err := e.Snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return m[e.Target.FPEventsTable], nil
+	return m[e.Target().FPEventsTable], nil
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -97,8 +97,9 @@ func RotationCheck(ctx context.Context, s *Store) report.Check {
 const BootstrapCheckID = "nonce"
 
 // BootstrapCheck bootstraps the nonce if no version exists (the driver
-// calls it after `up`) and reports what it did: PASS when v1 was created or
-// a well-formed version already exists, FAIL otherwise (Infra when SSM is
+// calls it after `up`) and reports what it did: PASS when v1 was created, a
+// well-formed version already exists, or a malformed newest version was
+// superseded by a new one; FAIL otherwise (Infra when SSM is
 // unreachable). It never reads more than it needs and never shows a value.
 func BootstrapCheck(ctx context.Context, s *Store) report.Check {
 	start := time.Now()
@@ -106,6 +107,9 @@ func BootstrapCheck(ctx context.Context, s *Store) report.Check {
 	v, created, err := s.Bootstrap(ctx)
 	c.Duration = time.Since(start)
 	switch {
+	case err == nil && created && v.N > 1:
+		c.Status, c.Reason = report.Pass, fmt.Sprintf("bootstrapped: created v%d as a SecureString under %s; v%d was not a valid nonce, was never valid and is not kept: v%d is the only valid version",
+			v.N, s.KeyID, v.N-1, v.N)
 	case err == nil && created:
 		c.Status, c.Reason = report.Pass, fmt.Sprintf("bootstrapped: created v%d as a SecureString under %s", v.N, s.KeyID)
 	case err == nil:
@@ -118,6 +122,51 @@ func BootstrapCheck(ctx context.Context, s *Store) report.Check {
 		} else {
 			c.Fix = "check the AWS endpoint, credentials and SSM permissions on /guardian/<env>/"
 		}
+	}
+	return c
+}
+
+// RotateCheck is `nonce rotate --from N` as a report.Check with id
+// BootstrapCheckID: from 0 bootstraps (BootstrapCheck), any other from
+// rotates to from+1 and says what stays valid, truly: a superseded version
+// that is a valid nonce stays valid for the store's grace period; one that
+// is not (a malformed value, a plain String) was never valid, so the new
+// version is at once the only valid one.
+func RotateCheck(ctx context.Context, s *Store, from int) report.Check {
+	if from == 0 {
+		return BootstrapCheck(ctx, s)
+	}
+	start := time.Now()
+	c := report.Check{ID: BootstrapCheckID, Details: map[string]string{"prefix": s.Prefix}}
+	superseded := ""
+	if vs, err := s.Versions(ctx); err == nil {
+		for _, v := range vs {
+			if v.N == from {
+				superseded = v.Malformed
+			}
+		}
+	}
+	v, err := s.Rotate(ctx, from)
+	c.Duration = time.Since(start)
+	switch {
+	case err == nil && superseded != "":
+		c.Status = report.Pass
+		c.Reason = fmt.Sprintf("rotated: created v%d; v%d (%s) was never valid and is not kept: v%d is the only valid version", v.N, from, superseded, v.N)
+		return c
+	case err == nil:
+		c.Status = report.Pass
+		c.Reason = fmt.Sprintf("rotated: created v%d; v%d stays valid for the %s grace period", v.N, from, s.grace())
+		return c
+	}
+	c.Status, c.Reason = report.Fail, err.Error()
+	switch {
+	case errors.Is(err, ErrAlreadyRotated):
+		c.Fix = fmt.Sprintf("a version newer than v%d exists (another rotation won, or v%d is not the newest); rotate from the newest if a new one is still needed", from, from)
+	case errors.Is(err, ErrVersionNotFound):
+		c.Fix = "rotate from the newest existing version (or --from 0 to bootstrap)"
+	case errors.Is(err, ErrUnavailable):
+		c.Infra = true
+		c.Fix = "check the AWS endpoint, credentials and SSM permissions on /guardian/<env>/"
 	}
 	return c
 }

@@ -24,7 +24,7 @@ func ExampleNewFromConfig() {
 		return
 	}
 	tgt := s.Target()
-	nonces := nonce.NewFromConfig(s.Config, tgt.NoncePrefix, tgt.KMSKey, time.Hour)
+	nonces := nonce.NewFromConfig(s.Config, tgt.Environment, tgt.NoncePrefix, tgt.KMSKey, time.Hour)
 	consents := consent.NewFromConfig(s.Config, tgt.ConsentTable)
 	counter := breaker.NewCounterFromConfig(s.Config, tgt.BlockCounterTable)
 	baselines := drift.NewStoreFromConfig(s.Config, tgt.BaselinesBucket)

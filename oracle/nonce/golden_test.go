@@ -153,8 +153,8 @@ func TestStoreKeysLikeTheOracle(t *testing.T) {
 	e, s := newStore(t)
 	f := readRedactionFixture(t)
 	for n, v := range f.values(t) {
-		if _, err := e.SSM.PutParameter(ctx, &ssm.PutParameterInput{
-			Name: aws.String(e.Target.NoncePrefix + strconv.Itoa(n)), Value: aws.String(v), Type: ssmtypes.ParameterTypeSecureString,
+		if _, err := e.SSM().PutParameter(ctx, &ssm.PutParameterInput{
+			Name: aws.String(e.Target().NoncePrefix + strconv.Itoa(n)), Value: aws.String(v), Type: ssmtypes.ParameterTypeSecureString,
 		}); err != nil {
 			t.Fatal(err)
 		}

@@ -69,13 +69,16 @@ type Store struct {
 	Now func() time.Time
 	// Rand is the source of new values (crypto/rand if nil).
 	Rand io.Reader
-	// Tags are put on new versions.
+	// Tags are put on new versions; New sets spec.NonceTags.
 	Tags map[string]string
 }
 
-// New returns a store for the versions under prefix.
-func New(client SSMAPI, prefix, keyID string, grace time.Duration) *Store {
-	return &Store{Client: client, Prefix: prefix, KeyID: keyID, Grace: grace}
+// New returns the store of environment env's versions under prefix,
+// encrypted under keyID: every version it creates carries the
+// environment's tags (spec.NonceTags). It is the one constructor;
+// NewFromConfig builds the client and calls it.
+func New(client SSMAPI, env, prefix, keyID string, grace time.Duration) *Store {
+	return &Store{Client: client, Prefix: prefix, KeyID: keyID, Grace: grace, Tags: spec.NonceTags(env)}
 }
 
 func (s *Store) grace() time.Duration {
@@ -174,8 +177,9 @@ func (s *Store) ValidSet(ctx context.Context) (*Set, error) {
 
 // ValidSetAt computes the valid set at time at: the newest version, plus
 // every older version whose successor was created less than the grace
-// period before at. A malformed version inside that set fails the whole
-// computation (fail closed) rather than being skipped.
+// period before at. A malformed newest version fails the whole computation
+// (fail closed: there is nothing to sign with); a malformed older one was
+// never valid and is left out, so rotating over it is a way out at once.
 func (s *Store) ValidSetAt(ctx context.Context, at time.Time) (*Set, error) {
 	es, err := s.list(ctx)
 	if err != nil {
@@ -193,8 +197,11 @@ func (s *Store) ValidSetAt(ctx context.Context, at time.Time) (*Set, error) {
 	set := &Set{keys: map[int][]byte{}}
 	for _, n := range spec.ValidNonceVersions(vs, at, s.grace()) {
 		e := byN[n]
-		if e.Malformed != "" {
+		if e.Malformed != "" && n == es[len(es)-1].N {
 			return nil, fmt.Errorf("%s: %s: %w", e.Name, e.Malformed, ErrMalformed)
+		}
+		if e.Malformed != "" {
+			continue
 		}
 		set.versions = append(set.versions, e.Version)
 		set.keys[e.N] = e.key
@@ -233,34 +240,37 @@ func (s *Store) Rotate(ctx context.Context, from int) (Version, error) {
 	return s.create(ctx, from+1)
 }
 
-// Bootstrap makes sure a version exists: when there is none it creates v1;
-// when the newest version is well formed it changes nothing (created is
-// false). A malformed newest version is an error.
+// Bootstrap makes sure a valid version exists: when there is none it
+// creates v1; when the newest version is well formed it changes nothing
+// (created is false); when the newest is malformed (never valid) it
+// creates the next version, the way out that keeps the Oracle running.
 func (s *Store) Bootstrap(ctx context.Context) (v Version, created bool, err error) {
 	es, err := s.list(ctx)
 	if err != nil {
 		return Version{}, false, err
 	}
+	next := 1
 	if len(es) > 0 {
 		newest := es[len(es)-1]
-		if newest.Malformed != "" {
-			return Version{}, false, fmt.Errorf("%s: %s: %w", newest.Name, newest.Malformed, ErrMalformed)
+		if newest.Malformed == "" {
+			return newest.Version, false, nil
 		}
-		return newest.Version, false, nil
+		next = newest.N + 1
 	}
-	v, err = s.create(ctx, 1)
+	v, err = s.create(ctx, next)
 	if errors.Is(err, ErrAlreadyRotated) {
-		// A concurrent bootstrap won; accept its v1 if it is well formed.
+		// A concurrent bootstrap won; accept its version if it is well
+		// formed.
 		es, lerr := s.list(ctx)
 		if lerr != nil {
 			return Version{}, false, lerr
 		}
 		for _, e := range es {
-			if e.N == 1 && e.Malformed == "" {
+			if e.N == next && e.Malformed == "" {
 				return e.Version, false, nil
 			}
 		}
-		return Version{}, false, fmt.Errorf("%s: created concurrently but unusable: %w", s.name(1), ErrMalformed)
+		return Version{}, false, fmt.Errorf("%s: created concurrently but unusable: %w", s.name(next), ErrMalformed)
 	}
 	return v, err == nil, err
 }

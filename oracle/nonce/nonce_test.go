@@ -16,15 +16,14 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
-	"github.com/mirror-dissonance/mirror-infra/oracle/internal/oracletest"
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 	"github.com/mirror-dissonance/mirror-infra/report"
 )
 
-func newStore(t *testing.T) (*oracletest.Env, *nonce.Store) {
+func newStore(t *testing.T) (*emulator.TestEnv, *nonce.Store) {
 	t.Helper()
-	e := oracletest.New(t)
-	return e, nonce.New(e.SSM, e.Target.NoncePrefix, e.Target.KMSKey, time.Hour)
+	e := emulator.NewTestEnv(t, emulator.SeedOptions{SkipNonce: true})
+	return e, nonce.New(e.SSM(), e.Env, e.Target().NoncePrefix, e.Target().KMSKey, time.Hour)
 }
 
 // bootstrap creates v1, as most tests need first.
@@ -48,7 +47,7 @@ func bootstrapped(t *testing.T, s *nonce.Store) *nonce.Set {
 
 // values reads every parameter value under the store's path so that tests
 // can assert none of them leaks; the values are never printed.
-func values(t *testing.T, e *oracletest.Env) []string {
+func values(t *testing.T, e *emulator.TestEnv) []string {
 	t.Helper()
 	var vs []string
 	for _, p := range e.NonceParameters(t) {
@@ -83,7 +82,7 @@ func TestBootstrapIsIdempotent(t *testing.T) {
 	if len(vals) != 1 || len(vals[0]) != 64 {
 		t.Fatalf("want one 64-character value, got %d values", len(vals))
 	}
-	p, err := e.SSM.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(e.Target.NoncePrefix + "1")})
+	p, err := e.SSM().GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(e.Target().NoncePrefix + "1")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,9 +241,9 @@ func TestSignatureTampering(t *testing.T) {
 	}
 }
 
-func put(t *testing.T, e *oracletest.Env, name, value string, typ ssmtypes.ParameterType) {
+func put(t *testing.T, e *emulator.TestEnv, name, value string, typ ssmtypes.ParameterType) {
 	t.Helper()
-	if _, err := e.SSM.PutParameter(context.Background(), &ssm.PutParameterInput{
+	if _, err := e.SSM().PutParameter(context.Background(), &ssm.PutParameterInput{
 		Name: aws.String(name), Value: aws.String(value), Type: typ,
 	}); err != nil {
 		t.Fatalf("putting %s: %v", name, err)
@@ -255,7 +254,7 @@ func TestOnlyNonceNamesCount(t *testing.T) {
 	ctx := context.Background()
 	e, s := newStore(t)
 	bootstrap(t, s)
-	path := e.Target.NonceParameterPath()
+	path := e.Target().NonceParameterPath()
 	hex64 := fmt.Sprintf("%064x", 42)
 	for _, name := range []string{path + "other", path + "redaction_nonce_vx", path + "redaction_nonce_v05", path + "redaction_nonce_v2-old", path + "redaction_nonce_v"} {
 		put(t, e, name, hex64, ssmtypes.ParameterTypeSecureString)
@@ -277,7 +276,11 @@ func TestOnlyNonceNamesCount(t *testing.T) {
 	}
 }
 
-func TestMalformedFailsClosed(t *testing.T) {
+// TestMalformedNewestFailsClosedWithAWayOut: a newest version that is not
+// a valid nonce fails closed; bootstrapping (--from 0) or rotating from it
+// (--from 1) creates the next version, which is then the only valid one at
+// once: the malformed version was never valid, so no grace keeps it.
+func TestMalformedNewestFailsClosedWithAWayOut(t *testing.T) {
 	ctx := context.Background()
 	hex64 := fmt.Sprintf("%064x", 7)
 	tests := []struct {
@@ -290,28 +293,43 @@ func TestMalformedFailsClosed(t *testing.T) {
 		{"plain String type", hex64, ssmtypes.ParameterTypeString},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			e, s := newStore(t)
-			put(t, e, e.Target.NoncePrefix+"1", tc.value, tc.typ)
-			if _, err := s.ValidSet(ctx); !errors.Is(err, nonce.ErrMalformed) {
-				t.Fatalf("ValidSet: %v, want ErrMalformed", err)
-			}
-			if _, _, err := s.Bootstrap(ctx); !errors.Is(err, nonce.ErrMalformed) {
-				t.Fatalf("Bootstrap: %v, want ErrMalformed", err)
-			}
-			// A good successor makes the malformed v1 irrelevant once the
-			// grace period is over, and fatal while it is not.
-			if _, err := s.Rotate(ctx, 1); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := s.ValidSet(ctx); !errors.Is(err, nonce.ErrMalformed) {
-				t.Fatalf("ValidSet within grace: %v, want ErrMalformed", err)
-			}
-			set, err := s.ValidSetAt(ctx, time.Now().Add(2*time.Hour))
-			if err != nil || set.Newest().N != 2 || len(set.Versions()) != 1 {
-				t.Fatalf("ValidSet after grace: %v, %v; want only v2", set, err)
-			}
-		})
+		for _, from := range []int{0, 1} {
+			t.Run(fmt.Sprintf("%s, from %d", tc.name, from), func(t *testing.T) {
+				e, s := newStore(t)
+				s.Grace = 0 // the default grace, as the command line's store has
+				put(t, e, e.Target().NoncePrefix+"1", tc.value, tc.typ)
+				if _, err := s.ValidSet(ctx); !errors.Is(err, nonce.ErrMalformed) {
+					t.Fatalf("ValidSet: %v, want ErrMalformed", err)
+				}
+				c := nonce.RotateCheck(ctx, s, from)
+				if c.Status != report.Pass || !strings.Contains(c.Reason, "created v2") {
+					t.Fatalf("RotateCheck from %d: %s %s (fix %s), want v2 created", from, c.Status, c.Reason, c.Fix)
+				}
+				if strings.Contains(c.Reason, "stays valid") || !strings.Contains(c.Reason, "never valid") {
+					t.Errorf("reason %q: the malformed v1 is never valid and must not be said to stay valid", c.Reason)
+				}
+				set, err := s.ValidSet(ctx)
+				if err != nil || set.Newest().N != 2 || len(set.Versions()) != 1 {
+					t.Fatalf("ValidSet right after: %v, %v; want only v2 (the Oracle keeps running)", set, err)
+				}
+			})
+		}
+	}
+}
+
+// TestRotateCheckStatesTheGrace: rotating over a valid version says how
+// long it stays valid, the store's real grace (the default when unset).
+func TestRotateCheckStatesTheGrace(t *testing.T) {
+	ctx := context.Background()
+	_, s := newStore(t)
+	s.Grace = 0
+	bootstrap(t, s)
+	c := nonce.RotateCheck(ctx, s, 1)
+	if c.Status != report.Pass || !strings.Contains(c.Reason, "v1 stays valid for the 1h0m0s grace period") {
+		t.Fatalf("RotateCheck: %s %s", c.Status, c.Reason)
+	}
+	if c = nonce.RotateCheck(ctx, s, 1); c.Status != report.Fail || !strings.Contains(c.Fix, "newer than v1") {
+		t.Errorf("a second rotation from v1: %s %s (fix %s), want a FAIL saying a newer version exists", c.Status, c.Reason, c.Fix)
 	}
 }
 
@@ -322,11 +340,11 @@ func TestUnreachableAndEmptyFailClosed(t *testing.T) {
 		t.Fatalf("no versions: %v, want ErrNoValidNonce", err)
 	}
 	bootstrap(t, s)
-	e.Fail(emulator.FaultRule{Operation: "GetParametersByPath"})
+	e.Fail(t, emulator.FaultRule{Operation: "GetParametersByPath"})
 	if _, err := s.ValidSet(ctx); !errors.Is(err, nonce.ErrUnavailable) {
 		t.Fatalf("SSM unreachable: %v, want ErrUnavailable", err)
 	}
-	e.Fail(emulator.FaultRule{Operation: "PutParameter"})
+	e.Fail(t, emulator.FaultRule{Operation: "PutParameter"})
 	if _, err := s.Rotate(ctx, 1); !errors.Is(err, nonce.ErrUnavailable) {
 		t.Fatalf("put unreachable: %v, want ErrUnavailable", err)
 	}
@@ -351,7 +369,7 @@ func TestRotationCheck(t *testing.T) {
 	if c2.Status != report.Pass || c2.Details["to"] != "v3" {
 		t.Fatalf("second rotation check: %s %s %v", c2.Status, c2.Reason, c2.Details)
 	}
-	e.Fail(emulator.FaultRule{Operation: "GetParametersByPath"})
+	e.Fail(t, emulator.FaultRule{Operation: "GetParametersByPath"})
 	c3 := nonce.RotationCheck(ctx, s)
 	if c3.Status != report.Fail || !c3.Infra {
 		t.Fatalf("SSM unreachable: %s infra=%v, want an infrastructure FAIL", c3.Status, c3.Infra)
@@ -371,19 +389,19 @@ func TestBootstrapCheck(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name   string
-		setup  func(e *oracletest.Env)
+		setup  func(e *emulator.TestEnv)
 		status report.Status
 		reason string
 		infra  bool
 	}{
-		{"creates v1", func(*oracletest.Env) {}, report.Pass, "created v1", false},
-		{"leaves a good version", func(e *oracletest.Env) {
-			put(t, e, e.Target.NoncePrefix+"4", fmt.Sprintf("%064x", 4), ssmtypes.ParameterTypeSecureString)
+		{"creates v1", func(*emulator.TestEnv) {}, report.Pass, "created v1", false},
+		{"leaves a good version", func(e *emulator.TestEnv) {
+			put(t, e, e.Target().NoncePrefix+"4", fmt.Sprintf("%064x", 4), ssmtypes.ParameterTypeSecureString)
 		}, report.Pass, "v4 exists", false},
-		{"refuses a malformed newest", func(e *oracletest.Env) {
-			put(t, e, e.Target.NoncePrefix+"1", "3f2504e0-4f89-11d3-9a0c-0305e82c3301", ssmtypes.ParameterTypeSecureString)
-		}, report.Fail, "malformed", false},
-		{"SSM unreachable", func(e *oracletest.Env) { e.Fail(emulator.FaultRule{Operation: "GetParametersByPath"}) }, report.Fail, "unavailable", true},
+		{"replaces a malformed newest", func(e *emulator.TestEnv) {
+			put(t, e, e.Target().NoncePrefix+"1", "3f2504e0-4f89-11d3-9a0c-0305e82c3301", ssmtypes.ParameterTypeSecureString)
+		}, report.Pass, "v1 was not a valid nonce, was never valid", false},
+		{"SSM unreachable", func(e *emulator.TestEnv) { e.Fail(t, emulator.FaultRule{Operation: "GetParametersByPath"}) }, report.Fail, "unavailable", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

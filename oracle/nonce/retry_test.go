@@ -39,7 +39,7 @@ func TestRotationRecognisesItsOwnWin(t *testing.T) {
 				t.Fatal(err)
 			}
 			client := ssm.NewFromConfig(cfg) // retries on, as a real caller has them
-			e.SetFaults(emulator.Faults{Rules: tc.rules})
+			e.Emulator.SetFaults(emulator.Faults{Rules: tc.rules})
 			const n = 8
 			var wg sync.WaitGroup
 			errs := make([]error, n)

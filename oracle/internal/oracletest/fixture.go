@@ -1,3 +1,6 @@
+// Package oracletest holds the fixture helpers of the oracle packages' tests:
+// golden items in DynamoDB wire JSON, fixture times and a settable clock.
+// The environment those tests run against is emulator.NewTestEnv.
 package oracletest
 
 import (
@@ -43,4 +46,11 @@ func NoFindings(tb testing.TB, what string, fs []datacheck.Finding) {
 	if len(fs) != 0 {
 		tb.Errorf("%s = %v, want none", what, fs)
 	}
+}
+
+// Clock returns a settable time, starting at t, and the Now function of a
+// store that reads it.
+func Clock(t time.Time) (*time.Time, func() time.Time) {
+	now := t
+	return &now, func() time.Time { return now }
 }

@@ -16,11 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
-	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
-	"github.com/mirror-dissonance/mirror-infra/oracle/internal/oracletest"
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/verify"
+	"github.com/mirror-dissonance/mirror-infra/verify/e2e"
 )
 
 // matrixEnv opts in to the full fault matrix (5 kinds x 10/30/50% over
@@ -53,7 +52,7 @@ type cell struct {
 // the SDK's standard retryer on (as a real caller has it) and counts false
 // verdicts and leftovers; any is a failure. Full table:
 //
-//	MD_FAULT_MATRIX=1 go test -count=1 -run TestFaultMatrix -v ./oracle/e2e/
+//	MD_FAULT_MATRIX=1 go test -count=1 -run TestFaultMatrix -v ./verify/e2e/
 func TestFaultMatrix(t *testing.T) {
 	full := os.Getenv(matrixEnv) != ""
 	// The fast subset: the kinds where a request can take effect unseen,
@@ -207,21 +206,21 @@ func matrixE2E(t *testing.T, c *cell, faults emulator.Faults, full bool) {
 	if full {
 		runs = 3
 	}
-	env.SetFaults(faults)
+	env.Emulator.SetFaults(faults)
 	for range runs {
-		c.verdict(t, e2e.Check(ctx, cl, env.Target, e2e.Options{TempDir: t.TempDir(), Timeout: time.Minute}), report.Pass)
+		c.verdict(t, e2e.Check(ctx, cl, env.Target(), e2e.Options{TempDir: t.TempDir(), Timeout: time.Minute}), report.Pass)
 	}
-	broken := env.Target
+	broken := env.Target()
 	broken.NoncePrefix = "/guardian/no-such-env/redaction_nonce_v"
 	c.verdict(t, e2e.Check(ctx, cl, broken, e2e.Options{TempDir: t.TempDir(), Timeout: time.Minute}), report.Fail)
 	env.Heal()
 	c.leftRun = len(diff(before, snapshot(t, env)))
 	// Sweep under the same faults; it is idempotent, so a sweep that
 	// could not finish is simply run again, as the next e2e would.
-	env.SetFaults(faults)
+	env.Emulator.SetFaults(faults)
 	later := func() time.Time { return time.Now().Add(e2e.DefaultSweepAge + time.Minute) }
 	for range 3 {
-		if _, err := e2e.Sweep(ctx, cl, env.Target, e2e.SweepOptions{Now: later}); err == nil {
+		if _, err := e2e.Sweep(ctx, cl, env.Target(), e2e.SweepOptions{Now: later}); err == nil {
 			break
 		}
 	}
@@ -243,8 +242,8 @@ func matrixE2E(t *testing.T, c *cell, faults emulator.Faults, full bool) {
 // success.
 func matrixRotation(t *testing.T, c *cell, faults emulator.Faults) {
 	ctx := context.Background()
-	env := oracletest.New(t)
-	store := nonce.New(env.SSM, env.Target.NoncePrefix, env.Target.KMSKey, time.Hour)
+	env := emulator.NewTestEnv(t, emulator.SeedOptions{SkipNonce: true})
+	store := nonce.New(env.SSM(), env.Env, env.Target().NoncePrefix, env.Target().KMSKey, time.Hour)
 	if _, _, err := store.Bootstrap(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +253,7 @@ func matrixRotation(t *testing.T, c *cell, faults emulator.Faults) {
 	}
 	client := ssm.NewFromConfig(cfg)
 	for round := 1; round <= 3; round++ {
-		env.SetFaults(faults)
+		env.Emulator.SetFaults(faults)
 		const n = 5
 		var wg sync.WaitGroup
 		errs := make([]error, n)
@@ -309,7 +308,7 @@ func matrixRotation(t *testing.T, c *cell, faults emulator.Faults) {
 
 // holds compares version n's value with the hex of raw without printing
 // either.
-func holds(t *testing.T, env *oracletest.Env, n int, raw []byte) bool {
+func holds(t *testing.T, env *emulator.TestEnv, n int, raw []byte) bool {
 	t.Helper()
 	want := fmt.Sprintf("%x", raw)
 	for _, v := range values(t, env) {
@@ -325,13 +324,13 @@ type nonceValue struct {
 	value string
 }
 
-func values(t *testing.T, env *oracletest.Env) []nonceValue {
+func values(t *testing.T, env *emulator.TestEnv) []nonceValue {
 	t.Helper()
 	var vs []nonceValue
 	for _, p := range env.NonceParameters(t) {
 		name := aws.ToString(p.Name)
 		var n int
-		if _, err := fmt.Sscanf(name[len(env.Target.NoncePrefix):], "%d", &n); err == nil {
+		if _, err := fmt.Sscanf(name[len(env.Target().NoncePrefix):], "%d", &n); err == nil {
 			vs = append(vs, nonceValue{n: n, value: aws.ToString(p.Value)})
 		}
 	}

@@ -8,123 +8,24 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/mirror-dissonance/mirror-infra/report"
-	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
-// keyMatches reports whether a key reference (id, ARN, alias or alias ARN)
-// names the CMK, resolving it with DescribeKey only when it is not
-// obviously the same.
-func (s *session) keyMatches(ref string, cmk keyInfo) (bool, error) {
-	if ref == "" {
-		return false, nil
-	}
-	if ref == cmk.Arn || ref == cmk.ID || ref == s.t.KMSAlias || strings.HasSuffix(ref, ":"+s.t.KMSAlias) {
-		// An alias only matches if it points at the CMK, which the kms
-		// check proves.
-		return true, nil
-	}
-	k, err := s.key(ref)
-	if isNotFound(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return k.Arn == cmk.Arn, nil
-}
+// IDAlert is the id of the alert check.
+const IDAlert = "alert"
 
-func (s *session) checkSNS(ctx context.Context) report.Check {
-	f := newFindings(IDSNS)
-	topic, err := s.topicArn()
-	if f.failed("finding the topic ARN", err) {
-		return f.result("")
-	}
-	out, err := s.c.SNS.GetTopicAttributes(ctx, &sns.GetTopicAttributesInput{TopicArn: aws.String(topic)})
-	if f.absent(err, s.fixMissing("TopicArn", "MD_OPS_TOPIC_ARN"), "topic %s does not exist", topic) || f.failed("reading the attributes of "+topic, err) {
-		return f.result("")
-	}
-	fix := "encrypt the topic with the environment CMK (" + s.t.KMSAlias + "); " + fixDeploy
-	keyRef := out.Attributes["KmsMasterKeyId"]
-	if keyRef == "" {
-		f.fail(fix, "topic %s is not encrypted", topic)
-	} else if cmk, err := s.cmk(); err != nil {
-		f.warn("see the kms check", "topic %s uses key %s; not compared: the environment CMK could not be described", topic, keyRef)
-	} else if ok, err := s.keyMatches(keyRef, cmk); err != nil {
-		f.err("resolving the topic key "+keyRef, err)
-	} else if !ok {
-		f.fail(fix, "topic %s is encrypted with %s, not the environment CMK %s", topic, keyRef, cmk.Arn)
-	} else {
-		f.details["encryption"] = keyRef
-		s.checkAlarmDelivery(ctx, f, topic, cmk)
-	}
-	if p := out.Attributes["Policy"]; p != "" && !policyAllowsService(p, spec.CloudWatchPrincipal, "sns:Publish") {
-		f.warn("let "+spec.CloudWatchPrincipal+" publish to the topic (the stack's topic policy does): "+fixDeploy,
-			"the policy of topic %s does not let CloudWatch publish, so alarm notifications are dropped", topic)
-	}
-
-	subs, err := s.c.SNS.ListSubscriptionsByTopic(ctx, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(topic)})
-	if err != nil {
-		f.err("listing the subscriptions of "+topic, err)
-		return f.result("")
-	}
-	var confirmed, pending []string
-	for _, sub := range subs.Subscriptions {
-		who := aws.ToString(sub.Protocol) + ":" + aws.ToString(sub.Endpoint)
-		if aws.ToString(sub.SubscriptionArn) == "PendingConfirmation" {
-			pending = append(pending, who)
-		} else {
-			confirmed = append(confirmed, who)
-		}
-	}
-	f.details["subscriptions"] = fmt.Sprintf("%d confirmed, %d pending", len(confirmed), len(pending))
-	if len(pending) > 0 {
-		f.warn("the recipient must click the link in the AWS Notification confirmation email",
-			"subscription(s) pending confirmation on %s: %s", topic, strings.Join(pending, ", "))
-	}
-	return f.result("the ops topic exists and is encrypted with the environment CMK")
-}
-
-// checkAlarmDelivery reads the CMK's policy: CloudWatch must be able to
-// use the key, or no alarm notification ever reaches the encrypted topic
-// (the original plan's defect, SPEC 9).
-func (s *session) checkAlarmDelivery(ctx context.Context, f *findings, topic string, cmk keyInfo) {
-	out, err := s.c.KMS.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(cmk.Arn), PolicyName: aws.String("default")})
-	if err != nil {
-		f.err("reading the policy of KMS key "+cmk.Arn, err)
-		return
-	}
-	if !policyAllowsService(aws.ToString(out.Policy), spec.CloudWatchPrincipal, alarmDeliveryCalls()...) {
-		f.fail("grant "+spec.CloudWatchPrincipal+" "+strings.Join(spec.AlarmDeliveryActions, " and ")+" in the key policy: "+fixDeploy,
-			"the policy of KMS key %s does not let %s use it, so alarm notifications cannot be published to %s", cmk.Arn, spec.CloudWatchPrincipal, topic)
-	}
-}
-
-// alarmDeliveryCalls are the KMS calls behind spec.AlarmDeliveryActions:
-// a key policy may grant "kms:GenerateDataKey" itself rather than the
-// wildcard, and that is enough.
-func alarmDeliveryCalls() []string {
-	out := make([]string, len(spec.AlarmDeliveryActions))
-	for i, a := range spec.AlarmDeliveryActions {
-		out[i] = strings.TrimSuffix(a, "*")
-	}
-	return out
-}
-
-// policyAllowsService reports whether a policy document lets a service
-// principal call every one of actions; an unreadable document allows
-// nothing.
-func policyAllowsService(doc, service string, actions ...string) bool {
-	p, err := spec.ParsePolicy(doc)
-	return err == nil && p.AllowsService(service, actions...)
+func init() {
+	register(check{Entry: Entry{ID: IDAlert, Writes: true,
+		Summary: "publishes a test alert (and fires one alarm when asked) and sees it delivered",
+		Catches: []string{}},
+		rank: 80, run: (*session).checkAlert})
 }
 
 func (s *session) checkAlert(ctx context.Context) report.Check {
@@ -136,9 +37,9 @@ func (s *session) checkAlert(ctx context.Context) report.Check {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	runID := "md-verify-" + hex.EncodeToString(b[:])
-	msg := fmt.Sprintf("Mirror Dissonance verifier test alert for %s (%s). No action needed.", s.t.Environment, runID)
+	msg := fmt.Sprintf("Mirror Dissonance verifier test alert for %s (%s). No action needed.", s.tgt.Environment, runID)
 	pub, err := s.c.SNS.Publish(ctx, &sns.PublishInput{
-		TopicArn: aws.String(topic), Subject: aws.String("[test] mirror-dissonance " + s.t.Environment + " alerting"), Message: aws.String(msg),
+		TopicArn: aws.String(topic), Subject: aws.String("[test] mirror-dissonance " + s.tgt.Environment + " alerting"), Message: aws.String(msg),
 	})
 	if f.absent(err, s.fixMissing("TopicArn", "MD_OPS_TOPIC_ARN"), "cannot publish: topic %s does not exist", topic) || f.failed("publishing a test alert to "+topic, err) {
 		return f.result("")
@@ -158,7 +59,7 @@ func (s *session) checkAlert(ctx context.Context) report.Check {
 		// the test alert's text does not contain.
 		markers = append(markers, alarmReason(runID))
 	}
-	if s.t.VerifyQueueURL == "" {
+	if s.tgt.VerifyQueueURL == "" {
 		f.warn("subscribe an SQS queue to the topic and set MD_VERIFY_QUEUE_URL to confirm delivery automatically",
 			"published test alert %s to %s; no verification subscriber is configured, so a person must confirm it arrived (look for %s)",
 			aws.ToString(pub.MessageId), topic, runID)
@@ -166,7 +67,7 @@ func (s *session) checkAlert(ctx context.Context) report.Check {
 	}
 	missing, err := s.awaitDelivery(ctx, markers)
 	if err != nil {
-		f.err("reading the verification queue "+s.t.VerifyQueueURL, err)
+		f.err("reading the verification queue "+s.tgt.VerifyQueueURL, err)
 		return f.result("")
 	}
 	if len(missing) > 0 {
@@ -174,7 +75,7 @@ func (s *session) checkAlert(ctx context.Context) report.Check {
 			"no delivery to the verification queue within %s for: %s", s.opts.AlertWait, strings.Join(missing, ", "))
 		return f.result("")
 	}
-	f.details["delivered"] = s.t.VerifyQueueURL
+	f.details["delivered"] = s.tgt.VerifyQueueURL
 	return f.result("a test alert reached the verification subscriber")
 }
 
@@ -220,7 +121,7 @@ func (s *session) awaitDelivery(ctx context.Context, markers []string) ([]string
 		// lost receive hid is then seen by the next poll, not after it.
 		wait := int32(min(max(time.Until(deadline).Seconds(), 0), alertVisibility))
 		out, err := s.c.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl: aws.String(s.t.VerifyQueueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: wait, VisibilityTimeout: alertVisibility,
+			QueueUrl: aws.String(s.tgt.VerifyQueueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: wait, VisibilityTimeout: alertVisibility,
 		})
 		if err != nil {
 			failures++
@@ -246,7 +147,7 @@ func (s *session) awaitDelivery(ctx context.Context, markers []string) ([]string
 			// message left behind (its delete failed, or a retried
 			// Publish delivered it twice) carries this run's marker only
 			// and ages out of the queue.
-			if _, err := s.c.SQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(s.t.VerifyQueueURL), Entries: del}); err != nil {
+			if _, err := s.c.SQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(s.tgt.VerifyQueueURL), Entries: del}); err != nil {
 				s.log.Debug("could not delete verifier messages", "error", err)
 			}
 		}

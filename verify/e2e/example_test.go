@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
-	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
+	"github.com/mirror-dissonance/mirror-infra/verify/e2e"
 )
 
 // The cycle against a seeded environment, bounded by Options.Timeout (a
@@ -22,7 +22,7 @@ func ExampleRun() {
 		return
 	}
 	defer func() { _ = emulator.Teardown(ctx, s) }()
-	checks := e2e.Run(ctx, e2e.NewClients(s.Config), s.Target(), e2e.Options{Timeout: 30 * time.Second})
+	checks := e2e.Run(ctx, e2e.NewClients(s.Config), s.Target(), e2e.Options{Timeout: 30 * time.Second}).Checks
 	for _, c := range checks {
 		fmt.Println(c.ID, c.Status)
 	}

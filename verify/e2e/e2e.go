@@ -36,6 +36,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/oracle"
 	"github.com/mirror-dissonance/mirror-infra/oracle/breaker"
 	"github.com/mirror-dissonance/mirror-infra/oracle/consent"
@@ -44,7 +45,6 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
-	"github.com/mirror-dissonance/mirror-infra/verify"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
@@ -94,7 +94,7 @@ type Clients struct {
 	S3 drift.ObjectAPI
 	// STS answers the reachability probe made before any step; nil skips
 	// the probe.
-	STS verify.STSAPI
+	STS awsclient.STSAPI
 }
 
 // NewClients builds the clients from an AWS config, as verify.NewClients
@@ -183,10 +183,28 @@ type run struct {
 	repoID string
 }
 
-// Run runs the cycle against env and returns the summary check followed by
-// one check per step. It returns within Options.Timeout (or ctx's
-// deadline, whichever is sooner) plus at most CleanupGrace.
-func Run(ctx context.Context, c Clients, env target.Env, opts Options) []report.Check {
+// Run runs the cycle against tgt and returns a report (command "e2e") of
+// the summary check followed by one check per step, as verify.Run returns
+// its checks; report.ExitCode gives 3 for an infrastructure failure. It
+// returns within Options.Timeout (or ctx's deadline, whichever is sooner)
+// plus at most CleanupGrace.
+func Run(ctx context.Context, c Clients, tgt target.Env, opts Options) *report.Report {
+	started := clockOf(opts)()
+	r := &report.Report{Command: "e2e", Started: started}
+	r.Add(run1(ctx, c, tgt, opts)...)
+	r.Elapsed = time.Since(started).Round(time.Millisecond).String()
+	return r
+}
+
+func clockOf(opts Options) func() time.Time {
+	if opts.Now != nil {
+		return opts.Now
+	}
+	return time.Now
+}
+
+// run1 is one cycle's checks: the summary, then the steps.
+func run1(ctx context.Context, c Clients, env target.Env, opts Options) []report.Check {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, cmp.Or(max(opts.Timeout, 0), DefaultTimeout))
 	defer cancel()
@@ -195,7 +213,7 @@ func Run(ctx context.Context, c Clients, env target.Env, opts Options) []report.
 	// be reached is reported once, before anything is written (so there
 	// is nothing to clean up either).
 	if c.STS != nil {
-		if _, err := verify.Probe(ctx, c.STS); err != nil {
+		if _, err := awsclient.Probe(ctx, c.STS); err != nil {
 			return r.unreachable(err, start)
 		}
 	}
@@ -270,7 +288,7 @@ func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
 func (r *run) unreachable(err error, start time.Time) []report.Check {
 	sum := report.Check{ID: CheckID, Status: report.Fail, Infra: true,
 		Reason:  fmt.Sprintf("AWS unreachable: %v; steps not run: %s (nothing was written)", err, strings.Join(Steps, ", ")),
-		Fix:     verify.UnreachableFix,
+		Fix:     awsclient.UnreachableFix,
 		Details: map[string]string{"runId": r.id}}
 	checks := []report.Check{sum}
 	for _, s := range Steps {
@@ -291,8 +309,8 @@ func checkByID(cs []report.Check, id string) report.Check {
 }
 
 // Check runs the cycle and returns only the summary check.
-func Check(ctx context.Context, c Clients, env target.Env, opts Options) report.Check {
-	return Run(ctx, c, env, opts)[0]
+func Check(ctx context.Context, c Clients, tgt target.Env, opts Options) report.Check {
+	return Run(ctx, c, tgt, opts).Checks[0]
 }
 
 func runStep(ctx context.Context, id string, fn func(context.Context) (string, error)) report.Check {
@@ -347,7 +365,8 @@ func newRun(c Clients, env target.Env, opts Options) *run {
 	r.fp = &fpevents.Store{Client: c.DynamoDB, Table: env.FPEventsTable, Now: now, Marker: id, Retention: ItemRetention}
 	r.cons = &consent.Store{Client: c.DynamoDB, Table: env.ConsentTable, Now: now, Marker: id}
 	r.count = &breaker.Counter{Client: c.DynamoDB, Table: env.BlockCounterTable, Now: now, Marker: id}
-	r.nonce = &nonce.Store{Client: c.SSM, Prefix: env.NoncePrefix, KeyID: env.KMSKey, Grace: cmp.Or(max(opts.NonceGrace, 0), nonce.DefaultGrace), Now: now}
+	r.nonce = nonce.New(c.SSM, env.Environment, env.NoncePrefix, env.KMSKey, cmp.Or(max(opts.NonceGrace, 0), nonce.DefaultGrace))
+	r.nonce.Now = now
 	org := syntheticOrgBase + id
 	// The Oracle keys block counters by the org as passed (not hashed).
 	r.orgID = org

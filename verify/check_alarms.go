@@ -4,62 +4,25 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
-
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
-func (s *session) checkKMS(ctx context.Context) report.Check {
-	f := newFindings(IDKMS)
-	cmk, err := s.cmk()
-	if f.absent(err, s.fixMissing("KMSKey", "MD_KMS_KEY"), "KMS key %s does not exist", s.t.KMSKey) ||
-		f.failed("describing KMS key "+s.t.KMSKey, err) {
-		return f.result("")
-	}
-	m := cmk.meta.KeyMetadata
-	if !m.Enabled || m.KeyState != kmstypes.KeyStateEnabled {
-		f.fail("enable the key (aws kms enable-key) or cancel its deletion", "KMS key %s is %s, not Enabled", cmk.Arn, m.KeyState)
-	}
-	if m.KeyManager != "" && m.KeyManager != kmstypes.KeyManagerTypeCustomer {
-		f.fail("use the stack's customer-managed key", "KMS key %s is %s-managed, not customer-managed", cmk.Arn, m.KeyManager)
-	}
-	rot, err := s.c.KMS.GetKeyRotationStatus(ctx, &kms.GetKeyRotationStatusInput{KeyId: aws.String(cmk.Arn)})
-	switch {
-	case err != nil:
-		f.err("reading the rotation status of "+cmk.Arn, err)
-	case !rot.KeyRotationEnabled:
-		f.fail("enable rotation (aws kms enable-key-rotation); "+fixDeploy, "automatic rotation is off on KMS key %s", cmk.Arn)
-	default:
-		days := "default period"
-		if rot.RotationPeriodInDays != nil {
-			days = strconv.Itoa(int(*rot.RotationPeriodInDays)) + " days"
-		}
-		f.details["rotation"] = "enabled, " + days
-	}
-	if s.t.KMSAlias != "" {
-		alias, err := s.key(s.t.KMSAlias)
-		switch {
-		case isNotFound(err):
-			f.fail("check target.Env.KMSAlias (MD_KMS_ALIAS); if it is right, "+fixDeploy, "alias %s does not exist", s.t.KMSAlias)
-		case err != nil:
-			f.err("describing alias "+s.t.KMSAlias, err)
-		case alias.Arn != cmk.Arn:
-			f.fail("check that target.Env.KMSKey and KMSAlias (MD_KMS_KEY, MD_KMS_ALIAS) name one key; if they do, "+fixDeploy, "alias %s points at %s, not the environment key %s", s.t.KMSAlias, alias.Arn, cmk.Arn)
-		default:
-			f.details["alias"] = s.t.KMSAlias
-		}
-	}
-	f.details["key"] = cmk.Arn
-	return f.result("the environment CMK is enabled, rotating, and its alias is present")
+// IDAlarms is the id of the alarms check.
+const IDAlarms = "alarms"
+
+func init() {
+	register(check{Entry: Entry{ID: IDAlarms, Writes: false,
+		Summary: "the six throttle alarms exist as declared, in OK, with actions to the topic",
+		Catches: []string{"alarm-missing", "alarm-misconfigured", "alarm-no-actions", "alarms-insufficient-data"}},
+		rank: 60, run: (*session).checkAlarms})
 }
 
 // alarmSpec is SPEC 2.4 for one alarm: the name the target gives it and
@@ -74,12 +37,12 @@ type alarmSpec struct {
 // tables by the SPEC suffixes "<table>-read-throttle" / "-write-throttle";
 // the SPEC naming fills any the target lacks.
 func (s *session) alarmSpecs() []alarmSpec {
-	n := spec.For(s.t.Environment)
-	tables := s.t.Tables()
+	n := spec.For(s.tgt.Environment)
+	tables := s.tgt.Tables()
 	var out []alarmSpec
 	for _, a := range n.ThrottleAlarms() {
 		suffix := "-" + strings.TrimPrefix(a.Name, n.Prefix())
-		for _, given := range s.t.AlarmNames {
+		for _, given := range s.tgt.AlarmNames {
 			if strings.HasSuffix(given, suffix) {
 				a.Name = given
 				break
@@ -90,24 +53,6 @@ func (s *session) alarmSpecs() []alarmSpec {
 	return out
 }
 
-// fromAccount returns given, or, when the target lacks it, the ARN build
-// makes from the account the run found.
-func (s *session) fromAccount(given string, build func(spec.Account) string) (string, error) {
-	if given != "" {
-		return given, nil
-	}
-	acct, err := s.account()
-	if err != nil {
-		return "", err
-	}
-	return build(spec.Account{ID: acct, Region: s.t.Region}), nil
-}
-
-// topicArn is the ops topic ARN, from the target or built from the account.
-func (s *session) topicArn() (string, error) {
-	return s.fromAccount(s.t.TopicArn, func(a spec.Account) string { return a.TopicArn(s.t.TopicName) })
-}
-
 func (s *session) checkAlarms(ctx context.Context) report.Check {
 	defer s.closeAlarmRead()
 	f := newFindings(IDAlarms)
@@ -116,8 +61,8 @@ func (s *session) checkAlarms(ctx context.Context) report.Check {
 	for i, a := range specs {
 		names[i] = a.Name
 	}
-	if len(s.t.AlarmNames) != len(names) {
-		f.warn("", "the target lists %d alarms %v; the stack declares six: checking %v", len(s.t.AlarmNames), s.t.AlarmNames, names)
+	if len(s.tgt.AlarmNames) != len(names) {
+		f.warn("", "the target lists %d alarms %v; the stack declares six: checking %v", len(s.tgt.AlarmNames), s.tgt.AlarmNames, names)
 	}
 	topic, topicErr := s.topicArn()
 	deadline := time.Now().Add(s.opts.AlarmWait)

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/verify/e2e"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
@@ -73,10 +73,10 @@ func TestRunIsBoundedAgainstASilentEndpoint(t *testing.T) {
 		{"context deadline", func() []report.Check {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			return e2e.Run(ctx, e2e.NewClients(cfg), tgt, e2e.Options{TempDir: t.TempDir()})
+			return e2e.Run(ctx, e2e.NewClients(cfg), tgt, e2e.Options{TempDir: t.TempDir()}).Checks
 		}},
 		{"Options.Timeout", func() []report.Check {
-			return e2e.Run(context.Background(), e2e.NewClients(cfg), tgt, e2e.Options{TempDir: t.TempDir(), Timeout: 5 * time.Second})
+			return e2e.Run(context.Background(), e2e.NewClients(cfg), tgt, e2e.Options{TempDir: t.TempDir(), Timeout: 5 * time.Second}).Checks
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -133,7 +133,7 @@ func TestCleanupIsBoundedPastTheDeadline(t *testing.T) {
 	tgt.Defaults()
 	const timeout = 2 * time.Second
 	start := time.Now()
-	checks := e2e.Run(context.Background(), e2e.NewClients(cfg), tgt, e2e.Options{TempDir: t.TempDir(), Timeout: timeout})
+	checks := e2e.Run(context.Background(), e2e.NewClients(cfg), tgt, e2e.Options{TempDir: t.TempDir(), Timeout: timeout}).Checks
 	took := time.Since(start)
 	t.Logf("returned after %s", took.Round(10*time.Millisecond))
 	if limit := timeout + e2e.CleanupGrace + 2*time.Second; took > limit {

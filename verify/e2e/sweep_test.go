@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/verify/e2e"
 )
 
 // TestSweepRemovesWhatKilledRunsLeft: runs killed after each step (steps
@@ -26,8 +26,8 @@ func TestSweepRemovesWhatKilledRunsLeft(t *testing.T) {
 			t.Parallel()
 			e := setup(t, true)
 			before := snapshot(t, e)
-			c := e2e.NewClients(e.Config)
-			id := e2e.KilledRun(ctx, c, e.Target, e2e.Options{TempDir: t.TempDir()}, n)
+			c := e2e.NewClients(e.NoRetries())
+			id := e2e.KilledRun(ctx, c, e.Target(), e2e.Options{TempDir: t.TempDir()}, n)
 			left := snapshot(t, e)
 			added := diff(before, left)
 			if n >= 2 && len(added) == 0 {
@@ -40,7 +40,7 @@ func TestSweepRemovesWhatKilledRunsLeft(t *testing.T) {
 			}
 
 			// Too young: kept, nothing removed.
-			res, err := e2e.Sweep(ctx, c, e.Target, e2e.SweepOptions{})
+			res, err := e2e.Sweep(ctx, c, e.Target(), e2e.SweepOptions{})
 			if err != nil || res.Removed() != 0 {
 				t.Fatalf("early sweep: %+v, %v; want nothing removed", res, err)
 			}
@@ -49,7 +49,7 @@ func TestSweepRemovesWhatKilledRunsLeft(t *testing.T) {
 			}
 
 			// Past the age bound: everything the run left goes, only it.
-			res, err = e2e.Sweep(ctx, c, e.Target, e2e.SweepOptions{Now: func() time.Time { return time.Now().Add(e2e.DefaultSweepAge + time.Minute) }})
+			res, err = e2e.Sweep(ctx, c, e.Target(), e2e.SweepOptions{Now: func() time.Time { return time.Now().Add(e2e.DefaultSweepAge + time.Minute) }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,16 +74,16 @@ func TestSweepHonoursExpiry(t *testing.T) {
 	ctx := context.Background()
 	e := setup(t, true)
 	before := snapshot(t, e)
-	c := e2e.NewClients(e.Config)
-	e2e.KilledRun(ctx, c, e.Target, e2e.Options{}, 2) // nonce, consent (granted for an hour)
-	res, err := e2e.Sweep(ctx, c, e.Target, e2e.SweepOptions{OlderThan: 24 * time.Hour, Now: func() time.Time { return time.Now().Add(2 * time.Hour) }})
+	c := e2e.NewClients(e.NoRetries())
+	e2e.KilledRun(ctx, c, e.Target(), e2e.Options{}, 2) // nonce, consent (granted for an hour)
+	res, err := e2e.Sweep(ctx, c, e.Target(), e2e.SweepOptions{OlderThan: 24 * time.Hour, Now: func() time.Time { return time.Now().Add(2 * time.Hour) }})
 	if err != nil || res.Consent != 1 {
 		t.Fatalf("sweep %+v, %v; want the expired consent record removed", res, err)
 	}
 	if after := snapshot(t, e); !reflect.DeepEqual(after, before) {
 		t.Fatalf("left %v", diff(before, after))
 	}
-	if _, err := e2e.Sweep(ctx, c, e.Target, e2e.SweepOptions{OlderThan: -time.Second}); err == nil {
+	if _, err := e2e.Sweep(ctx, c, e.Target(), e2e.SweepOptions{OlderThan: -time.Second}); err == nil {
 		t.Error("a negative age was accepted")
 	}
 }

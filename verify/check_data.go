@@ -9,13 +9,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/mirror-dissonance/mirror-infra/oracle/breaker"
 	"github.com/mirror-dissonance/mirror-infra/oracle/consent"
 	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
+
+// IDData is the id of the data check.
+const IDData = "data"
+
+func init() {
+	register(check{Entry: Entry{ID: IDData, Writes: false,
+		Summary: "the newest items of each table follow the data contract",
+		Catches: []string{}},
+		rank: 130, run: (*session).checkData})
+}
 
 // dataSample bounds the items read per table: one Scan page each, so the
 // check costs one request per table (three in all).
@@ -93,7 +102,7 @@ type codeTally struct {
 // are empty.
 func (s *session) checkData(ctx context.Context) report.Check {
 	f := newFindings(IDData)
-	tables := s.t.Tables()
+	tables := s.tgt.Tables()
 	sampled, empty := 0, 0
 	for _, dt := range dataTables {
 		name := tables[dt.suffix]

@@ -7,32 +7,23 @@ import (
 	"strings"
 	"sync"
 
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
-
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
-
-	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
 )
 
-// IDBaselines is SPEC 6's check of the drift-baselines bucket (2.10).
+// IDBaselines is the id of the baselines check.
 const IDBaselines = "baselines"
 
-// S3API is the part of the S3 client the baselines check uses.
-type S3API interface {
-	GetBucketVersioning(context.Context, *s3.GetBucketVersioningInput, ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error)
-	GetBucketEncryption(context.Context, *s3.GetBucketEncryptionInput, ...func(*s3.Options)) (*s3.GetBucketEncryptionOutput, error)
-	GetPublicAccessBlock(context.Context, *s3.GetPublicAccessBlockInput, ...func(*s3.Options)) (*s3.GetPublicAccessBlockOutput, error)
-	GetBucketPolicy(context.Context, *s3.GetBucketPolicyInput, ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error)
-}
-
-// newS3Client addresses buckets by path when cfg has a custom endpoint (an
-// emulator has no per-bucket host names).
-func newS3Client(cfg aws.Config) *s3.Client {
-	return drift.NewObjectClient(cfg)
+func init() {
+	register(check{Entry: Entry{ID: IDBaselines, Writes: false,
+		Summary: "the baselines bucket: versioned, SSE-KMS with the CMK, public access blocked, TLS-only",
+		Catches: []string{"baselines-missing", "baselines-unversioned", "baselines-wrong-key", "baselines-public", "baselines-no-tls"}},
+		rank: 140, run: (*session).checkBaselines})
 }
 
 // S3 error codes that are findings about the bucket, not call failures.
@@ -57,7 +48,7 @@ func s3Code(err error) string {
 // and policy. A missing bucket shows in all four; it is reported once.
 func (s *session) checkBaselines(ctx context.Context) report.Check {
 	f := newFindings(IDBaselines)
-	bucket := s.t.BaselinesBucket
+	bucket := s.tgt.BaselinesBucket
 	if s.c.S3 == nil {
 		f.err("reading bucket "+bucket, errors.New("no S3 client configured (verify.Clients.S3)"))
 		return f.result("")
@@ -75,6 +66,9 @@ func (s *session) checkBaselines(ctx context.Context) report.Check {
 	go func() {
 		defer wg.Done()
 		ver, verErr = s.c.S3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: b})
+		if verErr == nil && ver == nil {
+			verErr = incomplete("s3:GetBucketVersioning of "+bucket, "an answer")
+		}
 	}()
 	go func() {
 		defer wg.Done()
@@ -83,8 +77,17 @@ func (s *session) checkBaselines(ctx context.Context) report.Check {
 	go func() {
 		defer wg.Done()
 		pab, pabErr = s.c.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: b})
+		if pabErr == nil && (pab == nil || pab.PublicAccessBlockConfiguration == nil) {
+			pabErr = incomplete("s3:GetPublicAccessBlock of "+bucket, "a PublicAccessBlockConfiguration")
+		}
 	}()
-	go func() { defer wg.Done(); pol, pe = s.c.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: b}) }()
+	go func() {
+		defer wg.Done()
+		pol, pe = s.c.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: b})
+		if pe == nil && pol == nil {
+			pe = incomplete("s3:GetBucketPolicy of "+bucket, "an answer")
+		}
+	}()
 	wg.Wait()
 	for _, err := range []error{verErr, encErr, pabErr, pe} {
 		if s3Code(err) == s3NoSuchBucket {
@@ -153,7 +156,7 @@ func (s *session) checkBaselines(ctx context.Context) report.Check {
 // key. Comparing the key reuses the run's CMK lookup (the kms check makes
 // it), so a full run adds no KMS request.
 func (s *session) checkBucketEncryption(f *findings, bucket string, enc *s3.GetBucketEncryptionOutput, err error) {
-	fix := "encrypt bucket " + bucket + " with SSE-KMS, the environment CMK (" + s.t.KMSAlias + ") and a bucket key; " + fixDeploy
+	fix := "encrypt bucket " + bucket + " with SSE-KMS, the environment CMK (" + s.tgt.KMSAlias + ") and a bucket key; " + fixDeploy
 	if s3Code(err) == s3NoEncryption {
 		f.fail(fix, "bucket %s has no default encryption (S3 uses SSE-S3, not the environment CMK)", bucket)
 		return

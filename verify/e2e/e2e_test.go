@@ -19,12 +19,11 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/oracle/breaker"
 	"github.com/mirror-dissonance/mirror-infra/oracle/consent"
 	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
-	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
-	"github.com/mirror-dissonance/mirror-infra/oracle/internal/oracletest"
 	"github.com/mirror-dissonance/mirror-infra/oracle/nonce"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
+	"github.com/mirror-dissonance/mirror-infra/verify/e2e"
 )
 
 // requestsPerCycle is the number of AWS requests one passing cycle makes. A
@@ -52,45 +51,45 @@ var requestsPerCycle = map[string]int{
 
 // setup provisions an environment holding a nonce and some unrelated items
 // that the cycle must leave alone.
-func setup(tb testing.TB, withNonce bool) *oracletest.Env {
+func setup(tb testing.TB, withNonce bool) *emulator.TestEnv {
 	tb.Helper()
 	ctx := context.Background()
-	e := oracletest.New(tb)
+	e := emulator.NewTestEnv(tb, emulator.SeedOptions{SkipNonce: true})
 	if withNonce {
-		if _, _, err := nonce.New(e.SSM, e.Target.NoncePrefix, e.Target.KMSKey, time.Hour).Bootstrap(ctx); err != nil {
+		if _, _, err := nonce.New(e.SSM(), e.Env, e.Target().NoncePrefix, e.Target().KMSKey, time.Hour).Bootstrap(ctx); err != nil {
 			tb.Fatal(err)
 		}
 	}
-	fp := fpevents.New(e.DB, e.Target.FPEventsTable)
+	fp := fpevents.New(e.DynamoDB(), e.Target().FPEventsTable)
 	if _, err := fp.Record(ctx, fpevents.Event{RuleID: "prod-rule", RuleVersion: "3", FindingID: "prod-finding", Outcome: "warn",
 		Context: fpevents.Context{Repo: "acme/api", EventType: "pull_request", PRNumber: 9}}); err != nil {
 		tb.Fatal(err)
 	}
-	if err := consent.New(e.DB, e.Target.ConsentTable).Grant(ctx, "acme", "pull_request_analysis", consent.Grant{By: "admin", PolicyVersion: "1"}); err != nil {
+	if err := consent.New(e.DynamoDB(), e.Target().ConsentTable).Grant(ctx, "acme", "pull_request_analysis", consent.Grant{By: "admin", PolicyVersion: "1"}); err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := breaker.NewCounter(e.DB, e.Target.BlockCounterTable).Increment(ctx, "prod-rule", consent.OrgID("acme")); err != nil {
+	if _, err := breaker.NewCounter(e.DynamoDB(), e.Target().BlockCounterTable).Increment(ctx, "prod-rule", consent.OrgID("acme")); err != nil {
 		tb.Fatal(err)
 	}
 	// An unrelated repository's baseline the cycle must leave alone.
-	if _, err := (drift.Store{Client: e2e.NewClients(e.Config).S3, Bucket: e.Target.BaselinesBucket}).Put(ctx, "acme/api", drift.Baseline{Version: drift.FormatVersion}); err != nil {
+	if _, err := (drift.Store{Client: e2e.NewClients(e.NoRetries()).S3, Bucket: e.Target().BaselinesBucket}).Put(ctx, "acme/api", drift.Baseline{Version: drift.FormatVersion}); err != nil {
 		tb.Fatal(err)
 	}
-	e.ResetCounts()
+	e.Emulator.ResetCounts()
 	return e
 }
 
 // snapshot is every item of the three tables and every object version in
 // the baselines bucket.
-func snapshot(t *testing.T, e *oracletest.Env) map[string][]string {
+func snapshot(t *testing.T, e *emulator.TestEnv) map[string][]string {
 	t.Helper()
 	ctx := context.Background()
-	s, err := oracletest.Snapshot(ctx, e.DB, e.Target)
+	s, err := e.Snapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := s3.NewFromConfig(e.Config, func(o *s3.Options) { o.UsePathStyle = true }).
-		ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(e.Target.BaselinesBucket)})
+	out, err := s3.NewFromConfig(e.NoRetries(), func(o *s3.Options) { o.UsePathStyle = true }).
+		ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(e.Target().BaselinesBucket)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +101,7 @@ func snapshot(t *testing.T, e *oracletest.Env) map[string][]string {
 		objs = append(objs, aws.ToString(m.Key)+"@"+aws.ToString(m.VersionId)+" (delete marker)")
 	}
 	sort.Strings(objs)
-	s["s3://"+e.Target.BaselinesBucket] = objs
+	s["s3://"+e.Target().BaselinesBucket] = objs
 	return s
 }
 
@@ -114,7 +113,7 @@ func statuses(cs []report.Check) map[string]report.Status {
 	return m
 }
 
-func assertNoNonce(t *testing.T, e *oracletest.Env, checks []report.Check, extra ...string) {
+func assertNoNonce(t *testing.T, e *emulator.TestEnv, checks []report.Check, extra ...string) {
 	t.Helper()
 	var buf bytes.Buffer
 	for _, x := range extra {
@@ -127,7 +126,7 @@ func assertNoNonce(t *testing.T, e *oracletest.Env, checks []report.Check, extra
 	if err := r.WriteText(&buf, false); err != nil {
 		t.Fatal(err)
 	}
-	out, err := e.SSM.GetParametersByPath(context.Background(), &ssm.GetParametersByPathInput{Path: aws.String(e.Target.NonceParameterPath()), WithDecryption: aws.Bool(true)})
+	out, err := e.SSM().GetParametersByPath(context.Background(), &ssm.GetParametersByPathInput{Path: aws.String(e.Target().NonceParameterPath()), WithDecryption: aws.Bool(true)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,9 +141,9 @@ func TestCyclePasses(t *testing.T) {
 	ctx := context.Background()
 	e := setup(t, true)
 	before := snapshot(t, e)
-	e.ResetCounts()
-	checks := e2e.Run(ctx, e2e.NewClients(e.Config), e.Target, e2e.Options{TempDir: t.TempDir()})
-	counts := e.Counts()
+	e.Emulator.ResetCounts()
+	checks := e2e.Run(ctx, e2e.NewClients(e.NoRetries()), e.Target(), e2e.Options{TempDir: t.TempDir()}).Checks
+	counts := e.Emulator.Counts()
 	requests, ops := counts.Total, counts.ByOperation
 	for _, c := range checks {
 		t.Logf("%-24s %s  %s", c.ID, c.Status, c.Reason)
@@ -193,10 +192,10 @@ func TestFailingStepStillCleansUp(t *testing.T) {
 				if tc.table != "" {
 					rule.BodyContains = e.Seeded.Names.Table(tc.table)
 				}
-				e.Fail(rule)
+				e.Fail(t, rule)
 			}
 			logs := &bytes.Buffer{}
-			checks := e2e.Run(ctx, e2e.NewClients(e.Config), e.Target, e2e.Options{TempDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(logs, nil))})
+			checks := e2e.Run(ctx, e2e.NewClients(e.NoRetries()), e.Target(), e2e.Options{TempDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(logs, nil))}).Checks
 			e.Heal()
 			st := statuses(checks)
 			if st["e2e"] != report.Fail || !strings.Contains(checks[0].Reason, tc.failed) {
@@ -242,8 +241,8 @@ func checkReason(cs []report.Check, id string) string {
 
 func TestCleanupFailureIsReported(t *testing.T) {
 	e := setup(t, true)
-	e.Fail(emulator.FaultRule{Operation: "DeleteItem"})
-	checks := e2e.Run(context.Background(), e2e.NewClients(e.Config), e.Target, e2e.Options{TempDir: t.TempDir()})
+	e.Fail(t, emulator.FaultRule{Operation: "DeleteItem"})
+	checks := e2e.Run(context.Background(), e2e.NewClients(e.NoRetries()), e.Target(), e2e.Options{TempDir: t.TempDir()}).Checks
 	st := statuses(checks)
 	if st["e2e"] != report.Fail || st["e2e.cleanup"] != report.Fail || !strings.Contains(checks[0].Reason, "cleanup") || !checks[0].Infra {
 		t.Fatalf("summary %s %q (infra %v), cleanup %s; want an infrastructure FAIL naming cleanup", st["e2e"], checks[0].Reason, checks[0].Infra, st["e2e.cleanup"])
@@ -262,9 +261,9 @@ func TestContextCancelledStillCleansUp(t *testing.T) {
 	before := snapshot(t, e)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	clients := e2e.NewClients(e.Config)
+	clients := e2e.NewClients(e.NoRetries())
 	clients.STS = nil
-	checks := e2e.Run(ctx, clients, e.Target, e2e.Options{TempDir: t.TempDir()})
+	checks := e2e.Run(ctx, clients, e.Target(), e2e.Options{TempDir: t.TempDir()}).Checks
 	st := statuses(checks)
 	if st["e2e"] != report.Fail || st["e2e.cleanup"] != report.Pass {
 		t.Fatalf("summary %s, cleanup %s (%s)", st["e2e"], st["e2e.cleanup"], checkReason(checks, "e2e.cleanup"))
@@ -277,11 +276,11 @@ func TestContextCancelledStillCleansUp(t *testing.T) {
 func BenchmarkCycle(b *testing.B) {
 	ctx := context.Background()
 	e := setup(b, true)
-	clients := e2e.NewClients(e.Config)
+	clients := e2e.NewClients(e.NoRetries())
 	dir := b.TempDir()
 	b.ReportAllocs()
 	for b.Loop() {
-		checks := e2e.Run(ctx, clients, e.Target, e2e.Options{TempDir: dir})
+		checks := e2e.Run(ctx, clients, e.Target(), e2e.Options{TempDir: dir}).Checks
 		if checks[0].Status != report.Pass {
 			raw, _ := json.Marshal(checks)
 			b.Fatalf("cycle failed: %s", raw)

@@ -3,22 +3,27 @@ package verify
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
-
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
+// IDOIDC is the id of the oidc check.
+const IDOIDC = "oidc"
+
+func init() {
+	register(check{Entry: Entry{ID: IDOIDC, Writes: false,
+		Summary: "the GitHub OIDC provider and the roles' trust are as declared",
+		Catches: []string{"oidc-provider-missing", "oidc-pull-request", "oidc-wildcard"}},
+		rank: 90, run: (*session).checkOIDC})
+}
+
 func (s *session) providerArn() (string, error) {
-	return s.fromAccount(s.t.OIDCProviderArn, spec.Account.OIDCProviderArn)
+	return s.fromAccount(s.tgt.OIDCProviderArn, spec.Account.OIDCProviderArn)
 }
 
 // roleName accepts a role name or ARN.
@@ -36,6 +41,9 @@ func (s *session) checkOIDC(ctx context.Context) report.Check {
 		return f.result("")
 	}
 	p, err := s.c.IAM.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(provider)})
+	if err == nil && (p == nil || p.Url == nil) {
+		err = incomplete("iam:GetOpenIDConnectProvider of "+provider, "a Url")
+	}
 	switch {
 	case isNotFound(err):
 		f.fail("create the provider once per account (createOidcProvider: true in one stack) or set oidcProviderArn",
@@ -55,9 +63,12 @@ func (s *session) checkOIDC(ctx context.Context) report.Check {
 	for _, r := range []struct {
 		ref     string
 		preview bool
-	}{{s.t.DeployRole, false}, {s.t.PreviewRole, true}} {
+	}{{s.tgt.DeployRole, false}, {s.tgt.PreviewRole, true}} {
 		name := roleName(r.ref)
 		out, err := s.c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+		if err == nil && (out == nil || out.Role == nil) {
+			err = incomplete("iam:GetRole of "+name, "a Role")
+		}
 		switch {
 		case isNotFound(err):
 			f.fail(s.fixMissing("DeployRole, PreviewRole", "MD_DEPLOY_ROLE, MD_PREVIEW_ROLE"), "role %s does not exist", name)
@@ -130,115 +141,4 @@ func trustProblems(doc, provider string, preview bool) ([]string, []string) {
 	}
 	sort.Strings(subs)
 	return subs, problems
-}
-
-// nonceVersion is one nonce parameter as the nonce check sees it.
-type nonceVersion struct {
-	n     int
-	name  string
-	meta  ssmtypes.ParameterMetadata
-	valid bool
-}
-
-func (s *session) checkNonce(ctx context.Context) report.Check {
-	f := newFindings(IDNonce)
-	prefix := s.t.NoncePrefix
-	var versions []nonceVersion
-	in := &ssm.DescribeParametersInput{
-		ParameterFilters: []ssmtypes.ParameterStringFilter{{Key: aws.String("Name"), Option: aws.String("BeginsWith"), Values: []string{prefix}}},
-		MaxResults:       aws.Int32(50),
-	}
-	for {
-		out, err := s.c.SSM.DescribeParameters(ctx, in)
-		if err != nil {
-			f.err("listing parameters under "+s.t.NonceParameterPath(), err)
-			return f.result("")
-		}
-		for _, p := range out.Parameters {
-			n, ok := spec.NonceVersionOf(prefix, aws.ToString(p.Name))
-			if !ok {
-				continue // only redaction_nonce_v<digits> counts
-			}
-			versions = append(versions, nonceVersion{n: n, name: aws.ToString(p.Name), meta: p})
-		}
-		if aws.ToString(out.NextToken) == "" {
-			break
-		}
-		in.NextToken = out.NextToken
-	}
-	rotateFix := "write a new nonce version (oracle/nonce: Store.Bootstrap or Store.Rotate; in mirror-infra: go run ./automation nonce rotate <stack> --from <newest version, 0 if none>)"
-	if len(versions) == 0 {
-		f.fail("check target.Env.NoncePrefix (MD_NONCE_PREFIX); if it is right, "+rotateFix, "no nonce version under %s (want %s<N> parameters)", s.t.NonceParameterPath(), prefix)
-		return f.result("")
-	}
-	sort.Slice(versions, func(i, j int) bool { return versions[i].n > versions[j].n })
-	// The grace rule of SPEC 4 decides which versions are still valid.
-	byCreation := make([]spec.NonceVersion, len(versions))
-	for i, v := range versions {
-		byCreation[i] = spec.NonceVersion{N: v.n, Created: aws.ToTime(v.meta.LastModifiedDate)}
-	}
-	validNs := spec.ValidNonceVersions(byCreation, s.opts.Now(), s.opts.NonceGrace)
-	var validNames, valid, expired []string
-	for i, v := range versions {
-		versions[i].valid = slices.Contains(validNs, v.n)
-		if versions[i].valid {
-			validNames, valid = append(validNames, v.name), append(valid, "v"+strconv.Itoa(v.n))
-		} else {
-			expired = append(expired, "v"+strconv.Itoa(v.n))
-		}
-	}
-	cmk, cmkErr := s.cmk()
-	for _, v := range versions {
-		if !v.valid {
-			continue
-		}
-		if v.meta.Type != ssmtypes.ParameterTypeSecureString {
-			f.fail("recreate it as a SecureString under the environment CMK ("+rotateFix+")", "%s is a %s, not a SecureString", v.name, v.meta.Type)
-			continue
-		}
-		keyRef := aws.ToString(v.meta.KeyId)
-		if cmkErr != nil {
-			f.warn("see the kms check", "%s uses key %s; not compared: the environment CMK could not be described", v.name, keyRef)
-			continue
-		}
-		ok, err := s.keyMatches(keyRef, cmk)
-		if err != nil {
-			f.err("resolving the key of "+v.name, err)
-			continue
-		}
-		if !ok {
-			f.fail("rewrite it under the environment CMK ("+rotateFix+")", "%s is encrypted with %s, not the environment CMK %s", v.name, orDefault(keyRef, "an unknown key"), cmk.Arn)
-		}
-	}
-	// Values are fetched only to test their format; they go no further
-	// than this loop.
-	for start := 0; start < len(validNames); start += 10 {
-		batch := validNames[start:min(start+10, len(validNames))]
-		out, err := s.c.SSM.GetParameters(ctx, &ssm.GetParametersInput{Names: batch, WithDecryption: aws.Bool(true)})
-		if err != nil {
-			f.err("reading the nonce values (with decryption)", err)
-			break
-		}
-		for _, p := range out.Parameters {
-			if !spec.ValidNonceValue(aws.ToString(p.Value)) {
-				f.fail(rotateFix, "%s is not 64 lowercase hex characters", aws.ToString(p.Name))
-			}
-		}
-		for _, name := range out.InvalidParameters {
-			f.fail(rotateFix, "%s disappeared while being checked", name)
-		}
-	}
-	f.details["newest"] = versions[0].name
-	f.details["valid"] = strings.Join(valid, ", ")
-	if len(expired) > 0 {
-		f.details["expired"] = strings.Join(expired, ", ") + fmt.Sprintf(" (past the %s grace period; rejected)", s.opts.NonceGrace)
-	}
-	return f.result(fmt.Sprintf("nonce v%d is a valid SecureString under the environment CMK", versions[0].n))
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/verify/e2e"
 )
 
 // TestCycleUnderIndexLag: with the index lagging writes (as DynamoDB's
@@ -27,9 +27,9 @@ func TestCycleUnderIndexLag(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := setup(t, true)
-			e.SetIndexDelay(tc.lag)
-			checks := e2e.Run(context.Background(), e2e.NewClients(e.Config), e.Target,
-				e2e.Options{TempDir: t.TempDir(), IndexWait: tc.wait})
+			e.Emulator.SetIndexDelay(tc.lag)
+			checks := e2e.Run(context.Background(), e2e.NewClients(e.NoRetries()), e.Target(),
+				e2e.Options{TempDir: t.TempDir(), IndexWait: tc.wait}).Checks
 			st := statuses(checks)
 			if st["e2e"] != tc.want {
 				for _, c := range checks {
