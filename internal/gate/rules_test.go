@@ -208,6 +208,39 @@ func TestRules(t *testing.T) {
 			})
 			return rs
 		}, gate.RuleOIDCAudience},
+		{"several audiences", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			r := first(rs, gate.TypeRole, roleNamed("mirror-dissonance-staging-github-deploy"))
+			setPolicy(t, r, "assumeRolePolicy", func(doc map[string]any) {
+				st := doc["Statement"].([]any)[0].(map[string]any)
+				st["Condition"].(map[string]any)["StringEquals"].(map[string]any)["token.actions.githubusercontent.com:aud"] = []any{"sts.amazonaws.com", "api://other"}
+			})
+			return rs
+		}, gate.RuleOIDCAudience},
+		{"an audience added through another operator", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			r := first(rs, gate.TypeRole, roleNamed("mirror-dissonance-staging-github-deploy"))
+			setPolicy(t, r, "assumeRolePolicy", func(doc map[string]any) {
+				st := doc["Statement"].([]any)[0].(map[string]any)
+				st["Condition"].(map[string]any)["ForAnyValue:StringLike"] = map[string]any{"token.actions.githubusercontent.com:aud": []any{"*"}}
+			})
+			return rs
+		}, gate.RuleOIDCAudience},
+		{"a second federated statement without the audience", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			r := first(rs, gate.TypeRole, roleNamed("mirror-dissonance-staging-github-deploy"))
+			setPolicy(t, r, "assumeRolePolicy", func(doc map[string]any) {
+				sts := doc["Statement"].([]any)
+				st := map[string]any{}
+				for k, v := range sts[0].(map[string]any) {
+					st[k] = v
+				}
+				st["Condition"] = map[string]any{"StringEquals": map[string]any{"token.actions.githubusercontent.com:sub": "repo:mirror-dissonance/mirror-infra:ref:refs/heads/main"}}
+				doc["Statement"] = append(sts, st)
+			})
+			return rs
+		}, gate.RuleOIDCAudience},
+		{"the OIDC provider accepts a second audience", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeOIDCProvider, nil).Inputs["clientIdLists"] = []any{"sts.amazonaws.com", "api://other"}
+			return rs
+		}, gate.RuleOIDCAudience},
 		{"wildcard subject via StringLike", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
 			r := first(rs, gate.TypeRole, roleNamed("mirror-dissonance-staging-github-deploy"))
 			setPolicy(t, r, "assumeRolePolicy", func(doc map[string]any) {
