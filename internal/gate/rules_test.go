@@ -69,6 +69,16 @@ func roleNamed(name string) func(gate.Resource) bool {
 	return func(r gate.Resource) bool { return r.Inputs["name"] == name }
 }
 
+func awsCount(rs []gate.Resource) int {
+	n := 0
+	for _, r := range rs {
+		if strings.HasPrefix(r.Type, "aws:") && r.Op != gate.OpDelete && r.Op != gate.OpRead {
+			n++
+		}
+	}
+	return n
+}
+
 func TestBaselinePasses(t *testing.T) {
 	rs, opts := baseline(t)
 	fs := gate.Evaluate(rs, opts)
@@ -149,6 +159,10 @@ func TestRules(t *testing.T) {
 		}, gate.RuleTableSSE},
 		{"SSE with the AWS-managed key", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
 			first(rs, gate.TypeTable, nil).Inputs["serverSideEncryption"] = map[string]any{"enabled": true, "kmsKeyArn": "arn:aws:kms:us-east-1:1:alias/aws/dynamodb"}
+			return rs
+		}, gate.RuleTableSSE},
+		{"SSE on without a key", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			first(rs, gate.TypeTable, nil).Inputs["serverSideEncryption"] = map[string]any{"enabled": true}
 			return rs
 		}, gate.RuleTableSSE},
 		{"provisioned billing", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
@@ -249,6 +263,29 @@ func TestRules(t *testing.T) {
 			})
 			return rs
 		}, gate.RuleOIDCSubject},
+		{"subject with a ? wildcard", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			r := first(rs, gate.TypeRole, roleNamed("mirror-dissonance-staging-github-deploy"))
+			setPolicy(t, r, "assumeRolePolicy", func(doc map[string]any) {
+				st := doc["Statement"].([]any)[0].(map[string]any)
+				st["Condition"].(map[string]any)["StringEquals"].(map[string]any)["token.actions.githubusercontent.com:sub"] = "repo:mirror-dissonance/mirror-infr?:ref:refs/heads/main"
+			})
+			return rs
+		}, gate.RuleOIDCSubject},
+		{"deploy role trusts pull_request through StringLike", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			r := first(rs, gate.TypeRole, roleNamed("mirror-dissonance-staging-github-deploy"))
+			setPolicy(t, r, "assumeRolePolicy", func(doc map[string]any) {
+				st := doc["Statement"].([]any)[0].(map[string]any)
+				st["Condition"].(map[string]any)["StringLike"] = map[string]any{"token.actions.githubusercontent.com:sub": "repo:mirror-dissonance/mirror-infra:pull_request"}
+			})
+			return rs
+		}, gate.RuleWriteRolePR},
+		{"preview role allows everything but a few actions", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			r := first(rs, gate.TypeRolePolicy, func(r gate.Resource) bool { return r.Name == "github-preview-policy" })
+			setPolicy(t, r, "policy", func(doc map[string]any) {
+				doc["Statement"] = append(doc["Statement"].([]any), map[string]any{"Effect": "Allow", "NotAction": []any{"iam:*"}, "Resource": []any{"arn:aws:dynamodb:us-east-1:123456789012:table/x"}})
+			})
+			return rs
+		}, gate.RulePreviewReadOnly},
 		{"deploy role trusts pull_request", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
 			r := first(rs, gate.TypeRole, roleNamed("mirror-dissonance-staging-github-deploy"))
 			setPolicy(t, r, "assumeRolePolicy", func(doc map[string]any) {
@@ -375,6 +412,18 @@ func TestRules(t *testing.T) {
 			}
 			return rs
 		}, gate.RuleResourceCount},
+		{"exactly the largest count of the band", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			o.MaxResources = awsCount(rs)
+			return rs
+		}, ""},
+		{"exactly the smallest count of the band", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			o.MinResources = awsCount(rs)
+			return rs
+		}, ""},
+		{"baselines bucket key not set", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
+			delete(sseRule(rs), "bucketKeyEnabled")
+			return rs
+		}, gate.RuleBucketSSE},
 		{"too few resources", func(t *testing.T, rs []gate.Resource, o *gate.Options) []gate.Resource {
 			// A band the plan cannot meet proves the lower bound bites.
 			o.MinResources = len(rs) + 1
