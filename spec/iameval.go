@@ -6,10 +6,12 @@ import (
 )
 
 // IAM policy evaluation, enough to prove a role's policy against the
-// operations its job performs (spec.Operation): actions match
-// case-insensitively with * and ?, resource ARNs segment by segment with
-// * and ? (a * in the resource segment spans '/' and ':', as IAM's does),
-// an explicit Deny wins, and conditions are read from the request context.
+// operations its job performs (spec.Operation) and a resource policy
+// against who may call it: actions match case-insensitively with * and ?
+// (Action and NotAction), resource ARNs segment by segment with * and ? (a
+// * in the resource segment spans '/' and ':', as IAM's does; Resource and
+// NotResource), principals by kind (Principal and NotPrincipal), an
+// explicit Deny wins, and conditions are read from the request context.
 // The emulator enforces no IAM: this is the reviewer's reading of a
 // policy, made executable, shared by the gate and the permission tests.
 
@@ -39,7 +41,18 @@ func (d Decision) String() string {
 type IAMRequest struct {
 	Action   string
 	Resource string
-	Context  map[string]string
+	// Principal is who asks. Resource policies (key, topic, queue and
+	// trust policies) name principals, and their statements apply only to
+	// a request that carries one; identity policies name none.
+	Principal Principal
+	Context   map[string]string
+}
+
+// Principal is a caller as a policy's Principal element names it: a kind
+// ("AWS", "Service", "Federated") and an id (an ARN, an account id, a
+// service principal, an OIDC provider ARN).
+type Principal struct {
+	Kind, ID string
 }
 
 func (r IAMRequest) String() string {
@@ -92,14 +105,76 @@ func statementMatches(s Statement, r IAMRequest) bool {
 			}
 		}
 	}
-	if !actionOK {
+	if !actionOK || !principalOK(s, r.Principal) || !resourceOK(s, r.Resource) {
 		return false
 	}
-	resourceOK := false
-	for _, res := range s.Resource {
-		resourceOK = resourceOK || ResourceMatches(res, r.Resource)
+	return conditionsHold(s.Condition, r.Context)
+}
+
+// resourceOK: the request's resource is one Resource names, or none that
+// NotResource names. A resource policy statement may name neither (a
+// trust policy's resource is its role).
+func resourceOK(s Statement, resource string) bool {
+	if len(s.NotResource) > 0 {
+		for _, res := range s.NotResource {
+			if ResourceMatches(res, resource) {
+				return false
+			}
+		}
+		return true
 	}
-	return resourceOK && conditionsHold(s.Condition, r.Context)
+	if len(s.Resource) == 0 {
+		return s.Principal != nil || s.NotPrincipal != nil
+	}
+	for _, res := range s.Resource {
+		if ResourceMatches(res, resource) {
+			return true
+		}
+	}
+	return false
+}
+
+// principalOK: a statement of an identity policy (no Principal or
+// NotPrincipal) applies to its own principal; otherwise the request must
+// come from a principal Principal names, or from one NotPrincipal does not.
+func principalOK(s Statement, p Principal) bool {
+	switch {
+	case s.Principal == nil && s.NotPrincipal == nil:
+		return true
+	case p.ID == "":
+		return false
+	case s.NotPrincipal != nil:
+		return !principalNamed(s.NotPrincipal, p)
+	}
+	return principalNamed(s.Principal, p)
+}
+
+// principalNamed reports whether a Principal element names p: "*" (as the
+// AWS kind) is anyone; an AWS account (its id or root ARN) names every
+// principal of that account.
+func principalNamed(elem map[string]any, p Principal) bool {
+	for _, v := range StringsOf(elem["AWS"]) {
+		if v == "*" {
+			return true
+		}
+	}
+	for _, v := range StringsOf(elem[p.Kind]) {
+		switch {
+		case v == p.ID:
+			return true
+		case p.Kind == "AWS" && (v == accountOfArn(p.ID) || v == "arn:aws:iam::"+accountOfArn(p.ID)+":root"):
+			return true
+		}
+	}
+	return false
+}
+
+func accountOfArn(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) == 6 && parts[4] != "" {
+		return parts[4]
+	}
+	return "\x00" // no account: matches no account entry
 }
 
 // ActionMatches matches an action pattern ("kms:GenerateDataKey*", "s3:*",
@@ -207,6 +282,8 @@ func conditionMatch(op string, values []string, got string) bool {
 		return false
 	case "StringNotEquals", "ArnNotEquals":
 		return !anyEqual(values, got)
+	case "StringNotEqualsIgnoreCase":
+		return !conditionMatch("StringEqualsIgnoreCase", values, got)
 	case "StringNotLike", "ArnNotLike":
 		return !conditionMatch("StringLike", values, got)
 	case "Bool":

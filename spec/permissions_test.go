@@ -2,6 +2,7 @@ package spec_test
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -51,6 +52,26 @@ func problems(s spec.Scope, r role, doc spec.PolicyDocument) []string {
 		}
 		if d != spec.Allowed {
 			out = append(out, fmt.Sprintf("missing: %s is %s (needed by %s)", req, d, op.Source))
+			continue
+		}
+		// Conditions compared, not only actions: a condition key the job's
+		// request carries (kms:ViaService, the key's tags, the boundary) is
+		// one the policy must hold it to, unless the job also makes the
+		// same call without the key. The policy is read alone: a boundary is a
+		// second line, not the policy's own reading.
+		for k, v := range op.Context {
+			if slices.ContainsFunc(ops, func(o spec.Operation) bool {
+				_, carries := o.Context[k]
+				return o.Action == op.Action && o.Resource == op.Resource && !carries
+			}) {
+				continue
+			}
+			ctx := maps.Clone(op.Context)
+			ctx[k] = "other-" + v
+			req := spec.IAMRequest{Action: op.Action, Resource: op.Resource, Context: ctx}
+			if spec.Evaluate(doc, req) == spec.Allowed {
+				out = append(out, fmt.Sprintf("condition not enforced: %s is allowed with %s = %q, though the job only sends %q (%s)", req, k, ctx[k], v, op.Source))
+			}
 		}
 	}
 	used := spec.Actions(ops)
@@ -128,6 +149,26 @@ func TestRolePolicyMutationsFail(t *testing.T) {
 		{"alarm silencing", "deploy", "cloudwatch:SetAlarmState", withExtra("cloudwatch:SetAlarmState")},
 		{"oracle rotates", "oracle", "unused write: statement Extra allows ssm:PutParameter", withExtra("ssm:PutParameter")},
 		{"star action", "oracle", "allows dynamodb:*", withExtra("dynamodb:*")},
+		{"decrypt not only through SSM", "oracle", "condition not enforced: kms:Decrypt on " + s.Account.KeyArn("2f0e3c4d-replacement") + " is allowed with kms:ViaService", func(d spec.PolicyDocument) spec.PolicyDocument {
+			for i, st := range d.Statement {
+				if st.Sid == "DecryptNonceViaSSM" {
+					c := maps.Clone(st.Condition["StringEquals"])
+					delete(c, spec.CondViaService)
+					d.Statement[i].Condition = map[string]map[string]any{"StringEquals": c}
+				}
+			}
+			return d
+		}},
+		{"key use not only on the environment's keys", "deploy", "condition not enforced: kms:", func(d spec.PolicyDocument) spec.PolicyDocument {
+			for i, st := range d.Statement {
+				if c, ok := st.Condition["StringEquals"]; ok && c[spec.CondResourceTagEnv] != nil {
+					c = maps.Clone(c)
+					delete(c, spec.CondResourceTagEnv)
+					d.Statement[i].Condition = map[string]map[string]any{"StringEquals": c}
+				}
+			}
+			return d
+		}},
 		{"subscriptions on the topic ARN only", "deploy", "sns:Unsubscribe on arn:aws:sns:us-east-1:123456789012:mirror-dissonance-production-ops-alerts:", func(d spec.PolicyDocument) spec.PolicyDocument {
 			return d.Without("ManageSubscriptions")
 		}},
@@ -222,17 +263,21 @@ func TestVerifyQueuePolicyAcceptsTheTopicOnly(t *testing.T) {
 	a := spec.Account{ID: "123456789012", Region: "us-east-1"}
 	q, topic := a.QueueArn("q"), a.TopicArn("t")
 	doc := spec.VerifyQueuePolicy(a, q, topic)
-	send := func(src string) spec.Decision {
-		return spec.Evaluate(doc, spec.IAMRequest{Action: "sqs:SendMessage", Resource: q,
+	sns := spec.Principal{Kind: "Service", ID: spec.SNSPrincipal}
+	send := func(who spec.Principal, src string) spec.Decision {
+		return spec.Evaluate(doc, spec.IAMRequest{Action: "sqs:SendMessage", Resource: q, Principal: who,
 			Context: map[string]string{"aws:SourceArn": src, "aws:SourceAccount": a.ID}})
 	}
-	if d := send(topic); d != spec.Allowed {
+	if d := send(sns, topic); d != spec.Allowed {
 		t.Errorf("the ops topic is %s", d)
 	}
-	if d := send(a.TopicArn("other")); d == spec.Allowed {
+	if d := send(sns, a.TopicArn("other")); d == spec.Allowed {
 		t.Error("another topic may send")
 	}
-	if d := spec.Evaluate(doc, spec.IAMRequest{Action: "sqs:ReceiveMessage", Resource: q, Context: map[string]string{"aws:SourceArn": topic, "aws:SourceAccount": a.ID}}); d == spec.Allowed {
+	if d := send(spec.Principal{Kind: "AWS", ID: a.RoleArn("intruder")}, topic); d == spec.Allowed {
+		t.Error("a role of the account may send as if it were the topic")
+	}
+	if d := spec.Evaluate(doc, spec.IAMRequest{Action: "sqs:ReceiveMessage", Resource: q, Principal: sns, Context: map[string]string{"aws:SourceArn": topic, "aws:SourceAccount": a.ID}}); d == spec.Allowed {
 		t.Error("the queue policy grants more than SendMessage")
 	}
 }

@@ -23,13 +23,15 @@ type PolicyDocument struct {
 // Statement is one policy statement. Principal and Condition values are a
 // string or a list of strings, as AWS writes them.
 type Statement struct {
-	Sid       string                    `json:"Sid,omitempty"`
-	Effect    string                    `json:"Effect"`
-	Principal map[string]any            `json:"Principal,omitempty"`
-	Action    Strings                   `json:"Action,omitempty"`
-	NotAction Strings                   `json:"NotAction,omitempty"`
-	Resource  Strings                   `json:"Resource,omitempty"`
-	Condition map[string]map[string]any `json:"Condition,omitempty"`
+	Sid          string                    `json:"Sid,omitempty"`
+	Effect       string                    `json:"Effect"`
+	Principal    map[string]any            `json:"Principal,omitempty"`
+	NotPrincipal map[string]any            `json:"NotPrincipal,omitempty"`
+	Action       Strings                   `json:"Action,omitempty"`
+	NotAction    Strings                   `json:"NotAction,omitempty"`
+	Resource     Strings                   `json:"Resource,omitempty"`
+	NotResource  Strings                   `json:"NotResource,omitempty"`
+	Condition    map[string]map[string]any `json:"Condition,omitempty"`
 }
 
 // Strings is a policy field that AWS writes as one string or a list; it
@@ -127,24 +129,31 @@ func ParsePolicy(doc any) (PolicyDocument, error) {
 }
 
 type rawStatement struct {
-	Sid       string                    `json:"Sid"`
-	Effect    string                    `json:"Effect"`
-	Principal any                       `json:"Principal"`
-	Action    Strings                   `json:"Action"`
-	NotAction Strings                   `json:"NotAction"`
-	Resource  Strings                   `json:"Resource"`
-	Condition map[string]map[string]any `json:"Condition"`
+	Sid          string                    `json:"Sid"`
+	Effect       string                    `json:"Effect"`
+	Principal    any                       `json:"Principal"`
+	NotPrincipal any                       `json:"NotPrincipal"`
+	Action       Strings                   `json:"Action"`
+	NotAction    Strings                   `json:"NotAction"`
+	Resource     Strings                   `json:"Resource"`
+	NotResource  Strings                   `json:"NotResource"`
+	Condition    map[string]map[string]any `json:"Condition"`
 }
 
 func (r rawStatement) statement() Statement {
-	s := Statement{Sid: r.Sid, Effect: r.Effect, Action: r.Action, NotAction: r.NotAction, Resource: r.Resource, Condition: r.Condition}
-	switch p := r.Principal.(type) {
-	case string: // "Principal": "*" means any AWS principal
-		s.Principal = map[string]any{"AWS": p}
+	return Statement{Sid: r.Sid, Effect: r.Effect, Principal: principalMap(r.Principal), NotPrincipal: principalMap(r.NotPrincipal),
+		Action: r.Action, NotAction: r.NotAction, Resource: r.Resource, NotResource: r.NotResource, Condition: r.Condition}
+}
+
+// principalMap reads a Principal element: "*" means any AWS principal.
+func principalMap(v any) map[string]any {
+	switch p := v.(type) {
+	case string:
+		return map[string]any{"AWS": p}
 	case map[string]any:
-		s.Principal = p
+		return p
 	}
-	return s
+	return nil
 }
 
 // StringsOf flattens a policy value (a string, a list, or a map of them)

@@ -146,24 +146,9 @@ func (d *Driver) PreviewAndGate(ctx context.Context, g GateFunc, gopts gate.Opti
 		r.Add(report.Check{ID: "gate", Status: report.Fail, Reason: "no gate rules were given; refusing to apply an unchecked plan"})
 		return p, false
 	}
-	failed := false
-	for _, f := range g(p.Resources, gopts) {
-		reason := f.Rule + ": " + f.Message
-		if f.Resource != "" {
-			reason = fmt.Sprintf("%s (%s): %s", f.Rule, f.Resource, f.Message)
-		}
-		if f.Unverified {
-			// An input unknown until apply: the verifier checks it after up.
-			r.Add(report.Check{ID: "gate", Status: report.Warn, Reason: reason})
-			continue
-		}
-		failed = true
-		r.Add(report.Check{ID: "gate", Status: report.Fail, Reason: reason,
-			Fix: "change the program or configuration; stateful deletes/replaces need the resource named explicitly"})
-	}
-	if !failed {
-		r.Add(report.Check{ID: "gate", Status: report.Pass, Reason: fmt.Sprintf("no gate rule violated by the %d planned resources", len(p.Resources))})
-	}
+	findings := g(p.Resources, gopts)
+	r.Add(gate.Checks(findings)...)
+	failed := gate.Failed(findings)
 	if !d.runPreFlight(ctx, p, r) {
 		failed = true
 	}

@@ -1,7 +1,6 @@
 package gate
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -10,62 +9,68 @@ import (
 
 // Rules of SPEC 5 on roles and the verification subscriber.
 const (
-	// RuleRoleBoundary: every role the deploy role manages carries the
-	// stack's permissions boundary.
-	RuleRoleBoundary = "role-boundary"
-	// RuleRoleSelfChange: no role may change its own policies or trust,
-	// and a role that may change roles may do so only with the boundary.
+	RuleRoleBoundary   = "role-boundary"
 	RuleRoleSelfChange = "role-self-change"
-	// RuleVerifyQueue: the verification queue is encrypted and accepts
-	// messages from the ops topic only.
-	RuleVerifyQueue = "verify-queue"
+	RuleVerifyQueue    = "verify-queue"
 )
 
 // roleWrites are the IAM actions that change a role's permissions or trust.
 var roleWrites = []string{"iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy",
 	"iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary", "iam:DetachRolePolicy", "iam:DeleteRolePolicy", "iam:CreateRole"}
 
-// access applies the role and queue rules to what the plan keeps.
-func (e *evaluator) access(kept []Resource, names spec.Names) {
-	boundaryName := names.PermissionsBoundary()
-	for _, r := range kept {
-		switch r.Type {
-		case TypeRole:
-			name, _ := e.str(r, "name")
-			if name == names.DeployRole() || name == "" {
-				continue
+// boundedWrites are the role writes allowed only with the boundary attached.
+var boundedWrites = []string{"iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary"}
+
+func init() {
+	register(
+		Rule{ID: RuleRoleBoundary, Description: "every role the deploy role manages carries the stack's permissions boundary", Check: func(p *Plan) {
+			boundary := p.Names.PermissionsBoundary()
+			for _, r := range p.Of(TypeRole) {
+				name, _ := p.Str(r, "name")
+				if name == p.Names.DeployRole() || name == "" {
+					continue
+				}
+				if b, ok := p.Str(r, "permissionsBoundary"); ok && !strings.HasSuffix(b, ":policy/"+boundary) {
+					p.Fail(r, "role %s has permissions boundary %q, not the stack's %s: the deploy role could give it anything", name, b, boundary)
+				}
 			}
-			b, known := e.str(r, "permissionsBoundary")
-			if known && !strings.HasSuffix(b, ":policy/"+boundaryName) {
-				e.fail(RuleRoleBoundary, r, fmt.Sprintf("role %s has permissions boundary %q, not the stack's %s: the deploy role could give it anything", name, b, boundaryName))
+		}},
+		Rule{ID: RuleRoleSelfChange, Description: "no role may change its own policies, trust or boundary, and roles are changed only with the boundary attached", Check: func(p *Plan) {
+			for _, r := range p.Of(TypeRolePolicy) {
+				p.selfChange(r)
 			}
-		case TypeRolePolicy:
-			e.selfChange(r, names)
-		case TypeQueue:
-			if k, known := e.str(r, "kmsMasterKeyId"); known && (k == "" || strings.Contains(k, "alias/aws/")) {
-				e.fail(RuleVerifyQueue, r, fmt.Sprintf("the verification queue is not encrypted with the environment key (kmsMasterKeyId %q)", k))
+		}},
+		Rule{ID: RuleVerifyQueue, Description: "the verification queue is KMS-encrypted and accepts messages from the ops topic only", Check: func(p *Plan) {
+			for _, r := range p.Of(TypeQueue) {
+				if k, ok := p.Str(r, "kmsMasterKeyId"); ok && (k == "" || strings.Contains(k, "alias/aws/")) {
+					p.Fail(r, "the verification queue is not encrypted with the environment key (kmsMasterKeyId %q)", k)
+				}
 			}
-		case TypeQueuePolicy:
-			e.queuePolicy(r, names)
-		}
-	}
+			for _, r := range p.Of(TypeQueuePolicy) {
+				p.queuePolicy(r)
+			}
+		}},
+	)
 }
 
 // selfChange fails a role policy that lets its role change itself, or
 // change any role without the boundary condition.
-func (e *evaluator) selfChange(r Resource, names spec.Names) {
-	sts, ok := e.parsePolicy(r, "policy")
+func (p *Plan) selfChange(r Resource) {
+	sts, ok := p.Policy(r, "policy")
 	if !ok {
 		return
 	}
-	role, _ := e.str(r, "role")
-	doc := spec.PolicyDocument{Statement: sts}
-	own := "arn:aws:iam::*:role/" + role
-	for _, a := range roleWrites {
+	boundary := p.Names.PermissionsBoundary()
+	if role, ok := p.Str(r, "role"); ok {
+		doc := spec.PolicyDocument{Statement: sts}
 		// A wildcard account stands for the stack's: the request names it.
-		if d := spec.Evaluate(doc, spec.IAMRequest{Action: a, Resource: strings.Replace(own, "*", accountOf(sts), 1),
-			Context: map[string]string{spec.CondPermissionsBoundary: "arn:aws:iam::" + accountOf(sts) + ":policy/" + names.PermissionsBoundary()}}); d == spec.Allowed {
-			e.fail(RuleRoleSelfChange, r, fmt.Sprintf("role %s may %s on itself", role, a))
+		acct := accountOf(sts)
+		for _, a := range roleWrites {
+			req := spec.IAMRequest{Action: a, Resource: "arn:aws:iam::" + acct + ":role/" + role,
+				Context: map[string]string{spec.CondPermissionsBoundary: "arn:aws:iam::" + acct + ":policy/" + boundary}}
+			if spec.Evaluate(doc, req) == spec.Allowed {
+				p.Fail(r, "role %s may %s on itself", role, a)
+			}
 		}
 	}
 	for _, s := range sts {
@@ -73,12 +78,12 @@ func (e *evaluator) selfChange(r Resource, names spec.Names) {
 			continue
 		}
 		for _, a := range s.Action {
-			if !slices.ContainsFunc([]string{"iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary"}, func(w string) bool { return spec.ActionMatches(a, w) }) {
+			if !slices.ContainsFunc(boundedWrites, func(w string) bool { return spec.ActionMatches(a, w) }) {
 				continue
 			}
 			vals := s.ConditionValues("StringEquals", spec.CondPermissionsBoundary)
-			if len(vals) != 1 || !strings.HasSuffix(vals[0], ":policy/"+names.PermissionsBoundary()) {
-				e.fail(RuleRoleSelfChange, r, fmt.Sprintf("statement %q allows %s without requiring the boundary %s (%s)", s.Sid, a, names.PermissionsBoundary(), spec.CondPermissionsBoundary))
+			if len(vals) != 1 || !strings.HasSuffix(vals[0], ":policy/"+boundary) {
+				p.Fail(r, "statement %q allows %s without requiring the boundary %s (%s)", s.Sid, a, boundary, spec.CondPermissionsBoundary)
 			}
 		}
 	}
@@ -97,27 +102,28 @@ func accountOf(sts []spec.Statement) string {
 	return "*"
 }
 
-func (e *evaluator) queuePolicy(r Resource, names spec.Names) {
-	sts, ok := e.parsePolicy(r, "policy")
+func (p *Plan) queuePolicy(r Resource) {
+	sts, ok := p.Policy(r, "policy")
 	if !ok {
 		return
 	}
 	if len(sts) == 0 {
-		e.fail(RuleVerifyQueue, r, "the queue policy has no statement: SNS cannot deliver")
+		p.Fail(r, "the queue policy has no statement: SNS cannot deliver")
 	}
+	topic := p.Names.Topic()
 	for _, s := range sts {
 		if s.Effect != "Allow" {
 			continue
 		}
-		if p := s.Principals(""); len(p) != 1 || p[0] != spec.SNSPrincipal {
-			e.fail(RuleVerifyQueue, r, fmt.Sprintf("statement %q admits %v; only %s may send", s.Sid, p, spec.SNSPrincipal))
+		if pr := s.Principals(""); len(pr) != 1 || pr[0] != spec.SNSPrincipal {
+			p.Fail(r, "statement %q admits %v; only %s may send", s.Sid, pr, spec.SNSPrincipal)
 		}
 		if len(s.Action) != 1 || s.Action[0] != "sqs:SendMessage" {
-			e.fail(RuleVerifyQueue, r, fmt.Sprintf("statement %q allows %v; only sqs:SendMessage", s.Sid, []string(s.Action)))
+			p.Fail(r, "statement %q allows %v; only sqs:SendMessage", s.Sid, []string(s.Action))
 		}
 		src := s.ConditionValues("ArnEquals", "aws:SourceArn")
-		if len(src) != 1 || !strings.HasSuffix(src[0], ":"+names.Topic()) {
-			e.fail(RuleVerifyQueue, r, fmt.Sprintf("statement %q accepts sources %v; only the ops topic %s (ArnEquals aws:SourceArn)", s.Sid, src, names.Topic()))
+		if len(src) != 1 || !strings.HasSuffix(src[0], ":"+topic) {
+			p.Fail(r, "statement %q accepts sources %v; only the ops topic %s (ArnEquals aws:SourceArn)", s.Sid, src, topic)
 		}
 	}
 }

@@ -46,6 +46,29 @@ func TestAccessRules(t *testing.T) {
 				delete(st["Condition"].(map[string]any), "ArnEquals")
 			})
 		}},
+		{"queue open to a second topic", gate.RuleVerifyQueue, func(t *testing.T, rs []gate.Resource) {
+			setPolicy(t, first(rs, gate.TypeQueuePolicy, nil), "policy", func(doc map[string]any) {
+				st := doc["Statement"].([]any)[0].(map[string]any)
+				c := st["Condition"].(map[string]any)["ArnEquals"].(map[string]any)
+				c["aws:SourceArn"] = []any{c["aws:SourceArn"], "arn:aws:sns:us-east-1:123456789012:someone-else"}
+			})
+		}},
+		{"queue allows receiving too", gate.RuleVerifyQueue, func(t *testing.T, rs []gate.Resource) {
+			setPolicy(t, first(rs, gate.TypeQueuePolicy, nil), "policy", func(doc map[string]any) {
+				doc["Statement"].([]any)[0].(map[string]any)["Action"] = []any{"sqs:SendMessage", "sqs:ReceiveMessage"}
+			})
+		}},
+		{"queue with the AWS managed key", gate.RuleVerifyQueue, func(t *testing.T, rs []gate.Resource) {
+			first(rs, gate.TypeQueue, nil).Inputs["kmsMasterKeyId"] = "alias/aws/sqs"
+		}},
+		{"roles changed under either of two boundaries", gate.RuleRoleSelfChange, func(t *testing.T, rs []gate.Resource) {
+			setPolicy(t, first(rs, gate.TypeRolePolicy, func(r gate.Resource) bool { return r.Inputs["role"] == n.DeployRole() }), "policy", func(doc map[string]any) {
+				doc["Statement"] = append(doc["Statement"].([]any), map[string]any{"Sid": "Create", "Effect": "Allow", "Action": []any{"iam:CreateRole"},
+					"Resource": []any{"arn:aws:iam::123456789012:role/x"},
+					"Condition": map[string]any{"StringEquals": map[string]any{"iam:PermissionsBoundary": []any{
+						"arn:aws:iam::123456789012:policy/" + n.PermissionsBoundary(), "arn:aws:iam::123456789012:policy/AdministratorAccess"}}}})
+			})
+		}},
 		{"queue unencrypted", gate.RuleVerifyQueue, func(t *testing.T, rs []gate.Resource) {
 			delete(first(rs, gate.TypeQueue, nil).Inputs, "kmsMasterKeyId")
 		}},

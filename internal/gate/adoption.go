@@ -1,40 +1,29 @@
 package gate
 
-import "fmt"
-
 // RuleAdoption: after an import (SPEC 3.2), the preview creates, replaces
-// or deletes no table, key or baselines bucket that was imported.
+// or deletes no table, key or baselines bucket that was imported. A
+// stateful resource the adoption plan said does not exist may be created
+// (that is what the operator approved); any other create, replace or
+// delete of a stateful resource fails: the import did not take and the
+// deploy would make a second one, or would drop the data.
 const RuleAdoption = "adoption"
 
-// statefulTypes are what an adoption must never recreate: they hold data
-// (items and their PITR history, encrypted material, baselines).
-var statefulTypes = map[string]string{TypeTable: "table", TypeKey: "KMS key", TypeBucket: "baselines bucket"}
-
-// Adoption applies the adoption rule to the preview that follows an
-// import. imported are the logical names of the resources the adoption
-// imported; a stateful resource the adoption plan said does not exist may
-// be created (that is what the operator approved), any other create,
-// replace or delete of a stateful resource fails: the import did not take
-// and the deploy would make a second one, or would drop the data.
-func Adoption(res []Resource, imported []string) []Finding {
-	in := map[string]bool{}
-	for _, n := range imported {
-		in[n] = true
-	}
-	var out []Finding
-	for _, r := range res {
-		kind, ok := statefulTypes[r.Type]
-		if !ok {
-			continue
-		}
-		switch {
-		case r.Op == OpReplace || r.Op == OpDelete:
-			out = append(out, Finding{Rule: RuleAdoption, Resource: label(r),
-				Message: fmt.Sprintf("the preview after the import would %s the %s: its data would be lost; nothing is applied", r.Op, kind)})
-		case r.Op == OpCreate && in[r.Name]:
-			out = append(out, Finding{Rule: RuleAdoption, Resource: label(r),
-				Message: fmt.Sprintf("the %s was imported but the preview still creates it: the import did not match the program (parent or name), a second one would be made", kind)})
-		}
-	}
-	return out
+func init() {
+	register(Rule{ID: RuleAdoption, AfterImport: true,
+		Description: "after an import (adopt), no create of an imported table, key or bucket, and no replace or delete of one",
+		Fix:         "make the program match what was imported (parents, names, properties that force a replacement) and adopt again; nothing was applied",
+		Check: func(p *Plan) {
+			for _, r := range p.All {
+				kind, ok := statefulTypes[r.Type]
+				if !ok {
+					continue
+				}
+				switch {
+				case r.Op == OpReplace || r.Op == OpDelete:
+					p.Fail(r, "the preview after the import would %s the %s: its data would be lost; nothing is applied", r.Op, kind)
+				case r.Op == OpCreate && p.Imported[r.Name]:
+					p.Fail(r, "the %s was imported but the preview still creates it: the import did not match the program (parent or name), a second one would be made", kind)
+				}
+			}
+		}})
 }

@@ -1,8 +1,6 @@
 package gate
 
 import (
-	"fmt"
-
 	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 )
@@ -10,6 +8,14 @@ import (
 // RuleEphemeral: the ephemeral flag (no protect, no deletion protection)
 // only on acc-<run> acceptance stacks (SPEC 2.12, 5).
 const RuleEphemeral = "ephemeral-stack"
+
+func init() {
+	register(Rule{ID: RuleEphemeral, Description: "only " + spec.EphemeralPrefix + "<run> acceptance stacks may be ephemeral (no protect, no deletion protection)", Check: func(p *Plan) {
+		if p.Opts.Ephemeral && !spec.IsEphemeralStack(p.Opts.Stack) {
+			p.Fail(Resource{}, "stack %q is marked ephemeral, which drops protect and deletion protection; only %s<run> acceptance stacks may be", p.Opts.Stack, spec.EphemeralPrefix)
+		}
+	}})
+}
 
 // OptionsFor is the gate's view of a stack's configuration; allow names the
 // stateful resources the operator allows to be deleted or replaced.
@@ -20,19 +26,13 @@ func OptionsFor(cfg stackconfig.Config, allow []string) Options {
 	}
 }
 
-func (e *evaluator) ephemeral() {
-	if e.opts.Ephemeral && !spec.IsEphemeralStack(e.opts.Stack) {
-		e.fail(RuleEphemeral, Resource{}, fmt.Sprintf("stack %q is marked ephemeral, which drops protect and deletion protection; only %s<run> acceptance stacks may be", e.opts.Stack, spec.EphemeralPrefix))
-	}
-}
-
 // protect wants Pulumi protect on a stateful resource, and off on an
 // ephemeral stack, whose destroy must remove everything it made.
-func (e *evaluator) protect(rule string, r Resource, what string) {
+func (p *Plan) protect(r Resource, what string) {
 	switch {
-	case e.opts.Ephemeral && r.Protect:
-		e.fail(rule, r, fmt.Sprintf("Pulumi protect is on in an ephemeral stack, so its destroy would leave %s behind", what))
-	case !e.opts.Ephemeral && !r.Protect:
-		e.fail(rule, r, fmt.Sprintf("Pulumi protect is off, so a destroy could delete %s", what))
+	case p.Opts.Ephemeral && r.Protect:
+		p.Fail(r, "Pulumi protect is on in an ephemeral stack, so its destroy would leave %s behind", what)
+	case !p.Opts.Ephemeral && !r.Protect:
+		p.Fail(r, "Pulumi protect is off, so a destroy could delete %s", what)
 	}
 }

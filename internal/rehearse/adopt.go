@@ -141,7 +141,7 @@ func runFromTerraform(ctx context.Context, cfg stackconfig.Config, opts Options,
 	}
 	rep.Add(importCheck(plan, run))
 	preview := afterImport(plan, run)
-	rep.Add(gate.Checks(gate.Adoption(preview, plan.ImportedNames()))...)
+	rep.Add(gate.Checks(gate.Adoption(preview, plan.ImportedNames()), gate.RuleAdoption)...)
 	rep.Add(inPlaceCheck(plan))
 	findings := gate.Evaluate(run.Resources, gate.Options{Environment: cfg.Environment, DeletionProtection: cfg.DeletionProtection})
 	for _, c := range gate.Checks(findings) {
