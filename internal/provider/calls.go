@@ -52,7 +52,20 @@ var iamPrefix = map[string]string{
 	"S3": "s3", "SQS": "sqs", "STS": "sts", "SSM": "ssm",
 }
 
+// s3Actions are the S3 operations IAM authorises under another name.
+var s3Actions = map[string]string{
+	"PutBucketEncryption": "PutEncryptionConfiguration", "GetBucketEncryption": "GetEncryptionConfiguration",
+	"DeleteBucketEncryption": "PutEncryptionConfiguration", "PutPublicAccessBlock": "PutBucketPublicAccessBlock",
+	"GetPublicAccessBlock": "GetBucketPublicAccessBlock", "DeletePublicAccessBlock": "PutBucketPublicAccessBlock",
+	"PutBucketLifecycleConfiguration": "PutLifecycleConfiguration", "GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
+	"DeleteBucketLifecycle": "PutLifecycleConfiguration", "HeadBucket": "ListBucket", "ListObjectVersions": "ListBucketVersions",
+	"DeleteBucketTagging": "PutBucketTagging",
+}
+
 func iamAction(service, op string) string {
+	if a, ok := s3Actions[op]; ok && service == "S3" {
+		op = a
+	}
 	p, ok := iamPrefix[service]
 	if !ok {
 		p = strings.ToLower(service)

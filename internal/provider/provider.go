@@ -66,6 +66,61 @@ type Provider struct {
 	defaultTags map[string]string
 	region      string
 	configured  bool
+	// notKept are properties ("type property") the endpoint accepted but
+	// does not return when read: Read keeps the recorded value for them.
+	notKept []string
+}
+
+// NotKept lists the properties ("type property") the endpoint accepted
+// on create but did not return when read back, sorted: refresh cannot see
+// them change there.
+func (p *Provider) NotKept() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.notKept)
+}
+
+func (p *Provider) kept(typ, key string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return !slices.Contains(p.notKept, typ+" "+key)
+}
+
+// readBack reads a resource just made or changed, as the real provider
+// ends every create and update with a read: computed outputs come from
+// AWS, and a declared property AWS does not return is noted as not kept.
+func (p *Provider) readBack(ctx context.Context, s Schema, typ, id string, applied, out map[string]any) error {
+	got, err := p.backend.ReadResource(p.label(ctx, typ, "Read"), typ, id, out)
+	if err != nil {
+		return fmt.Errorf("reading back %s %s: %w", typ, id, err)
+	}
+	for k, v := range got {
+		_, declared := applied[k]
+		switch {
+		case s.computed(k) || !declared:
+			if !declared || s.computed(k) {
+				out[k] = v
+			}
+		case !Equal(applied[k], v):
+			p.noteNotKept(typ, k)
+		}
+	}
+	if s.Tagged {
+		// tagsAll is what AWS holds, tags the declared ones.
+		if !Equal(applied["tags"], got["tags"]) {
+			p.noteNotKept(typ, "tags")
+		}
+	}
+	return nil
+}
+
+func (p *Provider) noteNotKept(typ, key string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if k := typ + " " + key; !slices.Contains(p.notKept, k) {
+		p.notKept = append(p.notKept, k)
+		sort.Strings(p.notKept)
+	}
 }
 
 // New returns a provider on backend; calls (may be nil) records the AWS
@@ -309,11 +364,15 @@ func (p *Provider) Create(ctx context.Context, req plugin.CreateRequest) (plugin
 			return plugin.CreateResponse{}, fmt.Errorf("creating %s %s: input %s is still unknown at apply", typ, req.Name, k)
 		}
 	}
-	id, computed, err := p.backend.CreateResource(p.label(ctx, typ, "Create"), typ, req.Name, applied(s, in))
+	app := applied(s, in)
+	id, computed, err := p.backend.CreateResource(p.label(ctx, typ, "Create"), typ, req.Name, app)
 	if err != nil {
 		return plugin.CreateResponse{}, err
 	}
 	maps.Copy(out, computed)
+	if err := p.readBack(ctx, s, typ, id, app, out); err != nil {
+		return plugin.CreateResponse{}, err
+	}
 	p.log.Debug("created", "type", typ, "name", req.Name, "id", id)
 	return plugin.CreateResponse{ID: resource.ID(id), Properties: Props(out, secret), Status: resource.StatusOK}, nil
 }
@@ -346,12 +405,12 @@ func (p *Provider) Read(ctx context.Context, req plugin.ReadRequest) (plugin.Rea
 	for k, v := range got {
 		// A JSON document read back keeps the recorded spelling when it
 		// means the same, as the real provider suppresses such diffs.
-		if Equal(outs[k], v) && outs[k] != nil {
+		if Equal(outs[k], v) && outs[k] != nil || len(state) > 0 && !p.kept(typ, k) {
 			continue
 		}
 		outs[k] = v
 	}
-	if s.Tagged {
+	if s.Tagged && (len(state) == 0 || p.kept(typ, "tags")) {
 		actual := stringMap(got["tags"])
 		defaults := p.defaults()
 		own := map[string]string{}
@@ -380,13 +439,6 @@ func (p *Provider) Read(ctx context.Context, req plugin.ReadRequest) (plugin.Rea
 		for k := range inputs {
 			if v, ok := outs[k]; ok && !s.computed(k) {
 				newInputs[k] = v
-			}
-		}
-		for k, v := range got {
-			if _, declared := inputs[k]; !declared && !s.computed(k) && !isEmpty(v) && k != "tags" {
-				// Read reports a setting the program does not declare:
-				// keep it in the outputs only.
-				_ = v
 			}
 		}
 		if s.Tagged {
@@ -434,6 +486,9 @@ func (p *Provider) Update(ctx context.Context, req plugin.UpdateRequest) (plugin
 		return plugin.UpdateResponse{}, err
 	}
 	maps.Copy(out, got)
+	if err := p.readBack(ctx, s, typ, string(req.ID), applied(s, news), out); err != nil {
+		return plugin.UpdateResponse{}, err
+	}
 	return plugin.UpdateResponse{Properties: Props(out, secret), Status: resource.StatusOK}, nil
 }
 

@@ -51,7 +51,9 @@ type Provisioner struct {
 
 	mu        sync.Mutex
 	unapplied map[string][]string // "type name" -> input paths
-	created   []created
+	// unreadable are properties the endpoint cannot read back.
+	unreadable []string
+	created    []created
 }
 
 // created is one resource the provisioner made, for Teardown.

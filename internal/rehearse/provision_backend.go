@@ -242,3 +242,23 @@ func num(v any) float64 { f, _ := v.(float64); return f }
 func str(v any) string { s, _ := v.(string); return s }
 
 func obj(v any) map[string]any { m, _ := v.(map[string]any); return m }
+
+// noteUnreadable records a property the endpoint cannot read back (Read
+// keeps the recorded value), for the report.
+func (p *Provisioner) noteUnreadable(typ, prop string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := typ + " " + prop
+	if !slices.Contains(p.unreadable, k) {
+		p.unreadable = append(p.unreadable, k)
+		sort.Strings(p.unreadable)
+	}
+}
+
+// Unreadable lists the properties ("type property") the endpoint could
+// not read back, so refresh and import cannot see them change.
+func (p *Provisioner) Unreadable() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.unreadable)
+}
