@@ -100,7 +100,22 @@ func (r *engineRun) drift(ctx context.Context) report.Check {
 	if len(missed) > 0 || len(extra) > 0 {
 		return fail(fmt.Sprintf("drift missed %s; reported besides: %s", strings.Join(missed, ", "), strings.Join(extra, ", ")), "")
 	}
-	// The next preview reverts them (in place), and up converges.
+	// A preview alone diffs the program against the recorded state: it
+	// plans nothing for changes made outside Pulumi.
+	plain, err := dr.Preview(ctx)
+	if err != nil {
+		return fail("preview after the drift: "+err.Error(), "")
+	}
+	plainNote := "a preview without refresh plans no change for them (it diffs against the recorded state), so a plain deploy would leave the drift in place"
+	if plain.HasChanges() {
+		plainNote = fmt.Sprintf("a preview without refresh already plans %d change(s)", len(plain.Changes))
+	}
+	// After a refresh the next preview reverts them (in place), and up
+	// converges.
+	if err := dr.Refresh(ctx); err != nil {
+		s.rep.Add(driver.ErrorCheck("refresh", err))
+		return fail("refresh: "+err.Error(), "")
+	}
 	p, applied, ok := r.previewApproveUp(ctx, dr, s)
 	if !ok || p == nil {
 		return fail("the converging cycle stopped: "+strings.Join(s.failed(), "; "), "")
@@ -128,8 +143,13 @@ func (r *engineRun) drift(ctx context.Context) report.Check {
 	if f := s.failed(); len(f) > 0 {
 		return fail("after converging: "+strings.Join(f, "; "), "")
 	}
-	return report.Check{Status: report.Pass, Reason: fmt.Sprintf("drift reported PITR off on %s (pointInTimeRecovery), the threshold of %s and the removed tag of %s; the next preview reverted them (%s) and a second drift found nothing",
-		pitrTable, alarm, tagTable, strings.Join(changed, ", "))}
+	for _, c := range p.Changes {
+		if c.Op != "update" {
+			return fail(fmt.Sprintf("reverting the drift planned %s of %s, not an in-place update", c.Op, c.Name), "")
+		}
+	}
+	return report.Check{Status: report.Pass, Reason: fmt.Sprintf("drift reported PITR off on %s (pointInTimeRecovery), the threshold of %s and the removed tag of %s; %s; after a refresh the next preview reverted them in place (%s) and a second drift found nothing",
+		pitrTable, alarm, tagTable, plainNote, strings.Join(changed, ", "))}
 }
 
 // callsCheck compares the AWS calls the stand-in made per type and
