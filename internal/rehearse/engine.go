@@ -168,6 +168,16 @@ func (r *engineRun) stop() {
 	if r.srv != nil {
 		r.srv.Close()
 	}
+	if r.prov != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if err := r.prov.Teardown(ctx); err != nil {
+			r.log.Warn("removing the engine rehearsal's resources from the emulator", "err", err)
+		}
+		if err := removeExtras(ctx, r.awsCfg, r.cfg); err != nil {
+			r.log.Warn("removing the engine rehearsal's nonce versions", "err", err)
+		}
+		cancel()
+	}
 	if r.emu != nil {
 		r.emu.Close()
 	}

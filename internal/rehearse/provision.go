@@ -125,7 +125,7 @@ func (p *Provisioner) Teardown(ctx context.Context) error {
 		if err == nil {
 			err = p.deleteOne(ctx, c.typ, c.id, c.in)
 		}
-		if err != nil {
+		if err != nil && !isNotFound(err) {
 			errs = append(errs, fmt.Errorf("deleting %s %s: %w", c.typ, c.id, err))
 		}
 	}

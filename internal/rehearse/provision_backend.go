@@ -44,6 +44,11 @@ func (p *Provisioner) CreateResource(ctx context.Context, typ, name string, in m
 		_ = p.DeleteResource(context.WithoutCancel(ctx), typ, id, in)
 		return "", nil, fmt.Errorf("creating %s %s: the stand-in AWS provider cannot apply %s", typ, name, strings.Join(left, ", "))
 	}
+	// Remembered for Teardown: an in-process emulator keeps its state as
+	// long as the process, so a rehearsal removes what the engine left.
+	p.mu.Lock()
+	p.created = append(p.created, created{typ: typ, id: id, in: in})
+	p.mu.Unlock()
 	return id, out, nil
 }
 
@@ -115,6 +120,11 @@ func (p *Provisioner) DeleteResource(ctx context.Context, typ, id string, state 
 		return fmt.Errorf("resource type %s is not served by the stand-in AWS provider", typ)
 	}
 	err := p.deleteOne(ctx, typ, id, state)
+	if err == nil || isNotFound(err) {
+		p.mu.Lock()
+		p.created = slices.DeleteFunc(p.created, func(c created) bool { return c.typ == typ && c.id == id })
+		p.mu.Unlock()
+	}
 	if isNotFound(err) {
 		return nil
 	}
