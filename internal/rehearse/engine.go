@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
@@ -60,7 +61,7 @@ const (
 
 // EngineScenarios are the scenarios in the order they build on each
 // other (each starts from the state the one before left).
-var EngineScenarios = []string{ScenarioFresh, ScenarioNoop, ScenarioUpdate, ScenarioPlanMismatch, ScenarioDrift}
+var EngineScenarios = []string{ScenarioFresh, ScenarioNoop, ScenarioUpdate, ScenarioPlanMismatch, ScenarioDrift, ScenarioReplaceRefused}
 
 // engineRun is one engine rehearsal: the emulator, the stand-in provider
 // serving it, a temporary project and backend, and the driver on them.
@@ -77,6 +78,8 @@ type engineRun struct {
 	cfg    stackconfig.Config
 	cli    string
 	rep    *report.Report
+	// program replaces stacks.Program for one scenario; nil for it.
+	program pulumi.RunFunc
 	// plan is the last approved preview (update leaves it for
 	// plan-mismatch).
 	plan *driver.Preview
@@ -189,8 +192,12 @@ func (r *engineRun) stop() {
 // open opens the driver on the rehearsal's project, backend and provider:
 // the same driver.Open deploy runs, with the program deploy runs.
 func (r *engineRun) open(ctx context.Context) (*driver.Driver, error) {
+	program := stacks.Program
+	if r.program != nil {
+		program = r.program
+	}
 	return driver.Open(ctx, driver.Settings{
-		ProjectDir: r.dir, Stack: r.o.Stack, Program: stacks.Program, CLIPath: r.cli,
+		ProjectDir: r.dir, Stack: r.o.Stack, Program: program, CLIPath: r.cli,
 		BackendURL: "file://" + filepath.ToSlash(filepath.Join(r.dir, "state")),
 		PulumiHome: filepath.Join(r.dir, "home"),
 		Progress:   r.o.Progress, Logger: r.log,
@@ -257,6 +264,8 @@ func (r *engineRun) scenario(ctx context.Context, s string) report.Check {
 		return r.planMismatch(ctx)
 	case ScenarioDrift:
 		return r.drift(ctx)
+	case ScenarioReplaceRefused:
+		return r.replaceRefused(ctx)
 	}
 	return fail("no such scenario", "")
 }

@@ -51,6 +51,17 @@ func TestEngineScenarios(t *testing.T) {
 			t.Errorf("engine:%s %s: %s", s, c.Status, c.Reason)
 		}
 	}
+	// The calls the stand-in made that spec.ProviderResources lacks, as
+	// found by the engine rehearsal: creating the boundary policy (an admin
+	// run the deploy role is denied on purpose) and the caller-identity
+	// invoke (sts:GetCallerIdentity needs no permission). A new one fails.
+	if len(scenariosFromEnv()) == len(EngineScenarios) {
+		c, _ := rep.Find("engine:calls")
+		want := "calls the spec's provider tables lack: aws:iam/policy:Policy Create: iam:CreatePolicy; aws:index/getCallerIdentity:getCallerIdentity Invoke: sts:GetCallerIdentity"
+		if c.Reason != want {
+			t.Errorf("engine:calls: %s\nwant: %s", c.Reason, want)
+		}
+	}
 	if t.Failed() {
 		t.Logf("engine progress:\n%s", progress.String())
 	}
