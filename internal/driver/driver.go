@@ -385,7 +385,7 @@ func (d *Driver) checkPlugins(ctx context.Context) error {
 		return fmt.Errorf("listing installed plugins: %w", err)
 	}
 	for _, p := range d.s.Plugins {
-		if hasPlugin(installed, p) {
+		if hasPlugin(installed, p) || servedByDebugProvider(p, d.s.EnvVars) {
 			continue
 		}
 		var installErr error

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 )
 
@@ -87,12 +88,35 @@ func canonicalPlan(v any) ([]byte, error) {
 		for _, rp := range rps {
 			if m, ok := rp.(map[string]any); ok {
 				delete(m, "seed")
+				sortDependencies(m)
 			}
 		}
 	}
 	root = mapSecrets(root).(map[string]any)
 	// encoding/json sorts map keys, which makes the encoding canonical.
 	return json.Marshal(root)
+}
+
+// sortDependencies sorts a resource plan's goal dependencies: they are
+// sets, and the engine lists them in the order the program's outputs
+// resolved, which differs between two previews of the same state (found
+// by the engine rehearsal's engine:noop).
+func sortDependencies(rp map[string]any) {
+	goal, ok := rp["goal"].(map[string]any)
+	if !ok {
+		return
+	}
+	sortStrings := func(v any) {
+		if l, ok := v.([]any); ok {
+			sort.Slice(l, func(i, j int) bool { return fmt.Sprint(l[i]) < fmt.Sprint(l[j]) })
+		}
+	}
+	sortStrings(goal["dependencies"])
+	if pd, ok := goal["propertyDependencies"].(map[string]any); ok {
+		for _, v := range pd {
+			sortStrings(v)
+		}
+	}
 }
 
 // mapSecrets replaces serialized secrets by a constant.

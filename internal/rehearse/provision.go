@@ -25,6 +25,7 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/mirror-dissonance/mirror-infra/internal/gate"
 	"github.com/mirror-dissonance/mirror-infra/spec"
@@ -46,10 +47,13 @@ type Provisioner struct {
 	iam *iam.Client
 	s3  *s3.Client
 	sqs *sqs.Client
+	sts *sts.Client
 
 	mu        sync.Mutex
 	unapplied map[string][]string // "type name" -> input paths
-	created   []created
+	// unreadable are properties the endpoint cannot read back.
+	unreadable []string
+	created    []created
 }
 
 // created is one resource the provisioner made, for Teardown.
@@ -63,7 +67,7 @@ func NewProvisioner(cfg aws.Config, account string) *Provisioner {
 	return &Provisioner{
 		Region: cfg.Region, AccountID: account,
 		ddb: dynamodb.NewFromConfig(cfg), kms: kms.NewFromConfig(cfg), sns: sns.NewFromConfig(cfg),
-		cw: cloudwatch.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg),
+		cw: cloudwatch.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg),
 		// A custom endpoint (the emulator) has no per-bucket host names.
 		s3:        drift.NewObjectClient(cfg),
 		unapplied: map[string][]string{},
@@ -114,53 +118,77 @@ func (p *Provisioner) Teardown(ctx context.Context) error {
 	for i := len(list) - 1; i >= 0; i-- {
 		c := list[i]
 		var err error
-		switch c.typ {
-		case gate.TypeTable:
+		if c.typ == gate.TypeTable {
 			// Deletion protection is on by design; lift it first.
-			if _, err = p.ddb.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(c.id), DeletionProtectionEnabled: aws.Bool(false)}); err == nil {
-				_, err = p.ddb.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(c.id)})
-			}
-		case gate.TypeKey:
-			_, err = p.kms.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(c.id), PendingWindowInDays: aws.Int32(7)})
-		case gate.TypeAlias:
-			_, err = p.kms.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(c.id)})
-		case gate.TypeTopic:
-			_, err = p.sns.DeleteTopic(ctx, &sns.DeleteTopicInput{TopicArn: aws.String(c.id)})
-		case gate.TypeSubscription:
-			_, err = p.sns.Unsubscribe(ctx, &sns.UnsubscribeInput{SubscriptionArn: aws.String(c.id)})
-		case gate.TypeAlarm:
-			_, err = p.cw.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{c.id}})
-		case gate.TypeDashboard:
-			_, err = p.cw.DeleteDashboards(ctx, &cloudwatch.DeleteDashboardsInput{DashboardNames: []string{c.id}})
-		case gate.TypeOIDCProvider:
-			_, err = p.iam.DeleteOpenIDConnectProvider(ctx, &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(c.id)})
-		case gate.TypeRole:
-			_, err = p.iam.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(c.id)})
-		case gate.TypePolicy:
-			_, err = p.iam.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: aws.String(c.id)})
-		case gate.TypeQueue:
-			_, err = p.sqs.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: aws.String(c.id)})
-		case gate.TypeRolePolicy:
-			role, name, _ := strings.Cut(c.id, ":")
-			_, err = p.iam.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)})
-		case gate.TypeBucket:
-			err = p.deleteBucket(ctx, c.id)
-		case gate.TypeBucketEncryption:
-			_, err = p.s3.DeleteBucketEncryption(ctx, &s3.DeleteBucketEncryptionInput{Bucket: aws.String(c.id)})
-		case gate.TypeBucketPublicAccessBlock:
-			_, err = p.s3.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: aws.String(c.id)})
-		case gate.TypeBucketPolicy:
-			_, err = p.s3.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(c.id)})
-		case gate.TypeBucketLifecycle:
-			_, err = p.s3.DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: aws.String(c.id)})
-			// Versioning cannot be removed from a bucket, only suspended;
-			// the bucket's deletion removes it.
+			_, err = p.ddb.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(c.id), DeletionProtectionEnabled: aws.Bool(false)})
 		}
-		if err != nil {
+		if err == nil {
+			err = p.deleteOne(ctx, c.typ, c.id, c.in)
+		}
+		if err != nil && !isNotFound(err) {
 			errs = append(errs, fmt.Errorf("deleting %s %s: %w", c.typ, c.id, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// deleteOne deletes one resource by type and id; state holds its
+// properties (the key's deletion window).
+func (p *Provisioner) deleteOne(ctx context.Context, typ, id string, state map[string]any) error {
+	var err error
+	switch typ {
+	case gate.TypeTable:
+		if _, err = p.ddb.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(id)}); err == nil {
+			err = p.waitTableGone(ctx, id)
+		}
+	case gate.TypeKey:
+		days := int32(7)
+		if d := num(state["deletionWindowInDays"]); d > 0 {
+			days = int32(d)
+		}
+		_, err = p.kms.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: aws.String(id), PendingWindowInDays: aws.Int32(days)})
+	case gate.TypeAlias:
+		_, err = p.kms.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(id)})
+	case gate.TypeTopic:
+		_, err = p.sns.DeleteTopic(ctx, &sns.DeleteTopicInput{TopicArn: aws.String(id)})
+	case gate.TypeTopicPolicy:
+		err = p.deleteTopicPolicy(ctx, id)
+	case gate.TypeSubscription:
+		_, err = p.sns.Unsubscribe(ctx, &sns.UnsubscribeInput{SubscriptionArn: aws.String(id)})
+	case gate.TypeAlarm:
+		_, err = p.cw.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{id}})
+	case gate.TypeDashboard:
+		_, err = p.cw.DeleteDashboards(ctx, &cloudwatch.DeleteDashboardsInput{DashboardNames: []string{id}})
+	case gate.TypeOIDCProvider:
+		_, err = p.iam.DeleteOpenIDConnectProvider(ctx, &iam.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: aws.String(id)})
+	case gate.TypeRole:
+		_, err = p.iam.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(id)})
+	case gate.TypePolicy:
+		_, err = p.iam.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: aws.String(id)})
+	case gate.TypeQueue:
+		_, err = p.sqs.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: aws.String(id)})
+	case gate.TypeQueuePolicy:
+		_, err = p.sqs.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(id),
+			Attributes: map[string]string{string(sqstypes.QueueAttributeNamePolicy): ""}})
+	case gate.TypeRolePolicy:
+		role, name, _ := strings.Cut(id, ":")
+		_, err = p.iam.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(name)})
+	case gate.TypeBucket:
+		err = p.deleteBucket(ctx, id)
+	case gate.TypeBucketVersioning:
+		// Versioning cannot be removed from a bucket, only suspended.
+		_, err = p.s3.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(id),
+			VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusSuspended}})
+	case gate.TypeBucketEncryption:
+		_, err = p.s3.DeleteBucketEncryption(ctx, &s3.DeleteBucketEncryptionInput{Bucket: aws.String(id)})
+	case gate.TypeBucketPublicAccessBlock:
+		_, err = p.s3.DeletePublicAccessBlock(ctx, &s3.DeletePublicAccessBlockInput{Bucket: aws.String(id)})
+	case gate.TypeBucketPolicy:
+		_, err = p.s3.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: aws.String(id)})
+	case gate.TypeBucketLifecycle:
+		_, err = p.s3.DeleteBucketLifecycle(ctx, &s3.DeleteBucketLifecycleInput{Bucket: aws.String(id)})
+	}
+	return err
 }
 
 // inputs wraps declared inputs and tracks which were read.
@@ -222,6 +250,26 @@ func (p *Provisioner) Create(ctx context.Context, typ, name string, raw map[stri
 // (an adopted resource whose settings are applied in place: its owner
 // removes it).
 func (p *Provisioner) create(ctx context.Context, typ, name string, raw map[string]any, record bool) (string, map[string]any, error) {
+	id, out, left, err := p.apply(ctx, typ, name, raw)
+	if err != nil {
+		return "", nil, err
+	}
+	if len(left) > 0 {
+		p.mu.Lock()
+		p.unapplied[typ+" "+name] = left
+		p.mu.Unlock()
+	}
+	if record {
+		p.mu.Lock()
+		p.created = append(p.created, created{typ: typ, id: id, in: raw})
+		p.mu.Unlock()
+	}
+	return id, out, nil
+}
+
+// apply makes one resource from its declared inputs and returns the
+// inputs it did not apply.
+func (p *Provisioner) apply(ctx context.Context, typ, name string, raw map[string]any) (string, map[string]any, []string, error) {
 	in := &inputs{m: raw, used: map[string]bool{}}
 	var (
 		id  string
@@ -319,19 +367,9 @@ func (p *Provisioner) create(ctx context.Context, typ, name string, raw map[stri
 		id, out = name+"-unprovisioned", map[string]any{}
 	}
 	if err != nil {
-		return "", nil, fmt.Errorf("provisioning %s %s in the emulator: %w", typ, name, err)
+		return "", nil, nil, fmt.Errorf("provisioning %s %s in the emulator: %w", typ, name, err)
 	}
-	if left := in.leftovers(); len(left) > 0 {
-		p.mu.Lock()
-		p.unapplied[typ+" "+name] = left
-		p.mu.Unlock()
-	}
-	if record {
-		p.mu.Lock()
-		p.created = append(p.created, created{typ: typ, id: id, in: raw})
-		p.mu.Unlock()
-	}
-	return id, out, nil
+	return id, out, in.leftovers(), nil
 }
 
 func (p *Provisioner) key(ctx context.Context, in *inputs) (string, map[string]any, error) {
@@ -434,6 +472,10 @@ func (p *Provisioner) table(ctx context.Context, in *inputs) (string, map[string
 	}
 	res, err := p.ddb.CreateTable(ctx, input)
 	if err != nil {
+		return "", nil, err
+	}
+	// TTL and PITR can be set once the table is ACTIVE.
+	if err := p.waitTableActive(ctx, name); err != nil {
 		return "", nil, err
 	}
 	if ttl := in.obj("ttl"); ttl != nil {
