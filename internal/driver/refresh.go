@@ -12,7 +12,7 @@ import (
 // never plans to revert a change made outside Pulumi (found by the engine
 // rehearsal's engine:drift).
 func (d *Driver) Refresh(ctx context.Context) error {
-	c := newCollector(d.s.Progress, true)
+	c := newCollector(ctx, d.s.Progress, "refresh of "+d.s.Stack, true)
 	_, err := d.stack.Refresh(ctx, optrefresh.EventStreams(c.ch))
 	c.finish(err)
 	return opError(ctx, "refresh", err, c)
