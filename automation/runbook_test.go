@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/mirror-dissonance/mirror-infra/internal/mockrun"
 	"github.com/mirror-dissonance/mirror-infra/internal/workflows"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
@@ -383,5 +385,29 @@ func TestRunbookNamesExist(t *testing.T) {
 		if !strings.Contains(text, n) {
 			t.Errorf("the runbook does not use the SPEC name %s", n)
 		}
+	}
+}
+
+// The runbook's resource count is the program's: the mock run of staging
+// plans exactly the number the runbook states.
+func TestRunbookResourceCountIsTheProgram(t *testing.T) {
+	doc, err := os.ReadFile("../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`A fresh staging environment is ([0-9]+) AWS resources`).FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("docs/operations.md no longer states the staging resource count")
+	}
+	cfg, err := stackconfig.Load("..", "staging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := mockrun.Run(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(len(res.AWSResources())); got != string(m[1]) {
+		t.Errorf("the runbook says %s AWS resources, the program plans %s for staging", m[1], got)
 	}
 }
