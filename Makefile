@@ -55,10 +55,17 @@ $(STATICCHECK): Makefile
 	@mkdir -p $(BIN)
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-## test: every test that needs no AWS account (the driver tests use ./bin/pulumi)
+# The packages whose tests run parallel emulators (and that the Oracle team
+# copies) run under the race detector; the rest without, to keep make test
+# short on two cores.
+RACE_PKGS := ./emulator/... ./verify/... ./oracle/...
+MODULE := github.com/mirror-dissonance/mirror-infra
+
+## test: every test that needs no AWS account (the driver tests use ./bin/pulumi); the emulator, verify, oracle and consumer packages with -race
 test: $(PULUMI)
-	$(GO) test -count=1 -timeout 12m ./...
-	cd examples/consumer && GOFLAGS=-mod=mod $(GO) test -count=2 ./...
+	$(GO) test -count=1 -timeout 12m $$($(GO) list ./... | grep -v -E '^$(MODULE)/(emulator|verify|oracle)(/|$$)')
+	$(GO) test -race -count=1 -timeout 12m $(RACE_PKGS)
+	cd examples/consumer && GOFLAGS=-mod=mod $(GO) test -race -count=2 ./...
 
 ## lint: gofmt, go vet, staticcheck and actionlint
 lint: $(STATICCHECK) $(ACTIONLINT)

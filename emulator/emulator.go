@@ -11,11 +11,14 @@
 // Clients built from Config talk to it through the unmodified AWS SDK;
 // Env gives the variables that point a CLI process at it.
 //
-// kumo keeps its service state per process, not per server: two emulators in
-// one test binary see each other's tables, keys and alarms, while the front
-// server's own state (PITR, rotation, ...) belongs to one Emulator. Give
-// every seeded environment its own name (Seed picks a random one when none
-// is given) and do not reuse resources across emulators.
+// kumo keeps its service state per process, not per server, and wires its
+// services anew for every server it starts (a data race when two start at
+// once). So one kumo serves the whole process, started by the first Start;
+// every Emulator is its own front server before it, with its own counts,
+// faults, index delay and front-server state (PITR, rotation, ...). Two
+// emulators see each other's tables, keys and alarms: give every seeded
+// environment its own name (Seed picks a random one when none is given)
+// and do not reuse resources across emulators.
 //
 // Tests, here and in other repositories, need one call: NewTestEnv(t, opts)
 // starts an emulator, seeds an environment and, when the test ends, tears
@@ -35,6 +38,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -57,7 +61,6 @@ type Emulator struct {
 	// URL is the endpoint SDK clients use.
 	URL string
 
-	kumo    *kumo.Server
 	kumoURL string
 	front   *httptest.Server
 	proxy   *httputil.ReverseProxy
@@ -75,17 +78,37 @@ type Emulator struct {
 // already read.
 type extHandler func(w http.ResponseWriter, r *http.Request, body []byte)
 
-// Start starts an emulator on a loopback port. Close it when done.
-func Start() *Emulator {
-	k := kumo.NewServer()
-	// kumo keeps its handler private, so the front server proxies to it.
-	u, err := url.Parse(k.URL)
-	if err != nil {
-		panic("emulator: kumo returned an unparsable URL: " + err.Error())
+// processKumo is the one kumo server of the process (see the package doc),
+// started by the first Start and never closed: its state would outlive it
+// anyway.
+var processKumo struct {
+	mu  sync.Mutex
+	url *url.URL
+}
+
+// sharedKumo returns the URL of the process's kumo, starting it once.
+func sharedKumo() *url.URL {
+	processKumo.mu.Lock()
+	defer processKumo.mu.Unlock()
+	if processKumo.url == nil {
+		k := kumo.NewServer()
+		u, err := url.Parse(k.URL)
+		if err != nil {
+			panic("emulator: kumo returned an unparsable URL: " + err.Error())
+		}
+		processKumo.url = u
 	}
+	return processKumo.url
+}
+
+// Start starts an emulator (a front server on a loopback port before the
+// process's kumo). Close it when done; Start is safe to call from parallel
+// tests.
+func Start() *Emulator {
+	// kumo keeps its handler private, so the front server proxies to it.
+	u := sharedKumo()
 	e := &Emulator{
-		kumo:    k,
-		kumoURL: k.URL,
+		kumoURL: u.String(),
 		proxy:   httputil.NewSingleHostReverseProxy(u),
 		ext:     newExtState(),
 		stats:   newCounter(),
@@ -99,11 +122,11 @@ func Start() *Emulator {
 	return e
 }
 
-// Close stops the emulator.
+// Close stops the emulator's front server (the process's kumo stays up
+// for the other emulators).
 func (e *Emulator) Close() {
 	e.alarms.stop()
 	e.front.Close()
-	e.kumo.Close()
 }
 
 // Config returns an AWS config whose clients reach the emulator with static
