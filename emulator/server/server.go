@@ -208,9 +208,12 @@ func newExtState() *extState {
 func (srv *Server) extensionHandlers() map[string]extHandler {
 	return map[string]extHandler{
 		"dynamodb.CreateTable":               srv.ddbCreateOrUpdateTable,
-		"dynamodb.PutItem":                   srv.ddbWrite,
-		"dynamodb.UpdateItem":                srv.ddbWrite,
-		"dynamodb.Query":                     srv.ddbQuery,
+		"dynamodb.PutItem":                   srv.ddbStrict("PutItem", srv.ddbWrite),
+		"dynamodb.UpdateItem":                srv.ddbStrict("UpdateItem", srv.ddbWrite),
+		"dynamodb.GetItem":                   srv.ddbStrict("GetItem", srv.toKumo),
+		"dynamodb.DeleteItem":                srv.ddbStrict("DeleteItem", srv.toKumo),
+		"dynamodb.Query":                     srv.ddbStrict("Query", srv.ddbPaged("Query", srv.ddbQuery)),
+		"dynamodb.Scan":                      srv.ddbStrict("Scan", srv.ddbPaged("Scan", srv.toKumo)),
 		"dynamodb.UpdateTable":               srv.ddbCreateOrUpdateTable,
 		"dynamodb.DescribeTable":             srv.ddbDescribeTable,
 		"dynamodb.DeleteTable":               srv.ddbDeleteTable,
@@ -233,4 +236,10 @@ func (srv *Server) extensionHandlers() map[string]extHandler {
 		"sns.ListSubscriptionsByTopic":       srv.showPending,
 		"sns.ListSubscriptions":              srv.showPending,
 	}
+}
+
+// toKumo is the handler of an operation kumo answers unchanged.
+func (srv *Server) toKumo(w http.ResponseWriter, r *http.Request, body []byte) {
+	restoreBody(r, body)
+	srv.proxy.ServeHTTP(w, r)
 }
