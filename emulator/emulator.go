@@ -27,7 +27,9 @@
 // starts an emulator, seeds an environment and, when the test ends, tears
 // it down (Teardown) and closes the emulator, so tests may run in parallel
 // (also under -race) and a fixed name may be seeded again by the next test
-// or -count run.
+// or -count run. NewDynaliteTestEnv does the same with DynamoDB on
+// dynalite, an independent implementation (see dynalite.go for what it
+// lacks).
 package emulator
 
 import (

@@ -86,7 +86,10 @@ func (srv *Server) ddbCreateOrUpdateTable(w http.ResponseWriter, r *http.Request
 func (srv *Server) ddbDescribeTable(w http.ResponseWriter, r *http.Request, body []byte) {
 	var req ddbTableRequest
 	_ = json.Unmarshal(body, &req)
-	srv.writeTableResponse(w, srv.forward(r, body), "Table", req.TableName)
+	processKumo.describe.Lock()
+	rec := srv.forward(r, body)
+	processKumo.describe.Unlock()
+	srv.writeTableResponse(w, rec, "Table", req.TableName)
 }
 
 // writeTableResponse adds SSEDescription and deletion protection to a table
@@ -138,8 +141,7 @@ func (srv *Server) ddbDeleteTable(w http.ResponseWriter, r *http.Request, body [
 
 // tableExists asks kumo whether a table exists.
 func (srv *Server) tableExists(r *http.Request, name string) bool {
-	b, _ := json.Marshal(map[string]string{"TableName": name})
-	code, _, err := srv.callKumo(r.Context(), "dynamodb", "DynamoDB_20120810.DescribeTable", b)
+	code, _, err := srv.describeTable(r, name)
 	return err == nil && code == http.StatusOK
 }
 

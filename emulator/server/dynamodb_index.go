@@ -76,10 +76,9 @@ func (srv *Server) ddbWrite(w http.ResponseWriter, r *http.Request, body []byte)
 // ddbQuery hides, from a query through an index, the items written less
 // than the delay ago.
 func (srv *Server) ddbQuery(w http.ResponseWriter, r *http.Request, body []byte) {
-	d := srv.index.active()
 	var in struct{ TableName, IndexName string }
 	_ = json.Unmarshal(body, &in)
-	if d == 0 || in.IndexName == "" {
+	if srv.index.active() == 0 || in.IndexName == "" {
 		srv.proxy.ServeHTTP(w, r)
 		return
 	}
@@ -89,18 +88,9 @@ func (srv *Server) ddbQuery(w http.ResponseWriter, r *http.Request, body []byte)
 		writeRecorded(w, rec, rec.Body.Bytes())
 		return
 	}
-	var items []map[string]json.RawMessage
+	var items []ddbItem
 	_ = json.Unmarshal(out["Items"], &items)
-	kept := items[:0]
-	now := time.Now()
-	srv.index.mu.Lock()
-	for _, it := range items {
-		if at, ok := srv.index.written[itemKey(in.TableName, it)]; ok && now.Sub(at) < d {
-			continue // not yet propagated to the index
-		}
-		kept = append(kept, it)
-	}
-	srv.index.mu.Unlock()
+	kept := srv.propagated(in.TableName, items)
 	out["Items"], _ = json.Marshal(kept)
 	out["Count"], _ = json.Marshal(len(kept))
 	b, _ := json.Marshal(out)

@@ -164,7 +164,7 @@ func (srv *Server) propagated(table string, items []ddbItem) []ddbItem {
 			attrs[k], _ = json.Marshal(v)
 		}
 		if at, ok := srv.index.written[itemKey(table, attrs)]; ok && now.Sub(at) < d {
-			continue
+			continue // not yet propagated to the index
 		}
 		kept = append(kept, it)
 	}

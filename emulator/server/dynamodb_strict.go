@@ -238,8 +238,7 @@ func emptyValue(v map[string]json.RawMessage) bool {
 
 // ddbSchemaOf asks kumo for a table's key schema and indexes.
 func (srv *Server) ddbSchemaOf(r *http.Request, table string) (ddbSchema, bool) {
-	b, _ := json.Marshal(map[string]string{"TableName": table})
-	code, out, err := srv.callKumo(r.Context(), "dynamodb", "DynamoDB_20120810.DescribeTable", b)
+	code, out, err := srv.describeTable(r, table)
 	if err != nil || code != http.StatusOK {
 		return ddbSchema{}, false
 	}

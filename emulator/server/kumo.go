@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -17,6 +18,18 @@ import (
 var processKumo struct {
 	mu  sync.Mutex
 	url *url.URL
+	// describe serializes DescribeTable: kumo updates the table's item
+	// count under a read lock and encodes the table after releasing it, a
+	// data race between two concurrent DescribeTables of one table.
+	describe sync.Mutex
+}
+
+// describeTable calls kumo's DescribeTable, one at a time per process.
+func (srv *Server) describeTable(r *http.Request, table string) (int, []byte, error) {
+	b, _ := json.Marshal(map[string]string{"TableName": table})
+	processKumo.describe.Lock()
+	defer processKumo.describe.Unlock()
+	return srv.callKumo(r.Context(), "dynamodb", "DynamoDB_20120810.DescribeTable", b)
 }
 
 // sharedKumo returns the URL of the process's kumo, starting it once.
