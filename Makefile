@@ -15,8 +15,8 @@ export PULUMI_CLI_PATH := $(PULUMI)
 
 all: lint test
 
-## tools: build the pulumi CLI (version-stamped, same version as the SDK), actionlint and staticcheck into ./bin
-tools: $(PULUMI) $(ACTIONLINT) $(STATICCHECK)
+## tools: build the pulumi CLI (version-stamped, same version as the SDK), actionlint and staticcheck into ./bin; install dynalite from npm (lock file) when npm exists
+tools: $(PULUMI) $(ACTIONLINT) $(STATICCHECK) $(DYNALITE_DEP)
 
 # A pulumi of the pinned version already on PATH (outside ./bin; on GitHub the
 # pulumi/actions setup step installs the release) is linked into ./bin; only
@@ -42,6 +42,16 @@ $(PULUMI): tools/go.mod
 			github.com/pulumi/pulumi/pkg/v3/cmd/pulumi; \
 	fi
 
+# dynalite 4.0.0, an independent DynamoDB for the emulator's WithDynalite
+# tests, from npm with the committed lock file. Without node the tests that
+# need it skip (and .ci/run requires node, so CI never skips them).
+DYNALITE := tools/dynalite/node_modules/dynalite/cli.js
+DYNALITE_DEP := $(if $(shell command -v npm),$(DYNALITE))
+
+$(DYNALITE): tools/dynalite/package.json tools/dynalite/package-lock.json
+	cd tools/dynalite && npm ci --no-audit --no-fund
+	@touch $(DYNALITE)
+
 # The linters build with their own go.mod (their dependencies conflict with
 # pulumi's), pinned here.
 ACTIONLINT_VERSION := v1.7.12
@@ -55,10 +65,17 @@ $(STATICCHECK): Makefile
 	@mkdir -p $(BIN)
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-## test: every test that needs no AWS account (the driver tests use ./bin/pulumi)
-test: $(PULUMI)
-	$(GO) test -count=1 -timeout 12m ./...
-	cd examples/consumer && GOFLAGS=-mod=mod $(GO) test -count=2 ./...
+# The packages whose tests run parallel emulators (and that the Oracle team
+# copies) run under the race detector; the rest without, to keep make test
+# short on two cores.
+RACE_PKGS := ./emulator/... ./verify/... ./oracle/...
+MODULE := github.com/mirror-dissonance/mirror-infra
+
+## test: every test that needs no AWS account (the driver tests use ./bin/pulumi); the emulator, verify, oracle and consumer packages with -race
+test: $(PULUMI) $(DYNALITE_DEP)
+	$(GO) test -count=1 -timeout 12m $$($(GO) list ./... | grep -v -E '^$(MODULE)/(emulator|verify|oracle)(/|$$)')
+	$(GO) test -race -count=1 -timeout 12m $(RACE_PKGS)
+	cd examples/consumer && GOFLAGS=-mod=mod $(GO) test -race -count=2 ./...
 
 ## lint: gofmt, go vet, staticcheck and actionlint
 lint: $(STATICCHECK) $(ACTIONLINT)

@@ -34,6 +34,9 @@ type TB interface {
 type TestEnv struct {
 	*Seeded
 	Emulator *Emulator
+	// Dynalite is where DynamoDB goes in a NewDynaliteTestEnv (nil
+	// otherwise).
+	Dynalite *Dynalite
 }
 
 // seedTimeout bounds seeding, teardownTimeout the removal at cleanup.

@@ -1,7 +1,6 @@
-package emulator
+package server
 
 import (
-	"encoding/xml"
 	"net/http"
 	"net/url"
 	"strings"
@@ -119,23 +118,4 @@ func putOrCopy(r *http.Request, plain, copy string) string {
 		return copy
 	}
 	return plain
-}
-
-type s3Error struct {
-	XMLName xml.Name `xml:"Error"`
-	Code    string   `xml:"Code"`
-	Message string   `xml:"Message"`
-	ReqID   string   `xml:"RequestId"`
-}
-
-// writeS3Error answers as S3 does: an XML <Error> document (HEAD answers
-// carry no body, so the SDK reads the status alone).
-func writeS3Error(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/xml")
-	w.WriteHeader(status)
-	if r.Method == http.MethodHead {
-		return
-	}
-	b, _ := xml.Marshal(s3Error{Code: code, Message: msg, ReqID: "00000000-0000-0000-0000-000000000000"})
-	_, _ = w.Write(append([]byte(xml.Header), b...))
 }

@@ -1,167 +1,14 @@
-package emulator
+package server
 
 import (
 	"bytes"
-	"encoding/xml"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"slices"
-	"sort"
-	"strings"
 	"sync"
 	"time"
-
-	"github.com/fxamacker/cbor/v2"
 )
-
-// Protocol is the wire protocol of a request, which decides how an injected
-// error must look for the SDK to recognise it.
-type Protocol int
-
-const (
-	ProtoUnknown Protocol = iota
-	ProtoJSON             // AWS JSON 1.0/1.1 (X-Amz-Target): DynamoDB, KMS, SSM, SQS
-	ProtoQuery            // form-encoded Action=, XML answers: SNS, IAM, STS
-	ProtoCBOR             // Smithy RPC v2 CBOR: CloudWatch
-	ProtoRESTXML          // REST with XML answers, the operation in method, path and query: S3
-)
-
-// Operation identifies one AWS request.
-type Operation struct {
-	// Service is the SigV4 signing name (dynamodb, kms, ssm, sqs, sns, iam,
-	// sts, monitoring, s3).
-	Service   string
-	Operation string
-	Protocol  Protocol
-}
-
-// String is "service.Operation".
-func (o Operation) String() string { return o.Service + "." + o.Operation }
-
-func identify(r *http.Request, body []byte) Operation {
-	op := Operation{Service: signingName(r.Header.Get("Authorization"))}
-	if op.Service == "s3" {
-		op.Operation, op.Protocol = s3Operation(r), ProtoRESTXML
-		return op
-	}
-	if t := r.Header.Get("X-Amz-Target"); t != "" {
-		prefix, name, _ := strings.Cut(t, ".")
-		op.Operation, op.Protocol = name, ProtoJSON
-		if op.Service == "" {
-			op.Service = strings.ToLower(prefix)
-		}
-		return op
-	}
-	if rest, ok := strings.CutPrefix(r.URL.Path, "/service/"); ok {
-		if _, name, ok := strings.Cut(rest, "/operation/"); ok {
-			op.Operation, op.Protocol = name, ProtoCBOR
-			return op
-		}
-	}
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		if v, err := url.ParseQuery(string(body)); err == nil {
-			op.Operation, op.Protocol = v.Get("Action"), ProtoQuery
-			return op
-		}
-	}
-	op.Operation = r.Method + " " + r.URL.Path
-	return op
-}
-
-// signingName reads the service from a SigV4 Authorization header's
-// credential scope (AKID/date/region/service/aws4_request).
-func signingName(auth string) string {
-	_, cred, ok := strings.Cut(auth, "Credential=")
-	if !ok {
-		return ""
-	}
-	if i := strings.IndexAny(cred, ", "); i >= 0 {
-		cred = cred[:i]
-	}
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 {
-		return ""
-	}
-	return parts[3]
-}
-
-// Counts is a snapshot of the requests the front server received.
-type Counts struct {
-	// Total counts every request, faulted or not (what a client sent).
-	Total int
-	// Faulted counts requests answered with an injected error, a dropped
-	// connection or a lost response (the client got no proper answer).
-	Faulted int
-	// Lost counts requests that reached kumo and took effect, but whose
-	// answer was dropped (FaultLostResponse); they are in Faulted too.
-	Lost int
-	// Delayed counts requests answered late (FaultLatency), not faulted.
-	Delayed int
-	// ByOperation counts requests by "service.Operation", faulted included.
-	ByOperation map[string]int
-}
-
-// Operations lists ByOperation as sorted "service.Operation=n" strings, for
-// test messages.
-func (c Counts) Operations() []string {
-	out := make([]string, 0, len(c.ByOperation))
-	for k, v := range c.ByOperation {
-		out = append(out, fmt.Sprintf("%s=%d", k, v))
-	}
-	sort.Strings(out)
-	return out
-}
-
-type counter struct {
-	mu      sync.Mutex
-	total   int
-	fault   int
-	lost    int
-	delayed int
-	byOp    map[string]int
-}
-
-func newCounter() *counter { return &counter{byOp: map[string]int{}} }
-
-func (c *counter) add(op Operation, faulted bool) { c.addKind(op, faulted, false, false) }
-
-func (c *counter) addKind(op Operation, faulted, lost, delayed bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.total++
-	if faulted {
-		c.fault++
-	}
-	if lost {
-		c.lost++
-	}
-	if delayed {
-		c.delayed++
-	}
-	c.byOp[op.String()]++
-}
-
-// Counts returns the requests received since Start or the last ResetCounts.
-func (e *Emulator) Counts() Counts {
-	e.stats.mu.Lock()
-	defer e.stats.mu.Unlock()
-	m := make(map[string]int, len(e.stats.byOp))
-	for k, v := range e.stats.byOp {
-		m[k] = v
-	}
-	return Counts{Total: e.stats.total, Faulted: e.stats.fault, Lost: e.stats.lost, Delayed: e.stats.delayed, ByOperation: m}
-}
-
-// ResetCounts zeroes the request counters.
-func (e *Emulator) ResetCounts() {
-	e.stats.mu.Lock()
-	defer e.stats.mu.Unlock()
-	e.stats.total, e.stats.fault, e.stats.lost, e.stats.delayed = 0, 0, 0, 0
-	e.stats.byOp = map[string]int{}
-}
 
 // Faults makes requests fail: every request a rule matches, and shares of
 // the others the way AWS and the network fail under load (the SDK's
@@ -328,12 +175,12 @@ type faulter struct {
 
 // SetFaults replaces the fault configuration; the zero Faults turns faults
 // off.
-func (e *Emulator) SetFaults(f Faults) {
-	e.faults.mu.Lock()
-	defer e.faults.mu.Unlock()
-	e.faults.cfg = f
-	e.faults.hits = make([]int, len(f.Rules))
-	e.faults.rng = rand.New(rand.NewPCG(f.Seed, f.Seed^0x9e3779b97f4a7c15))
+func (srv *Server) SetFaults(f Faults) {
+	srv.faults.mu.Lock()
+	defer srv.faults.mu.Unlock()
+	srv.faults.cfg = f
+	srv.faults.hits = make([]int, len(f.Rules))
+	srv.faults.rng = rand.New(rand.NewPCG(f.Seed, f.Seed^0x9e3779b97f4a7c15))
 }
 
 // fault is the decision for one request.
@@ -421,40 +268,4 @@ func writeFault(w http.ResponseWriter, r *http.Request, op Operation, kind Fault
 	default:
 		writeJSONError(w, status, code, msg)
 	}
-}
-
-func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
-	body := fmt.Sprintf(`{"__type":%q,"message":%q}`, code, msg)
-	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-	w.Header().Set("X-Amzn-ErrorType", code)
-	w.Header().Set("X-Amz-Crc32", crc([]byte(body)))
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
-}
-
-func writeCBORError(w http.ResponseWriter, status int, code, msg string) {
-	b, _ := cbor.Marshal(map[string]string{"__type": code, "message": msg})
-	w.Header().Set("Content-Type", "application/cbor")
-	w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
-type queryError struct {
-	XMLName xml.Name `xml:"ErrorResponse"`
-	Type    string   `xml:"Error>Type"`
-	Code    string   `xml:"Error>Code"`
-	Message string   `xml:"Error>Message"`
-	ReqID   string   `xml:"RequestId"`
-}
-
-func writeQueryError(w http.ResponseWriter, status int, code, msg string) {
-	kind := "Sender"
-	if status >= 500 {
-		kind = "Receiver"
-	}
-	b, _ := xml.Marshal(queryError{Type: kind, Code: code, Message: msg, ReqID: "00000000-0000-0000-0000-000000000000"})
-	w.Header().Set("Content-Type", "text/xml")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
 }

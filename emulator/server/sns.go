@@ -1,4 +1,4 @@
-package emulator
+package server
 
 import (
 	"encoding/xml"
@@ -36,30 +36,30 @@ func isEmail(protocol string) bool { return strings.HasPrefix(protocol, "email")
 
 // ConfirmEmailSubscriptions marks every current email subscription as
 // confirmed, as if each recipient had followed the link.
-func (e *Emulator) ConfirmEmailSubscriptions() {
-	e.ext.mu.Lock()
-	defer e.ext.mu.Unlock()
-	e.ext.emailConfirmed = true
+func (srv *Server) ConfirmEmailSubscriptions() {
+	srv.ext.mu.Lock()
+	defer srv.ext.mu.Unlock()
+	srv.ext.emailConfirmed = true
 }
 
-func (e *Emulator) pending(m *snsMember) {
-	if isEmail(m.Protocol) && !e.ext.emailConfirmed {
+func (srv *Server) pending(m *snsMember) {
+	if isEmail(m.Protocol) && !srv.ext.emailConfirmed {
 		m.SubscriptionArn = "PendingConfirmation"
 	}
 }
 
 // showPending forwards a subscription listing to kumo and rewrites its
 // email members as pending.
-func (e *Emulator) showPending(w http.ResponseWriter, r *http.Request, body []byte) {
-	rec := e.forward(r, body)
+func (srv *Server) showPending(w http.ResponseWriter, r *http.Request, body []byte) {
+	rec := srv.forward(r, body)
 	out := rec.Body.Bytes()
 	var doc listSubs
 	if rec.Code == http.StatusOK && xml.Unmarshal(out, &doc) == nil {
-		e.ext.mu.Lock()
+		srv.ext.mu.Lock()
 		for i := range doc.Result.Members {
-			e.pending(&doc.Result.Members[i])
+			srv.pending(&doc.Result.Members[i])
 		}
-		e.ext.mu.Unlock()
+		srv.ext.mu.Unlock()
 		if b, err := xml.Marshal(doc); err == nil {
 			out = b
 		}

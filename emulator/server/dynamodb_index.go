@@ -1,4 +1,4 @@
-package emulator
+package server
 
 import (
 	"encoding/json"
@@ -20,12 +20,12 @@ type indexDelay struct {
 // SetIndexDelay makes items written (PutItem, UpdateItem) show up in
 // index queries only after d; 0 turns the delay off. Base-table reads are
 // unaffected, as on AWS.
-func (e *Emulator) SetIndexDelay(d time.Duration) {
-	e.index.mu.Lock()
-	defer e.index.mu.Unlock()
-	e.index.delay = d
-	if e.index.written == nil {
-		e.index.written = map[string]time.Time{}
+func (srv *Server) SetIndexDelay(d time.Duration) {
+	srv.index.mu.Lock()
+	defer srv.index.mu.Unlock()
+	srv.index.delay = d
+	if srv.index.written == nil {
+		srv.index.written = map[string]time.Time{}
 	}
 }
 
@@ -52,9 +52,9 @@ func itemKey(table string, attrs map[string]json.RawMessage) string {
 }
 
 // ddbWrite records when an item was written, then lets kumo write it.
-func (e *Emulator) ddbWrite(w http.ResponseWriter, r *http.Request, body []byte) {
-	if e.index.active() == 0 {
-		e.proxy.ServeHTTP(w, r)
+func (srv *Server) ddbWrite(w http.ResponseWriter, r *http.Request, body []byte) {
+	if srv.index.active() == 0 {
+		srv.proxy.ServeHTTP(w, r)
 		return
 	}
 	var in struct {
@@ -66,41 +66,31 @@ func (e *Emulator) ddbWrite(w http.ResponseWriter, r *http.Request, body []byte)
 	if attrs == nil {
 		attrs = in.Key
 	}
-	e.passThrough(w, r, body, func() {
-		e.index.mu.Lock()
-		e.index.written[itemKey(in.TableName, attrs)] = time.Now()
-		e.index.mu.Unlock()
+	srv.passThrough(w, r, body, func() {
+		srv.index.mu.Lock()
+		srv.index.written[itemKey(in.TableName, attrs)] = time.Now()
+		srv.index.mu.Unlock()
 	})
 }
 
 // ddbQuery hides, from a query through an index, the items written less
 // than the delay ago.
-func (e *Emulator) ddbQuery(w http.ResponseWriter, r *http.Request, body []byte) {
-	d := e.index.active()
+func (srv *Server) ddbQuery(w http.ResponseWriter, r *http.Request, body []byte) {
 	var in struct{ TableName, IndexName string }
 	_ = json.Unmarshal(body, &in)
-	if d == 0 || in.IndexName == "" {
-		e.proxy.ServeHTTP(w, r)
+	if srv.index.active() == 0 || in.IndexName == "" {
+		srv.proxy.ServeHTTP(w, r)
 		return
 	}
-	rec := e.forward(r, body)
+	rec := srv.forward(r, body)
 	var out map[string]json.RawMessage
 	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &out) != nil {
 		writeRecorded(w, rec, rec.Body.Bytes())
 		return
 	}
-	var items []map[string]json.RawMessage
+	var items []ddbItem
 	_ = json.Unmarshal(out["Items"], &items)
-	kept := items[:0]
-	now := time.Now()
-	e.index.mu.Lock()
-	for _, it := range items {
-		if at, ok := e.index.written[itemKey(in.TableName, it)]; ok && now.Sub(at) < d {
-			continue // not yet propagated to the index
-		}
-		kept = append(kept, it)
-	}
-	e.index.mu.Unlock()
+	kept := srv.propagated(in.TableName, items)
 	out["Items"], _ = json.Marshal(kept)
 	out["Count"], _ = json.Marshal(len(kept))
 	b, _ := json.Marshal(out)

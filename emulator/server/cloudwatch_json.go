@@ -1,4 +1,4 @@
-package emulator
+package server
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ import (
 // to JSON, so one emulator serves both (and the extensions apply to both).
 
 // cwJSON answers a JSON CloudWatch request through the CBOR path.
-func (e *Emulator) cwJSON(w http.ResponseWriter, r *http.Request, op Operation, body []byte) {
+func (srv *Server) cwJSON(w http.ResponseWriter, r *http.Request, op Operation, body []byte) {
 	var in any
 	if len(bytes.TrimSpace(body)) > 0 {
 		d := json.NewDecoder(bytes.NewReader(body))
@@ -47,10 +47,10 @@ func (e *Emulator) cwJSON(w http.ResponseWriter, r *http.Request, op Operation, 
 	restoreBody(req, cb)
 
 	rec := httptest.NewRecorder()
-	if h, ok := e.handlers[op.Service+"."+op.Operation]; ok {
+	if h, ok := srv.handlers[op.Service+"."+op.Operation]; ok {
 		h(rec, req, cb)
 	} else {
-		e.proxy.ServeHTTP(rec, req)
+		srv.proxy.ServeHTTP(rec, req)
 	}
 	var out any = map[string]any{}
 	if rec.Body.Len() > 0 {

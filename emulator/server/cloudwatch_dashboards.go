@@ -1,4 +1,4 @@
-package emulator
+package server
 
 import (
 	"fmt"
@@ -11,15 +11,7 @@ import (
 // rehearsal to create the dashboard the program declares and for tests to
 // read its body back.
 
-func writeCBOR(w http.ResponseWriter, v any) {
-	b, _ := cbor.Marshal(v)
-	w.Header().Set("Content-Type", "application/cbor")
-	w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b)
-}
-
-func (e *Emulator) cwPutDashboard(w http.ResponseWriter, _ *http.Request, body []byte) {
+func (srv *Server) cwPutDashboard(w http.ResponseWriter, _ *http.Request, body []byte) {
 	var req struct {
 		DashboardName string `cbor:"DashboardName"`
 		DashboardBody string `cbor:"DashboardBody"`
@@ -28,20 +20,20 @@ func (e *Emulator) cwPutDashboard(w http.ResponseWriter, _ *http.Request, body [
 		writeCBORError(w, http.StatusBadRequest, "InvalidParameterInput", "DashboardName and DashboardBody are required")
 		return
 	}
-	e.ext.mu.Lock()
-	e.ext.dashboards[req.DashboardName] = req.DashboardBody
-	e.ext.mu.Unlock()
+	srv.ext.mu.Lock()
+	srv.ext.dashboards[req.DashboardName] = req.DashboardBody
+	srv.ext.mu.Unlock()
 	writeCBOR(w, map[string]any{"DashboardValidationMessages": []any{}})
 }
 
-func (e *Emulator) cwGetDashboard(w http.ResponseWriter, _ *http.Request, body []byte) {
+func (srv *Server) cwGetDashboard(w http.ResponseWriter, _ *http.Request, body []byte) {
 	var req struct {
 		DashboardName string `cbor:"DashboardName"`
 	}
 	_ = cbor.Unmarshal(body, &req)
-	e.ext.mu.Lock()
-	b, ok := e.ext.dashboards[req.DashboardName]
-	e.ext.mu.Unlock()
+	srv.ext.mu.Lock()
+	b, ok := srv.ext.dashboards[req.DashboardName]
+	srv.ext.mu.Unlock()
 	if !ok {
 		writeCBORError(w, http.StatusNotFound, "ResourceNotFound", fmt.Sprintf("Dashboard %s does not exist", req.DashboardName))
 		return
@@ -52,21 +44,21 @@ func (e *Emulator) cwGetDashboard(w http.ResponseWriter, _ *http.Request, body [
 	})
 }
 
-func (e *Emulator) cwDeleteDashboards(w http.ResponseWriter, _ *http.Request, body []byte) {
+func (srv *Server) cwDeleteDashboards(w http.ResponseWriter, _ *http.Request, body []byte) {
 	var req struct {
 		DashboardNames []string `cbor:"DashboardNames"`
 	}
 	_ = cbor.Unmarshal(body, &req)
-	e.ext.mu.Lock()
-	defer e.ext.mu.Unlock()
+	srv.ext.mu.Lock()
+	defer srv.ext.mu.Unlock()
 	for _, n := range req.DashboardNames {
-		if _, ok := e.ext.dashboards[n]; !ok {
+		if _, ok := srv.ext.dashboards[n]; !ok {
 			writeCBORError(w, http.StatusNotFound, "ResourceNotFound", fmt.Sprintf("Dashboard %s does not exist", n))
 			return
 		}
 	}
 	for _, n := range req.DashboardNames {
-		delete(e.ext.dashboards, n)
+		delete(srv.ext.dashboards, n)
 	}
 	writeCBOR(w, map[string]any{})
 }

@@ -1,12 +1,10 @@
-package emulator
+package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,7 +12,6 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
-
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
@@ -29,9 +26,6 @@ import (
 //     defect 9.1). When no action topic of a state change is deliverable,
 //     the change is applied here without reaching kumo, so no notification
 //     is published, and it is listed by DroppedNotifications.
-
-// cwService is the Smithy service name in CloudWatch's RPC v2 CBOR paths.
-const cwService = "GraniteServiceVersion20100801"
 
 // alarmState is a state change applied in front of kumo (its notification
 // was dropped); DescribeAlarms answers show it until the alarm changes
@@ -60,18 +54,18 @@ func newAlarmEval() *alarmEval {
 // TreatMissingData is notBreaching goes to OK and one with breaching goes
 // to ALARM, firing their actions; missing or ignore leaves it in
 // INSUFFICIENT_DATA. A negative delay turns evaluation off (the default).
-func (e *Emulator) EvaluateAlarms(after time.Duration) {
-	e.alarms.mu.Lock()
-	defer e.alarms.mu.Unlock()
-	e.alarms.enabled, e.alarms.after = after >= 0, after
+func (srv *Server) EvaluateAlarms(after time.Duration) {
+	srv.alarms.mu.Lock()
+	defer srv.alarms.mu.Unlock()
+	srv.alarms.enabled, srv.alarms.after = after >= 0, after
 }
 
 // DroppedNotifications lists the alarm notifications that could not be
 // delivered ("<alarm> <state> -> <topic>: <why>"), oldest first.
-func (e *Emulator) DroppedNotifications() []string {
-	e.alarms.mu.Lock()
-	defer e.alarms.mu.Unlock()
-	return append([]string(nil), e.alarms.dropped...)
+func (srv *Server) DroppedNotifications() []string {
+	srv.alarms.mu.Lock()
+	defer srv.alarms.mu.Unlock()
+	return append([]string(nil), srv.alarms.dropped...)
 }
 
 func (a *alarmEval) stop() {
@@ -85,8 +79,8 @@ func (a *alarmEval) stop() {
 
 // alarmCreated is called after kumo accepted PutMetricAlarm: it resets any
 // local state and schedules the evaluation.
-func (e *Emulator) alarmCreated(name, treat string) {
-	a := e.alarms
+func (srv *Server) alarmCreated(name, treat string) {
+	a := srv.alarms
 	a.mu.Lock()
 	a.gen[name]++
 	gen := a.gen[name]
@@ -105,7 +99,7 @@ func (e *Emulator) alarmCreated(name, treat string) {
 		if current {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			_, _ = e.transition(ctx, name, state, reason)
+			_, _ = srv.transition(ctx, name, state, reason)
 		}
 	}
 	if after == 0 {
@@ -117,16 +111,92 @@ func (e *Emulator) alarmCreated(name, treat string) {
 	a.mu.Unlock()
 }
 
+func (srv *Server) cwPutMetricAlarm(w http.ResponseWriter, r *http.Request, body []byte) {
+	var req struct {
+		AlarmName        string `cbor:"AlarmName"`
+		TreatMissingData string `cbor:"TreatMissingData"`
+	}
+	_ = cbor.Unmarshal(body, &req)
+	rec := srv.forward(r, body)
+	if rec.Code == http.StatusOK && req.AlarmName != "" {
+		srv.ext.mu.Lock()
+		if req.TreatMissingData != "" {
+			srv.ext.treatMissing[req.AlarmName] = req.TreatMissingData
+		} else {
+			delete(srv.ext.treatMissing, req.AlarmName)
+		}
+		srv.ext.mu.Unlock()
+		srv.alarmCreated(req.AlarmName, req.TreatMissingData)
+	}
+	writeRecorded(w, rec, rec.Body.Bytes())
+}
+
+// cwDescribeAlarms adds TreatMissingData to kumo's answer. Fields are kept
+// as raw CBOR so timestamps keep their tags.
+func (srv *Server) cwDescribeAlarms(w http.ResponseWriter, r *http.Request, body []byte) {
+	rec := srv.forward(r, body)
+	out := rec.Body.Bytes()
+	if rec.Code == http.StatusOK {
+		var doc map[string]cbor.RawMessage
+		if cbor.Unmarshal(out, &doc) == nil && doc["MetricAlarms"] != nil {
+			var alarms []map[string]cbor.RawMessage
+			if cbor.Unmarshal(doc["MetricAlarms"], &alarms) == nil {
+				srv.ext.mu.Lock()
+				for _, a := range alarms {
+					var name string
+					_ = cbor.Unmarshal(a["AlarmName"], &name)
+					if tmd, ok := srv.ext.treatMissing[name]; ok {
+						a["TreatMissingData"], _ = cbor.Marshal(tmd)
+					}
+				}
+				srv.ext.mu.Unlock()
+				for _, a := range alarms {
+					srv.applyOverride(a)
+				}
+				if b, err := cbor.Marshal(alarms); err == nil {
+					doc["MetricAlarms"] = b
+					if b, err := cbor.Marshal(doc); err == nil {
+						out = b
+					}
+				}
+			}
+		}
+	}
+	writeRecorded(w, rec, out)
+}
+
+func (srv *Server) cwDeleteAlarms(w http.ResponseWriter, r *http.Request, body []byte) {
+	var req struct {
+		AlarmNames []string `cbor:"AlarmNames"`
+	}
+	_ = cbor.Unmarshal(body, &req)
+	rec := srv.forward(r, body)
+	if rec.Code == http.StatusOK {
+		srv.ext.mu.Lock()
+		for _, n := range req.AlarmNames {
+			delete(srv.ext.treatMissing, n)
+		}
+		srv.ext.mu.Unlock()
+		srv.alarms.mu.Lock()
+		for _, n := range req.AlarmNames {
+			srv.alarms.gen[n]++ // cancels a pending evaluation
+			delete(srv.alarms.over, n)
+		}
+		srv.alarms.mu.Unlock()
+	}
+	writeRecorded(w, rec, rec.Body.Bytes())
+}
+
 // cwSetAlarmState applies a state change, dropping its notification when
 // no action topic is deliverable.
-func (e *Emulator) cwSetAlarmState(w http.ResponseWriter, r *http.Request, body []byte) {
+func (srv *Server) cwSetAlarmState(w http.ResponseWriter, r *http.Request, body []byte) {
 	var req struct {
 		AlarmName   string `cbor:"AlarmName"`
 		StateValue  string `cbor:"StateValue"`
 		StateReason string `cbor:"StateReason"`
 	}
 	if cbor.Unmarshal(body, &req) == nil && req.AlarmName != "" {
-		if handled, err := e.transitionLocal(r.Context(), req.AlarmName, req.StateValue, req.StateReason); err == nil && handled {
+		if handled, err := srv.transitionLocal(r.Context(), req.AlarmName, req.StateValue, req.StateReason); err == nil && handled {
 			b, _ := cbor.Marshal(map[string]any{})
 			w.Header().Set("Content-Type", "application/cbor")
 			w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
@@ -135,33 +205,33 @@ func (e *Emulator) cwSetAlarmState(w http.ResponseWriter, r *http.Request, body 
 			return
 		}
 	}
-	e.passThrough(w, r, body, func() {
-		e.alarms.mu.Lock()
-		defer e.alarms.mu.Unlock()
-		delete(e.alarms.over, req.AlarmName)
+	srv.passThrough(w, r, body, func() {
+		srv.alarms.mu.Lock()
+		defer srv.alarms.mu.Unlock()
+		delete(srv.alarms.over, req.AlarmName)
 	})
 }
 
 // transition changes an alarm's state as SetAlarmState would, from inside
 // the emulator (evaluation).
-func (e *Emulator) transition(ctx context.Context, name, state, reason string) (bool, error) {
-	if handled, err := e.transitionLocal(ctx, name, state, reason); err != nil || handled {
+func (srv *Server) transition(ctx context.Context, name, state, reason string) (bool, error) {
+	if handled, err := srv.transitionLocal(ctx, name, state, reason); err != nil || handled {
 		return handled, err
 	}
 	b, err := cbor.Marshal(map[string]string{"AlarmName": name, "StateValue": state, "StateReason": reason})
 	if err != nil {
 		return false, err
 	}
-	code, out, err := e.callKumoCBOR(ctx, "SetAlarmState", b)
+	code, out, err := srv.callKumoCBOR(ctx, "SetAlarmState", b)
 	if err != nil {
 		return false, err
 	}
 	if code != http.StatusOK {
 		return false, fmt.Errorf("kumo SetAlarmState %s: HTTP %d: %x", name, code, out)
 	}
-	e.alarms.mu.Lock()
-	delete(e.alarms.over, name)
-	e.alarms.mu.Unlock()
+	srv.alarms.mu.Lock()
+	delete(srv.alarms.over, name)
+	srv.alarms.mu.Unlock()
 	return true, nil
 }
 
@@ -175,9 +245,9 @@ type alarmView struct {
 // transitionLocal applies the change here (and reports true) when the
 // alarm has actions for the new state and none of them is deliverable.
 // Otherwise kumo must apply it (and publish).
-func (e *Emulator) transitionLocal(ctx context.Context, name, state, reason string) (bool, error) {
+func (srv *Server) transitionLocal(ctx context.Context, name, state, reason string) (bool, error) {
 	req, _ := cbor.Marshal(map[string]any{"AlarmNames": []string{name}})
-	code, out, err := e.callKumoCBOR(ctx, "DescribeAlarms", req)
+	code, out, err := srv.callKumoCBOR(ctx, "DescribeAlarms", req)
 	if err != nil || code != http.StatusOK {
 		return false, err
 	}
@@ -194,25 +264,25 @@ func (e *Emulator) transitionLocal(ctx context.Context, name, state, reason stri
 	}
 	var why []string
 	for _, topic := range actions {
-		ok, reason := e.deliverable(ctx, topic)
+		ok, reason := srv.deliverable(ctx, topic)
 		if ok {
 			return false, nil // kumo publishes to every action; good enough
 		}
 		why = append(why, fmt.Sprintf("%s %s -> %s: %s", name, state, topic, reason))
 	}
-	e.alarms.mu.Lock()
-	e.alarms.over[name] = alarmState{value: state, reason: reason, at: time.Now().UTC()}
-	e.alarms.dropped = append(e.alarms.dropped, why...)
-	e.alarms.mu.Unlock()
+	srv.alarms.mu.Lock()
+	srv.alarms.over[name] = alarmState{value: state, reason: reason, at: time.Now().UTC()}
+	srv.alarms.dropped = append(srv.alarms.dropped, why...)
+	srv.alarms.mu.Unlock()
 	return true, nil
 }
 
 // deliverable reports whether CloudWatch could publish to topic: it exists
 // and, when encrypted, its key policy lets cloudwatch.amazonaws.com use the
 // key.
-func (e *Emulator) deliverable(ctx context.Context, topic string) (bool, string) {
+func (srv *Server) deliverable(ctx context.Context, topic string) (bool, string) {
 	form := url.Values{"Action": {"GetTopicAttributes"}, "Version": {"2010-03-31"}, "TopicArn": {topic}}
-	code, out, err := e.callKumoRaw(ctx, "sns", "application/x-www-form-urlencoded", "/", nil, []byte(form.Encode()))
+	code, out, err := srv.callKumoRaw(ctx, "sns", "application/x-www-form-urlencoded", "/", nil, []byte(form.Encode()))
 	if err != nil || code != http.StatusOK {
 		return false, "the topic does not exist"
 	}
@@ -235,7 +305,7 @@ func (e *Emulator) deliverable(ctx context.Context, topic string) (bool, string)
 		return true, ""
 	}
 	b, _ := json.Marshal(map[string]string{"KeyId": keyRef, "PolicyName": "default"})
-	code, out, err = e.callKumo(ctx, "kms", "TrentService.GetKeyPolicy", b)
+	code, out, err = srv.callKumo(ctx, "kms", "TrentService.GetKeyPolicy", b)
 	if err != nil || code != http.StatusOK {
 		return false, "the topic's KMS key " + keyRef + " cannot be used"
 	}
@@ -251,46 +321,17 @@ func (e *Emulator) deliverable(ctx context.Context, topic string) (bool, string)
 	return true, ""
 }
 
-// cborTime encodes times as CBOR tag 1, as CloudWatch's answers do.
-var cborTime, _ = cbor.EncOptions{Time: cbor.TimeUnixDynamic, TimeTag: cbor.EncTagRequired}.EncMode()
-
 // applyOverrides puts locally applied states into a DescribeAlarms answer.
-func (e *Emulator) applyOverride(a map[string]cbor.RawMessage) {
+func (srv *Server) applyOverride(a map[string]cbor.RawMessage) {
 	var name string
 	_ = cbor.Unmarshal(a["AlarmName"], &name)
-	e.alarms.mu.Lock()
-	st, ok := e.alarms.over[name]
-	e.alarms.mu.Unlock()
+	srv.alarms.mu.Lock()
+	st, ok := srv.alarms.over[name]
+	srv.alarms.mu.Unlock()
 	if !ok {
 		return
 	}
 	a["StateValue"], _ = cbor.Marshal(st.value)
 	a["StateReason"], _ = cbor.Marshal(st.reason)
 	a["StateUpdatedTimestamp"], _ = cborTime.Marshal(st.at)
-}
-
-func (e *Emulator) callKumoCBOR(ctx context.Context, op string, body []byte) (int, []byte, error) {
-	return e.callKumoRaw(ctx, "monitoring", "application/cbor", "/service/"+cwService+"/operation/"+op,
-		map[string]string{"Smithy-Protocol": "rpc-v2-cbor", "Accept": "application/cbor"}, body)
-}
-
-// callKumoRaw makes one request straight to kumo (not counted, never
-// faulted).
-func (e *Emulator) callKumoRaw(ctx context.Context, signingName, contentType, path string, headers map[string]string, body []byte) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.kumoURL+path, bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/"+Region+"/"+signingName+"/aws4_request, SignedHeaders=host, Signature=0")
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, b, err
 }

@@ -1,0 +1,30 @@
+package server
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// kumoIAMAccount is the account kumo's IAM puts in its ARNs; every other
+// kumo service (and STS) uses AccountID.
+const kumoIAMAccount = "123456789012"
+
+// iamAccount makes IAM agree with the other services on the account: ARNs
+// in requests are translated to kumo's IAM account and back in answers, so
+// an ARN built from sts:GetCallerIdentity finds the OIDC provider.
+func (srv *Server) iamAccount(w http.ResponseWriter, r *http.Request, body []byte) {
+	if v, err := url.ParseQuery(string(body)); err == nil {
+		for k, vals := range v {
+			for i := range vals {
+				vals[i] = strings.ReplaceAll(vals[i], ":"+AccountID+":", ":"+kumoIAMAccount+":")
+			}
+			v[k] = vals
+		}
+		body = []byte(v.Encode())
+	}
+	rec := srv.forward(r, body)
+	out := bytes.ReplaceAll(rec.Body.Bytes(), []byte(":"+kumoIAMAccount+":"), []byte(":"+AccountID+":"))
+	writeRecorded(w, rec, out)
+}
