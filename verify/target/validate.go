@@ -295,5 +295,29 @@ func (v *validator) queue(q string) {
 		return
 	}
 	name := u.Path[strings.LastIndex(u.Path, "/")+1:]
-	v.resource("VERIFY_QUEUE_URL", name, queueName, "an SQS queue URL ending in the queue's name", "-verify-alerts", "queue")
+	if !queueName.MatchString(name) {
+		v.bad("VERIFY_QUEUE_URL", q, "an SQS queue URL ending in the queue's name (letters, digits, '_', '-')")
+		return
+	}
+	// Any queue of the environment (a test queue beside the stack's own
+	// verify-alerts): it is read, and only the alert check reads it.
+	own := spec.For(v.env).Prefix()
+	if strings.HasPrefix(name, own) {
+		return
+	}
+	if v.env == "local" && strings.HasPrefix(name, spec.Project+"-") && !ofKnownEnvironment(name) {
+		return
+	}
+	v.bad("VERIFY_QUEUE_URL", q, fmt.Sprintf("not a queue of environment %q (want %s...)", v.env, own))
+}
+
+// ofKnownEnvironment reports whether a resource name carries the prefix
+// of a known environment or of an acceptance run.
+func ofKnownEnvironment(name string) bool {
+	for _, env := range append([]string{strings.TrimSuffix(spec.EphemeralPrefix, "-")}, spec.KnownEnvironments...) {
+		if strings.HasPrefix(name, spec.For(env).Prefix()) {
+			return true
+		}
+	}
+	return false
 }

@@ -99,7 +99,7 @@ func ForeignValues() []ForeignValue {
 		{"MD_PREVIEW_ROLE", p.PreviewRole(), `environment "production"`},
 		{"MD_ORACLE_ROLE", acct.RoleArn(p.OracleRole()), `environment "production"`},
 		{"MD_OIDC_PROVIDER_ARN", "arn:aws:iam::210987654321:oidc-provider/evil.example.com", spec.GitHubOIDCHost},
-		{"MD_VERIFY_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/210987654321/" + p.VerifyQueue(), `environment "production"`},
+		{"MD_VERIFY_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/210987654321/" + p.VerifyQueue(), `not a queue of environment "staging"`},
 		{"MD_VERIFY_QUEUE_URL", "file:///etc/passwd", "SQS queue URL"},
 		{"MD_AWS_REGION", "zz-fake-9", "MD_AWS_REGION"},
 		{"MD_ENVIRONMENT", "production", "contradicts"},
