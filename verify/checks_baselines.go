@@ -12,10 +12,9 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
-
-	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
 )
 
 // IDBaselines is SPEC 6's check of the drift-baselines bucket (2.10).
@@ -32,7 +31,7 @@ type S3API interface {
 // newS3Client addresses buckets by path when cfg has a custom endpoint (an
 // emulator has no per-bucket host names).
 func newS3Client(cfg aws.Config) *s3.Client {
-	return drift.NewObjectClient(cfg)
+	return awsclient.NewS3(cfg)
 }
 
 // S3 error codes that are findings about the bucket, not call failures.

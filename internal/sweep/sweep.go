@@ -24,9 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
 
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/spec"
-
-	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
 )
 
 // Clients are the narrow AWS clients a sweep uses.
@@ -67,7 +66,7 @@ func NewClients(cfg aws.Config) Clients {
 		SNS:        sns.NewFromConfig(cfg),
 		CloudWatch: cloudwatch.NewFromConfig(cfg),
 		IAM:        iam.NewFromConfig(cfg),
-		S3:         drift.NewObjectClient(cfg),
+		S3:         awsclient.NewS3(cfg),
 		SSM:        ssm.NewFromConfig(cfg),
 	}
 }

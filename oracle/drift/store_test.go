@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
 	"github.com/mirror-dissonance/mirror-infra/oracle/internal/oracletest"
 )
@@ -19,7 +20,7 @@ import (
 func versionedBucket(t *testing.T) (*s3.Client, string) {
 	t.Helper()
 	e := oracletest.New(t)
-	return drift.NewObjectClient(e.Config), e.Target.BaselinesBucket
+	return awsclient.NewS3(e.Config), e.Target.BaselinesBucket
 }
 
 func TestStoreKeepsBaselinesWhereTheOracleDoes(t *testing.T) {

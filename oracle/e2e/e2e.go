@@ -36,6 +36,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/oracle"
 	"github.com/mirror-dissonance/mirror-infra/oracle/breaker"
 	"github.com/mirror-dissonance/mirror-infra/oracle/consent"
@@ -104,7 +105,7 @@ func NewClients(cfg aws.Config) Clients {
 	return Clients{
 		DynamoDB: dynamodb.NewFromConfig(cfg),
 		SSM:      ssm.NewFromConfig(cfg),
-		S3:       drift.NewObjectClient(cfg),
+		S3:       awsclient.NewS3(cfg),
 		STS:      sts.NewFromConfig(cfg),
 	}
 }
