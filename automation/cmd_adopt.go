@@ -10,9 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
-
 	"github.com/mirror-dissonance/mirror-infra/internal/adopt"
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/internal/driver"
 	"github.com/mirror-dissonance/mirror-infra/internal/gate"
 	"github.com/mirror-dissonance/mirror-infra/report"
@@ -66,7 +65,7 @@ func runAdopt(ctx context.Context, io stdio, args []string) int {
 	c.stack, c.cfg, c.started = stack, cfg, time.Now()
 	c.r = &report.Report{Command: "adopt", Stack: stack, Started: c.started}
 	r := c.r
-	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(cfg.Region))
+	awsCfg, err := awsclient.Load(ctx, awsclient.Options{Region: cfg.Region})
 	if err != nil {
 		r.Add(report.Check{ID: "discover", Status: report.Fail, Infra: true, Reason: fmt.Sprintf("loading the AWS configuration: %v", err)})
 		return c.finish()
@@ -193,7 +192,7 @@ func writePlanFiles(dir string, plan *adopt.Plan) ([]string, error) {
 // too: a second key or topic must never be made beside an existing one.
 func preflightHook(cfg stackconfig.Config) driver.PreFlight {
 	return func(ctx context.Context, planned []gate.Resource) []report.Check {
-		awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(cfg.Region))
+		awsCfg, err := awsclient.Load(ctx, awsclient.Options{Region: cfg.Region})
 		if err == nil {
 			var coll []adopt.Collision
 			if coll, err = adopt.Preflight(ctx, awsCfg, cfg, planned); err == nil {

@@ -17,8 +17,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
-
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/internal/driver"
 	"github.com/mirror-dissonance/mirror-infra/internal/gate"
 	"github.com/mirror-dissonance/mirror-infra/internal/postdeploy"
@@ -347,7 +346,7 @@ func postUpHooks(cfg stackconfig.Config, rot rotationFlags) []driver.Hook {
 			return []report.Check{{ID: "outputs", Status: report.Fail, Reason: fmt.Sprintf("the stack outputs do not name every resource: %v", err),
 				Fix: "the program must export the outputs of SPEC 2.8"}}
 		}
-		awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(tgt.Region))
+		awsCfg, err := awsclient.Load(ctx, awsclient.Options{Region: tgt.Region})
 		if err != nil {
 			return []report.Check{{ID: "outputs", Status: report.Fail, Infra: true, Reason: fmt.Sprintf("loading the AWS configuration: %v", err)}}
 		}

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/oracle/e2e"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
@@ -148,7 +148,7 @@ func openOracleRun(ctx context.Context, io stdio, cmd string, o options, stack s
 		return oracleRun{}, usageErrorf(io, cmd, "%v", err), false
 	}
 	tgt.Region = cmp.Or(tgt.Region, spec.DefaultRegion)
-	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(tgt.Region))
+	awsCfg, err := awsclient.Load(ctx, awsclient.Options{Region: tgt.Region})
 	if err != nil {
 		return oracleRun{}, usageErrorf(io, cmd, "loading the AWS configuration: %v", err), false
 	}

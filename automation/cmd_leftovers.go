@@ -2,11 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
-
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/internal/sweep"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
@@ -40,7 +40,7 @@ func runLeftovers(ctx context.Context, io stdio, args []string) int {
 	if !ok {
 		return code
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(cfg.Region))
+	awsCfg, err := awsclient.Load(ctx, awsclient.Options{Region: cfg.Region})
 	if err != nil {
 		return usageErrorf(io, "leftovers", "loading the AWS configuration: %v", err)
 	}
@@ -48,6 +48,9 @@ func runLeftovers(ctx context.Context, io stdio, args []string) int {
 	c := sweep.NewClients(awsCfg)
 	if *purge {
 		n, err := sweep.PurgeParameters(ctx, c, cfg.Environment)
+		if errors.Is(err, sweep.ErrRefused) {
+			return usageErrorf(io, "leftovers", "%v", err)
+		}
 		if err != nil {
 			r.Add(report.Check{ID: "leftovers", Status: report.Fail, Infra: true, Reason: err.Error()})
 			return emit(io, o, r)

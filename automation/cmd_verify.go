@@ -8,8 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
-
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/internal/driver"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
@@ -153,7 +152,7 @@ func runVerify(ctx context.Context, io stdio, args []string) int {
 	opts.ExpectedThreshold = float64(cfg.ThrottleThreshold)
 	opts.DeletionProtection = &cfg.DeletionProtection
 	tgt.Region = cmp.Or(tgt.Region, spec.DefaultRegion)
-	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(tgt.Region))
+	awsCfg, err := awsclient.Load(ctx, awsclient.Options{Region: tgt.Region})
 	if err != nil {
 		return usageErrorf(io, "verify", "loading the AWS configuration: %v", err)
 	}

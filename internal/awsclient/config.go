@@ -3,7 +3,6 @@ package awsclient
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -60,7 +59,7 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, fns...)
 	if err != nil {
-		return aws.Config{}, fmt.Errorf("loading the AWS configuration: %w", err)
+		return aws.Config{}, err // the caller says what it was loading for
 	}
 	return Bound(cfg, o), nil
 }
