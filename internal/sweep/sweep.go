@@ -108,8 +108,11 @@ func Find(ctx context.Context, c Clients, env string) ([]Leftover, error) {
 	} {
 		names, err := step.fn()
 		if err != nil {
+			// A partial answer is never a clean account; and an endpoint
+			// that does not answer one listing would cost each of the
+			// others its full timeout too.
 			errs = append(errs, fmt.Errorf("%s of %s: %w", step.what, env, err))
-			continue
+			break
 		}
 		add(step.kind, names...)
 	}
