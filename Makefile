@@ -11,7 +11,7 @@ export PATH := $(BIN):$(PATH)
 # The driver tests find the CLI here.
 export PULUMI_CLI_PATH := $(PULUMI)
 
-.PHONY: all tools test test-short lint check bench clean program
+.PHONY: all tools test test-short fuzz-short lint check bench clean program
 
 all: lint test
 
@@ -76,6 +76,15 @@ test: $(PULUMI) $(DYNALITE_DEP)
 	$(GO) test -count=1 -timeout 12m $$($(GO) list ./... | grep -v -E '^$(MODULE)/(emulator|verify|oracle)(/|$$)')
 	$(GO) test -race -count=1 -timeout 12m $(RACE_PKGS)
 	cd examples/consumer && GOFLAGS=-mod=mod $(GO) test -race -count=2 ./...
+	$(MAKE) fuzz-short
+
+## fuzz-short: each fuzz test of the stack-config parser and the target
+## validation for a few seconds (FUZZTIME); part of make test
+FUZZTIME ?= 5s
+fuzz-short:
+	$(GO) test ./stacks/stackconfig -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./stacks/stackconfig -run '^$$' -fuzz '^FuzzCheckKey$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./verify/target -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME)
 
 ## lint: gofmt, go vet, staticcheck and actionlint
 lint: $(STATICCHECK) $(ACTIONLINT)

@@ -48,8 +48,10 @@ func (f *fakeCycle) run(_ context.Context, s stackRun, r *report.Report) {
 
 func TestDeployManyStacks(t *testing.T) {
 	dir := deployProject(t)
-	for _, s := range []string{"acc-a", "broken"} {
-		b, err := os.ReadFile(filepath.Join(dir, "Pulumi.staging.yaml"))
+	// An acc-<run> stack is its own environment (the template's config);
+	// "broken" is a copy of staging.
+	for s, from := range map[string]string{"acc-a": filepath.Join("..", "Pulumi.acc-example.yaml"), "broken": filepath.Join(dir, "Pulumi.staging.yaml")} {
+		b, err := os.ReadFile(from)
 		if err != nil {
 			t.Fatal(err)
 		}

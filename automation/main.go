@@ -22,7 +22,9 @@ import (
 	"time"
 
 	"github.com/mirror-dissonance/mirror-infra/internal/driver"
+	"github.com/mirror-dissonance/mirror-infra/internal/sweep"
 	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
 func main() {
@@ -81,7 +83,9 @@ func execute(ctx context.Context, args []string, io stdio, env environ, d deps) 
 func exitCode(reports []*report.Report, err error) int {
 	var ue *usageError
 	switch {
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.Is(err, target.ErrInvalid), errors.Is(err, sweep.ErrRefused):
+		// A target that names another environment's resource or breaks
+		// AWS's naming rules, or a refused purge: found before any call.
 		return report.ExitUsage
 	case err != nil:
 		return report.ExitEngine

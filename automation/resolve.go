@@ -5,10 +5,10 @@ import (
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
 	"github.com/spf13/cobra"
 
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 	"github.com/mirror-dissonance/mirror-infra/verify"
@@ -92,7 +92,7 @@ const credentialSources = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROF
 // credentials: none at all is one line naming the SDK's sources (exit 2,
 // before any call to a service); a source that fails is exit 3.
 func awsConfig(ctx context.Context, region string) (aws.Config, error) {
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	cfg, err := awsclient.Load(ctx, awsclient.Options{Region: region})
 	if err != nil {
 		return aws.Config{}, usageErrorf("loading the AWS configuration: %v", err)
 	}

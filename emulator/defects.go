@@ -14,10 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
-
-	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
 )
 
 // Defect is one deliberate deviation from SPEC section 2, named the same
@@ -203,7 +202,7 @@ func newInjector(cfg aws.Config) injector {
 // NewS3Client is an S3 client on cfg; a custom endpoint (the emulator)
 // has no per-bucket host names, so it addresses buckets by path.
 func NewS3Client(cfg aws.Config) *s3.Client {
-	return drift.NewObjectClient(cfg)
+	return awsclient.NewS3(cfg)
 }
 
 // inject makes d and returns the nonce value it wrote, if any (a secret:

@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
-	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
 )
 
 // DynamoDBAPI is the part of the DynamoDB client the checks use.
@@ -138,7 +137,7 @@ func NewClients(cfg aws.Config, opts ...ClientOptions) Clients {
 		IAM:        iam.NewFromConfig(cfg),
 		SSM:        ssm.NewFromConfig(cfg),
 		STS:        sts.NewFromConfig(cfg),
-		S3:         newS3Client(cfg),
+		S3:         awsclient.NewS3(cfg),
 	}
 }
 
@@ -148,10 +147,4 @@ type S3API interface {
 	GetBucketEncryption(context.Context, *s3.GetBucketEncryptionInput, ...func(*s3.Options)) (*s3.GetBucketEncryptionOutput, error)
 	GetPublicAccessBlock(context.Context, *s3.GetPublicAccessBlockInput, ...func(*s3.Options)) (*s3.GetPublicAccessBlockOutput, error)
 	GetBucketPolicy(context.Context, *s3.GetBucketPolicyInput, ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error)
-}
-
-// newS3Client addresses buckets by path when cfg has a custom endpoint (an
-// emulator has no per-bucket host names).
-func newS3Client(cfg aws.Config) *s3.Client {
-	return drift.NewObjectClient(cfg)
 }

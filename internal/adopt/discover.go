@@ -28,10 +28,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/internal/gate"
 	"github.com/mirror-dissonance/mirror-infra/spec"
-
-	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
 )
 
 // finder makes the read-only calls of discovery.
@@ -60,7 +59,7 @@ func newFinder(ctx context.Context, cfg aws.Config, stack, env string, log *slog
 		ddb: dynamodb.NewFromConfig(cfg), kms: kms.NewFromConfig(cfg), sns: sns.NewFromConfig(cfg),
 		cw: cloudwatch.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg),
 		// A custom endpoint (an emulator) has no per-bucket host names.
-		s3:  drift.NewObjectClient(cfg),
+		s3:  awsclient.NewS3(cfg),
 		sqs: sqs.NewFromConfig(cfg),
 		log: log,
 	}, nil

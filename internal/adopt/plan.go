@@ -38,7 +38,10 @@ func Discover(ctx context.Context, awsCfg aws.Config, cfg stackconfig.Config, lo
 	if err != nil {
 		return nil, err
 	}
-	first, err := mockrun.Run(ctx, cfg, nil)
+	// The first run already answers with the discovered account: names
+	// built from ARNs (the verification subscription's endpoint, the
+	// queue's ARN) must be the account's, never the mocks' 123456789012.
+	first, err := mockrun.Run(ctx, cfg, &accountProvisioner{region: f.region, account: f.account, found: map[string]*found{}})
 	if err != nil {
 		return nil, err
 	}

@@ -28,6 +28,13 @@ func terraformAddress(typ, name string) string {
 			return "module.iam.aws_iam_role.github_actions_deploy"
 		}
 		return ""
+	case gate.TypeSubscription:
+		// Only the e-mail subscription existed there; the verification
+		// queue's subscription is this program's own.
+		if strings.HasSuffix(name, EmailSubscriptionSuffix) {
+			return "module.cloudwatch.aws_sns_topic_subscription.ops_alerts_email[0]"
+		}
+		return ""
 	}
 	return terraformSingletons[typ]
 }
@@ -38,7 +45,6 @@ var terraformSingletons = map[string]string{
 	gate.TypeKey:                     "module.kms.aws_kms_key.main",
 	gate.TypeAlias:                   "module.kms.aws_kms_alias.main",
 	gate.TypeTopic:                   "module.cloudwatch.aws_sns_topic.ops_alerts",
-	gate.TypeSubscription:            "module.cloudwatch.aws_sns_topic_subscription.ops_alerts_email[0]",
 	gate.TypeDashboard:               "module.cloudwatch.aws_cloudwatch_dashboard.main",
 	gate.TypeOIDCProvider:            "aws_iam_openid_connect_provider.github",
 	gate.TypeBucket:                  "aws_s3_bucket.baselines",
@@ -46,6 +52,10 @@ var terraformSingletons = map[string]string{
 	gate.TypeBucketEncryption:        "aws_s3_bucket_server_side_encryption_configuration.baselines",
 	gate.TypeBucketPublicAccessBlock: "aws_s3_bucket_public_access_block.baselines",
 }
+
+// EmailSubscriptionSuffix ends the logical name of the ops topic's e-mail
+// subscription (stacks.OpsTopic's "<name>-email").
+const EmailSubscriptionSuffix = "-email"
 
 func underscore(s string) string { return strings.ReplaceAll(s, "-", "_") }
 

@@ -27,10 +27,9 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/internal/gate"
 	"github.com/mirror-dissonance/mirror-infra/spec"
-
-	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
 )
 
 // Provisioner creates each resource the program declares in an AWS
@@ -69,7 +68,7 @@ func NewProvisioner(cfg aws.Config, account string) *Provisioner {
 		ddb: dynamodb.NewFromConfig(cfg), kms: kms.NewFromConfig(cfg), sns: sns.NewFromConfig(cfg),
 		cw: cloudwatch.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg),
 		// A custom endpoint (the emulator) has no per-bucket host names.
-		s3:        drift.NewObjectClient(cfg),
+		s3:        awsclient.NewS3(cfg),
 		unapplied: map[string][]string{},
 	}
 }

@@ -24,9 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
 
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/spec"
-
-	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
 )
 
 // Clients are the narrow AWS clients a sweep uses.
@@ -67,7 +66,7 @@ func NewClients(cfg aws.Config) Clients {
 		SNS:        sns.NewFromConfig(cfg),
 		CloudWatch: cloudwatch.NewFromConfig(cfg),
 		IAM:        iam.NewFromConfig(cfg),
-		S3:         drift.NewObjectClient(cfg),
+		S3:         awsclient.NewS3(cfg),
 		SSM:        ssm.NewFromConfig(cfg),
 	}
 }
@@ -109,8 +108,11 @@ func Find(ctx context.Context, c Clients, env string) ([]Leftover, error) {
 	} {
 		names, err := step.fn()
 		if err != nil {
+			// A partial answer is never a clean account; and an endpoint
+			// that does not answer one listing would cost each of the
+			// others its full timeout too.
 			errs = append(errs, fmt.Errorf("%s of %s: %w", step.what, env, err))
-			continue
+			break
 		}
 		add(step.kind, names...)
 	}
@@ -118,11 +120,16 @@ func Find(ctx context.Context, c Clients, env string) ([]Leftover, error) {
 	return out, errors.Join(errs...)
 }
 
+// ErrRefused is wrapped by a refusal to act on an environment that is not
+// an acceptance run's: bad usage (exit 2), decided before any call.
+var ErrRefused = errors.New("not an acceptance environment")
+
 // PurgeParameters deletes the nonce versions of environment env, which the
-// post-deploy stage creates outside Pulumi; only for ephemeral stacks.
+// post-deploy stage creates outside Pulumi; only for ephemeral stacks
+// (otherwise an error wrapping ErrRefused, before any call).
 func PurgeParameters(ctx context.Context, c Clients, env string) (int, error) {
 	if !spec.IsEphemeralStack(env) {
-		return 0, fmt.Errorf("refusing to delete the nonce of %q: only %s<run> acceptance environments are purged", env, spec.EphemeralPrefix)
+		return 0, fmt.Errorf("refusing to delete the nonce of %q: %w: only %s<run> acceptance environments are purged", env, ErrRefused, spec.EphemeralPrefix)
 	}
 	names, err := parameters(ctx, c, spec.For(env).NonceParameterPath())
 	if err != nil {
@@ -140,7 +147,7 @@ func PurgeParameters(ctx context.Context, c Clients, env string) (int, error) {
 }
 
 func tables(ctx context.Context, c Clients, prefix string) ([]string, error) {
-	return listAll(func(token *string) ([]string, *string, bool, error) {
+	return listAll("dynamodb:ListTables", func(token *string) ([]string, *string, bool, error) {
 		page, err := c.DynamoDB.ListTables(ctx, &dynamodb.ListTablesInput{ExclusiveStartTableName: token})
 		if err != nil {
 			return nil, nil, false, err
@@ -156,7 +163,7 @@ func tables(ctx context.Context, c Clients, prefix string) ([]string, error) {
 }
 
 func aliases(ctx context.Context, c Clients, alias string) ([]string, error) {
-	return listAll(func(token *string) ([]string, *string, bool, error) {
+	return listAll("kms:ListAliases", func(token *string) ([]string, *string, bool, error) {
 		page, err := c.KMS.ListAliases(ctx, &kms.ListAliasesInput{Marker: token})
 		if err != nil {
 			return nil, nil, false, err
@@ -175,7 +182,7 @@ func aliases(ctx context.Context, c Clients, alias string) ([]string, error) {
 // its alias is the first thing a destroy removes.
 func keys(ctx context.Context, c Clients, env string) ([]string, error) {
 	want := spec.KeyDescription(env)
-	return listAll(func(token *string) ([]string, *string, bool, error) {
+	return listAll("kms:ListKeys", func(token *string) ([]string, *string, bool, error) {
 		page, err := c.KMS.ListKeys(ctx, &kms.ListKeysInput{Marker: token})
 		if err != nil {
 			return nil, nil, false, err
@@ -196,7 +203,7 @@ func keys(ctx context.Context, c Clients, env string) ([]string, error) {
 }
 
 func topics(ctx context.Context, c Clients, name string) ([]string, error) {
-	return listAll(func(token *string) ([]string, *string, bool, error) {
+	return listAll("sns:ListTopics", func(token *string) ([]string, *string, bool, error) {
 		page, err := c.SNS.ListTopics(ctx, &sns.ListTopicsInput{NextToken: token})
 		if err != nil {
 			return nil, nil, false, err
@@ -212,7 +219,7 @@ func topics(ctx context.Context, c Clients, name string) ([]string, error) {
 }
 
 func alarms(ctx context.Context, c Clients, prefix string) ([]string, error) {
-	return listAll(func(token *string) ([]string, *string, bool, error) {
+	return listAll("cloudwatch:DescribeAlarms", func(token *string) ([]string, *string, bool, error) {
 		page, err := c.CloudWatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNamePrefix: aws.String(prefix), NextToken: token})
 		if err != nil {
 			return nil, nil, false, err
@@ -244,7 +251,7 @@ func notFound(err error) bool {
 }
 
 func roles(ctx context.Context, c Clients, prefix string) ([]string, error) {
-	return listAll(func(token *string) ([]string, *string, bool, error) {
+	return listAll("iam:ListRoles", func(token *string) ([]string, *string, bool, error) {
 		page, err := c.IAM.ListRoles(ctx, &iam.ListRolesInput{Marker: token})
 		if err != nil {
 			return nil, nil, false, err
@@ -277,7 +284,7 @@ func existing(name string, err error) ([]string, error) {
 }
 
 func parameters(ctx context.Context, c Clients, path string) ([]string, error) {
-	return listAll(func(token *string) ([]string, *string, bool, error) {
+	return listAll("ssm:GetParametersByPath", func(token *string) ([]string, *string, bool, error) {
 		page, err := c.SSM.GetParametersByPath(ctx, &ssm.GetParametersByPathInput{Path: aws.String(strings.TrimSuffix(path, "/")), Recursive: aws.Bool(true), NextToken: token})
 		if err != nil {
 			return nil, nil, false, err
@@ -290,13 +297,19 @@ func parameters(ctx context.Context, c Clients, path string) ([]string, error) {
 	})
 }
 
-// listAll gathers what page finds on each page of a listing: page is
-// called with the token of the next page (nil for the first) and returns
-// what it found, the next token, and whether there are more pages.
-func listAll(page func(token *string) (found []string, next *string, more bool, err error)) ([]string, error) {
+// listAll gathers what page finds on each page of the listing op: page
+// is called with the token of the next page (nil for the first) and
+// returns what it found, the next token, and whether there are more
+// pages. It follows at most awsclient.DefaultMaxPages pages, so an endpoint
+// that always answers with a next token ends in an error naming the bound.
+func listAll(op string, page func(token *string) (found []string, next *string, more bool, err error)) ([]string, error) {
 	var out []string
 	var token *string
+	pages := awsclient.Pages{What: op}
 	for {
+		if err := pages.Next(); err != nil {
+			return nil, err
+		}
 		found, next, more, err := page(token)
 		if err != nil {
 			return nil, err

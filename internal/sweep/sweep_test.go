@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -14,8 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/internal/sweep"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
@@ -132,5 +136,48 @@ func TestPurgeRefusesANonEphemeralEnvironment(t *testing.T) {
 		if _, err := sweep.PurgeParameters(context.Background(), sweep.Clients{}, env); err == nil || !strings.Contains(err.Error(), "refusing") {
 			t.Errorf("PurgeParameters(%q) = %v, want a refusal before any call", env, err)
 		}
+	}
+}
+
+// endlessSSM answers every listing with one more page.
+type endlessSSM struct{ calls int }
+
+func (e *endlessSSM) GetParametersByPath(context.Context, *ssm.GetParametersByPathInput, ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error) {
+	e.calls++
+	return &ssm.GetParametersByPathOutput{NextToken: aws.String("again")}, nil
+}
+
+func (e *endlessSSM) DeleteParameters(context.Context, *ssm.DeleteParametersInput, ...func(*ssm.Options)) (*ssm.DeleteParametersOutput, error) {
+	return &ssm.DeleteParametersOutput{}, nil
+}
+
+// Issue 21, finding 3: a listing that always has a next page ends in an
+// error naming the page bound, not in an endless loop.
+func TestPurgeStopsAtThePageBound(t *testing.T) {
+	fake := &endlessSSM{}
+	done := make(chan error, 1)
+	go func() {
+		_, err := sweep.PurgeParameters(context.Background(), sweep.Clients{SSM: fake}, "acc-r1")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, awsclient.ErrBound) || !strings.Contains(err.Error(), "ssm:GetParametersByPath") {
+			t.Fatalf("error %v, want the page bound named", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("still listing after 20s")
+	}
+	if fake.calls != awsclient.DefaultMaxPages {
+		t.Errorf("%d pages asked for, want %d", fake.calls, awsclient.DefaultMaxPages)
+	}
+}
+
+// Issue 21, finding 9: the refusal is usage (ErrRefused), before any call.
+func TestPurgeRefusalIsUsage(t *testing.T) {
+	fake := &endlessSSM{}
+	_, err := sweep.PurgeParameters(context.Background(), sweep.Clients{SSM: fake}, "staging")
+	if !errors.Is(err, sweep.ErrRefused) || fake.calls != 0 {
+		t.Fatalf("error %v after %d calls, want ErrRefused before any", err, fake.calls)
 	}
 }

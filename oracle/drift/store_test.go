@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/oracle/drift"
 )
 
@@ -19,7 +20,7 @@ import (
 func versionedBucket(t *testing.T) (*s3.Client, string) {
 	t.Helper()
 	e := emulator.NewTestEnv(t, emulator.SeedOptions{SkipNonce: true})
-	return drift.NewObjectClient(e.NoRetries()), e.Target().BaselinesBucket
+	return awsclient.NewS3(e.NoRetries()), e.Target().BaselinesBucket
 }
 
 func TestStoreKeepsBaselinesWhereTheOracleDoes(t *testing.T) {

@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/oracle/internal/clock"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
@@ -123,7 +124,13 @@ func (s *Store) name(n int) string { return s.Prefix + strconv.Itoa(n) }
 func (s *Store) list(ctx context.Context) ([]entry, error) {
 	var out []entry
 	in := &ssm.GetParametersByPathInput{Path: aws.String(s.path()), WithDecryption: aws.Bool(true), MaxResults: aws.Int32(10)}
+	// A store that always answers with a next token must not keep us
+	// asking for ever (292,694 requests in 150 s, issue 21).
+	pages := awsclient.Pages{What: "ssm:GetParametersByPath " + s.path()}
 	for {
+		if err := pages.Next(); err != nil {
+			return nil, fmt.Errorf("listing nonce versions under %s: %w: %w", s.path(), ErrUnavailable, err)
+		}
 		page, err := s.Client.GetParametersByPath(ctx, in)
 		if err != nil {
 			return nil, fmt.Errorf("listing nonce versions under %s: %w: %w", s.path(), ErrUnavailable, err)

@@ -13,12 +13,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 
 	"github.com/mirror-dissonance/mirror-infra/report"
@@ -137,7 +139,6 @@ var (
 	repoPattern    = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9-]{0,38})/([A-Za-z0-9._-]{1,100})$`)
 	subjectPattern = regexp.MustCompile(`^repo:[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}:(ref:refs/(heads|tags)/[A-Za-z0-9._/-]+|environment:[A-Za-z0-9._-]+)$`)
 	arnPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$`)
-	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-\d$`)
 )
 
 // Parse validates raw values keyed by their qualified names
@@ -171,6 +172,8 @@ func Parse(stack string, raw map[string]string) (Config, error) {
 		env = stack // an acceptance stack is its own environment: its names carry the run
 	}
 	switch {
+	case spec.IsEphemeralStack(stack) && env != stack:
+		bad(KeyEnvironment, env, fmt.Sprintf("a %s<run> stack's environment is its own name %q (leave it unset and set ephemeral: \"true\"): its resources carry the run's name, and leftovers and the sweep act on that name only", spec.EphemeralPrefix, stack))
 	case c.Ephemeral && env != stack:
 		bad(KeyEnvironment, env, fmt.Sprintf("an ephemeral stack's environment is its own name %q (leave it unset), so its resources never collide with another run's", stack))
 	case !c.Ephemeral && spec.IsEphemeralStack(env):
@@ -184,8 +187,8 @@ func Parse(stack string, raw map[string]string) (Config, error) {
 
 	c.Region = spec.DefaultRegion
 	if v, ok := get(KeyRegion); ok {
-		if !regionPattern.MatchString(v) {
-			bad(KeyRegion, v, "an AWS region such as "+spec.DefaultRegion)
+		if !awsclient.KnownRegion(v) {
+			bad(KeyRegion, v, "a known AWS region such as "+spec.DefaultRegion+didYouMean(v, awsclient.Regions()))
 		} else {
 			c.Region = v
 		}
@@ -421,12 +424,21 @@ func ReadFile(projectDir, stack string) (map[string]string, error) {
 		return nil, &Error{Key: "stack", Value: stack, Allowed: "letters, digits, '-', '_' and '.'"}
 	}
 	path := StackFile(projectDir, stack)
-	data, err := os.ReadFile(path)
+	data, err := readStackFile(projectDir, path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("stack %q: no %s (available stacks: %s)", stack, filepath.Base(path), strings.Join(Available(projectDir), ", "))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
+		return nil, err
+	}
+	var top map[string]yaml.Node
+	if err := yaml.Unmarshal(data, &top); err != nil {
+		return nil, fmt.Errorf("%s is not valid YAML: %w", filepath.Base(path), err)
+	}
+	for k := range top {
+		if !slices.Contains(stackFileKeys, k) {
+			return nil, fmt.Errorf("%s: unknown top-level key %q (a stack file has %s)%s", filepath.Base(path), report.Quote(k), strings.Join(stackFileKeys, ", "), didYouMean(k, stackFileKeys))
+		}
 	}
 	var doc struct {
 		Config map[string]any `yaml:"config"`
@@ -436,18 +448,14 @@ func ReadFile(projectDir, stack string) (map[string]string, error) {
 	}
 	raw := map[string]string{}
 	var unknown []string
-	known := map[string]bool{}
-	for _, k := range KnownKeys() {
-		known[k] = true
-	}
 	for k, v := range doc.Config {
 		if plaintextCredential[k] {
 			if _, secure := v.(map[string]any); !secure {
 				return nil, fmt.Errorf("%s: %s holds an AWS credential in plain text: remove it and rotate that key; use the SDK's credential chain (profile, OIDC role, environment), or at least `pulumi config set --secret %s`", filepath.Base(path), k, k)
 			}
 		}
-		if strings.HasPrefix(k, Namespace+":") && !known[k] {
-			unknown = append(unknown, k)
+		if why := checkKey(k); why != "" {
+			unknown = append(unknown, why)
 			continue
 		}
 		switch t := v.(type) {
@@ -473,7 +481,7 @@ func ReadFile(projectDir, stack string) (map[string]string, error) {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return nil, fmt.Errorf("%s: unknown config key(s) %s (known: %s)", filepath.Base(path), strings.Join(unknown, ", "), strings.Join(KnownKeys(), ", "))
+		return nil, fmt.Errorf("%s: %s (known: %s)", filepath.Base(path), report.Quote(strings.Join(unknown, "; ")), strings.Join(KnownKeys(), ", "))
 	}
 	return raw, nil
 }

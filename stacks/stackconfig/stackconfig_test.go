@@ -132,7 +132,7 @@ func TestReadFile(t *testing.T) {
 		t.Errorf("parsed %+v", c)
 	}
 	for stack, want := range map[string]string{
-		"typo":    "unknown config key(s) mirror-dissonance:enviroment",
+		"typo":    "unknown key mirror-dissonance:enviroment: did you mean mirror-dissonance:environment?",
 		"broken":  "not valid YAML",
 		"secret":  "is a secret",
 		"missing": "available stacks: broken, good, secret, typo",

@@ -104,7 +104,7 @@ func NewClients(cfg aws.Config) Clients {
 	return Clients{
 		DynamoDB: dynamodb.NewFromConfig(cfg),
 		SSM:      ssm.NewFromConfig(cfg),
-		S3:       drift.NewObjectClient(cfg),
+		S3:       awsclient.NewS3(cfg),
 		STS:      sts.NewFromConfig(cfg),
 	}
 }

