@@ -16,7 +16,7 @@ var Order = []Layer{
 	{"the E2E cycle over the Oracle layer", []string{"verify/e2e"}},
 	{"the verifier, whose catalogue runs the cycle", []string{"verify"}},
 	{"the emulator, the engine and the post-up stage", []string{"emulator/...", "internal/gate/...", "internal/mockrun",
-		"internal/driver/...", "internal/adopt", "internal/sweep", "internal/postdeploy"}},
+		"internal/driver/...", "internal/adopt", "internal/sweep", "internal/postdeploy", "internal/provider", "internal/recovery"}},
 	{"the rehearsal", []string{"internal/rehearse/..."}},
 	{"commands and repository checks", []string{"automation/...", "cmd/...", "internal/workflows", "internal/layers", "tools/..."}},
 }

@@ -99,8 +99,8 @@ func TestBreakEachDefect(t *testing.T) {
 			}
 			for _, id := range d.CaughtBy {
 				c, ok := rep.Find(id)
-				if !ok || c.Status != report.Fail {
-					t.Errorf("%s did not catch %s: %+v", id, d.Name, c)
+				if !ok || c.Status != d.want() {
+					t.Errorf("%s did not report %s as %s: %+v", id, d.Name, d.want(), c)
 				}
 			}
 			b, _ := rep.Find("rehearse:break")
