@@ -100,6 +100,9 @@ func (s *session) checkNonce(ctx context.Context) report.Check {
 			continue
 		}
 		if v.meta.Type != ssmtypes.ParameterTypeSecureString {
+			// The newest one is not a nonce either: nothing may list it as
+			// valid (the Oracle fails closed on it).
+			neverValid[v.name] = "not a SecureString"
 			f.fail("recreate it as a SecureString under the environment CMK ("+rotateFix+")", "%s is a %s, not a SecureString", v.name, v.meta.Type)
 			continue
 		}
@@ -136,6 +139,7 @@ func (s *session) checkNonce(ctx context.Context) report.Check {
 			if !spec.ValidNonceValue(aws.ToString(p.Value)) && aws.ToString(p.Name) != versions[0].name {
 				superseded(aws.ToString(p.Name), "is not 64 lowercase hex characters")
 			} else if !spec.ValidNonceValue(aws.ToString(p.Value)) {
+				neverValid[aws.ToString(p.Name)] = "not 64 lowercase hex characters"
 				f.fail(rotateFix, "%s is not 64 lowercase hex characters", aws.ToString(p.Name))
 			}
 		}
@@ -151,6 +155,9 @@ func (s *session) checkNonce(ctx context.Context) report.Check {
 		}
 	}
 	f.details["valid"] = strings.Join(valid, ", ")
+	if len(valid) == 0 {
+		f.details["valid"] = "none (the Oracle fails closed)"
+	}
 	if len(expired) > 0 {
 		f.details["expired"] = strings.Join(expired, ", ") + fmt.Sprintf(" (past the %s grace period; rejected)", s.opts.NonceGrace)
 	}

@@ -30,3 +30,18 @@ func TestNonceCheckAfterAWayOut(t *testing.T) {
 		})
 	}
 }
+
+// TestMalformedNewestIsNotListedValid (issue 24 finding 2): before the way
+// out, the check fails and never lists the malformed newest version as
+// valid (it once said "valid: v1" beside the FAIL).
+func TestMalformedNewestIsNotListedValid(t *testing.T) {
+	for _, d := range []emulator.Defect{emulator.DefectNonceString, emulator.DefectNonceMalformed} {
+		t.Run(string(d), func(t *testing.T) {
+			env := emulator.NewTestEnv(t, emulator.SeedOptions{Defects: []emulator.Defect{d}})
+			c := RunCheck(context.Background(), NewClients(env.Config), env.Target(), IDNonce, Options{})
+			if c.Status != report.Fail || strings.Contains(c.Details["valid"], "v1") {
+				t.Errorf("nonce check: %s %s (valid %q); want FAIL and v1 not valid", c.Status, c.Reason, c.Details["valid"])
+			}
+		})
+	}
+}
