@@ -98,6 +98,11 @@ check:
 	$(GO) run ./automation check staging
 	$(GO) run ./automation check production
 
+## rehearse: build bin/automation once (go run compiles on every call), then the offline rehearsal of staging
+rehearse:
+	$(GO) build -o $(BIN)/automation ./automation
+	$(BIN)/automation rehearse staging
+
 ## program: build the CLI entry point named by Pulumi.yaml
 program:
 	$(GO) build -o $(BIN)/mirror-dissonance-program ./cmd/program
