@@ -165,7 +165,7 @@ func postUpHooks(cfg stackconfig.Config, rot rotationFlags, run verify.Options) 
 		wait := cmp.Or(run.AlarmWait, deployAlarmWait)
 		return postdeploy.Run(ctx, awsCfg, tgt, postdeploy.Options{
 			Verify: verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold),
-				AlarmWait: wait, Timeout: wait + 2*time.Minute, NonceGrace: run.NonceGrace, FireAlarm: run.FireAlarm},
+				AlarmWait: wait, Timeout: wait + 2*time.Minute, NonceGrace: run.NonceGrace, FireAlarm: run.FireAlarm, Wait: run.Wait},
 			E2E:          e2e.Options{Logger: slog.Default()},
 			E2ETimeout:   e2e.DefaultTimeout,
 			SkipRotation: rot.skip,

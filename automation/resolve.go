@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
+	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 	"github.com/mirror-dissonance/mirror-infra/verify"
@@ -81,6 +82,11 @@ func (a *app) resolveTarget(ctx context.Context, dir string, cfg stackconfig.Con
 // MD_FIRE_ALARM, MD_NONCE_GRACE), from the environment read at start.
 func (a *app) runOptions(ctx context.Context) (verify.Options, error) {
 	o, err := verify.OptionsFromEnv(ctx, a.env.lookuper())
+	// Long waits (alarms settling, an alert's delivery) show as a
+	// progress line on stderr.
+	if p, ok := progressTo(a.io.err).(*report.Progress); ok {
+		o.Wait = p.Start
+	}
 	return o, asUsage(err)
 }
 

@@ -67,6 +67,12 @@ func (s *session) checkAlarms(ctx context.Context) report.Check {
 	topic, topicErr := s.topicArn()
 	deadline := time.Now().Add(s.opts.AlarmWait)
 	var got map[string]cwtypes.MetricAlarm
+	var done func()
+	defer func() {
+		if done != nil {
+			done()
+		}
+	}()
 	for {
 		out, err := s.c.CloudWatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: names, MaxRecords: aws.Int32(100)})
 		if err != nil {
@@ -85,6 +91,9 @@ func (s *session) checkAlarms(ctx context.Context) report.Check {
 			break
 		}
 		s.log.Debug("alarms still INSUFFICIENT_DATA; waiting", "pending", pending)
+		if done == nil {
+			done = s.opts.wait(ctx, fmt.Sprintf("the alarms to leave INSUFFICIENT_DATA (%d of %d pending, up to %s)", pending, len(names), s.opts.AlarmWait))
+		}
 		select {
 		case <-ctx.Done():
 			f.err("waiting for the alarms to leave INSUFFICIENT_DATA", ctx.Err())

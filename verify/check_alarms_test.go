@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -36,5 +37,21 @@ func TestAlarmWithoutOKActionsFails(t *testing.T) {
 	c := RunCheck(ctx, NewClients(env.Config), env.Target(), IDAlarms, Options{})
 	if c.Status != report.Fail || !strings.Contains(c.Reason, name) || !strings.Contains(c.Reason, "on OK") {
 		t.Errorf("alarms: %s %q; want a FAIL saying %s does not notify on OK", c.Status, c.Reason, name)
+	}
+}
+
+// TestAlarmWaitIsShown (issue 24 finding 5): a wait for alarms to leave
+// INSUFFICIENT_DATA is announced through Options.Wait, once, and ended.
+func TestAlarmWaitIsShown(t *testing.T) {
+	// A fresh deploy: every alarm INSUFFICIENT_DATA.
+	env := emulator.NewTestEnv(t, emulator.SeedOptions{Defects: []emulator.Defect{emulator.DefectAlarmsInsufficientData}})
+	var started, ended int
+	var what string
+	c := RunCheck(context.Background(), NewClients(env.Config), env.Target(), IDAlarms, Options{
+		AlarmWait: 300 * time.Millisecond, AlarmPoll: 50 * time.Millisecond,
+		Wait: func(_ context.Context, w string) func() { started++; what = w; return func() { ended++ } },
+	})
+	if started != 1 || ended != 1 || !strings.Contains(what, "INSUFFICIENT_DATA") {
+		t.Errorf("wait announced %d times, ended %d times (%q); want once each, naming INSUFFICIENT_DATA (check: %s %s)", started, ended, what, c.Status, c.Reason)
 	}
 }

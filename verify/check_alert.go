@@ -114,6 +114,7 @@ const alertVisibility = 2
 func (s *session) awaitDelivery(ctx context.Context, markers []string) ([]string, error) {
 	seen := map[string]bool{}
 	deadline := time.Now().Add(s.opts.AlertWait)
+	defer s.opts.wait(ctx, fmt.Sprintf("the test alert's delivery to the verification queue (up to %s)", s.opts.AlertWait))()
 	var recvErr error
 	failures := 0
 	for {

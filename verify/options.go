@@ -46,6 +46,11 @@ type Options struct {
 	// E2E tunes the e2e check (RunID, TempDir, IndexWait); its Timeout is
 	// cut to fit the run's, and NonceGrace defaults to this NonceGrace.
 	E2E e2e.Options
+	// Wait, when set, is told of every wait longer than one poll (the
+	// alarms leaving INSUFFICIENT_DATA, an alert's delivery): it is called
+	// with what is awaited and the returned done when the wait ends. The
+	// command line shows it as a progress line (report.Progress.Start).
+	Wait func(ctx context.Context, what string) (done func())
 	// Logger receives debug logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock (tests); nil means time.Now.
@@ -119,4 +124,13 @@ func (o Options) withDefaults() Options {
 		o.Now = time.Now
 	}
 	return o
+}
+
+// wait reports the start of a wait through Options.Wait; the returned done
+// ends it (a no-op without a Wait).
+func (o Options) wait(ctx context.Context, what string) func() {
+	if o.Wait == nil {
+		return func() {}
+	}
+	return o.Wait(ctx, what)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
 	"github.com/mirror-dissonance/mirror-infra/internal/gate"
+	"github.com/mirror-dissonance/mirror-infra/report"
 )
 
 // EngineError is a failed CLI operation with the engine's error diagnostics.
@@ -161,11 +162,13 @@ func (p *Preview) writeSummaries(dir string) error {
 // Text is the human change summary.
 func (p *Preview) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Plan for stack %s: %s\n", p.Stack, countsLine(p.Counts))
+	// Types, names and property paths come from the engine: control
+	// characters in them are shown, never sent to the terminal.
+	fmt.Fprintf(&b, "Plan for stack %s: %s\n", report.Terminal(p.Stack), countsLine(p.Counts))
 	for _, c := range p.Changes {
-		fmt.Fprintf(&b, "  %s %-8s %s %s", opSymbol(c.Op), c.Op, c.Type, c.Name)
+		fmt.Fprintf(&b, "  %s %-8s %s %s", opSymbol(c.Op), report.Terminal(string(c.Op)), report.Terminal(c.Type), report.Terminal(c.Name))
 		if len(c.Diffs) > 0 {
-			fmt.Fprintf(&b, " (%s)", strings.Join(c.Diffs, ", "))
+			fmt.Fprintf(&b, " (%s)", report.Terminal(strings.Join(c.Diffs, ", ")))
 		}
 		b.WriteByte('\n')
 	}
@@ -179,13 +182,15 @@ func (p *Preview) Text() string {
 // Markdown is the change summary for a PR comment.
 func (p *Preview) Markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### Pulumi plan for `%s`\n\n%s\n\n", p.Stack, countsLine(p.Counts))
+	// Every value from the engine is escaped for GitHub's Markdown (a name
+	// may hold HTML, pipes, backticks or @mentions).
+	fmt.Fprintf(&b, "### Pulumi plan for %s\n\n%s\n\n", report.Markdown(p.Stack), report.Markdown(countsLine(p.Counts)))
 	if len(p.Changes) == 0 {
 		b.WriteString("No changes.\n\n")
 	} else {
 		b.WriteString("| op | type | name | changed properties |\n|---|---|---|---|\n")
 		for _, c := range p.Changes {
-			fmt.Fprintf(&b, "| %s | `%s` | `%s` | %s |\n", c.Op, c.Type, c.Name, strings.ReplaceAll(strings.Join(c.Diffs, ", "), "|", "\\|"))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", report.Markdown(string(c.Op)), report.Markdown(c.Type), report.Markdown(c.Name), report.Markdown(strings.Join(c.Diffs, ", ")))
 		}
 		b.WriteByte('\n')
 	}
