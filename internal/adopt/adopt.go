@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/mirror-dissonance/mirror-infra/internal/mockrun"
+	"github.com/mirror-dissonance/mirror-infra/report"
 )
 
 // Actions of an Entry.
@@ -188,28 +189,30 @@ func (p *Plan) fingerprint() error {
 
 // Text renders the plan for a person.
 func (p *Plan) Text() string {
+	// Values from the account have their control characters shown.
+	v := report.Terminal
 	var b strings.Builder
 	fmt.Fprintf(&b, "Adoption plan for stack %s (account %s, %s): %d to import, %d to create, %d conflict(s)\n",
-		p.Stack, p.Account, p.Region, len(p.Imports()), len(p.Creates()), len(p.Conflicts))
+		v(p.Stack), v(p.Account), v(p.Region), len(p.Imports()), len(p.Creates()), len(p.Conflicts))
 	for _, e := range p.Entries {
-		fmt.Fprintf(&b, "  %-6s %s %s (under %s)", e.Action, e.Type, e.Name, e.Component)
+		fmt.Fprintf(&b, "  %-6s %s %s (under %s)", e.Action, v(e.Type), v(e.Name), v(e.Component))
 		switch e.Action {
 		case ActionImport:
-			fmt.Fprintf(&b, "\n         id %s, found by %s", e.ImportID, e.Where)
+			fmt.Fprintf(&b, "\n         id %s, found by %s", v(e.ImportID), v(e.Where))
 			if len(e.Updates) > 0 {
-				fmt.Fprintf(&b, "\n         then updated in place: %s", strings.Join(e.Updates, ", "))
+				fmt.Fprintf(&b, "\n         then updated in place: %s", v(strings.Join(e.Updates, ", ")))
 			}
 		case ActionCreate:
-			fmt.Fprintf(&b, "\n         %s does not exist", e.Physical)
+			fmt.Fprintf(&b, "\n         %s does not exist", v(e.Physical))
 		}
 		b.WriteByte('\n')
 	}
 	for _, c := range p.Conflicts {
-		fmt.Fprintf(&b, "  CONFLICT %s %s (%s): %s\n           fix: %s\n", c.Type, c.Name, c.Physical, c.Reason, c.Fix)
+		fmt.Fprintf(&b, "  CONFLICT %s %s (%s): %s\n           fix: %s\n", v(c.Type), v(c.Name), v(c.Physical), v(c.Reason), v(c.Fix))
 	}
 	b.WriteString("Left alone (made by the original modules, not managed by this program):\n")
 	for _, l := range p.LeftAlone {
-		fmt.Fprintf(&b, "  %s %s (%s): %s\n", l.Kind, l.Name, l.Terraform, l.Why)
+		fmt.Fprintf(&b, "  %s %s (%s): %s\n", v(l.Kind), v(l.Name), v(l.Terraform), v(l.Why))
 	}
 	b.WriteString("Terraform hand-off (run by hand after the import; adopt never runs Terraform):\n")
 	for _, c := range p.StateRm {
@@ -221,37 +224,35 @@ func (p *Plan) Text() string {
 
 // Markdown renders the plan for a PR comment or a change record.
 func (p *Plan) Markdown() string {
+	// Names, ids and reasons come from the account: each is escaped for
+	// GitHub's Markdown (report.Markdown), never put in raw.
+	m := report.Markdown
 	var b strings.Builder
-	fmt.Fprintf(&b, "### Adoption plan for `%s`\n\nAccount `%s`, region `%s`: %d to import, %d to create, %d conflict(s).\n\n",
-		p.Stack, p.Account, p.Region, len(p.Imports()), len(p.Creates()), len(p.Conflicts))
+	fmt.Fprintf(&b, "### Adoption plan for %s\n\nAccount %s, region %s: %d to import, %d to create, %d conflict(s).\n\n",
+		m(p.Stack), m(p.Account), m(p.Region), len(p.Imports()), len(p.Creates()), len(p.Conflicts))
 	b.WriteString("| action | type | logical name | component | import id | in-place updates | Terraform address |\n|---|---|---|---|---|---|---|\n")
 	for _, e := range p.Entries {
-		fmt.Fprintf(&b, "| %s | `%s` | `%s` | `%s` | %s | %s | %s |\n", e.Action, e.Type, e.Name, e.Component,
-			code(e.ImportID), strings.Join(e.Updates, ", "), code(e.Terraform))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", m(string(e.Action)), m(e.Type), m(e.Name), m(e.Component),
+			m(e.ImportID), m(strings.Join(e.Updates, ", ")), m(e.Terraform))
 	}
 	if len(p.Conflicts) > 0 {
 		b.WriteString("\n**Conflicts (nothing is imported until they are resolved):**\n\n")
 		for _, c := range p.Conflicts {
-			fmt.Fprintf(&b, "- `%s` `%s`: %s Fix: %s\n", c.Type, c.Physical, c.Reason, c.Fix)
+			fmt.Fprintf(&b, "- %s %s: %s Fix: %s\n", m(c.Type), m(c.Physical), m(c.Reason), m(c.Fix))
 		}
 	}
 	b.WriteString("\n**Left alone:**\n\n")
 	for _, l := range p.LeftAlone {
-		fmt.Fprintf(&b, "- %s `%s` (`%s`): %s\n", l.Kind, l.Name, l.Terraform, l.Why)
+		fmt.Fprintf(&b, "- %s %s (%s): %s\n", m(l.Kind), m(l.Name), m(l.Terraform), m(l.Why))
 	}
+	// A fenced block shows its text as it is; the commands are ours,
+	// built from the environment's Terraform addresses.
 	b.WriteString("\n**Terraform hand-off** (by hand, after the import):\n\n```sh\n")
 	for _, c := range p.StateRm {
-		b.WriteString(c + "\n")
+		b.WriteString(strings.ReplaceAll(c, "`", "'") + "\n")
 	}
 	fmt.Fprintf(&b, "```\n\nApprove exactly this adoption with `--approve %s`.\n", p.Fingerprint)
 	return b.String()
-}
-
-func code(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "`" + strings.ReplaceAll(s, "|", "\\|") + "`"
 }
 
 // finish sorts the entries, derives the hand-off and fingerprints.
