@@ -69,6 +69,7 @@ type Emulator struct {
 	// with the SigV4 signing name as service.
 	handlers map[string]extHandler
 	index    indexDelay
+	restore  *restoreState // item history and restores (restore.go)
 }
 
 // extHandler answers one intercepted operation; body is the request body
@@ -94,6 +95,7 @@ func Start() *Emulator {
 	}
 	e.proxy.ModifyResponse = addCRC32
 	e.handlers = e.extensionHandlers()
+	e.installRestore() // wraps the DynamoDB handlers (restore.go)
 	e.front = httptest.NewServer(http.HandlerFunc(e.serve))
 	e.URL = e.front.URL
 	return e
