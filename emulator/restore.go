@@ -114,6 +114,8 @@ func (e *Emulator) installRestore() {
 		return e.refuseWhileCreating("ResourceInUseException")(e.restoreWindowAnswer(next))
 	})
 	e.handlers["dynamodb.RestoreTableToPointInTime"] = e.ddbRestoreToPointInTime
+	// The drill publishes its figures (restore_metrics.go).
+	e.handlers["monitoring.PutMetricData"] = e.cwPutMetricData
 }
 
 // ---- which tables a request names ----
@@ -499,11 +501,14 @@ func (e *Emulator) restoreWindowAnswer(next extHandler) extHandler {
 		restoreBody(r, body)
 		next(rec, r, body)
 		out := rec.Body.Bytes()
-		var doc map[string]map[string]map[string]any
-		if rec.Code == http.StatusOK && json.Unmarshal(out, &doc) == nil {
-			if p := doc["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]; p != nil && p["PointInTimeRecoveryStatus"] == "ENABLED" {
+		var doc map[string]map[string]json.RawMessage
+		if rec.Code == http.StatusOK && json.Unmarshal(out, &doc) == nil && doc["ContinuousBackupsDescription"] != nil {
+			var p map[string]any
+			cb := doc["ContinuousBackupsDescription"]
+			if json.Unmarshal(cb["PointInTimeRecoveryDescription"], &p) == nil && p["PointInTimeRecoveryStatus"] == "ENABLED" {
 				_, earliest, latest := e.pitrWindow(req.TableName)
 				p["EarliestRestorableDateTime"], p["LatestRestorableDateTime"] = epoch(earliest), epoch(latest)
+				cb["PointInTimeRecoveryDescription"], _ = json.Marshal(p)
 				if b, err := json.Marshal(doc); err == nil {
 					out = b
 				}
