@@ -19,15 +19,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
 // MetricsNamespace is where a drill publishes its figures.
-const MetricsNamespace = "MirrorDissonance/Recovery"
+const MetricsNamespace = spec.RecoveryMetricsNamespace
 
 // MarkerKey is the key value of the drill's marker item in every table:
 // one fixed key, so a sweep finds it without scanning.
-const MarkerKey = "md-drill-marker"
+const MarkerKey = spec.DrillMarkerKey
 
 // Marker attributes.
 const (
