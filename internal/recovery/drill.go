@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -140,10 +141,27 @@ func Drill(ctx context.Context, cfg aws.Config, t target.Env, o DrillOptions) (*
 		return rep, nil, err
 	}
 	db := dynamodb.NewFromConfig(cfg)
+	// The tables are drilled at once: a real restore takes 20 minutes or
+	// more, and a CI session lasts an hour.
+	type result struct {
+		f   Figures
+		err error
+	}
+	results := make([]result, len(tables))
+	var wg sync.WaitGroup
+	for i, tbl := range tables {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f, err := drillTable(ctx, db, t, tbl, o)
+			results[i] = result{f, err}
+		}()
+	}
+	wg.Wait()
 	var figs []Figures
 	var firstErr error
-	for _, tbl := range tables {
-		f, err := drillTable(ctx, db, t, tbl, o)
+	for i, tbl := range tables {
+		f, err := results[i].f, results[i].err
 		c := drillCheck(tbl, f, err, o)
 		rep.Add(c)
 		if err == nil {
