@@ -39,6 +39,9 @@ type restoreState struct {
 	lag       time.Duration
 	history   map[string]*itemHistory // by table name
 	restoring map[string]*restoreJob  // by restored table name
+	// dropIndexes is a defect: restores leave out the global secondary
+	// indexes, which a drill must catch.
+	dropIndexes bool
 	// writeMu orders each write with the read-back that records it.
 	writeMu sync.Mutex
 }
@@ -80,6 +83,15 @@ func (e *Emulator) SetRestoreTiming(duration, lag time.Duration) {
 	if lag >= 0 {
 		e.restore.lag = lag
 	}
+}
+
+// BreakRestoreIndexes makes every later restore drop the source table's
+// global secondary indexes (a defect for the rehearsal: the drill's
+// structure check must fail on it).
+func (e *Emulator) BreakRestoreIndexes(broken bool) {
+	e.restore.mu.Lock()
+	defer e.restore.mu.Unlock()
+	e.restore.dropIndexes = broken
 }
 
 // installRestore routes DynamoDB's writes and table operations through the
@@ -583,6 +595,11 @@ func (e *Emulator) ddbRestoreToPointInTime(w http.ResponseWriter, r *http.Reques
 	if !ok {
 		return
 	}
+	e.restore.mu.Lock()
+	if e.restore.dropIndexes {
+		src.GlobalSecondaryIndexes = nil
+	}
+	e.restore.mu.Unlock()
 	create := restoredTableInput(req, src)
 	cb, _ := json.Marshal(create)
 	if code, out, err := e.callKumo(ctx, "dynamodb", "DynamoDB_20120810.CreateTable", cb); err != nil || code != http.StatusOK {

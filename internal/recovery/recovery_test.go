@@ -344,3 +344,37 @@ func TestDrillPITR(t *testing.T) {
 		t.Errorf("left: %+v", left)
 	}
 }
+
+// TestDrillCatchesADroppedIndex: a restore that loses the index fails the
+// drill's structure check (the rehearsal's --break defect).
+func TestDrillCatchesADroppedIndex(t *testing.T) {
+	ctx := context.Background()
+	env, _ := newEnv(t)
+	env.Emulator.BreakRestoreIndexes(true)
+	o := drillOpts()
+	o.Tables = []string{spec.TableFPEvents}
+	rep, _, err := Drill(ctx, env.Config, env.Target(), o)
+	if !errors.Is(err, errVerify) || !strings.Contains(err.Error(), "indexes") {
+		t.Fatalf("err = %v", err)
+	}
+	if rep.ExitCode() != report.ExitFailed {
+		t.Errorf("exit %d, want 1", rep.ExitCode())
+	}
+	if left, _ := Leftovers(ctx, env.Config, env.Target()); len(left) != 0 {
+		t.Errorf("left: %+v", left)
+	}
+}
+
+// TestRehearsalStep: one check for the rehearsal, failing on the index
+// defect.
+func TestRehearsalStep(t *testing.T) {
+	env, _ := newEnv(t)
+	c := RehearsalStep(context.Background(), env.Config, env.Target())
+	if c.Status != report.Pass || c.Details["drill:consent.recoveryTimeSeconds"] == "" {
+		t.Fatalf("%+v", c)
+	}
+	env.Emulator.BreakRestoreIndexes(true)
+	if c := RehearsalStep(context.Background(), env.Config, env.Target()); c.Status != report.Fail || c.Infra || !strings.Contains(c.Reason, "drill:fp-events") {
+		t.Errorf("with the index defect: %+v", c)
+	}
+}
