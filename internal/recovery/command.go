@@ -116,6 +116,14 @@ func Restore(ctx context.Context, cfg aws.Config, t target.Env, o RestoreOptions
 		err := errors.New("a copy-back into the live table from an existing restore needs the restored table's name (--into)")
 		return fail(rep, "restore", err, nil), res, err
 	}
+	if o.Existing {
+		// Only a restore of this live table may feed it.
+		point, err := restoredFrom(ctx, db, res.Table, tbl.Name)
+		if err != nil {
+			return fail(rep, "restore", err, nil), res, err
+		}
+		res.Point = point
+	}
 
 	d, err := diffTables(ctx, db, tbl.Schema, res.Table, tbl.Name, o.ReadBudget)
 	if err != nil {
@@ -248,4 +256,21 @@ func copyBack(ctx context.Context, db *dynamodb.Client, tbl Table, d *Diff, keys
 		}
 	}
 	return cr, nil
+}
+
+// restoredFrom checks that table is a finished restore of live and
+// returns its restore point.
+func restoredFrom(ctx context.Context, db *dynamodb.Client, table, live string) (time.Time, error) {
+	d, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("describing the restored table %s: %w", table, err)
+	}
+	rs := d.Table.RestoreSummary
+	if rs == nil || !strings.HasSuffix(aws.ToString(rs.SourceTableArn), ":table/"+live) {
+		return time.Time{}, fmt.Errorf("%s is not a restore of %s: refusing to copy from it", table, live)
+	}
+	if aws.ToBool(rs.RestoreInProgress) || d.Table.TableStatus != types.TableStatusActive {
+		return time.Time{}, fmt.Errorf("%s is still being restored (%s)", table, d.Table.TableStatus)
+	}
+	return aws.ToTime(rs.RestoreDateTime), nil
 }

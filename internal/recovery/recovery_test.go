@@ -192,6 +192,12 @@ func TestCopyBack(t *testing.T) {
 	if ch, _ := rep.Find("copy-back"); ch.Status != report.Warn {
 		t.Errorf("copy-back check %+v", ch)
 	}
+	// Only a restore of the live table may feed it.
+	other := opts
+	other.Into = tgt.BlockCounterTable
+	if _, _, err := Restore(ctx, env.Config, tgt, other); err == nil || !strings.Contains(err.Error(), "is not a restore of") {
+		t.Errorf("copy from a table that is not a restore: %v", err)
+	}
 	// Another choice needs another approval.
 	opts.CopyKeys = []string{orgKey("b")}
 	if _, _, err := Restore(ctx, env.Config, tgt, opts); err == nil {
