@@ -39,6 +39,7 @@ type restoreState struct {
 	lag       time.Duration
 	history   map[string]*itemHistory // by table name
 	restoring map[string]*restoreJob  // by restored table name
+	backups   map[string]*tableBackup // by backup ARN (restore_backup.go)
 	// dropIndexes is a defect: restores leave out the global secondary
 	// indexes, which a drill must catch.
 	dropIndexes bool
@@ -68,6 +69,7 @@ func newRestoreState() *restoreState {
 	return &restoreState{
 		duration: DefaultRestoreDuration, lag: DefaultRestorableLag,
 		history: map[string]*itemHistory{}, restoring: map[string]*restoreJob{},
+		backups: map[string]*tableBackup{},
 	}
 }
 
@@ -126,6 +128,7 @@ func (e *Emulator) installRestore() {
 		return e.refuseWhileCreating("ResourceInUseException")(e.restoreWindowAnswer(next))
 	})
 	e.handlers["dynamodb.RestoreTableToPointInTime"] = e.ddbRestoreToPointInTime
+	e.installBackups()
 	// The drill publishes its figures (restore_metrics.go).
 	e.handlers["monitoring.PutMetricData"] = e.cwPutMetricData
 }
@@ -533,11 +536,11 @@ func (e *Emulator) restoreWindowAnswer(next extHandler) extHandler {
 // ---- RestoreTableToPointInTime ----
 
 type restoreRequest struct {
-	SourceTableArn, SourceTableName, TargetTableName string
-	UseLatestRestorableTime                          bool
-	RestoreDateTime                                  *float64
-	BillingModeOverride                              string
-	SSESpecificationOverride                         *struct {
+	SourceTableArn, SourceTableName, TargetTableName, BackupArn string
+	UseLatestRestorableTime                                     bool
+	RestoreDateTime                                             *float64
+	BillingModeOverride                                         string
+	SSESpecificationOverride                                    *struct {
 		Enabled        *bool
 		SSEType        string
 		KMSMasterKeyID string `json:"KMSMasterKeyId"`
@@ -591,7 +594,28 @@ func (e *Emulator) ddbRestoreToPointInTime(w http.ResponseWriter, r *http.Reques
 			return
 		}
 	}
-	sse, ok := e.restoredSSE(w, r, source, req)
+	e.restore.mu.Lock()
+	items := e.restore.itemsAt(source, point)
+	e.restore.mu.Unlock()
+	e.createRestored(w, r, req, src, e.tableSSE(source), items, point)
+}
+
+// tableSSE is a table's recorded encryption (a copy), nil for none.
+func (e *Emulator) tableSSE(table string) *sseDesc {
+	e.ext.mu.Lock()
+	defer e.ext.mu.Unlock()
+	if t, ok := e.ext.tables[table]; ok && t.sse != nil {
+		c := *t.sse
+		return &c
+	}
+	return nil
+}
+
+// createRestored makes the restored table from src's shape and items, and
+// answers with its description (CREATING).
+func (e *Emulator) createRestored(w http.ResponseWriter, r *http.Request, req restoreRequest, src kumoTableDesc, srcSSE *sseDesc, items []map[string]json.RawMessage, point time.Time) {
+	ctx := r.Context()
+	sse, ok := e.restoredSSE(w, r, srcSSE, req)
 	if !ok {
 		return
 	}
@@ -606,9 +630,6 @@ func (e *Emulator) ddbRestoreToPointInTime(w http.ResponseWriter, r *http.Reques
 		writeJSONError(w, http.StatusInternalServerError, "InternalServerError", "creating the restored table: "+string(out))
 		return
 	}
-	e.restore.mu.Lock()
-	items := e.restore.itemsAt(source, point)
-	e.restore.mu.Unlock()
 	now := time.Now()
 	h := &itemHistory{keyAttrs: src.keyAttrs()}
 	for _, it := range items {
@@ -647,7 +668,7 @@ func (e *Emulator) ddbRestoreToPointInTime(w http.ResponseWriter, r *http.Reques
 
 // restoredSSE is the restored table's encryption: the override's, else the
 // source table's.
-func (e *Emulator) restoredSSE(w http.ResponseWriter, r *http.Request, source string, req restoreRequest) (*sseDesc, bool) {
+func (e *Emulator) restoredSSE(w http.ResponseWriter, r *http.Request, srcSSE *sseDesc, req restoreRequest) (*sseDesc, bool) {
 	if o := req.SSESpecificationOverride; o != nil {
 		switch {
 		case o.Enabled != nil && !*o.Enabled:
@@ -663,13 +684,7 @@ func (e *Emulator) restoredSSE(w http.ResponseWriter, r *http.Request, source st
 			return &sseDesc{Status: "ENABLED", SSEType: "KMS", KMSMasterKeyArn: fmt.Sprintf("arn:aws:kms:%s:%s:key/aws-managed-dynamodb", Region, AccountID)}, true
 		}
 	}
-	e.ext.mu.Lock()
-	defer e.ext.mu.Unlock()
-	if t, ok := e.ext.tables[source]; ok && t.sse != nil {
-		c := *t.sse
-		return &c, true
-	}
-	return nil, true
+	return srcSSE, true
 }
 
 // restoredTableInput is the CreateTable request of a restored table: the

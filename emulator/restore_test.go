@@ -271,3 +271,43 @@ func TestRestoreRefusals(t *testing.T) {
 		t.Errorf("a refused restore left a table: %v", err)
 	}
 }
+
+// TestRestoreFromBackup: a backup holds the items as of its creation and
+// outlives its table.
+func TestRestoreFromBackup(t *testing.T) {
+	ctx := context.Background()
+	_, db, km := restoreClient(t)
+	src := "restore-backup-" + fmt.Sprint(time.Now().UnixNano())
+	keyArn := restoreSource(t, db, km, src, false)
+	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(src), Item: item("a", "1")}); err != nil {
+		t.Fatal(err)
+	}
+	bk, err := db.CreateBackup(ctx, &dynamodb.CreateBackupInput{TableName: aws.String(src), BackupName: aws.String("b1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(src), Item: item("b", "1")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RestoreTableFromBackup(ctx, &dynamodb.RestoreTableFromBackupInput{
+		BackupArn: bk.BackupDetails.BackupArn, TargetTableName: aws.String(src + "-fromb")}); err != nil {
+		t.Fatal(err)
+	}
+	d := waitActive(t, db, src+"-fromb")
+	if got := contents(t, db, src+"-fromb"); fmt.Sprint(got) != "[a=1]" {
+		t.Errorf("restored from the backup: %v", got)
+	}
+	if d.SSEDescription == nil || aws.ToString(d.SSEDescription.KMSMasterKeyArn) != keyArn {
+		t.Errorf("SSE %+v", d.SSEDescription)
+	}
+	if _, err := db.DescribeBackup(ctx, &dynamodb.DescribeBackupInput{BackupArn: bk.BackupDetails.BackupArn}); err != nil {
+		t.Error(err)
+	}
+	if _, err := db.DeleteBackup(ctx, &dynamodb.DeleteBackupInput{BackupArn: bk.BackupDetails.BackupArn}); err != nil {
+		t.Error(err)
+	}
+	if _, err := db.RestoreTableFromBackup(ctx, &dynamodb.RestoreTableFromBackupInput{
+		BackupArn: bk.BackupDetails.BackupArn, TargetTableName: aws.String(src + "-gone")}); apiCode(err) != "BackupNotFoundException" {
+		t.Errorf("restore from a deleted backup: %v", err)
+	}
+}
