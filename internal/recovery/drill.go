@@ -319,6 +319,7 @@ func drillTable(ctx context.Context, db *dynamodb.Client, t target.Env, tbl Tabl
 // returns it as the restore point.
 func waitRestorable(ctx context.Context, db *dynamodb.Client, table string, after time.Time, o DrillOptions) (time.Time, Window, error) {
 	deadline := time.Now().Add(o.Timeout)
+	next := 250 * time.Millisecond
 	for {
 		w, err := window(ctx, db, table)
 		if err != nil {
@@ -339,7 +340,8 @@ func waitRestorable(ctx context.Context, db *dynamodb.Client, table string, afte
 		select {
 		case <-ctx.Done():
 			return time.Time{}, w, fmt.Errorf("waiting for the restorable time of %s: %w", table, ctx.Err())
-		case <-time.After(min(o.Poll, max(time.Until(after), 10*time.Millisecond))):
+		case <-time.After(min(next, o.Poll, max(time.Until(after), 10*time.Millisecond))):
+			next *= 2
 		}
 	}
 }

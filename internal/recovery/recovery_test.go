@@ -384,3 +384,20 @@ func TestRehearsalStep(t *testing.T) {
 		t.Errorf("with the index defect: %+v", c)
 	}
 }
+
+// TestDrillWithDefaults: the drill as `drill <stack>` runs it (default
+// options) against an emulator with its default restore timing; the
+// elapsed time is the figure the issue asks for.
+func TestDrillWithDefaults(t *testing.T) {
+	env := emulator.NewTestEnv(t, emulator.SeedOptions{SkipOIDCProvider: true})
+	start := time.Now()
+	rep, figs, err := Drill(context.Background(), env.Config, env.Target(), DrillOptions{})
+	if err != nil || len(figs) != 3 {
+		t.Fatalf("%v: %+v", err, rep.Checks)
+	}
+	t.Logf("drill of 3 tables, emulator defaults (restore %s, lag %s): %s", emulator.DefaultRestoreDuration, emulator.DefaultRestorableLag, time.Since(start).Round(time.Millisecond))
+	for _, f := range figs {
+		t.Logf("%s: recovery point %s, lag %s, to ACTIVE %s, recovery time %s", f.Table, f.RecoveryPoint.Round(time.Millisecond),
+			f.RestorableLag.Round(time.Millisecond), f.ToActive.Round(time.Millisecond), f.RecoveryTime.Round(time.Millisecond))
+	}
+}

@@ -167,6 +167,9 @@ func startRestore(ctx context.Context, db *dynamodb.Client, source, into string,
 // then says how to remove it later.
 func waitActive(ctx context.Context, db *dynamodb.Client, table string, started time.Time, timeout, poll time.Duration, progress func(Progress)) error {
 	deadline := started.Add(timeout)
+	// Look soon, then back off to poll: a restore's length is unknown, and
+	// an emulator's takes seconds.
+	next := 250 * time.Millisecond
 	for {
 		out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 		if err != nil {
@@ -182,7 +185,8 @@ func waitActive(ctx context.Context, db *dynamodb.Client, table string, started 
 		if !time.Now().Before(deadline) {
 			return timeoutError(ctx, db, table, status, timeout)
 		}
-		wait := min(poll, time.Until(deadline))
+		wait := min(next, poll, time.Until(deadline))
+		next *= 2
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("waiting for %s: %w", table, ctx.Err())
