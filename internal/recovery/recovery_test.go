@@ -401,3 +401,34 @@ func TestDrillWithDefaults(t *testing.T) {
 			f.RestorableLag.Round(time.Millisecond), f.ToActive.Round(time.Millisecond), f.RecoveryTime.Round(time.Millisecond))
 	}
 }
+
+// TestSweepLeavesWhatIsNotADrills: a table named like a scratch table but
+// not restored from the live table, a finished restore (the operator's),
+// the live tables and their items stay.
+func TestSweepLeavesWhatIsNotADrills(t *testing.T) {
+	ctx := context.Background()
+	env, db := newEnv(t)
+	tgt := env.Target()
+	history(t, db, tgt.ConsentTable)
+	lookalike := tgt.ConsentTable + "-drill-lookalike"
+	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String(lookalike), BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("k"), AttributeType: types.ScalarAttributeTypeS}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("k"), KeyType: types.KeyTypeHash}}})
+	must(t, err)
+	_, res, err := Restore(ctx, env.Config, tgt, fast(RestoreOptions{Table: spec.TableConsent}))
+	must(t, err)
+	before := liveOrgs(t, db, tgt.ConsentTable)
+	_, removed, err := Sweep(ctx, env.Config, tgt)
+	must(t, err)
+	if len(removed) != 0 {
+		t.Errorf("the sweep removed %+v", removed)
+	}
+	for _, name := range []string{lookalike, res.Table, tgt.ConsentTable, tgt.FPEventsTable, tgt.BlockCounterTable} {
+		if _, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if got := liveOrgs(t, db, tgt.ConsentTable); got != before {
+		t.Errorf("live items %s, were %s", got, before)
+	}
+}
