@@ -41,8 +41,10 @@ type RestoreOptions struct {
 	CopyBack bool
 	CopyKeys []string
 	Approve  string
-	// Existing restores into an existing restored table (Into) instead of
-	// making one: a copy-back after reviewing an earlier run's diff.
+	// Existing uses the existing restored table Into instead of making
+	// one: a copy-back after reviewing an earlier run's diff. It is implied
+	// when Into names a table that exists (which must be a finished restore
+	// of the live table).
 	Existing bool
 	Progress func(Progress)
 }
@@ -80,6 +82,16 @@ func Restore(ctx context.Context, cfg aws.Config, t target.Env, o RestoreOptions
 	o = o.withDefaults(t)
 	db := dynamodb.NewFromConfig(cfg)
 	res := &RestoreResult{Source: tbl.Name, Table: o.Into}
+	if o.Into != "" && !o.Existing {
+		_, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(o.Into)})
+		switch {
+		case err == nil:
+			o.Existing = true
+		case apiCode(err) != "ResourceNotFoundException":
+			err = fmt.Errorf("looking for %s: %w", o.Into, err)
+			return fail(rep, "restore", err, err), res, err
+		}
+	}
 
 	if !o.Existing {
 		point, _, err := checkPoint(ctx, db, tbl.Name, o.To)

@@ -175,8 +175,9 @@ func TestCopyBack(t *testing.T) {
 	if live := liveOrgs(t, db, tgt.ConsentTable); live != "[a=2 c=1]" {
 		t.Fatalf("an unapproved copy-back changed the live table: %s", live)
 	}
-	// Approve what was shown, against the same restored table.
-	opts.Existing, opts.Approve = true, res.Fingerprint
+	// Approve what was shown, against the same restored table (found by
+	// its name).
+	opts.Approve = res.Fingerprint
 	rep, res, err = Restore(ctx, env.Config, tgt, opts)
 	if err != nil {
 		t.Fatal(err)
