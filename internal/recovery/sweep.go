@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -115,7 +116,7 @@ func scratchTable(ctx context.Context, db *dynamodb.Client, live Table, name str
 // it yet) and markers (only if still a marker). It never deletes a live
 // table or any other item.
 func Sweep(ctx context.Context, cfg aws.Config, t target.Env) (*report.Report, []Leftover, error) {
-	rep := &report.Report{Command: "drill --sweep", Stack: t.Environment}
+	rep := &report.Report{Command: "drill --sweep", Stack: t.Environment, Started: time.Now()}
 	db := dynamodb.NewFromConfig(cfg)
 	found, err := leftovers(ctx, db, t)
 	if err != nil {

@@ -43,8 +43,8 @@ var drillRules = []struct {
 		for _, s := range f.wf.Jobs["drill"].Steps {
 			for _, inv := range FindInvocations(s.Run) {
 				if cmd, stack := stackOf(inv); cmd == "drill" && stack == "staging" && !hasArg(inv, "--sweep") {
-					if !hasArg(inv, "--publish-metrics") || !hasArg(inv, "--json") || !hasArg(inv, "--non-interactive") {
-						return inv.String() + ": needs --publish-metrics, --json and --non-interactive"
+					if !hasArg(inv, "--publish-metrics") || !hasArg(inv, "--json") {
+						return inv.String() + ": needs --publish-metrics and --json"
 					}
 					return ""
 				}
@@ -106,7 +106,7 @@ func TestDrillRulesCatchViolations(t *testing.T) {
 		"monthly schedule and manual dispatch":                {`cron: "23 6 1 * *"`, `cron: "23 6 * * *"`},
 		"staging environment, one staging run at a time":      {"group: mirror-dissonance-staging", "group: drill"},
 		"the drill publishes its figures and writes a report": {"--publish-metrics --json", "--json"},
-		"a sweep always runs after the drill":                 {"--sweep --non-interactive", "--non-interactive"},
+		"a sweep always runs after the drill":                 {"--sweep --json", "--json"},
 		"the report is uploaded":                              {"uses: actions/upload-artifact@", "uses: actions/cache@"},
 	}
 	for _, r := range drillRules {
