@@ -62,7 +62,10 @@ func leftovers(ctx context.Context, db *dynamodb.Client, t target.Env) ([]Leftov
 			}
 		}
 		m, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(tbl.Name), Key: markerKey(tbl), ConsistentRead: aws.Bool(true)})
-		if err != nil {
+		switch {
+		case apiCode(err) == "ResourceNotFoundException":
+			continue // the live table is gone (after a destroy): no marker
+		case err != nil:
 			return nil, fmt.Errorf("looking for a drill marker in %s: %w", tbl.Name, err)
 		}
 		if run, ok := m.Item[attrDrillRun].(*types.AttributeValueMemberS); ok {
