@@ -12,6 +12,9 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
+// RehearsalCheckID is the id of RehearsalStep's check.
+const RehearsalCheckID = "drill"
+
 // RehearsalStep is the drill as one step of `rehearse <stack>`: every
 // table, with the short waits an emulator allows (its restores take
 // seconds), summed up as one check "drill" whose details carry each
@@ -19,7 +22,7 @@ import (
 func RehearsalStep(ctx context.Context, cfg aws.Config, t target.Env) report.Check {
 	start := time.Now()
 	rep, _, err := Drill(ctx, cfg, t, DrillOptions{Poll: 100 * time.Millisecond, Margin: 50 * time.Millisecond, Timeout: time.Minute})
-	c := report.Check{ID: "drill", Status: report.Pass, Duration: time.Since(start), Details: map[string]string{}}
+	c := report.Check{ID: RehearsalCheckID, Status: report.Pass, Duration: time.Since(start), Details: map[string]string{}}
 	var reasons []string
 	for _, tc := range rep.Checks {
 		if tc.Status == report.Fail {
