@@ -108,12 +108,18 @@ func TestDeployCommandsRejectBadInputBeforeTheCLI(t *testing.T) {
 // nonce check and the E2E cycle passes against the same outputs.
 func TestPostUpHooksBootstrapTheNonceAndVerify(t *testing.T) {
 	e := emulator.Start()
-	defer e.Close()
+	t.Cleanup(e.Close) // after the teardown below (cleanups run last first)
 	ctx := context.Background()
 	seeded, err := e.Seed(ctx, emulator.SeedOptions{Env: "staging", Defects: []emulator.Defect{emulator.DefectNonceMissing}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// kumo's state is the process's: free the name for the next test.
+	t.Cleanup(func() {
+		if err := emulator.Teardown(context.Background(), seeded); err != nil {
+			t.Errorf("removing the seeded staging environment: %v", err)
+		}
+	})
 	for _, kv := range e.Env(seeded) {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)

@@ -9,9 +9,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
+	"github.com/mirror-dissonance/mirror-infra/internal/recovery"
 	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
 // TestLeftoversListsWhatARunLeft: a seeded acceptance environment is all
@@ -29,6 +35,16 @@ func TestLeftoversListsWhatARunLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 	verifyAWSEnv(t, e, s)
+	// What a drill killed after its restore left: a scratch table restored
+	// from the consent table, and its marker.
+	e.SetRestoreTiming(50*time.Millisecond, 10*time.Millisecond)
+	scratch := recovery.DrillName(s.Names.Table(spec.TableConsent), "killed1")
+	db := dynamodb.NewFromConfig(s.Config)
+	time.Sleep(20 * time.Millisecond)
+	if _, err := db.RestoreTableToPointInTime(context.Background(), &dynamodb.RestoreTableToPointInTimeInput{
+		SourceTableName: aws.String(s.Names.Table(spec.TableConsent)), TargetTableName: aws.String(scratch), UseLatestRestorableTime: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	for name, content := range map[string]string{
 		"Pulumi.yaml":               "name: mirror-dissonance\nruntime: go\n",
@@ -59,8 +75,11 @@ func TestLeftoversListsWhatARunLeft(t *testing.T) {
 			}
 		}
 	}
-	if kinds["table"] != 3 || kinds["alarm"] != 6 || kinds["s3-bucket"] != 1 || kinds["ssm-parameter"] != 0 {
-		t.Errorf("leftovers by kind %v; want 3 tables, 6 alarms, the bucket and no nonce (purged)", kinds)
+	if kinds["table"] != 3 || kinds["alarm"] != 6 || kinds["s3-bucket"] != 1 || kinds["ssm-parameter"] != 0 || kinds["drill-table"] != 1 {
+		t.Errorf("leftovers by kind %v; want 3 tables, 6 alarms, the bucket, no nonce (purged) and the drill's scratch table", kinds)
+	}
+	if c, ok := r.Find("leftovers:drill-table:" + scratch); !ok || !strings.Contains(c.Reason, "run killed1") || !strings.Contains(c.Fix, "drill "+stack+" --sweep") {
+		t.Errorf("the drill's scratch table: %+v, want it named with its run and the sweep", c)
 	}
 	if c, ok := r.Find("leftovers.nonce"); !ok || c.Status != report.Pass || !strings.Contains(c.Reason, "deleted 1") {
 		t.Errorf("nonce purge check %+v", c)

@@ -80,6 +80,8 @@ func newRootCmd(a *app) *cobra.Command {
 		a.register(adoptSpec, &adoptOptions{}),
 		a.register(unlockSpec, &unlockOptions{}),
 		a.register(leftoversSpec, &leftoversOptions{}),
+		a.register(restoreSpec, &restoreOptions{}),
+		a.register(drillSpec, &drillOptions{}),
 	)
 	// cobra adds "completion" when it runs; adding it now puts it in the
 	// help and in the runbook's check of the command tree.

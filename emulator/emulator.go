@@ -12,7 +12,7 @@
 // description and deletion protection of a table, KMS key rotation, SSM
 // parameter keys, alarm missing-data treatment, alarm evaluation and
 // notifications, CloudWatch over AWS JSON, one account id across
-// services), counts requests (Counts) and injects faults (SetFaults). It
+// services, DynamoDB's item history and point-in-time restore), counts requests (Counts) and injects faults (SetFaults). It
 // is split out so that a service's behaviour lives in one file there and
 // the fixtures here build on the SDK only; Emulator embeds a server.Server
 // and this package forwards its types, so consumers import only emulator.
@@ -90,6 +90,14 @@ const (
 	DropConnection = server.DropConnection
 	// DefaultLatency is the delay of FaultLatency when none is configured.
 	DefaultLatency = server.DefaultLatency
+)
+
+// The restore timing's defaults (SetRestoreTiming changes them): a restored
+// table is CREATING for DefaultRestoreDuration and the latest restorable
+// time trails now by DefaultRestorableLag.
+const (
+	DefaultRestoreDuration = server.DefaultRestoreDuration
+	DefaultRestorableLag   = server.DefaultRestorableLag
 )
 
 // ParseFaultKind reads the names FaultKind.String gives.

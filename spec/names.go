@@ -112,6 +112,9 @@ func (n Names) PreviewRole() string { return n.Resource("github-preview") }
 // OracleRole is the Oracle runtime role name (SPEC 2.6).
 func (n Names) OracleRole() string { return n.Resource("oracle") }
 
+// DrillRole is the restore drill's role name (SPEC 3.5, DrillPolicy).
+func (n Names) DrillRole() string { return n.Resource("github-drill") }
+
 // PermissionsBoundary is the managed policy every role the deploy role
 // manages carries, so none can exceed the environment's read and data scope.
 func (n Names) PermissionsBoundary() string { return n.Resource("boundary") }

@@ -338,7 +338,7 @@ func OraclePolicy(s Scope) PolicyDocument {
 }
 
 // BoundaryPolicy is the permissions boundary of every role the deploy role
-// manages: at most what the preview and Oracle roles need, so a role the
+// manages: at most what the preview, Oracle and drill roles need, so a role the
 // deploy role creates or changes can never administer IAM, the key, the
 // tables or the topic, whatever policy it is given.
 func BoundaryPolicy(s Scope) PolicyDocument {
@@ -346,7 +346,7 @@ func BoundaryPolicy(s Scope) PolicyDocument {
 	for _, p := range []struct {
 		prefix string
 		doc    PolicyDocument
-	}{{"Preview", PreviewPolicy(s)}, {"Oracle", OraclePolicy(s)}} {
+	}{{"Preview", PreviewPolicy(s)}, {"Oracle", OraclePolicy(s)}, {"Drill", DrillPolicy(s)}} {
 		for _, st := range p.doc.Statement {
 			st.Sid = p.prefix + st.Sid
 			sts = append(sts, st)

@@ -42,6 +42,10 @@ type GitHubAccess struct {
 	DeployRolePolicy  *iam.RolePolicy
 	PreviewRolePolicy *iam.RolePolicy
 	OracleRolePolicy  *iam.RolePolicy
+	// DrillRole runs the restore drill (spec.DrillPolicy): restores only
+	// into -drill-/-restore- names, never changes a live table.
+	DrillRole       *iam.Role
+	DrillRolePolicy *iam.RolePolicy
 }
 
 // NewGitHubAccess declares or looks up the OIDC provider, the boundary and
@@ -108,6 +112,7 @@ func NewGitHubAccess(ctx *pulumi.Context, name string, args GitHubAccessArgs, op
 		{"github-deploy", names.DeployRole(), "GitHub deploy (driver and verifier)", args.DeploySubjects, spec.DeployPolicy, false, &c.DeployRole, &c.DeployRolePolicy},
 		{"github-preview", names.PreviewRole(), "GitHub pull-request preview (read-only)", []string{args.PreviewSubject}, spec.PreviewPolicy, true, &c.PreviewRole, &c.PreviewRolePolicy},
 		{"oracle", names.OracleRole(), "Oracle runtime (tables, nonce read, baselines)", args.OracleSubjects, spec.OraclePolicy, true, &c.OracleRole, &c.OracleRolePolicy},
+		{"github-drill", names.DrillRole(), "GitHub restore drill (restore into scratch tables only)", args.DeploySubjects, spec.DrillPolicy, true, &c.DrillRole, &c.DrillRolePolicy},
 	}
 	for _, d := range defs {
 		subjects := d.subjects

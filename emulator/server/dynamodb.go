@@ -141,7 +141,7 @@ func (srv *Server) ddbDeleteTable(w http.ResponseWriter, r *http.Request, body [
 
 // tableExists asks kumo whether a table exists.
 func (srv *Server) tableExists(r *http.Request, name string) bool {
-	code, _, err := srv.describeTable(r, name)
+	code, _, err := srv.describeTable(r.Context(), name)
 	return err == nil && code == http.StatusOK
 }
 

@@ -238,7 +238,7 @@ func emptyValue(v map[string]json.RawMessage) bool {
 
 // ddbSchemaOf asks kumo for a table's key schema and indexes.
 func (srv *Server) ddbSchemaOf(r *http.Request, table string) (ddbSchema, bool) {
-	code, out, err := srv.describeTable(r, table)
+	code, out, err := srv.describeTable(r.Context(), table)
 	if err != nil || code != http.StatusOK {
 		return ddbSchema{}, false
 	}

@@ -25,11 +25,11 @@ var processKumo struct {
 }
 
 // describeTable calls kumo's DescribeTable, one at a time per process.
-func (srv *Server) describeTable(r *http.Request, table string) (int, []byte, error) {
+func (srv *Server) describeTable(ctx context.Context, table string) (int, []byte, error) {
 	b, _ := json.Marshal(map[string]string{"TableName": table})
 	processKumo.describe.Lock()
 	defer processKumo.describe.Unlock()
-	return srv.callKumo(r.Context(), "dynamodb", "DynamoDB_20120810.DescribeTable", b)
+	return srv.callKumo(ctx, "dynamodb", "DynamoDB_20120810.DescribeTable", b)
 }
 
 // sharedKumo returns the URL of the process's kumo, starting it once.

@@ -2,7 +2,8 @@
 // process's one kumo (github.com/sivchari/kumo) that answers what the checks
 // need and kumo lacks, one file per AWS service (dynamodb.go, kms.go,
 // ssm.go, cloudwatch_alarms.go, cloudwatch_dashboards.go, cloudwatch_json.go,
-// sns.go, s3.go, iam.go), with the wire encoders and errors in wire.go, the
+// sns.go, s3.go, iam.go; restore*.go: DynamoDB's item history, point-in-time
+// restore and backups), with the wire encoders and errors in wire.go, the
 // request counter in counts.go and fault injection in faults.go.
 //
 // kumo keeps its service state per process, not per server, and wires its
@@ -56,6 +57,7 @@ type Server struct {
 	// with the SigV4 signing name as service.
 	handlers map[string]extHandler
 	index    indexDelay
+	restore  *restoreState // item history and restores (restore.go)
 }
 
 // extHandler answers one intercepted operation; body is the request body
@@ -78,6 +80,7 @@ func Start() *Server {
 	}
 	srv.proxy.ModifyResponse = addCRC32
 	srv.handlers = srv.extensionHandlers()
+	srv.installRestore() // wraps the DynamoDB handlers (restore.go)
 	srv.front = httptest.NewServer(http.HandlerFunc(srv.serve))
 	srv.URL = srv.front.URL
 	return srv

@@ -2,7 +2,7 @@
 // under Pulumi mocks whose resources are created in an in-process AWS
 // emulator, the real gate, then exactly the post-deploy stage the driver
 // runs after `up` (nonce bootstrap, verifier, rotation, E2E), with the real
-// AWS SDK. A defect can be injected to watch the gate and the verifier
+// AWS SDK, and a restore drill. A defect can be injected to watch the gate and the verifier
 // catch it.
 package rehearse
 
@@ -22,6 +22,7 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/internal/gate"
 	"github.com/mirror-dissonance/mirror-infra/internal/mockrun"
 	"github.com/mirror-dissonance/mirror-infra/internal/postdeploy"
+	"github.com/mirror-dissonance/mirror-infra/internal/recovery"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
@@ -50,7 +51,14 @@ type Defect struct {
 	// nil for a defect emulator.Inject makes after apply (a change outside
 	// Pulumi, which only the verifier can see).
 	mutate mockrun.Mutator
+	// service, when set, breaks the emulated service itself rather than
+	// the environment (Defect is then empty): what only a drill sees.
+	service func(*emulator.Emulator)
 }
+
+// DefectRestoreDropsIndex is the service defect a restore drill must
+// catch: restores leave out the tables' global secondary indexes.
+const DefectRestoreDropsIndex = "restore-drops-index"
 
 // consolePrefix names a program-made defect made by hand after the deploy.
 const consolePrefix = "console-"
@@ -143,6 +151,8 @@ func Defects() []Defect {
 		outside(emulator.DefectPITROff, verify.IDPITR),
 		repaired(emulator.DefectNonceString, verify.IDNonce),
 		outside(emulator.DefectBaselinesPublic, verify.IDBaselines),
+		{Name: DefectRestoreDropsIndex, Description: "a point-in-time restore drops the global secondary index (fp-events' " + spec.FindingIndex + ")",
+			CaughtBy: []string{recovery.RehearsalCheckID}, service: func(e *emulator.Emulator) { e.BreakRestoreIndexes(true) }},
 	}
 }
 
@@ -296,7 +306,10 @@ func Run(ctx context.Context, cfg stackconfig.Config, opts Options) (*Result, er
 	// The alert check reads the stack's own verification subscriber
 	// (verifyQueueUrl, SPEC 2.11), as on a real deploy: the rehearsal adds
 	// none of its own.
-	if defect != nil && defect.mutate == nil {
+	if defect != nil && defect.service != nil {
+		defect.service(e)
+		log.Info("service defect set", "defect", defect.Name)
+	} else if defect != nil && defect.mutate == nil {
 		if err := emulator.Inject(ctx, awsCfg, tgt, defect.Defect); err != nil {
 			return nil, fmt.Errorf("injecting defect %s: %w", defect.Name, err)
 		}
@@ -304,12 +317,23 @@ func Run(ctx context.Context, cfg stackconfig.Config, opts Options) (*Result, er
 	}
 
 	rep.Add(postdeploy.Run(ctx, awsCfg, tgt, postdeployOptions(cfg))...)
+	// The restore drill (SPEC 3.5), with restores of a fraction of a second.
+	e.SetRestoreTiming(rehearsalRestoreDuration, rehearsalRestorableLag)
+	rep.Add(recovery.RehearsalStep(ctx, awsCfg, tgt))
+	log.Info("restore drill done")
 	if defect != nil {
 		rep.Add(defectCheck(*defect, rep))
 	}
 	finishReport(rep, start, res)
 	return &Result{Report: rep, Resources: res.Resources, Outputs: res.Outputs, Unapplied: p.Unapplied()}, nil
 }
+
+// The restore timing of a rehearsal's drill: a real restore takes 20
+// minutes or more; the rehearsal proves the steps, not the duration.
+const (
+	rehearsalRestoreDuration = 200 * time.Millisecond
+	rehearsalRestorableLag   = 50 * time.Millisecond
+)
 
 // startEmulator starts an emulator whose alarms have had their first
 // evaluation, and the AWS config of its clients; the caller closes it.

@@ -67,7 +67,7 @@ func TestRehearseShippedStacks(t *testing.T) {
 				}
 			}
 			for _, id := range []string{"rehearse:provision", "gate:table-pitr", "nonce-bootstrap", "tables", "sse", "ttl", "pitr",
-				"kms", "alarms", "sns", "alert", "oidc", "nonce", "rotation", "e2e", "baselines", "gate:baselines-tls-only"} {
+				"kms", "alarms", "sns", "alert", "oidc", "nonce", "rotation", "e2e", "baselines", "gate:baselines-tls-only", "drill"} {
 				if _, ok := rep.Find(id); !ok {
 					t.Errorf("the rehearsal did not report %s", id)
 				}

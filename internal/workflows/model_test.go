@@ -362,6 +362,7 @@ var driverCommands = map[string]bool{
 	"deploy": true, "preview": true, "check": true, "verify": true, "e2e": true,
 	"nonce": true, "drift": true, "destroy": true, "rehearse": true,
 	"leftovers": true, "adopt": true, "unlock": true,
+	"restore": true, "drill": true,
 }
 
 // stackOf returns the command and stack of an invocation: "deploy" for the
@@ -373,7 +374,7 @@ func stackOf(inv Invocation) (cmd, stack string) {
 		if strings.HasPrefix(a, "-") {
 			// Flags that take a value: skip it.
 			switch a {
-			case "--markdown", "--approve", "--from", "--project-dir":
+			case "--markdown", "--approve", "--from", "--project-dir", "--table", "--to", "--into", "--read-budget":
 				i++
 			}
 			continue

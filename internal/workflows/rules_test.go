@@ -43,7 +43,7 @@ func (r rule) apply(f *file, fx facts) []string {
 var (
 	pinnedUses     = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[^@\s]+)?@[0-9a-f]{40}$`)
 	versionComment = regexp.MustCompile(`^#\s*v\d+(\.\d+)*\b`)
-	projectRoleVar = regexp.MustCompile(`^(STAGING|PRODUCTION|SANDBOX)_(PREVIEW|DEPLOY)_ROLE_ARN$`)
+	projectRoleVar = regexp.MustCompile(`^(STAGING|PRODUCTION|SANDBOX)_(PREVIEW|DEPLOY|DRILL)_ROLE_ARN$`)
 	exprName       = regexp.MustCompile(`\b(vars|secrets)\.([A-Za-z0-9_]+)`)
 )
 
@@ -62,6 +62,7 @@ var (
 		"vars.PRODUCTION_PREVIEW_ROLE_ARN": true,
 		"vars.PRODUCTION_DEPLOY_ROLE_ARN":  true,
 		"vars.SANDBOX_DEPLOY_ROLE_ARN":     true,
+		"vars.STAGING_DRILL_ROLE_ARN":      true,
 		"vars.PULUMI_BACKEND_URL":          true,
 		"vars.PULUMI_SECRETS_PROVIDER":     true,
 		"secrets.GITHUB_TOKEN":             true,
@@ -314,7 +315,7 @@ var rules = []rule{
 				name, j, combo, a := u.job, u.j, u.combo, u.a
 				stack, _, ok := roleParts(a.roleVar)
 				if !ok {
-					bad = append(bad, fmt.Sprintf("%s: role variable %q is not <STACK>_<PREVIEW|DEPLOY>_ROLE_ARN", name, a.roleVar))
+					bad = append(bad, fmt.Sprintf("%s: role variable %q is not <STACK>_<PREVIEW|DEPLOY|DRILL>_ROLE_ARN", name, a.roleVar))
 					continue
 				}
 				cfg, known := fx.stacks[stack]
@@ -370,7 +371,8 @@ var rules = []rule{
 								if sub != cfg.PreviewSubject() {
 									bad = append(bad, fmt.Sprintf("%s: on %s the subject %s is not the one %s trusts (%s)", name, trig, sub, a.roleVar, cfg.PreviewSubject()))
 								}
-							case "DEPLOY":
+							case "DEPLOY", "DRILL":
+								// The drill role trusts the deploy role's subjects.
 								trusted := false
 								for _, s := range cfg.DeploySubjects {
 									trusted = trusted || s == sub

@@ -53,8 +53,18 @@ const (
 	// KeyNonceKeepVersions how many versions a prune keeps (SPEC 4).
 	KeyNonceRotationDays = "nonceRotationDays"
 	KeyNonceKeepVersions = "nonceKeepVersions"
+	// KeyRestoreTimeTarget and KeyRecoveryPointTarget are the restore
+	// drill's targets in minutes (SPEC 3.5).
+	KeyRestoreTimeTarget   = "restoreTimeTargetMinutes"
+	KeyRecoveryPointTarget = "recoveryPointTargetMinutes"
 	// KeyRegion is the standard AWS provider key.
 	KeyRegion = "aws:region"
+)
+
+// Defaults of the restore drill's targets (SPEC 3.5), in minutes.
+const (
+	DefaultRestoreTimeTargetMinutes   = 60
+	DefaultRecoveryPointTargetMinutes = 15
 )
 
 // Config is the validated configuration of one stack.
@@ -89,6 +99,11 @@ type Config struct {
 	// this old; NonceKeepVersions: a prune keeps this many newest versions.
 	NonceRotationDays int
 	NonceKeepVersions int
+	// RestoreTimeTargetMinutes and RecoveryPointTargetMinutes are what the
+	// restore drill holds each table's recovery time (request to ACTIVE
+	// and verified) and recovery point to.
+	RestoreTimeTargetMinutes   int
+	RecoveryPointTargetMinutes int
 }
 
 // Scope is what the roles' policies are derived from (SPEC 2.6).
@@ -336,6 +351,13 @@ func Parse(stack string, raw map[string]string) (Config, error) {
 	}
 	c.NonceRotationDays = intIn(KeyNonceRotationDays, spec.DefaultNonceRotationDays, 1, 365, "the nonce age in days at which a deploy rotates it")
 	c.NonceKeepVersions = intIn(KeyNonceKeepVersions, spec.DefaultNonceKeepVersions, 1, 100, "how many newest nonce versions a prune keeps (valid ones are never pruned)")
+	// A real restore takes about 20 minutes or more, and the latest
+	// restorable time trails now by about five: targets below those could
+	// never be met.
+	c.RestoreTimeTargetMinutes = intIn(KeyRestoreTimeTarget, DefaultRestoreTimeTargetMinutes, 20, 1440,
+		"the restore drill's recovery time target in minutes (a real restore takes about 20 or more)")
+	c.RecoveryPointTargetMinutes = intIn(KeyRecoveryPointTarget, DefaultRecoveryPointTargetMinutes, 6, 1440,
+		"the restore drill's recovery point target in minutes (the latest restorable time trails by about 5)")
 
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("stack %q configuration: %w", stack, errors.Join(errs...))
@@ -398,7 +420,8 @@ func KnownKeys() []string {
 	keys := []string{KeyRegion}
 	for _, k := range []string{KeyEnvironment, KeyAlertEmail, KeyGitHubRepository, KeyGitHubSubjects,
 		KeyCreateOIDCProvider, KeyOIDCProviderArn, KeyThrottleThreshold, KeyDeletionProtection, KeyKMSDeletionWindow, KeyEphemeral,
-		KeyOracleSubjects, KeyVerificationQueue, KeyNonceRotationDays, KeyNonceKeepVersions} {
+		KeyOracleSubjects, KeyVerificationQueue, KeyNonceRotationDays, KeyNonceKeepVersions,
+		KeyRestoreTimeTarget, KeyRecoveryPointTarget} {
 		keys = append(keys, qualified(k))
 	}
 	sort.Strings(keys)

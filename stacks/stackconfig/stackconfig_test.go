@@ -25,7 +25,7 @@ func TestParseValidDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.ThrottleThreshold != 10 || !c.DeletionProtection || c.KMSDeletionWindow != 30 || c.Region != "us-east-1" ||
-		c.NonceRotationDays != 90 || c.NonceKeepVersions != 3 {
+		c.NonceRotationDays != 90 || c.NonceKeepVersions != 3 || c.RestoreTimeTargetMinutes != 60 || c.RecoveryPointTargetMinutes != 15 {
 		t.Errorf("defaults: %+v", c)
 	}
 	// Only the environment: a bare main-branch subject could be presented
@@ -66,6 +66,11 @@ func TestParseRejectsBadValues(t *testing.T) {
 		{name: "deletion protection not a bool", set: map[string]string{"mirror-dissonance:deletionProtection": "maybe"}, wantKey: "mirror-dissonance:deletionProtection"},
 		{name: "rotation age zero", set: map[string]string{"mirror-dissonance:nonceRotationDays": "0"}, wantKey: "mirror-dissonance:nonceRotationDays", wantValue: `"0"`},
 		{name: "rotation age of years", set: map[string]string{"mirror-dissonance:nonceRotationDays": "3650"}, wantKey: "mirror-dissonance:nonceRotationDays"},
+		{name: "restore time target under a real restore", set: map[string]string{"mirror-dissonance:restoreTimeTargetMinutes": "19"}, wantKey: "mirror-dissonance:restoreTimeTargetMinutes", wantValue: `"19"`},
+		{name: "restore time target over a day", set: map[string]string{"mirror-dissonance:restoreTimeTargetMinutes": "1441"}, wantKey: "mirror-dissonance:restoreTimeTargetMinutes"},
+		{name: "restore time target not minutes", set: map[string]string{"mirror-dissonance:restoreTimeTargetMinutes": "1h"}, wantKey: "mirror-dissonance:restoreTimeTargetMinutes", wantValue: `"1h"`},
+		{name: "recovery point target under the restorable lag", set: map[string]string{"mirror-dissonance:recoveryPointTargetMinutes": "5"}, wantKey: "mirror-dissonance:recoveryPointTargetMinutes", wantValue: `"5"`},
+		{name: "recovery point target over a day", set: map[string]string{"mirror-dissonance:recoveryPointTargetMinutes": "1441"}, wantKey: "mirror-dissonance:recoveryPointTargetMinutes"},
 		{name: "keep no version", set: map[string]string{"mirror-dissonance:nonceKeepVersions": "0"}, wantKey: "mirror-dissonance:nonceKeepVersions"},
 		{name: "threshold no throttle metric reaches", set: map[string]string{"mirror-dissonance:throttleThreshold": "9223372036854775807"}, wantKey: "mirror-dissonance:throttleThreshold"},
 		{name: "staging trusting production's workflows", set: map[string]string{"mirror-dissonance:githubSubjects": `["repo:acme/mirror-infra:environment:production"]`}, wantKey: "mirror-dissonance:githubSubjects", wantValue: "environment:production"},
