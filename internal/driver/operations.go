@@ -121,7 +121,12 @@ func (d *Driver) Preview(ctx context.Context) (*Preview, error) {
 	_, err := d.stack.Preview(ctx, optpreview.Plan(plan), optpreview.EventStreams(c.ch))
 	c.finish(err)
 	if err != nil {
-		return nil, opError(ctx, "preview", err, c)
+		err = opError(ctx, "preview", err, c)
+		var pe *ProtectedReplaceError
+		if errors.As(err, &pe) {
+			pe.withPlan(c.Resources(), c.ReplaceKeys())
+		}
+		return nil, err
 	}
 	fp, err := FingerprintFile(plan)
 	if err != nil {

@@ -241,6 +241,7 @@ func TestErrorCheckExitCodes(t *testing.T) {
 		{ErrPlanMismatch, report.ExitFailed},
 		{ErrFingerprint, report.ExitFailed},
 		{ErrProtected, report.ExitFailed},
+		{&ProtectedReplaceError{Replaced: []ProtectedReplacement{{Name: "consent", Keys: []string{"rangeKey"}}}}, report.ExitFailed},
 		{&PluginMissingError{Plugin: AWSPlugin()}, report.ExitEngine},
 		{ErrCLIMissing, report.ExitEngine},
 		{ErrLocked, report.ExitEngine},
@@ -264,12 +265,13 @@ func TestClassify(t *testing.T) {
 		{"error: the stack is currently locked by 1 lock(s). Either wait", ErrLocked},
 		{"error: resource urn:x violates plan: properties changed", ErrPlanMismatch},
 		{"error: create is not allowed by the plan: no steps were expected for this resource", ErrPlanMismatch},
+		{"error: unable to replace resource \"urn:pulumi:staging::p::aws:dynamodb/table:Table::consent\"\nas it is currently marked for protection. To unprotect the resource, remove the `protect` flag", ErrProtectedReplace},
 		{"error: something else", nil},
 	}
 	for _, tc := range tests {
 		got := classify(errors.New(tc.msg))
 		if tc.want == nil {
-			if errors.Is(got, ErrLocked) || errors.Is(got, ErrPlanMismatch) {
+			if errors.Is(got, ErrLocked) || errors.Is(got, ErrPlanMismatch) || errors.Is(got, ErrProtectedReplace) {
 				t.Errorf("%q classified as %v", tc.msg, got)
 			}
 			continue
