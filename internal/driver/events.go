@@ -251,8 +251,12 @@ func mapOp(op apitype.OpType) gate.Op {
 		return gate.OpDelete
 	case apitype.OpSame:
 		return gate.OpSame
-	case apitype.OpRead, apitype.OpReadReplacement, apitype.OpRefresh, apitype.OpReadDiscard:
+	case apitype.OpRead, apitype.OpReadReplacement, apitype.OpReadDiscard:
 		return gate.OpRead
+	case apitype.OpRefresh:
+		// A preview or up with refresh reads each resource before it
+		// plans it: bookkeeping, followed by the resource's real step.
+		return ""
 	default:
 		return ""
 	}

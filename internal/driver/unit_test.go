@@ -166,6 +166,22 @@ func TestCollectorFoldsEventsIntoGateResources(t *testing.T) {
 	}
 }
 
+// A preview with refresh reads each resource (a refresh step) before its
+// real step: the refresh must not hide a resource's "same" from the gate
+// (found by engine:drift once the deploy's preview refreshed: the gate saw
+// 3 of 31 resources kept).
+func TestCollectorIgnoresRefreshSteps(t *testing.T) {
+	c := newCollector(context.Background(), nil, "preview of staging", false)
+	const u = "urn:pulumi:staging::mirror-dissonance::aws:dynamodb/table:Table::fp-events"
+	c.ch <- pre(apitype.OpRefresh, u, map[string]any{"name": "t"}, map[string]any{"name": "t"})
+	c.ch <- pre(apitype.OpSame, u, map[string]any{"name": "t"}, map[string]any{"name": "t"})
+	close(c.ch)
+	c.finish(nil)
+	if rs := c.Resources(); len(rs) != 1 || rs[0].Op != gate.OpSame {
+		t.Errorf("resources = %+v, want fp-events same", rs)
+	}
+}
+
 func TestCollectorStopsWhenStreamNeverStarted(t *testing.T) {
 	c := newCollector(context.Background(), nil, "preview of staging", false)
 	c.finish(errors.New("CLI failed before streaming"))
