@@ -448,3 +448,36 @@ func (d *Driver) unprotect(ctx context.Context, urns []string) error {
 	}
 	return nil
 }
+
+// PendingOperation is an operation the state records as started and never
+// finished (the CLI was killed while it ran).
+type PendingOperation struct {
+	URN  string `json:"urn"`
+	Type string `json:"type"` // creating, updating, deleting, reading
+}
+
+// PendingOperations lists the state's pending operations.
+func (d *Driver) PendingOperations(ctx context.Context) ([]PendingOperation, error) {
+	dep, err := d.stack.Export(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("exporting the state of %s: %w", d.s.Stack, classify(err))
+	}
+	var doc struct {
+		Pending []struct {
+			Resource struct {
+				URN string `json:"urn"`
+			} `json:"resource"`
+			Type string `json:"type"`
+		} `json:"pending_operations"`
+	}
+	if len(dep.Deployment) > 0 {
+		if err := json.Unmarshal(dep.Deployment, &doc); err != nil {
+			return nil, fmt.Errorf("decoding the state of %s: %w", d.s.Stack, err)
+		}
+	}
+	out := make([]PendingOperation, 0, len(doc.Pending))
+	for _, p := range doc.Pending {
+		out = append(out, PendingOperation{URN: p.Resource.URN, Type: p.Type})
+	}
+	return out, nil
+}
