@@ -62,7 +62,7 @@ const (
 // EngineScenarios are the scenarios in the order they build on each
 // other (each starts from the state the one before left).
 var EngineScenarios = []string{ScenarioFresh, ScenarioNoop, ScenarioUpdate, ScenarioPlanMismatch, ScenarioDrift, ScenarioReplaceRefused,
-	ScenarioKilled, ScenarioDestroy}
+	ScenarioKilled, ScenarioDestroy, ScenarioBackend}
 
 // engineRun is one engine rehearsal: the emulator, the stand-in provider
 // serving it, a temporary project and backend, and the driver on them.
@@ -201,11 +201,17 @@ func (r *engineRun) open(ctx context.Context) (*driver.Driver, error) {
 // openStack opens stack (its Pulumi.<stack>.yaml in the rehearsal's
 // project) on the rehearsal's backend.
 func (r *engineRun) openStack(ctx context.Context, stack string) (*driver.Driver, error) {
+	return r.openOn(ctx, stack, nil)
+}
+
+// openOn opens stack on sb (the emulated S3 backend with awskms://
+// secrets), or on the rehearsal's local backend when sb is nil.
+func (r *engineRun) openOn(ctx context.Context, stack string, sb *emulator.StateBackend) (*driver.Driver, error) {
 	program := stacks.Program
 	if r.program != nil {
 		program = r.program
 	}
-	return driver.Open(ctx, driver.Settings{
+	st := driver.Settings{
 		ProjectDir: r.dir, Stack: stack, Program: program, CLIPath: r.cli,
 		BackendURL: "file://" + filepath.ToSlash(filepath.Join(r.dir, "state")),
 		PulumiHome: filepath.Join(r.dir, "home"),
@@ -214,7 +220,14 @@ func (r *engineRun) openStack(ctx context.Context, stack string) (*driver.Driver
 			"PULUMI_DEBUG_PROVIDERS":   r.srv.DebugProviders(),
 			"PULUMI_CONFIG_PASSPHRASE": r.passphrase(),
 		},
-	})
+	}
+	if sb != nil {
+		st.BackendURL, st.SecretsProvider = sb.URL, sb.SecretsProvider
+		// No passphrase: the KMS key is the only way to the secrets.
+		st.EnvVars = maps.Clone(sb.Env)
+		st.EnvVars["PULUMI_DEBUG_PROVIDERS"] = r.srv.DebugProviders()
+	}
+	return driver.Open(ctx, st)
 }
 
 // passphrase is the temporary state's passphrase, random per rehearsal.
@@ -279,6 +292,8 @@ func (r *engineRun) scenario(ctx context.Context, s string) report.Check {
 		return r.destroy(ctx)
 	case ScenarioKilled:
 		return r.killed(ctx)
+	case ScenarioBackend:
+		return r.backend(ctx)
 	}
 	return fail("no such scenario", "")
 }
