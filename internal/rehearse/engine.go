@@ -62,7 +62,7 @@ const (
 // EngineScenarios are the scenarios in the order they build on each
 // other (each starts from the state the one before left).
 var EngineScenarios = []string{ScenarioFresh, ScenarioNoop, ScenarioUpdate, ScenarioPlanMismatch, ScenarioDrift, ScenarioReplaceRefused,
-	ScenarioKilled, ScenarioDestroy, ScenarioBackend}
+	ScenarioKilled, ScenarioDestroy, ScenarioBackend, ScenarioAdopt}
 
 // engineRun is one engine rehearsal: the emulator, the stand-in provider
 // serving it, a temporary project and backend, and the driver on them.
@@ -294,6 +294,8 @@ func (r *engineRun) scenario(ctx context.Context, s string) report.Check {
 		return r.killed(ctx)
 	case ScenarioBackend:
 		return r.backend(ctx)
+	case ScenarioAdopt:
+		return r.adopt(ctx)
 	}
 	return fail("no such scenario", "")
 }
