@@ -82,7 +82,11 @@ func (r *engineRun) adopt(ctx context.Context) report.Check {
 		r.program = nil
 		return fail("opening "+adoptStack+": "+err.Error(), "")
 	}
-	ip, ok := d.PreviewAndGate(ctx, gate.Evaluate, gate.OptionsFor(cfg, nil), nil, s.rep)
+	// The import step's gate findings are Terraform's settings, which the
+	// converging plan below fixes and is gated on; they are not this
+	// scenario's result.
+	importRep := &report.Report{}
+	ip, ok := d.PreviewAndGate(ctx, gate.Evaluate, gate.OptionsFor(cfg, nil), nil, importRep)
 	if ip != nil {
 		_, err = d.Up(ctx, ip.PlanPath, ip.Fingerprint)
 	}
@@ -91,9 +95,9 @@ func (r *engineRun) adopt(ctx context.Context) report.Check {
 		if err != nil {
 			s.rep.Add(driver.ErrorCheck("import", err))
 		}
-		return fail(fmt.Sprintf("import through the program: %v %s", err, strings.Join(s.failed(), "; ")), "")
+		return fail(fmt.Sprintf("import through the program: %v %s", err, strings.Join((&sub{rep: importRep}).failed(), "; ")), "")
 	}
-	_ = ok // the import step's gate findings are the program's with the Terraform settings; the converging preview below is gated
+	s.rep.Add(report.Check{ID: "import", Status: report.Pass, Reason: fmt.Sprintf("imported through the program with a saved plan (%d gate findings on Terraform's settings, left to the converging plan; gate alone would pass: %v)", len((&sub{rep: importRep}).failed()), ok)})
 	d, err = r.openStack(ctx, adoptStack)
 	if err != nil {
 		return fail("opening "+adoptStack+": "+err.Error(), "")
