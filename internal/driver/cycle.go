@@ -180,10 +180,13 @@ func ErrorCheck(id string, err error) report.Check {
 	c := report.Check{ID: id, Status: report.Fail, Reason: err.Error()}
 	var pm *PluginMissingError
 	switch {
-	case errors.Is(err, ErrPlanMismatch), errors.Is(err, ErrFingerprint), errors.Is(err, ErrProtected):
+	case errors.Is(err, ErrPlanMismatch), errors.Is(err, ErrFingerprint), errors.Is(err, ErrProtected), errors.Is(err, ErrProtectedReplace):
 		c.Fix = "preview again, review, and approve the new plan"
-		if errors.Is(err, ErrProtected) {
+		switch {
+		case errors.Is(err, ErrProtected):
 			c.Fix = "name each protected resource to destroy with --allow-destroy"
+		case errors.Is(err, ErrProtectedReplace):
+			c.Fix = "change the program so the resource is updated in place (revert the property that forces a new resource, or add an alias for a rename); replacing a stateful resource deletes its data"
 		}
 	case errors.As(err, &pm):
 		c.Infra = true

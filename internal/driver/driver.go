@@ -496,6 +496,9 @@ func classify(err error) error {
 		return nil
 	}
 	msg := err.Error()
+	if pe := protectedReplaceOf(msg, err); pe != nil {
+		return pe
+	}
 	switch {
 	case strings.Contains(msg, "currently locked") || auto.IsConcurrentUpdateError(err):
 		return lockedError(msg)

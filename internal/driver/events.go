@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -34,6 +35,8 @@ type collector struct {
 	// detection.
 	keepRefresh bool
 	refreshes   []apitype.StepEventMetadata
+	// replaceKeys are the properties forcing each planned replacement.
+	replaceKeys map[string][]string
 	// waited ends the progress line of the operation.
 	waited func()
 }
@@ -200,6 +203,20 @@ func (c *collector) fold(m apitype.StepEventMetadata, op gate.Op) {
 		r.Protect = true
 	}
 	r.Diffs = diffPaths(m)
+	if len(m.Keys) > 0 {
+		if c.replaceKeys == nil {
+			c.replaceKeys = map[string][]string{}
+		}
+		c.replaceKeys[m.URN] = m.Keys
+	}
+}
+
+// ReplaceKeys are, per URN, the properties that force a planned
+// replacement.
+func (c *collector) ReplaceKeys() map[string][]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.replaceKeys)
 }
 
 // Resources returns the planned resources in event order.
@@ -234,8 +251,12 @@ func mapOp(op apitype.OpType) gate.Op {
 		return gate.OpDelete
 	case apitype.OpSame:
 		return gate.OpSame
-	case apitype.OpRead, apitype.OpReadReplacement, apitype.OpRefresh, apitype.OpReadDiscard:
+	case apitype.OpRead, apitype.OpReadReplacement, apitype.OpReadDiscard:
 		return gate.OpRead
+	case apitype.OpRefresh:
+		// A preview or up with refresh reads each resource before it
+		// plans it: bookkeeping, followed by the resource's real step.
+		return ""
 	default:
 		return ""
 	}

@@ -107,8 +107,13 @@ func changesOf(rs []gate.Resource) []Change {
 // PlanPath is where the stack's saved plan goes.
 func (d *Driver) PlanPath() string { return filepath.Join(d.s.OutDir, d.s.Stack+".plan.json") }
 
-// Preview runs `pulumi preview --save-plan`, renders progress, collects the
-// planned resources, fingerprints the plan and writes the summaries.
+// Preview runs `pulumi preview --refresh --save-plan`, renders progress,
+// collects the planned resources, fingerprints the plan and writes the
+// summaries. The refresh makes the plan diff the program against what is
+// really there, so it reverts changes made outside Pulumi (without it a
+// preview diffs against the recorded state and plans nothing for them:
+// found by the engine rehearsal's engine:drift). CLI v3.274.1 combines
+// refresh and saved plans in preview and up.
 func (d *Driver) Preview(ctx context.Context) (*Preview, error) {
 	if err := os.MkdirAll(d.s.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", d.s.OutDir, err)
@@ -119,10 +124,15 @@ func (d *Driver) Preview(ctx context.Context) (*Preview, error) {
 		return nil, fmt.Errorf("removing the old plan %s: %w", plan, err)
 	}
 	c := newCollector(ctx, d.s.Progress, "preview of "+d.s.Stack, false)
-	_, err := d.stack.Preview(ctx, optpreview.Plan(plan), optpreview.EventStreams(c.ch))
+	_, err := d.stack.Preview(ctx, optpreview.Plan(plan), optpreview.Refresh(), optpreview.EventStreams(c.ch))
 	c.finish(err)
 	if err != nil {
-		return nil, opError(ctx, "preview", err, c)
+		err = opError(ctx, "preview", err, c)
+		var pe *ProtectedReplaceError
+		if errors.As(err, &pe) {
+			pe.withPlan(c.Resources(), c.ReplaceKeys())
+		}
+		return nil, err
 	}
 	fp, err := FingerprintFile(plan)
 	if err != nil {
@@ -222,8 +232,10 @@ type Applied struct {
 }
 
 // Up applies exactly the saved plan at planPath, after checking that the
-// file is the one whose fingerprint was approved. The CLI itself refuses
-// when the program's changes no longer match the plan (ErrPlanMismatch).
+// file is the one whose fingerprint was approved. It refreshes first, as
+// the preview did, so the plan's reverts of out-of-band changes apply; the
+// CLI itself refuses when the program's changes (or what is really there)
+// no longer match the plan (ErrPlanMismatch).
 func (d *Driver) Up(ctx context.Context, planPath, approved string) (*Applied, error) {
 	fp, err := FingerprintFile(planPath)
 	if err != nil {
@@ -234,7 +246,7 @@ func (d *Driver) Up(ctx context.Context, planPath, approved string) (*Applied, e
 			ErrFingerprint, planPath, fp, approved)
 	}
 	c := newCollector(ctx, d.s.Progress, "up of "+d.s.Stack, true)
-	res, err := d.stack.Up(ctx, optup.Plan(planPath), optup.EventStreams(c.ch))
+	res, err := d.stack.Up(ctx, optup.Plan(planPath), optup.Refresh(), optup.EventStreams(c.ch))
 	c.finish(err)
 	if err != nil {
 		return nil, opError(ctx, "up", err, c)
@@ -440,4 +452,37 @@ func (d *Driver) unprotect(ctx context.Context, urns []string) error {
 		return fmt.Errorf("importing the unprotected state of %s: %w", d.s.Stack, classify(err))
 	}
 	return nil
+}
+
+// PendingOperation is an operation the state records as started and never
+// finished (the CLI was killed while it ran).
+type PendingOperation struct {
+	URN  string `json:"urn"`
+	Type string `json:"type"` // creating, updating, deleting, reading
+}
+
+// PendingOperations lists the state's pending operations.
+func (d *Driver) PendingOperations(ctx context.Context) ([]PendingOperation, error) {
+	dep, err := d.stack.Export(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("exporting the state of %s: %w", d.s.Stack, classify(err))
+	}
+	var doc struct {
+		Pending []struct {
+			Resource struct {
+				URN string `json:"urn"`
+			} `json:"resource"`
+			Type string `json:"type"`
+		} `json:"pending_operations"`
+	}
+	if len(dep.Deployment) > 0 {
+		if err := json.Unmarshal(dep.Deployment, &doc); err != nil {
+			return nil, fmt.Errorf("decoding the state of %s: %w", d.s.Stack, err)
+		}
+	}
+	out := make([]PendingOperation, 0, len(doc.Pending))
+	for _, p := range doc.Pending {
+		out = append(out, PendingOperation{URN: p.Resource.URN, Type: p.Type})
+	}
+	return out, nil
 }

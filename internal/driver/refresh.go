@@ -7,10 +7,8 @@ import (
 )
 
 // Refresh records the real state of every resource in the stack's state
-// (pulumi refresh), so the next preview diffs the program against what
-// is really there: a preview alone diffs against the recorded state and
-// never plans to revert a change made outside Pulumi (found by the engine
-// rehearsal's engine:drift).
+// (pulumi refresh). Preview and Up refresh on their own; this is for
+// repairing state (after a killed update, say).
 func (d *Driver) Refresh(ctx context.Context) error {
 	c := newCollector(ctx, d.s.Progress, "refresh of "+d.s.Stack, true)
 	_, err := d.stack.Refresh(ctx, optrefresh.EventStreams(c.ch))

@@ -166,6 +166,22 @@ func TestCollectorFoldsEventsIntoGateResources(t *testing.T) {
 	}
 }
 
+// A preview with refresh reads each resource (a refresh step) before its
+// real step: the refresh must not hide a resource's "same" from the gate
+// (found by engine:drift once the deploy's preview refreshed: the gate saw
+// 3 of 31 resources kept).
+func TestCollectorIgnoresRefreshSteps(t *testing.T) {
+	c := newCollector(context.Background(), nil, "preview of staging", false)
+	const u = "urn:pulumi:staging::mirror-dissonance::aws:dynamodb/table:Table::fp-events"
+	c.ch <- pre(apitype.OpRefresh, u, map[string]any{"name": "t"}, map[string]any{"name": "t"})
+	c.ch <- pre(apitype.OpSame, u, map[string]any{"name": "t"}, map[string]any{"name": "t"})
+	close(c.ch)
+	c.finish(nil)
+	if rs := c.Resources(); len(rs) != 1 || rs[0].Op != gate.OpSame {
+		t.Errorf("resources = %+v, want fp-events same", rs)
+	}
+}
+
 func TestCollectorStopsWhenStreamNeverStarted(t *testing.T) {
 	c := newCollector(context.Background(), nil, "preview of staging", false)
 	c.finish(errors.New("CLI failed before streaming"))
@@ -241,6 +257,7 @@ func TestErrorCheckExitCodes(t *testing.T) {
 		{ErrPlanMismatch, report.ExitFailed},
 		{ErrFingerprint, report.ExitFailed},
 		{ErrProtected, report.ExitFailed},
+		{&ProtectedReplaceError{Replaced: []ProtectedReplacement{{Name: "consent", Keys: []string{"rangeKey"}}}}, report.ExitFailed},
 		{&PluginMissingError{Plugin: AWSPlugin()}, report.ExitEngine},
 		{ErrCLIMissing, report.ExitEngine},
 		{ErrLocked, report.ExitEngine},
@@ -264,12 +281,13 @@ func TestClassify(t *testing.T) {
 		{"error: the stack is currently locked by 1 lock(s). Either wait", ErrLocked},
 		{"error: resource urn:x violates plan: properties changed", ErrPlanMismatch},
 		{"error: create is not allowed by the plan: no steps were expected for this resource", ErrPlanMismatch},
+		{"error: unable to replace resource \"urn:pulumi:staging::p::aws:dynamodb/table:Table::consent\"\nas it is currently marked for protection. To unprotect the resource, remove the `protect` flag", ErrProtectedReplace},
 		{"error: something else", nil},
 	}
 	for _, tc := range tests {
 		got := classify(errors.New(tc.msg))
 		if tc.want == nil {
-			if errors.Is(got, ErrLocked) || errors.Is(got, ErrPlanMismatch) {
+			if errors.Is(got, ErrLocked) || errors.Is(got, ErrPlanMismatch) || errors.Is(got, ErrProtectedReplace) {
 				t.Errorf("%q classified as %v", tc.msg, got)
 			}
 			continue

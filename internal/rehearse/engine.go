@@ -61,7 +61,8 @@ const (
 
 // EngineScenarios are the scenarios in the order they build on each
 // other (each starts from the state the one before left).
-var EngineScenarios = []string{ScenarioFresh, ScenarioNoop, ScenarioUpdate, ScenarioPlanMismatch, ScenarioDrift, ScenarioReplaceRefused}
+var EngineScenarios = []string{ScenarioFresh, ScenarioNoop, ScenarioUpdate, ScenarioPlanMismatch, ScenarioDrift, ScenarioReplaceRefused,
+	ScenarioKilled, ScenarioDestroy, ScenarioBackend, ScenarioAdopt}
 
 // engineRun is one engine rehearsal: the emulator, the stand-in provider
 // serving it, a temporary project and backend, and the driver on them.
@@ -71,6 +72,7 @@ type engineRun struct {
 	emu    *emulator.Emulator
 	awsCfg aws.Config
 	prov   *Provisioner
+	pause  *pausingBackend
 	calls  *provider.Calls
 	srv    *provider.Server
 	sp     *provider.Provider
@@ -141,7 +143,8 @@ func (r *engineRun) start(ctx context.Context) error {
 	provCfg := awsCfg.Copy()
 	r.calls.Attach(&provCfg)
 	r.prov = NewProvisioner(provCfg, emulator.AccountID)
-	r.sp = provider.New(r.prov, r.calls, r.log)
+	r.pause = &pausingBackend{Backend: r.prov}
+	r.sp = provider.New(r.pause, r.calls, r.log)
 	r.srv, err = provider.Serve(r.sp, "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -192,12 +195,24 @@ func (r *engineRun) stop() {
 // open opens the driver on the rehearsal's project, backend and provider:
 // the same driver.Open deploy runs, with the program deploy runs.
 func (r *engineRun) open(ctx context.Context) (*driver.Driver, error) {
+	return r.openStack(ctx, r.o.Stack)
+}
+
+// openStack opens stack (its Pulumi.<stack>.yaml in the rehearsal's
+// project) on the rehearsal's backend.
+func (r *engineRun) openStack(ctx context.Context, stack string) (*driver.Driver, error) {
+	return r.openOn(ctx, stack, nil)
+}
+
+// openOn opens stack on sb (the emulated S3 backend with awskms://
+// secrets), or on the rehearsal's local backend when sb is nil.
+func (r *engineRun) openOn(ctx context.Context, stack string, sb *emulator.StateBackend) (*driver.Driver, error) {
 	program := stacks.Program
 	if r.program != nil {
 		program = r.program
 	}
-	return driver.Open(ctx, driver.Settings{
-		ProjectDir: r.dir, Stack: r.o.Stack, Program: program, CLIPath: r.cli,
+	st := driver.Settings{
+		ProjectDir: r.dir, Stack: stack, Program: program, CLIPath: r.cli,
 		BackendURL: "file://" + filepath.ToSlash(filepath.Join(r.dir, "state")),
 		PulumiHome: filepath.Join(r.dir, "home"),
 		Progress:   r.o.Progress, Logger: r.log,
@@ -205,7 +220,14 @@ func (r *engineRun) open(ctx context.Context) (*driver.Driver, error) {
 			"PULUMI_DEBUG_PROVIDERS":   r.srv.DebugProviders(),
 			"PULUMI_CONFIG_PASSPHRASE": r.passphrase(),
 		},
-	})
+	}
+	if sb != nil {
+		st.BackendURL, st.SecretsProvider = sb.URL, sb.SecretsProvider
+		// No passphrase: the KMS key is the only way to the secrets.
+		st.EnvVars = maps.Clone(sb.Env)
+		st.EnvVars["PULUMI_DEBUG_PROVIDERS"] = r.srv.DebugProviders()
+	}
+	return driver.Open(ctx, st)
 }
 
 // passphrase is the temporary state's passphrase, random per rehearsal.
@@ -266,6 +288,14 @@ func (r *engineRun) scenario(ctx context.Context, s string) report.Check {
 		return r.drift(ctx)
 	case ScenarioReplaceRefused:
 		return r.replaceRefused(ctx)
+	case ScenarioDestroy:
+		return r.destroy(ctx)
+	case ScenarioKilled:
+		return r.killed(ctx)
+	case ScenarioBackend:
+		return r.backend(ctx)
+	case ScenarioAdopt:
+		return r.adopt(ctx)
 	}
 	return fail("no such scenario", "")
 }
@@ -306,11 +336,16 @@ func (r *engineRun) keep(s *sub) {
 // previewApproveUp is the deploy cycle's preview, gate, approval by
 // fingerprint and up with that plan, then the post-deploy stage.
 func (r *engineRun) previewApproveUp(ctx context.Context, d *driver.Driver, s *sub) (*driver.Preview, *driver.Applied, bool) {
-	p, ok := d.PreviewAndGate(ctx, gate.Evaluate, gate.OptionsFor(r.cfg, nil), nil, s.rep)
+	return r.cycle(ctx, d, r.cfg, s)
+}
+
+// cycle is previewApproveUp for the stack of cfg.
+func (r *engineRun) cycle(ctx context.Context, d *driver.Driver, cfg stackconfig.Config, s *sub) (*driver.Preview, *driver.Applied, bool) {
+	p, ok := d.PreviewAndGate(ctx, gate.Evaluate, gate.OptionsFor(cfg, nil), nil, s.rep)
 	if !ok {
 		return p, nil, false
 	}
-	approved, c := driver.Approval{Fingerprint: p.Fingerprint}.Decide(r.o.Stack, p.Fingerprint)
+	approved, c := driver.Approval{Fingerprint: p.Fingerprint}.Decide(d.Stack(), p.Fingerprint)
 	s.rep.Add(c)
 	if !approved {
 		return p, nil, false

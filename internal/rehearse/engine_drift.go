@@ -14,6 +14,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/mirror-dissonance/mirror-infra/internal/driver"
+	"github.com/mirror-dissonance/mirror-infra/internal/gate"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
@@ -37,8 +38,8 @@ func (r *engineRun) alarmThresholds(ctx context.Context) (map[string]float64, er
 
 // drift makes three changes outside Pulumi with the AWS SDK (PITR off on
 // one table, one alarm's threshold, a tag removed from another table),
-// expects `drift` to report each with its property, and the next preview
-// and up to revert them.
+// expects `drift` to report each with its property, and the deploy's next
+// preview and up (no manual refresh) to revert them.
 func (r *engineRun) drift(ctx context.Context) report.Check {
 	s := r.sub(ScenarioDrift)
 	defer r.keep(s)
@@ -100,22 +101,8 @@ func (r *engineRun) drift(ctx context.Context) report.Check {
 	if len(missed) > 0 || len(extra) > 0 {
 		return fail(fmt.Sprintf("drift missed %s; reported besides: %s", strings.Join(missed, ", "), strings.Join(extra, ", ")), "")
 	}
-	// A preview alone diffs the program against the recorded state: it
-	// plans nothing for changes made outside Pulumi.
-	plain, err := dr.Preview(ctx)
-	if err != nil {
-		return fail("preview after the drift: "+err.Error(), "")
-	}
-	plainNote := "a preview without refresh plans no change for them (it diffs against the recorded state), so a plain deploy would leave the drift in place"
-	if plain.HasChanges() {
-		plainNote = fmt.Sprintf("a preview without refresh already plans %d change(s)", len(plain.Changes))
-	}
-	// After a refresh the next preview reverts them (in place), and up
-	// converges.
-	if err := dr.Refresh(ctx); err != nil {
-		s.rep.Add(driver.ErrorCheck("refresh", err))
-		return fail("refresh: "+err.Error(), "")
-	}
+	// The deploy path (the driver's preview and up, both with refresh)
+	// must plan the reverts, and up with that plan must apply them.
 	p, applied, ok := r.previewApproveUp(ctx, dr, s)
 	if !ok || p == nil {
 		return fail("the converging cycle stopped: "+strings.Join(s.failed(), "; "), "")
@@ -143,13 +130,27 @@ func (r *engineRun) drift(ctx context.Context) report.Check {
 	if f := s.failed(); len(f) > 0 {
 		return fail("after converging: "+strings.Join(f, "; "), "")
 	}
+	planned := map[string][]string{}
 	for _, c := range p.Changes {
-		if c.Op != "update" {
+		if c.Op != gate.OpUpdate {
 			return fail(fmt.Sprintf("reverting the drift planned %s of %s, not an in-place update", c.Op, c.Name), "")
 		}
+		planned[c.Name] = c.Diffs
 	}
-	return report.Check{Status: report.Pass, Reason: fmt.Sprintf("drift reported PITR off on %s (pointInTimeRecovery), the threshold of %s and the removed tag of %s; %s; after a refresh the next preview reverted them in place (%s) and a second drift found nothing",
-		pitrTable, alarm, tagTable, plainNote, strings.Join(changed, ", "))}
+	var unplanned []string
+	for name, prop := range want {
+		if !slices.ContainsFunc(planned[name], func(d string) bool {
+			return d == prop || strings.HasPrefix(d, prop+".") || strings.HasPrefix(d, prop+"[")
+		}) {
+			unplanned = append(unplanned, name+"."+prop)
+		}
+	}
+	if len(unplanned) > 0 || len(planned) != len(want) {
+		return fail(fmt.Sprintf("the deploy's preview did not plan exactly the reverts: missing %s; planned %s", strings.Join(unplanned, ", "), strings.Join(changed, ", ")),
+			"the driver's preview and up must refresh")
+	}
+	return report.Check{Status: report.Pass, Reason: fmt.Sprintf("drift reported PITR off on %s (pointInTimeRecovery), the threshold of %s and the removed tag of %s; the deploy's own preview (with refresh, saved plan) planned exactly their reverts in place (%s), up with that plan (with refresh) applied them, and a second drift found nothing",
+		pitrTable, alarm, tagTable, strings.Join(changed, ", "))}
 }
 
 // callsCheck compares the AWS calls the stand-in made per type and
