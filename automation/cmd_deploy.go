@@ -164,7 +164,7 @@ func postUpHooks(cfg stackconfig.Config, rot rotationFlags, run verify.Options) 
 		// reports alarms and alert PASS or a precise reason, not a WARN.
 		wait := cmp.Or(run.AlarmWait, deployAlarmWait)
 		return postdeploy.Run(ctx, awsCfg, tgt, postdeploy.Options{
-			Verify: verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold), OracleSubjects: cfg.OracleSubjects,
+			Verify: verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold),
 				AlarmWait: wait, Timeout: wait + 2*time.Minute, NonceGrace: run.NonceGrace, FireAlarm: run.FireAlarm},
 			E2E:          e2e.Options{Logger: slog.Default()},
 			E2ETimeout:   e2e.DefaultTimeout,

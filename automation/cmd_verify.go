@@ -95,7 +95,6 @@ func (o *verifyOptions) run(ctx context.Context, a *app, c *cobra.Command, stack
 	opts.Timeout = o.timeout
 	opts.ExpectedThreshold = float64(cfg.ThrottleThreshold)
 	opts.DeletionProtection = &cfg.DeletionProtection
-	opts.OracleSubjects = cfg.OracleSubjects
 	tgt, err := a.resolveTarget(ctx, dir, cfg, o.target)
 	if err != nil {
 		return nil, err
