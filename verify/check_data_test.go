@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +136,56 @@ func TestDataCheck(t *testing.T) {
 				t.Errorf("%d Scans, want %d: %v", n, len(dataTables), e.Counts().Operations())
 			}
 		})
+	}
+}
+
+// TestDataCheckSamplesTheNewest: with more FP events than one 1 MB Scan
+// page holds, the one bad event is the newest; the check must read past
+// the first page to find it, and say what it sampled.
+func TestDataCheckSamplesTheNewest(t *testing.T) {
+	ctx := context.Background()
+	e, c, s := setup(t, emulator.SeedOptions{SkipNonce: true})
+	db := dynamodb.NewFromConfig(awsConfig(t, e))
+	tgt := s.Target()
+	pad := strings.Repeat("x", 40<<10) // 40 KB: 26 events fill a page
+	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	const good = 60
+	put := func(id string, at time.Time, change func(av)) {
+		t.Helper()
+		it := fpevents.ToItem(fpevents.Event{
+			EventID: id, RuleID: "R9", RuleVersion: "1", FindingID: "f-" + id, Outcome: "block", Timestamp: at,
+			Context: fpevents.Context{Repo: "acme/api", Branch: "main", EventType: fpevents.EventPullRequest}, ExpiresAt: 1, RecordedAt: 1,
+		})
+		it["pad"] = avS(pad)
+		change(it)
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tgt.FPEventsTable), Item: it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range good {
+		put(fmt.Sprintf("e%02d", i), base.Add(time.Duration(i)*time.Hour), func(av) {})
+	}
+	// Written last and the newest: the precondition below proves it is
+	// not on the first page, whatever order the Scan reads in.
+	put("bad", base.Add(good*time.Hour), func(it av) { delete(it, "gsi1pk"); delete(it, "gsi1sk") })
+	first, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(tgt.FPEventsTable), Limit: aws.Int32(dataSample)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range first.Items {
+		if sAttr(it, "eventId") == "bad" {
+			t.Fatalf("precondition: the bad event is on the first Scan page (%d items); the test proves nothing", len(first.Items))
+		}
+	}
+	if len(first.LastEvaluatedKey) == 0 {
+		t.Fatal("precondition: the table fits one Scan page")
+	}
+	ch := RunCheck(ctx, c, tgt, IDData, testOptions)
+	if ch.Status != report.Fail || !strings.Contains(ch.Reason, fpevents.CodeMissingIndexKeys) || !strings.Contains(ch.Reason, "bad") {
+		t.Fatalf("status %s (%s), want FAIL naming the newest event's %s", ch.Status, ch.Reason, fpevents.CodeMissingIndexKeys)
+	}
+	want := fmt.Sprintf("sampled the %d newest item(s) by sk (the event time) of %d read in ", good+1, good+1)
+	if d := ch.Details[tgt.FPEventsTable]; !strings.Contains(d, want) || !strings.Contains(d, "the whole table") {
+		t.Errorf("details %q, want %q and the whole table", d, want)
 	}
 }
