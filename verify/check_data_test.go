@@ -189,3 +189,42 @@ func TestDataCheckSamplesTheNewest(t *testing.T) {
 		t.Errorf("details %q, want %q and the whole table", d, want)
 	}
 }
+
+// TestDataCheckTerraformEra: the items the original TypeScript Oracle left
+// in a Terraform-made environment (emulator.SeedTerraform writes them in
+// its shapes) are found and reported as SPEC 6 says: its consent records
+// FAIL, its block counters WARN (no expiresAt; hours keyed by the writer's
+// half-hour zone), its FP events with eventType pull_request pass.
+func TestDataCheckTerraformEra(t *testing.T) {
+	ctx := context.Background()
+	e, cfg := start(t)
+	env := fmt.Sprintf("tfdata%d", time.Now().UnixNano()%1_000_000)
+	tf, err := emulator.SeedTerraform(ctx, cfg, emulator.TerraformOptions{Env: env})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tf.Teardown(context.Background()) })
+	tgt := target.Env{Environment: env, Region: emulator.Region}
+	tgt.Defaults()
+	e.ResetCounts()
+	ch := RunCheck(ctx, NewClients(cfg, ClientOptions{MaxBackoff: 20 * time.Millisecond}), tgt, IDData, testOptions)
+	if ch.Status != report.Fail {
+		t.Fatalf("status %s (%s), want FAIL", ch.Status, ch.Reason)
+	}
+	for _, w := range []string{"3 of 3 sampled item(s) " + consent.CodeOracleShape} {
+		if !strings.Contains(ch.Reason, w) {
+			t.Errorf("reason %q lacks %q", ch.Reason, w)
+		}
+	}
+	for table, want := range map[string][]string{
+		tgt.ConsentTable:      {"FAIL " + consent.CodeOracleShape + " x3"},
+		tgt.BlockCounterTable: {"WARN " + breaker.CodeNoExpiry + " x3", "WARN " + breaker.CodeBadKey + " x3"},
+		tgt.FPEventsTable:     {"sampled the 3 newest item(s)", "0 with findings"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(ch.Details[table], w) {
+				t.Errorf("details of %s = %q, want %q", table, ch.Details[table], w)
+			}
+		}
+	}
+}
