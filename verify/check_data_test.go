@@ -56,6 +56,16 @@ func oracleFPEvent(id string, change func(av)) av {
 	return it
 }
 
+// fpEventAt is a correct FP event of rule R9 at the given time, changed.
+func fpEventAt(id string, at time.Time, change func(av)) av {
+	it := fpevents.ToItem(fpevents.Event{
+		EventID: id, RuleID: "R9", RuleVersion: "1", FindingID: "f-" + id, Outcome: "block", Timestamp: at,
+		Context: fpevents.Context{Repo: "acme/api", Branch: "main", EventType: fpevents.EventPullRequest}, ExpiresAt: 1, RecordedAt: 1,
+	})
+	change(it)
+	return it
+}
+
 // TestDataCheck: clean items PASS, empty tables SKIP, and each defect the
 // original Oracle (or a faulty writer) leaves in the tables gives its
 // finding with the contract's severity, counted.
@@ -152,12 +162,8 @@ func TestDataCheckSamplesTheNewest(t *testing.T) {
 	const good = 60
 	put := func(id string, at time.Time, change func(av)) {
 		t.Helper()
-		it := fpevents.ToItem(fpevents.Event{
-			EventID: id, RuleID: "R9", RuleVersion: "1", FindingID: "f-" + id, Outcome: "block", Timestamp: at,
-			Context: fpevents.Context{Repo: "acme/api", Branch: "main", EventType: fpevents.EventPullRequest}, ExpiresAt: 1, RecordedAt: 1,
-		})
+		it := fpEventAt(id, at, change)
 		it["pad"] = avS(pad)
-		change(it)
 		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tgt.FPEventsTable), Item: it}); err != nil {
 			t.Fatal(err)
 		}

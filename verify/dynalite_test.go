@@ -47,8 +47,7 @@ func TestTablesAndDataOnDynalite(t *testing.T) {
 	pad := strings.Repeat("x", 40<<10)
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 40 {
-		it := oracleFPEvent(fmt.Sprintf("e%02d", i), func(it av) { it["pad"] = avS(pad) })
-		it["sk"] = avS(fmt.Sprintf("event#%s#e%02d", base.Add(time.Duration(i)*time.Hour).Format("2006-01-02T15:04:05.000Z"), i))
+		it := fpEventAt(fmt.Sprintf("e%02d", i), base.Add(time.Duration(i)*time.Hour), func(it av) { it["pad"] = avS(pad) })
 		if i == 39 { // the newest
 			delete(it, "gsi1pk")
 			delete(it, "gsi1sk")
@@ -64,7 +63,8 @@ func TestTablesAndDataOnDynalite(t *testing.T) {
 		t.Fatal(err)
 	}
 	ch = RunCheck(ctx, c, tgt, IDData, testOptions)
-	if ch.Status != report.Fail || !strings.Contains(ch.Reason, consent.CodeOracleShape) || !strings.Contains(ch.Reason, fpevents.CodeMissingIndexKeys) {
+	if ch.Status != report.Fail || !strings.Contains(ch.Reason, consent.CodeOracleShape) || !strings.Contains(ch.Reason, "1 of 41 sampled item(s) "+fpevents.CodeMissingIndexKeys) ||
+		strings.Contains(ch.Reason, fpevents.CodeKeyMismatch) {
 		t.Fatalf("data on dynalite: %s (%s), want FAIL with %s and %s", ch.Status, ch.Reason, consent.CodeOracleShape, fpevents.CodeMissingIndexKeys)
 	}
 	if d := ch.Details[tgt.FPEventsTable]; !strings.Contains(d, "of 41 read in ") || strings.Contains(d, "in 1 Scan page") {
