@@ -222,6 +222,18 @@ func TestDataCheckTerraformEra(t *testing.T) {
 			t.Errorf("reason %q lacks %q", ch.Reason, w)
 		}
 	}
+	// The FP events carry the original's older spelling, which is read as
+	// pullrequest (SPEC 7), so they pass.
+	for _, k := range tf.Items[tgt.FPEventsTable] {
+		out, err := dynamodb.NewFromConfig(cfg).GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(tgt.FPEventsTable), Key: k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctxm, _ := out.Item["context"].(*types.AttributeValueMemberM)
+		if ctxm == nil || sAttr(ctxm.Value, "eventType") != "pull_request" {
+			t.Errorf("Terraform-era FP event %v has context %v, want eventType pull_request", k, out.Item["context"])
+		}
+	}
 	for table, want := range map[string][]string{
 		tgt.ConsentTable:      {"FAIL " + consent.CodeOracleShape + " x3"},
 		tgt.BlockCounterTable: {"WARN " + breaker.CodeNoExpiry + " x3", "WARN " + breaker.CodeBadKey + " x3"},
@@ -232,5 +244,33 @@ func TestDataCheckTerraformEra(t *testing.T) {
 				t.Errorf("details of %s = %q, want %q", table, ch.Details[table], w)
 			}
 		}
+	}
+}
+
+// TestDataCheckKeepsTheNewest: with more items than the sample holds, the
+// sample is the newest ones: the bad event, the newest, is in it.
+func TestDataCheckKeepsTheNewest(t *testing.T) {
+	ctx := context.Background()
+	e, c, s := setup(t, emulator.SeedOptions{SkipNonce: true})
+	db := dynamodb.NewFromConfig(awsConfig(t, e))
+	tgt := s.Target()
+	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	const n = dataSample + 20
+	for i := range n {
+		it := fpEventAt(fmt.Sprintf("e%03d", i), base.Add(time.Duration(i)*time.Minute), func(it av) {
+			if i == n-1 {
+				it["context"] = &types.AttributeValueMemberM{Value: av{"repo": avS("r"), "branch": avS("b"), "eventType": avS("push")}}
+			}
+		})
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tgt.FPEventsTable), Item: it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ch := RunCheck(ctx, c, tgt, IDData, testOptions)
+	if ch.Status != report.Fail || !strings.Contains(ch.Reason, fmt.Sprintf("1 of %d sampled item(s) %s", dataSample, fpevents.CodeUnknownEventType)) {
+		t.Fatalf("status %s (%s), want FAIL naming the newest event's type", ch.Status, ch.Reason)
+	}
+	if d := ch.Details[tgt.FPEventsTable]; !strings.Contains(d, fmt.Sprintf("sampled the %d newest item(s) by sk (the event time) of %d read", dataSample, n)) {
+		t.Errorf("details %q", d)
 	}
 }
