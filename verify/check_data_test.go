@@ -274,3 +274,34 @@ func TestDataCheckKeepsTheNewest(t *testing.T) {
 		t.Errorf("details %q", d)
 	}
 }
+
+// TestDataCheckSaysWhenBounded: a table of more Scan pages than the check
+// reads is sampled among the pages read, and the details say the bound
+// cut it.
+func TestDataCheckSaysWhenBounded(t *testing.T) {
+	ctx := context.Background()
+	e, c, s := setup(t, emulator.SeedOptions{SkipNonce: true})
+	db := dynamodb.NewFromConfig(awsConfig(t, e))
+	tgt := s.Target()
+	pad := strings.Repeat("x", 40<<10) // 26 events fill a 1 MB page
+	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	n := (dataScanPages + 1) * 26
+	for i := range n {
+		it := fpEventAt(fmt.Sprintf("e%03d", i), base.Add(time.Duration(i)*time.Minute), func(it av) { it["pad"] = avS(pad) })
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tgt.FPEventsTable), Item: it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.ResetCounts()
+	ch := RunCheck(ctx, c, tgt, IDData, testOptions)
+	if ch.Status != report.Pass {
+		t.Fatalf("status %s (%s), want PASS", ch.Status, ch.Reason)
+	}
+	want := fmt.Sprintf("in %d Scan page(s) (stopped at %d pages: the table has more", dataScanPages, dataScanPages)
+	if d := ch.Details[tgt.FPEventsTable]; !strings.Contains(d, want) {
+		t.Errorf("details %q lack %q", d, want)
+	}
+	if got := e.Counts().ByOperation["dynamodb.Scan"]; got != dataScanPages+2 {
+		t.Errorf("%d Scans, want %d (the bound on fp-events, one each on the others)", got, dataScanPages+2)
+	}
+}
