@@ -44,6 +44,7 @@ const (
 	DefectOIDCProviderMissing    Defect = "oidc-provider-missing"
 	DefectOIDCPullRequest        Defect = "oidc-pull-request"
 	DefectOIDCWildcard           Defect = "oidc-wildcard"
+	DefectOIDCOraclePullRequest  Defect = "oidc-oracle-pull-request"
 	DefectNonceMissing           Defect = "nonce-missing"
 	DefectNonceMalformed         Defect = "nonce-malformed"
 	DefectNonceString            Defect = "nonce-string"
@@ -109,6 +110,7 @@ func Catalogue() []DefectInfo {
 		{DefectOIDCProviderMissing, "the GitHub OIDC provider the roles trust does not exist", "", ByProgram},
 		{DefectOIDCPullRequest, "the deploy role also trusts pull_request tokens", suffix(n.DeployRole()), ByProgram},
 		{DefectOIDCWildcard, `the deploy role trusts "repo:<org>/<repo>:*"`, suffix(n.DeployRole()), ByProgram},
+		{DefectOIDCOraclePullRequest, "the Oracle runtime role, which writes the tables, also trusts pull_request tokens", suffix(n.OracleRole()), ByProgram},
 		{DefectNonceMissing, "no nonce version exists", "", OutsidePulumi},
 		{DefectNonceMalformed, "nonce v1 is a UUID, not 64 hex characters", "", OutsidePulumi},
 		{DefectNonceString, "nonce v1 is a plain String, not a SecureString", "", OutsidePulumi},

@@ -133,7 +133,8 @@ func TestSeedTwiceNamesTheCause(t *testing.T) {
 func TestCatalogue(t *testing.T) {
 	n := spec.For("x")
 	known := map[string]bool{"": true, strings.TrimPrefix(n.Topic(), n.Prefix()): true,
-		strings.TrimPrefix(n.DeployRole(), n.Prefix()): true, strings.TrimPrefix(n.BaselinesBucket(), n.Prefix()): true}
+		strings.TrimPrefix(n.DeployRole(), n.Prefix()): true, strings.TrimPrefix(n.BaselinesBucket(), n.Prefix()): true,
+		strings.TrimPrefix(n.OracleRole(), n.Prefix()): true}
 	for _, s := range spec.TableSuffixes {
 		known[s] = true
 	}

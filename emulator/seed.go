@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -422,12 +423,25 @@ func (sd *seeder) oidc(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The Oracle's own repository (the org's "oracle") deploys it from its
+	// environment of this name, as the stack config's oracleSubjects say.
+	org, _, _ := strings.Cut(sd.o.GitHubRepository, "/")
+	sd.s.OracleSubjects = []string{"repo:" + org + "/oracle:environment:" + sd.s.Env}
+	oracleSubs := sd.s.OracleSubjects
+	if sd.hits(DefectOIDCOraclePullRequest, strings.TrimPrefix(sd.s.Names.OracleRole(), sd.s.Names.Prefix())) {
+		oracleSubs = append(slices.Clone(oracleSubs), "repo:"+org+"/oracle:pull_request")
+	}
+	oracle, err := spec.TrustPolicy(sd.s.OIDCProviderArn, oracleSubs).JSON()
+	if err != nil {
+		return err
+	}
 	for _, role := range []struct {
 		name, policy string
 		arn          *string
 	}{
 		{sd.s.Names.DeployRole(), deploy, &sd.s.DeployRoleArn},
 		{sd.s.Names.PreviewRole(), preview, &sd.s.PreviewRoleArn},
+		{sd.s.Names.OracleRole(), oracle, &sd.s.OracleRoleArn},
 	} {
 		out, err := sd.iam.CreateRole(ctx, &iam.CreateRoleInput{
 			RoleName: aws.String(role.name), AssumeRolePolicyDocument: aws.String(role.policy), MaxSessionDuration: aws.Int32(spec.RoleSessionSeconds),

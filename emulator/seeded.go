@@ -23,6 +23,10 @@ type Seeded struct {
 	OIDCProviderArn string
 	DeployRoleArn   string
 	PreviewRoleArn  string
+	OracleRoleArn   string
+	// OracleSubjects are the subjects the Oracle role trusts (the stack
+	// config's oracleSubjects).
+	OracleSubjects []string
 	// NonceValue is the secret written as v1 (empty for DefectNonceMissing).
 	// It exists so tests can scan every output for it; never print it.
 	NonceValue string
@@ -54,6 +58,7 @@ func (s *Seeded) Target() target.Env {
 		OIDCProviderArn:   s.OIDCProviderArn,
 		DeployRole:        s.DeployRoleArn,
 		PreviewRole:       s.PreviewRoleArn,
+		OracleRole:        s.OracleRoleArn,
 		NoncePrefix:       s.Names.NoncePrefix(),
 		BaselinesBucket:   s.Names.BaselinesBucket(),
 		VerifyQueueURL:    s.QueueURL,
@@ -81,6 +86,7 @@ func (s *Seeded) EnvOverrides() []string {
 		p + "OIDC_PROVIDER_ARN=" + t.OIDCProviderArn,
 		p + "DEPLOY_ROLE=" + t.DeployRole,
 		p + "PREVIEW_ROLE=" + t.PreviewRole,
+		p + "ORACLE_ROLE=" + t.OracleRole,
 		p + "NONCE_PREFIX=" + t.NoncePrefix,
 		p + "BASELINES_BUCKET=" + t.BaselinesBucket,
 		p + "VERIFY_QUEUE_URL=" + t.VerifyQueueURL,

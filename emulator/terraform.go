@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -50,6 +51,9 @@ type TerraformOptions struct {
 	// GitHubOrg and GitHubRepo as in the original's tfvars.
 	GitHubOrg, GitHubRepo string
 	Defects               []TerraformDefect
+	// WriterZone is the time zone the original Oracle ran in when it
+	// counted blocks (it keys hours by the local hour); nil is UTC+5:30.
+	WriterZone *time.Location
 }
 
 // TerraformSeeded is an environment as the original modules made it.
@@ -74,7 +78,8 @@ type TerraformSeeded struct {
 // pull_request and develop, tables without deletion protection, the topic
 // encrypted by key id; plus what this program leaves alone (the governance
 // cache table, the logs and SNS keys, the infrastructure dashboard, the
-// Terraform role, the nonce), and items in every table. Audit trail,
+// Terraform role, the nonce), and items in every table in the original
+// TypeScript Oracle's shapes (see tsItems). Audit trail,
 // backup plan and Lambda are not made: the emulator has no such services.
 func SeedTerraform(ctx context.Context, cfg aws.Config, o TerraformOptions) (*TerraformSeeded, error) {
 	if o.Env == "" {

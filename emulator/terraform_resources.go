@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -24,9 +22,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/mirror-dissonance/mirror-infra/oracle/breaker"
-	"github.com/mirror-dissonance/mirror-infra/oracle/consent"
-	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
@@ -370,73 +365,6 @@ func (t *tfSeeder) iamRoles(ctx context.Context) error {
 		if _, err := t.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(pol), PolicyDocument: aws.String(r.policy)}); err != nil {
 			return fmt.Errorf("writing policy %s of %s: %w", pol, role, err)
 		}
-	}
-	return nil
-}
-
-// items writes items into every table as the Oracle did before the
-// adoption: FP events, consent grants and block counters through the
-// Oracle adapters (their item shapes), governance-cache rows raw, and, in
-// a consent table keyed pk/sk (TFKeySchema), the original Oracle's pk/sk
-// records.
-func (t *tfSeeder) items(ctx context.Context) error {
-	n := t.names()
-	keep := func(table string, key map[string]ddbtypes.AttributeValue) {
-		t.s.Items[table] = append(t.s.Items[table], key)
-	}
-	s := func(v string) ddbtypes.AttributeValue { return &ddbtypes.AttributeValueMemberS{Value: v} }
-	fp := fpevents.New(t.ddb, n.Table(spec.TableFPEvents))
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	for i := 1; i <= 3; i++ {
-		ev, err := fp.Record(ctx, fpevents.Event{RuleID: "MD-001", RuleVersion: "1.2.0", FindingID: fmt.Sprintf("terraform-era-%d", i),
-			Outcome: "block", Timestamp: now.Add(-time.Duration(i) * time.Minute), Context: fpevents.Context{EventType: "pullrequest", Repo: "acme/api", Branch: "main"}})
-		if err != nil {
-			return fmt.Errorf("recording an FP event: %w", err)
-		}
-		k := ev.Key()
-		keep(n.Table(spec.TableFPEvents), map[string]ddbtypes.AttributeValue{"pk": s(k.PK), "sk": s(k.SK)})
-	}
-	consentTable := n.Table(spec.TableConsent)
-	for i := 1; i <= 3; i++ {
-		org := fmt.Sprintf("terraform-era-org-%d", i)
-		if t.o.Has(TFKeySchema) {
-			key := map[string]ddbtypes.AttributeValue{"pk": s("org#" + consent.OrgID(org)), "sk": s("consent#pull_request_analysis#" + strconv.Itoa(i))}
-			item := map[string]ddbtypes.AttributeValue{spec.AttrOrgID: s(consent.OrgID(org)), "scope": s("pull_request_analysis"), "revoked": &ddbtypes.AttributeValueMemberBOOL{Value: false}}
-			for k, v := range key {
-				item[k] = v
-			}
-			if _, err := t.ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(consentTable), Item: item}); err != nil {
-				return fmt.Errorf("writing a consent record: %w", err)
-			}
-			keep(consentTable, key)
-			continue
-		}
-		if err := consent.New(t.ddb, consentTable).Grant(ctx, org, "pull_request_analysis", consent.Grant{By: "admin@" + org, PolicyVersion: "1"}); err != nil {
-			return fmt.Errorf("granting consent: %w", err)
-		}
-		keep(consentTable, map[string]ddbtypes.AttributeValue{spec.AttrOrgID: s(consent.OrgID(org))})
-	}
-	if !t.o.Has(TFMissing) {
-		bc := breaker.NewCounter(t.ddb, n.Table(spec.TableBlockCounter))
-		for i := 1; i <= 3; i++ {
-			org := fmt.Sprintf("terraform-era-org-%d", i)
-			if _, err := bc.Increment(ctx, "MD-001", org); err != nil {
-				return fmt.Errorf("counting a block: %w", err)
-			}
-			keep(n.Table(spec.TableBlockCounter), map[string]ddbtypes.AttributeValue{spec.AttrBucketKey: s(breaker.BucketKey("MD-001", org, time.Now()))})
-		}
-	}
-	gc := n.Table("governance-cache")
-	for i := 1; i <= 3; i++ {
-		key := map[string]ddbtypes.AttributeValue{"org": s("acme"), "repo": s(fmt.Sprintf("acme/repo-%d", i))}
-		item := map[string]ddbtypes.AttributeValue{"state": s("{}"), "scannedAt": s(now.Format(time.RFC3339))}
-		for k, v := range key {
-			item[k] = v
-		}
-		if _, err := t.ddb.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(gc), Item: item}); err != nil {
-			return fmt.Errorf("writing a governance-cache row: %w", err)
-		}
-		keep(gc, key)
 	}
 	return nil
 }

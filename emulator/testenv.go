@@ -117,7 +117,7 @@ func Teardown(ctx context.Context, s *Seeded) error {
 		keep("deleting queue "+s.QueueURL, err)
 	}
 	ic := iam.NewFromConfig(cfg)
-	for _, role := range []string{n.DeployRole(), n.PreviewRole()} {
+	for _, role := range []string{n.DeployRole(), n.PreviewRole(), n.OracleRole()} {
 		_, err := ic.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(role)})
 		keep("deleting role "+role, err)
 	}

@@ -26,9 +26,14 @@ func init() {
 		rank: 130, run: (*session).checkData})
 }
 
-// dataSample bounds the items read per table: one Scan page each, so the
-// check costs one request per table (three in all).
+// dataSample is how many of each table's newest items the check reads
+// and validates.
 const dataSample = 100
+
+// dataScanPages bounds the Scan that finds the newest items: at most this
+// many 1 MB pages per table. A larger table is sampled among the items
+// read, and the details say so.
+const dataScanPages = 8
 
 const fixContract = "see docs/oracle-contract.md for the item formats and the Oracle's fixes"
 
@@ -37,16 +42,21 @@ const fixContract = "see docs/oracle-contract.md for the item formats and the Or
 type dataTable struct {
 	suffix string
 	check  func(map[string]types.AttributeValue) []fpevents.Finding
+	// order says in words what recency orders by, for the details.
+	order string
 	// recency returns a sortable recency key (newest is greatest).
 	recency func(map[string]types.AttributeValue) string
 }
 
 var dataTables = []dataTable{
-	{spec.TableFPEvents, fpevents.CheckItem, func(it map[string]types.AttributeValue) string { return sAttr(it, spec.AttrSK) }},
-	{spec.TableConsent, consent.CheckItem, func(it map[string]types.AttributeValue) string {
+	// sk is event#<ISO-8601 UTC>#<eventId>: it sorts by the event's time.
+	{spec.TableFPEvents, fpevents.CheckItem, "sk (the event time)", func(it map[string]types.AttributeValue) string { return sAttr(it, spec.AttrSK) }},
+	{spec.TableConsent, consent.CheckItem, "updatedAt", func(it map[string]types.AttributeValue) string {
 		return nAttr(it, "updatedAt") + sAttr(it, "updatedAt")
 	}},
-	{spec.TableBlockCounter, breaker.CheckItem, func(it map[string]types.AttributeValue) string {
+	// A key the contract does not parse sorts as oldest, so it is sampled
+	// only when the table has room for it.
+	{spec.TableBlockCounter, breaker.CheckItem, "the hour of bucketKey", func(it map[string]types.AttributeValue) string {
 		k := sAttr(it, spec.AttrBucketKey)
 		if b, err := breaker.ParseBucketKey(k); err == nil {
 			return b.Hour.Format("2006-01-02T15")
@@ -95,18 +105,19 @@ type codeTally struct {
 	example  string
 }
 
-// checkData samples each table (one Scan page of at most dataSample items:
-// DynamoDB has no table-wide newest-first order on these keys, so the
-// sample is the first page, reported newest first) and validates every
-// sampled item with the adapters' validators. SKIP when all three tables
-// are empty.
+// checkData samples each table's newest items: a Scan of at most
+// dataScanPages pages (DynamoDB has no table-wide newest-first order on
+// these keys, the index orders by finding, and a Query needs one rule's
+// partition) keeps the dataSample newest, and the adapters' validators
+// check each. The details say what was sampled and how. SKIP when all three
+// tables are empty.
 func (s *session) checkData(ctx context.Context) report.Check {
 	f := newFindings(IDData)
 	tables := s.tgt.Tables()
 	sampled, empty := 0, 0
 	for _, dt := range dataTables {
 		name := tables[dt.suffix]
-		out, err := s.c.DynamoDB.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(name), Limit: aws.Int32(dataSample)})
+		smp, err := s.newestItems(ctx, name, dt)
 		switch {
 		case isNotFound(err):
 			f.warn("", "%s not checked: the table does not exist (see the tables check)", name)
@@ -114,13 +125,12 @@ func (s *session) checkData(ctx context.Context) report.Check {
 		case f.failed("sampling "+name, err):
 			continue
 		}
-		items := out.Items
+		items := smp.items
 		if len(items) == 0 {
 			empty++
 			f.details[name] = "empty"
 			continue
 		}
-		sort.SliceStable(items, func(i, j int) bool { return dt.recency(items[i]) > dt.recency(items[j]) })
 		sampled += len(items)
 		tallies := map[string]*codeTally{}
 		bad := 0
@@ -139,11 +149,8 @@ func (s *session) checkData(ctx context.Context) report.Check {
 				t.bytes += breaker.ItemSize(it)
 			}
 		}
-		more := ""
-		if len(out.LastEvaluatedKey) > 0 {
-			more = " (first page of a larger table)"
-		}
-		f.details[name] = fmt.Sprintf("sampled %d item(s)%s, %d with findings", len(items), more, bad)
+		f.details[name] = fmt.Sprintf("sampled the %d newest item(s) by %s of %d read in %d Scan page(s)%s, %d with findings",
+			len(items), dt.order, smp.read, smp.pages, smp.bound(), bad)
 		var kinds []string
 		for _, t := range sortedTallies(tallies) {
 			// Details list every kind, WARNs included, since a FAIL
@@ -190,4 +197,47 @@ func sortedTallies(m map[string]*codeTally) []*codeTally {
 		return strings.Compare(out[i].code, out[j].code) < 0
 	})
 	return out
+}
+
+// dataSampled is what newestItems read of one table.
+type dataSampled struct {
+	items []map[string]types.AttributeValue
+	// read and pages are what the Scan read.
+	read, pages int
+	// more is set when the Scan stopped at dataScanPages.
+	more bool
+}
+
+func (d dataSampled) bound() string {
+	if d.more {
+		return fmt.Sprintf(" (stopped at %d pages: the table has more, older or newer, items not sampled)", dataScanPages)
+	}
+	return " (the whole table)"
+}
+
+// newestItems returns up to dataSample of the newest items of table name,
+// newest first, from a Scan of at most dataScanPages pages. Only the newest
+// dataSample items are kept while the pages go by, so memory stays bounded.
+func (s *session) newestItems(ctx context.Context, name string, dt dataTable) (dataSampled, error) {
+	var out dataSampled
+	in := &dynamodb.ScanInput{TableName: aws.String(name)}
+	for {
+		page, err := s.c.DynamoDB.Scan(ctx, in)
+		if err != nil {
+			return dataSampled{}, err
+		}
+		out.pages++
+		out.read += len(page.Items)
+		out.items = append(out.items, page.Items...)
+		sort.SliceStable(out.items, func(i, j int) bool { return dt.recency(out.items[i]) > dt.recency(out.items[j]) })
+		out.items = out.items[:min(len(out.items), dataSample)]
+		if len(page.LastEvaluatedKey) == 0 {
+			return out, nil
+		}
+		if out.pages == dataScanPages {
+			out.more = true
+			return out, nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
 }

@@ -18,7 +18,7 @@ const IDOIDC = "oidc"
 func init() {
 	register(check{Entry: Entry{ID: IDOIDC, Writes: false,
 		Summary: "the GitHub OIDC provider and the roles' trust are as declared",
-		Catches: []string{"oidc-provider-missing", "oidc-pull-request", "oidc-wildcard"}},
+		Catches: []string{"oidc-provider-missing", "oidc-pull-request", "oidc-wildcard", "oidc-oracle-pull-request"}},
 		rank: 90, run: (*session).checkOIDC})
 }
 
@@ -61,9 +61,9 @@ func (s *session) checkOIDC(ctx context.Context) report.Check {
 		f.details["provider"] = provider
 	}
 	for _, r := range []struct {
-		ref     string
-		preview bool
-	}{{s.tgt.DeployRole, false}, {s.tgt.PreviewRole, true}} {
+		ref  string
+		kind roleKind
+	}{{s.tgt.DeployRole, writeRole}, {s.tgt.PreviewRole, previewRole}, {s.tgt.OracleRole, oracleRole}} {
 		name := roleName(r.ref)
 		out, err := s.c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
 		if err == nil && (out == nil || out.Role == nil) {
@@ -71,7 +71,7 @@ func (s *session) checkOIDC(ctx context.Context) report.Check {
 		}
 		switch {
 		case isNotFound(err):
-			f.fail(s.fixMissing("DeployRole, PreviewRole", "MD_DEPLOY_ROLE, MD_PREVIEW_ROLE"), "role %s does not exist", name)
+			f.fail(s.fixMissing("DeployRole, PreviewRole, OracleRole", "MD_DEPLOY_ROLE, MD_PREVIEW_ROLE, MD_ORACLE_ROLE"), "role %s does not exist", name)
 			continue
 		case err != nil:
 			f.err("reading role "+name, err)
@@ -80,14 +80,53 @@ func (s *session) checkOIDC(ctx context.Context) report.Check {
 		if d := aws.ToInt32(out.Role.MaxSessionDuration); d > spec.RoleSessionSeconds {
 			f.fail("set the role's maximum session to 1 hour", "role %s allows sessions of %d s, want at most %d", name, d, spec.RoleSessionSeconds)
 		}
-		subs, problems := trustProblems(aws.ToString(out.Role.AssumeRolePolicyDocument), provider, r.preview)
+		subs, problems := trustProblems(aws.ToString(out.Role.AssumeRolePolicyDocument), provider, r.kind == previewRole)
+		if r.kind == oracleRole && len(s.opts.OracleSubjects) > 0 {
+			problems = append(problems, subjectSetProblems(subs, s.opts.OracleSubjects)...)
+		}
 		for _, pr := range problems {
-			f.fail("restrict the trust policy (exact audience, exact sub values; deploy roles never trust pull_request): "+fixDeploy,
+			f.fail("restrict the trust policy (exact audience, exact sub values; deploy and Oracle roles never trust pull_request): "+fixDeploy,
 				"role %s %s", name, pr)
 		}
 		f.details[name] = "trusts " + strings.Join(subs, ", ")
 	}
-	return f.result("the GitHub OIDC provider and the deploy and preview role trust are as the stack declares them")
+	return f.result("the GitHub OIDC provider and the deploy, preview and Oracle role trust are as the stack declares them")
+}
+
+// roleKind says which trust rules of SPEC 2.6 a role follows.
+type roleKind int
+
+const (
+	// writeRole (deploy) never trusts pull_request.
+	writeRole roleKind = iota
+	// previewRole trusts only pull_request subjects.
+	previewRole
+	// oracleRole writes the tables, so it is a write role too; its
+	// subjects are the Oracle repository's (config oracleSubjects).
+	oracleRole
+)
+
+// subjectSetProblems compares the trusted subjects with the configured
+// ones: the trust must name exactly those, no more and no fewer.
+func subjectSetProblems(got, want []string) []string {
+	var problems []string
+	have := map[string]bool{}
+	for _, g := range got {
+		have[g] = true
+	}
+	wanted := map[string]bool{}
+	for _, w := range want {
+		wanted[w] = true
+		if !have[w] {
+			problems = append(problems, fmt.Sprintf("does not trust the configured subject %q", w))
+		}
+	}
+	for _, g := range got {
+		if !wanted[g] {
+			problems = append(problems, fmt.Sprintf("trusts %q, which the configuration (oracleSubjects) does not name", g))
+		}
+	}
+	return problems
 }
 
 // trustProblems checks a role trust policy against SPEC 2.6 and returns the

@@ -40,6 +40,10 @@ type Options struct {
 	// deletionProtection: true makes a table without it a FAIL, false
 	// accepts either. Unset, a table without it is a WARN.
 	DeletionProtection *bool
+	// OracleSubjects, when set, are the stack config's oracleSubjects: the
+	// Oracle role must trust exactly these. Unset, the oidc check applies
+	// SPEC 2.6's rules only (exact values, never pull_request).
+	OracleSubjects []string
 	// AlertWait bounds how long the alert check waits for delivery to the
 	// verification queue; 0 means 20 s.
 	AlertWait time.Duration

@@ -134,6 +134,9 @@ func TestEachDefectFailsExactlyItsCheck(t *testing.T) {
 			return []string{s.Names.DeployRole(), "pull_request"}
 		}},
 		{emulator.DefectOIDCWildcard, IDOIDC, report.Fail, func(s *emulator.Seeded) []string { return []string{s.Names.DeployRole(), "wildcard"} }},
+		{emulator.DefectOIDCOraclePullRequest, IDOIDC, report.Fail, func(s *emulator.Seeded) []string {
+			return []string{s.Names.OracleRole(), "pull_request"}
+		}},
 		{emulator.DefectNonceMissing, IDNonce, report.Fail, func(s *emulator.Seeded) []string { return []string{s.Names.NonceParameterPath()} }},
 		{emulator.DefectNonceMalformed, IDNonce, report.Fail, func(s *emulator.Seeded) []string { return []string{s.Names.NonceParameter(1), "hex"} }},
 		{emulator.DefectNonceString, IDNonce, report.Fail, func(s *emulator.Seeded) []string {
