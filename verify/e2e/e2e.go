@@ -5,12 +5,24 @@
 // detection keeps its baseline in the baselines bucket as the Oracle does
 // and runs on a temporary tree (unchanged, then tampered), recording its
 // event, and everything the run wrote (items and every baseline version)
-// is removed at the end, even when a step fails. While it runs, a run
-// holds a lease (an item in the block-counter table, see LeaseKey for its
-// shape) that it renews; what a killed run left carries its marker, and
-// Sweep removes it once the lease has lapsed (at most Options.Lease after
-// the kill), never while it is live. Each step is a report.Check; the first
-// check, id "e2e", sums them up for the verifier catalogue.
+// is removed at the end, even when a step fails. Each step is a
+// report.Check; the first check, id "e2e", sums them up for the verifier
+// catalogue.
+//
+// While it runs, a run holds a lease: one block-counter item, shaped as a
+// valid empty bucket so that the data check accepts it and the Oracle
+// (which reads buckets by its own rule and org ids) never meets it:
+//
+//	bucketKey  "e2e-lease:e2e-<run id>:1970-01-01T00:00:00.000Z" (LeaseKey)
+//	count      0
+//	e2eRunId   <run id> (the E2E marker)
+//	leaseUntil expiry, epoch ms (renewed every third of Options.Lease)
+//	timestamp  last renewal, epoch ms
+//	expiresAt  leaseUntil + LeaseTTLMargin, epoch s (the table's TTL)
+//
+// What a killed run left carries its marker; Sweep removes it once the
+// lease has lapsed (at most Options.Lease after the kill), never while it
+// is live. Its drift tree is md-e2e-drift-<run id>-* in Options.TempDir.
 //
 // Run is bounded: Options.Timeout (default 2 minutes) limits the steps, and
 // an endpoint that cannot be reached at all is found by the verifier's

@@ -17,25 +17,11 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/spec"
 )
 
-// The lease: while a run is in progress it holds one item in the
-// block-counter table, shaped as a valid (empty) bucket so that the data
-// check accepts it and the Oracle, which reads buckets by its own rule and
-// org ids, never meets it:
-//
-//	bucketKey  = "e2e-lease:e2e-<run id>:1970-01-01T00:00:00.000Z" (LeaseKey)
-//	count      = 0
-//	e2eRunId   = <run id> (the E2E marker)
-//	leaseUntil = expiry of the lease, epoch ms
-//	timestamp  = last renewal, epoch ms
-//	expiresAt  = leaseUntil + LeaseTTLMargin, epoch s (the table's TTL)
-//
-// The run takes it before writing anything (a conditional put), renews it
-// every third of Options.Lease (conditional on still holding it and on it
-// not having lapsed: a lapsed lease is final) and deletes it after its
-// cleanup. A sweep treats a run whose lease is live as in progress, whatever
-// the age of its items, and removes at once the items of a run whose lease
-// lapsed. Lease times are wall-clock: the sweeper's and the run's clocks
-// must agree to well within Options.Lease.
+// The lease (its item's shape is in the package doc). The run takes it
+// before writing anything (a conditional put), renews it on condition that
+// it still holds it and that it has not lapsed (a lapsed lease is final),
+// and deletes it after its cleanup. Lease times are wall-clock: the
+// sweeper's and the run's clocks must agree to well within Options.Lease.
 const (
 	// DefaultLease is how long a lease lasts unless renewed; the sweep can
 	// clean up a killed run at most this long after the kill.

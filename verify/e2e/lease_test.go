@@ -216,3 +216,27 @@ func waitFor(t *testing.T, d time.Duration, ok func() bool) {
 		}
 	}
 }
+
+// TestLostLeaseStopsTheSteps: when the lease cannot be renewed before it
+// lapses (a sweep may then remove the run's items), the steps stop with
+// ErrLeaseLost and cleanup still leaves nothing.
+func TestLostLeaseStopsTheSteps(t *testing.T) {
+	t.Parallel()
+	e := setup(t, true)
+	before := snapshot(t, e)
+	e.Fail(t,
+		emulator.FaultRule{Operation: "dynamodb.UpdateItem", BodyContains: "e2e-lease", Kind: emulator.FaultThrottle},
+		emulator.FaultRule{Operation: "s3.PutObject", Kind: emulator.FaultLatency, Delay: 5 * time.Second, Times: 1})
+	checks := e2e.Run(context.Background(), e2e.NewClients(e.NoRetries()), e.Target(), e2e.Options{TempDir: t.TempDir(), Lease: e2e.MinLease}).Checks
+	st := statuses(checks)
+	if st["e2e"] != report.Fail || st["e2e.drift"] != report.Fail || !strings.Contains(checkReason(checks, "e2e.drift"), e2e.ErrLeaseLost.Error()) {
+		t.Fatalf("summary %s %q, drift %s %q; want the drift step stopped by the lost lease", st["e2e"], checks[0].Reason, st["e2e.drift"], checkReason(checks, "e2e.drift"))
+	}
+	e.Heal()
+	if st["e2e.cleanup"] != report.Pass {
+		t.Errorf("cleanup %s %s", st["e2e.cleanup"], checkReason(checks, "e2e.cleanup"))
+	}
+	if after := snapshot(t, e); !reflect.DeepEqual(after, before) {
+		t.Errorf("left %v", diff(before, after))
+	}
+}
