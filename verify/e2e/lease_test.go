@@ -122,7 +122,7 @@ func TestSweepRemovesLapsedRunAtOnce(t *testing.T) {
 			liveDir := mkdir(t, dir, "md-e2e-drift-"+liveID+"-1")
 			oldDir := mkdir(t, dir, "md-e2e-drift-12345") // no run id: by age
 			before := snapshot(t, e)
-			const lease = time.Second
+			const lease = time.Minute // the sweep's clock is moved past it
 			id := e2e.KilledLeasedRun(ctx, c, e.Target(), e2e.Options{TempDir: dir}, lease, n)
 			deadDir := mkdir(t, dir, "md-e2e-drift-"+id+"-2") // as a SIGKILL mid-drift leaves it
 			left := snapshot(t, e)
@@ -229,8 +229,17 @@ func TestLostLeaseStopsTheSteps(t *testing.T) {
 		emulator.FaultRule{Operation: "s3.PutObject", Kind: emulator.FaultLatency, Delay: 5 * time.Second, Times: 1})
 	checks := e2e.Run(context.Background(), e2e.NewClients(e.NoRetries()), e.Target(), e2e.Options{TempDir: t.TempDir(), Lease: e2e.MinLease}).Checks
 	st := statuses(checks)
-	if st["e2e"] != report.Fail || st["e2e.drift"] != report.Fail || !strings.Contains(checkReason(checks, "e2e.drift"), e2e.ErrLeaseLost.Error()) {
-		t.Fatalf("summary %s %q, drift %s %q; want the drift step stopped by the lost lease", st["e2e"], checks[0].Reason, st["e2e.drift"], checkReason(checks, "e2e.drift"))
+	// The drift step is held until the lease lapses; on a slow machine an
+	// earlier step may be the one stopped.
+	var stopped report.Check
+	for _, c := range checks[1:] {
+		if c.Status == report.Fail {
+			stopped = c
+			break
+		}
+	}
+	if st["e2e"] != report.Fail || !strings.Contains(stopped.Reason, e2e.ErrLeaseLost.Error()) {
+		t.Fatalf("summary %s %q, first failed step %s %q; want a step stopped by the lost lease", st["e2e"], checks[0].Reason, stopped.ID, stopped.Reason)
 	}
 	e.Heal()
 	if st["e2e.cleanup"] != report.Pass {
