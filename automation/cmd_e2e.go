@@ -42,13 +42,18 @@ standard sources (AWS_ENDPOINT_URL, profiles, web identity).
 
 Every item a run writes carries the E2E marker (attribute e2eRunId, the
 run id; baseline metadata e2e-run-id) and an expiry, so what a killed run
-left can be found: each run first sweeps (check e2e.sweep, WARN when it
-cannot finish; it never changes the cycle's verdict). --timeout bounds the
-steps; the sweep before them and the cleanup after them get up to 30s each
-beyond it, the cleanup at most 10s past the deadline. --sweep only sweeps:
-it removes items and baseline versions that carry the E2E marker and were
-last written --sweep-age ago (or have expired), never anything without the
-marker. Against production the cycle needs --allow-production (it writes,
+left can be found. While it runs, a run holds a lease (block-counter item
+e2e-lease:e2e-<run id>:1970-01-01T00:00:00.000Z) that lasts --lease
+(default 30s) and is renewed every third of it; its drift tree is
+md-e2e-drift-<run id>-* in the temporary directory. Each run first sweeps
+(check e2e.sweep, WARN when it cannot finish; it never changes the cycle's
+verdict). --timeout bounds the steps; the sweep before them and the cleanup
+after them get up to 30s each beyond it, the cleanup at most 10s past the
+deadline. --sweep only sweeps: it removes what dead runs left (items,
+baseline versions, drift trees): at once for a run whose lease lapsed (so
+at most --lease after a kill), after --sweep-age for a run without a lease;
+never anything of a run whose lease is live, whatever --sweep-age says, and
+never anything without the marker. Against production the cycle needs --allow-production (it writes,
 then removes, items in production's tables).
 
 Exit: 0 the cycle passed (or the sweep finished), 1 a step failed, 2 bad
@@ -60,6 +65,7 @@ type e2eOptions struct {
 	target    targetFlags
 	sweepOnly bool
 	sweepAge  time.Duration
+	lease     time.Duration
 	allowProd bool
 }
 
@@ -71,13 +77,17 @@ var e2eSpec = commandSpec{use: "e2e <stack>", short: "the E2E cycle: PR to Oracl
 func (o *e2eOptions) flags(c *cobra.Command, _ environ) {
 	o.target.add(c)
 	c.Flags().BoolVar(&o.sweepOnly, "sweep", false, "only remove what earlier runs left (items with the E2E marker)")
-	c.Flags().DurationVar(&o.sweepAge, "sweep-age", e2e.DefaultSweepAge, "the youngest a marked item may be to be swept (before a run, at least the run's timeout plus cleanup)")
+	c.Flags().DurationVar(&o.sweepAge, "sweep-age", e2e.DefaultSweepAge, "the youngest a marked item of a run without a lease may be to be swept (before a run, at least the run's timeout plus cleanup); a live lease protects a run whatever this says")
+	c.Flags().DurationVar(&o.lease, "lease", e2e.DefaultLease, "how long the run's lease lasts unless renewed (renewed every third of it); a sweep can clean up a killed run this long after the kill")
 	c.Flags().BoolVar(&o.allowProd, "allow-production", false, "run against production (the cycle writes, then removes, items in its tables)")
 }
 
 func (o *e2eOptions) run(ctx context.Context, a *app, c *cobra.Command, stack string) (*report.Report, error) {
 	if o.sweepAge <= 0 {
 		return nil, usageErrorf("--sweep-age %s: must be positive", o.sweepAge)
+	}
+	if o.lease < e2e.MinLease {
+		return nil, usageErrorf("--lease %s: must be at least %s", o.lease, e2e.MinLease)
 	}
 	run, err := a.openOracle(ctx, c, stack, o.target, func(tgt target.Env) error {
 		if tgt.Environment == "production" && !o.allowProd {
@@ -104,7 +114,7 @@ func (o *e2eOptions) run(ctx context.Context, a *app, c *cobra.Command, stack st
 		}
 		runCtx, cancel := context.WithTimeout(ctx, o.timeout)
 		defer cancel()
-		r.Add(e2e.Run(runCtx, clients, run.tgt, e2e.Options{Logger: slog.Default(), NonceGrace: run.opts.NonceGrace, Timeout: o.timeout}).Checks...)
+		r.Add(e2e.Run(runCtx, clients, run.tgt, e2e.Options{Logger: slog.Default(), NonceGrace: run.opts.NonceGrace, Timeout: o.timeout, Lease: o.lease}).Checks...)
 		r.Add(sw)
 	}
 	r.Elapsed = time.Since(start).Round(time.Millisecond).String()

@@ -157,6 +157,7 @@ func TestE2EAndNonceUsage(t *testing.T) {
 		{[]string{"nonce", "rotate", "local", "--from", "10000000000", "--project-dir", dir}, report.ExitUsage, "--from 10000000000"},
 		{[]string{"e2e", "local", "--from-env", "--sweep", "--sweep-age", "-1s", "--project-dir", dir}, report.ExitUsage, "--sweep-age"},
 		{[]string{"e2e", "local", "--from-env", "--sweep", "--sweep-age", "0s", "--project-dir", dir}, report.ExitUsage, "--sweep-age"},
+		{[]string{"e2e", "local", "--from-env", "--lease", "100ms", "--project-dir", dir}, report.ExitUsage, "--lease 100ms"},
 		{[]string{"e2e", "nosuch", "--from-env", "--project-dir", dir}, report.ExitUsage, "nosuch"},
 		{[]string{"nonce", "rotate", "local", "--project-dir", dir}, report.ExitUsage, "--from"},
 		{[]string{"nonce", "spin", "local", "--from", "1", "--project-dir", dir}, report.ExitUsage, "rotate"},

@@ -5,10 +5,24 @@
 // detection keeps its baseline in the baselines bucket as the Oracle does
 // and runs on a temporary tree (unchanged, then tampered), recording its
 // event, and everything the run wrote (items and every baseline version)
-// is removed at the end, even when a step fails; what a killed run left
-// carries its marker and expiry, and Sweep removes it later. Each step is a
+// is removed at the end, even when a step fails. Each step is a
 // report.Check; the first check, id "e2e", sums them up for the verifier
 // catalogue.
+//
+// While it runs, a run holds a lease: one block-counter item, shaped as a
+// valid empty bucket so that the data check accepts it and the Oracle
+// (which reads buckets by its own rule and org ids) never meets it:
+//
+//	bucketKey  "e2e-lease:e2e-<run id>:1970-01-01T00:00:00.000Z" (LeaseKey)
+//	count      0
+//	e2eRunId   <run id> (the E2E marker)
+//	leaseUntil expiry, epoch ms (renewed every third of Options.Lease)
+//	timestamp  last renewal, epoch ms
+//	expiresAt  leaseUntil + LeaseTTLMargin, epoch s (the table's TTL)
+//
+// What a killed run left carries its marker; Sweep removes it once the
+// lease has lapsed (at most Options.Lease after the kill), never while it
+// is live. Its drift tree is md-e2e-drift-<run id>-* in Options.TempDir.
 //
 // Run is bounded: Options.Timeout (default 2 minutes) limits the steps, and
 // an endpoint that cannot be reached at all is found by the verifier's
@@ -128,6 +142,9 @@ type Options struct {
 	// item written moments before (DefaultIndexWait if 0): DynamoDB's
 	// global secondary indexes are eventually consistent.
 	IndexWait time.Duration
+	// Lease is how long the run's lease lasts unless renewed (DefaultLease
+	// if 0, at least MinLease); it is renewed every third of it.
+	Lease time.Duration
 }
 
 // DefaultIndexWait is how long a read through the index retries by default.
@@ -217,6 +234,23 @@ func run1(ctx context.Context, c Clients, env target.Env, opts Options) []report
 			return r.unreachable(err, start)
 		}
 	}
+	// The lease before anything is written: a sweep must see it before it
+	// can meet any item of the run.
+	// Without it no step runs, but cleanup does: the put may have taken
+	// effect although its answer was lost.
+	ls := &lease{db: c.DynamoDB, table: env.BlockCounterTable, run: r.id, d: max(cmp.Or(opts.Lease, DefaultLease), MinLease)}
+	leaseErr := ls.acquire(ctx)
+	holdCtx, stopHold := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHold()
+	stepsCtx, lose := context.WithCancelCause(ctx)
+	defer lose(nil)
+	held := make(chan struct{})
+	go func() {
+		defer close(held)
+		if leaseErr == nil {
+			ls.hold(holdCtx, lose)
+		}
+	}()
 	steps := []struct {
 		id string
 		fn func(context.Context) (string, error)
@@ -232,13 +266,20 @@ func run1(ctx context.Context, c Clients, env target.Env, opts Options) []report
 	checks := []report.Check{{ID: CheckID}}
 	failed := ""
 	for _, s := range steps {
+		if leaseErr != nil {
+			checks = append(checks, report.Check{ID: stepCheckPrefix + s.id, Status: report.Skip, Reason: "not run: the run has no lease (reported on " + CheckID + ")"})
+			continue
+		}
 		if failed != "" {
 			checks = append(checks, report.Check{ID: stepCheckPrefix + s.id, Status: report.Skip, Reason: "skipped: step " + failed + " failed"})
 			continue
 		}
-		c := runStep(ctx, s.id, s.fn)
+		c := runStep(stepsCtx, s.id, s.fn)
 		if c.Status == report.Fail {
 			failed = s.id
+			if cause := context.Cause(stepsCtx); errors.Is(cause, ErrLeaseLost) {
+				c.Reason += "; stopped: " + cause.Error()
+			}
 		}
 		checks = append(checks, c)
 	}
@@ -246,11 +287,24 @@ func run1(ctx context.Context, c Clients, env target.Env, opts Options) []report
 	// does not cancel, so an interrupted cycle still removes its items.
 	cleanCtx, cancelClean := cleanupContext(ctx)
 	defer cancelClean()
-	checks = append(checks, runStep(cleanCtx, StepCleanup, r.stepCleanup))
+	checks = append(checks, runStep(cleanCtx, StepCleanup, func(ctx context.Context) (string, error) {
+		// The lease is held through the cleanup, then released.
+		reason, err := r.stepCleanup(ctx)
+		stopHold()
+		<-held
+		if rerr := ls.release(ctx); rerr != nil {
+			return reason, errors.Join(err, rerr)
+		}
+		return reason, err
+	}))
 
 	sum := &checks[0]
 	sum.Details = map[string]string{"runId": r.id}
 	var bad []string
+	if leaseErr != nil {
+		bad = append(bad, "lease ("+leaseErr.Error()+")")
+		sum.Infra = isInfra(leaseErr)
+	}
 	for _, c := range checks[1:] {
 		sum.Details[strings.TrimPrefix(c.ID, stepCheckPrefix)] = string(c.Status)
 		if c.Status == report.Fail {
@@ -500,7 +554,8 @@ func (r *run) stepMarkFP(ctx context.Context) (string, error) {
 }
 
 func (r *run) stepDrift(ctx context.Context) (string, error) {
-	root, err := os.MkdirTemp(r.opts.TempDir, "md-e2e-drift-")
+	// The run id in the name lets a sweep tell a dead run's tree.
+	root, err := os.MkdirTemp(r.opts.TempDir, driftDirPrefix+r.id+"-")
 	if err != nil {
 		return "", fmt.Errorf("making the drift tree: %w", err)
 	}

@@ -32,11 +32,11 @@ import (
 //
 //	SSM GetParametersByPath  2  nonce step, Oracle nonce load
 //	DynamoDB GetItem         5  consent grant read, consent check, Oracle consent, cleanup checks (consent, counter)
-//	DynamoDB PutItem         5  consent grant, 3 PR events, 1 drift event
+//	DynamoDB PutItem         6  the lease, consent grant, 3 PR events, 1 drift event (renewals: UpdateItem every Lease/3)
 //	DynamoDB UpdateItem      2  block counter increment, review
 //	DynamoDB Query          16  Oracle FP history (2 rules), by rule (2), by finding (3), review read-back and stats (2),
 //	                            drift read-back (1), cleanup by rule (3) and its verification (3)
-//	DynamoDB DeleteItem      6  4 events, consent record, block counter
+//	DynamoDB DeleteItem      7  4 events, consent record, block counter, the lease
 //	S3 PutObject             1  the run's baseline
 //	S3 GetObject             1  the baseline read back before comparing
 //	S3 ListObjectVersions    2  cleanup: the versions to purge, then proof none is left
@@ -44,8 +44,8 @@ import (
 //	STS GetCallerIdentity    1  the reachability probe, before any step
 var requestsPerCycle = map[string]int{
 	"sts.GetCallerIdentity":   1,
-	"ssm.GetParametersByPath": 2, "dynamodb.GetItem": 5, "dynamodb.PutItem": 5, "dynamodb.UpdateItem": 2, "dynamodb.Query": 16,
-	"dynamodb.DeleteItem": 6,
+	"ssm.GetParametersByPath": 2, "dynamodb.GetItem": 5, "dynamodb.PutItem": 6, "dynamodb.UpdateItem": 2, "dynamodb.Query": 16,
+	"dynamodb.DeleteItem": 7,
 	"s3.PutObject":        1, "s3.GetObject": 1, "s3.ListObjectVersions": 2, "s3.DeleteObject": 1,
 }
 

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/mirror-dissonance/mirror-infra/oracle/breaker"
 	"github.com/mirror-dissonance/mirror-infra/oracle/fpevents"
@@ -58,6 +60,9 @@ type SweepOptions struct {
 	MaxPages int
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+	// TempDir is where runs made their drift trees (os.TempDir when
+	// empty); the md-e2e-drift-* directories of dead runs are removed.
+	TempDir string
 }
 
 // SweepResult counts what a sweep removed and kept.
@@ -65,14 +70,21 @@ type SweepResult struct {
 	FPEvents, Consent, BlockCounters int
 	// Baselines counts baseline object versions and delete markers.
 	Baselines int
-	// Kept counts marked items too young to sweep (a run in progress).
+	// Leases counts the lapsed leases of dead runs removed.
+	Leases int
+	// TempDirs counts the drift trees of dead runs removed.
+	TempDirs int
+	// Kept counts marked items of live runs (their lease is live) and,
+	// of runs without a lease, items too young to sweep.
 	Kept int
 	// Truncated is true when a table had more pages than MaxPages.
 	Truncated bool
 }
 
 // Removed is the total removed.
-func (r SweepResult) Removed() int { return r.FPEvents + r.Consent + r.BlockCounters + r.Baselines }
+func (r SweepResult) Removed() int {
+	return r.FPEvents + r.Consent + r.BlockCounters + r.Baselines + r.Leases + r.TempDirs
+}
 
 // Scanner is the DynamoDB call a sweep needs besides the cycle's.
 type Scanner interface {
@@ -88,8 +100,12 @@ var ErrNoScan = errors.New("the DynamoDB client has no Scan method")
 var e2eBaselineKey = regexp.MustCompile(`^` + regexp.QuoteMeta(spec.BaselineKeyPrefix+syntheticOrgBase) + `[A-Za-z0-9_-]+/` + regexp.QuoteMeta(syntheticRepo) + `\.json$`)
 
 // Sweep removes what earlier E2E runs left behind: items of the three
-// tables and baseline versions that carry the E2E marker and were last
-// written OlderThan ago or have expired. Every delete is conditional on
+// tables, baseline versions and drift trees that carry the E2E marker and
+// belong to a dead run: one whose lease lapsed (at once, whatever the
+// age), or, for a run without a lease, last written OlderThan ago or
+// expired. Nothing of a run whose lease is live is removed, whatever
+// OlderThan says. A baseline version that vanished between the listing and
+// its read is gone, not an error (its run removed it). Every delete is conditional on
 // the marker, so an item without it (Oracle data) is never removed, even
 // one written under the same key meanwhile; a delete whose answer was
 // lost and whose retry finds nothing is counted as done.
@@ -115,6 +131,7 @@ func Sweep(ctx context.Context, c Clients, env target.Env, o SweepOptions) (Swee
 		return res, ErrNoScan
 	}
 	cut := now().Add(-age)
+	ls := &leases{db: c.DynamoDB, table: env.BlockCounterTable, now: now, seen: map[string]leaseState{}}
 	var errs []error
 	for _, t := range []struct {
 		table string
@@ -136,7 +153,7 @@ func Sweep(ctx context.Context, c Clients, env target.Env, o SweepOptions) (Swee
 		if t.table == "" {
 			continue
 		}
-		n, kept, trunc, err := sweepTable(ctx, sc, c.DynamoDB, t.table, t.keys, pages, t.old)
+		n, kept, trunc, err := sweepTable(ctx, sc, c.DynamoDB, ls, t.table, t.keys, pages, t.old)
 		*t.n += n
 		res.Kept += kept
 		res.Truncated = res.Truncated || trunc
@@ -145,9 +162,22 @@ func Sweep(ctx context.Context, c Clients, env target.Env, o SweepOptions) (Swee
 		}
 	}
 	if env.BaselinesBucket != "" && c.S3 != nil {
-		n, kept, err := sweepBaselines(ctx, c, env.BaselinesBucket, cut)
+		n, kept, err := sweepBaselines(ctx, c, ls, env.BaselinesBucket, cut)
 		res.Baselines += n
 		res.Kept += kept
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	n, kept, err := sweepTempDirs(ctx, ls, o.TempDir, cut)
+	res.TempDirs, res.Kept = n, res.Kept+kept
+	if err != nil {
+		errs = append(errs, err)
+	}
+	// Leases last: a sweep cut short leaves them, and the next one still
+	// knows their runs are dead.
+	if len(errs) == 0 {
+		res.Leases, err = ls.releaseLapsed(ctx)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -159,7 +189,7 @@ type deleter interface {
 	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 }
 
-func sweepTable(ctx context.Context, sc Scanner, del deleter, table string, keys []string, maxPages int, old func(map[string]types.AttributeValue) bool) (removed, kept int, truncated bool, err error) {
+func sweepTable(ctx context.Context, sc Scanner, del deleter, ls *leases, table string, keys []string, maxPages int, old func(map[string]types.AttributeValue) bool) (removed, kept int, truncated bool, err error) {
 	in := &dynamodb.ScanInput{
 		TableName:                aws.String(table),
 		FilterExpression:         aws.String("attribute_exists(#mk)"),
@@ -183,7 +213,22 @@ func sweepTable(ctx context.Context, sc Scanner, del deleter, table string, keys
 			if !ok || mark.Value == "" {
 				continue
 			}
-			if !old(it) {
+			if bk, ok := it[spec.AttrBucketKey].(*types.AttributeValueMemberS); ok && IsLease(bk.Value) {
+				// Looked up (so a lapsed one is released at the end), never
+				// deleted here.
+				if l, err := ls.of(ctx, mark.Value); err != nil {
+					errs = append(errs, err)
+				} else if l == live {
+					kept++
+				}
+				continue
+			}
+			l, err := ls.of(ctx, mark.Value)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if l == live || (l == noLease && !old(it)) {
 				kept++
 				continue
 			}
@@ -191,7 +236,7 @@ func sweepTable(ctx context.Context, sc Scanner, del deleter, table string, keys
 			for _, k := range keys {
 				key[k] = it[k]
 			}
-			_, err := del.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			_, err = del.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 				TableName:                 aws.String(table),
 				Key:                       key,
 				ConditionExpression:       aws.String("#mk = :mk"),
@@ -220,7 +265,7 @@ func sweepTable(ctx context.Context, sc Scanner, del deleter, table string, keys
 // sweepBaselines removes every version (and delete marker) of a run's
 // baseline key when one of its versions carries the marker and the newest
 // is older than cut.
-func sweepBaselines(ctx context.Context, c Clients, bucket string, cut time.Time) (removed, kept int, err error) {
+func sweepBaselines(ctx context.Context, c Clients, ls *leases, bucket string, cut time.Time) (removed, kept int, err error) {
 	type ver struct {
 		id   string
 		at   time.Time
@@ -257,24 +302,29 @@ func sweepBaselines(ctx context.Context, c Clients, bucket string, cut time.Time
 	var errs []error
 	for _, key := range order {
 		vs := byKey[key]
-		newest, marked := time.Time{}, false
+		newest, run := time.Time{}, ""
 		for _, v := range vs {
 			if v.at.After(newest) {
 				newest = v.at
 			}
-			if v.data && !marked {
+			if v.data && run == "" {
 				m, err := markerOf(ctx, c, bucket, key, v.id)
 				if err != nil {
 					errs = append(errs, err)
 					continue
 				}
-				marked = m != ""
+				run = m
 			}
 		}
-		if !marked {
+		if run == "" {
 			continue
 		}
-		if newest.After(cut) {
+		l, err := ls.of(ctx, run)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if l == live || (l == noLease && newest.After(cut)) {
 			kept += len(vs)
 			continue
 		}
@@ -301,6 +351,11 @@ func markerOf(ctx context.Context, c Clients, bucket, key, version string) (stri
 		in.VersionId = aws.String(version)
 	}
 	out, err := c.S3.GetObject(ctx, in)
+	if vanished(err) {
+		// Deleted since the listing (its run's cleanup, another sweep):
+		// nothing left to read or remove.
+		return "", nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("sweeping s3://%s/%s: reading version %s: %w", bucket, key, version, err)
 	}
@@ -311,6 +366,20 @@ func markerOf(ctx context.Context, c Clients, bucket, key, version string) (stri
 		}
 	}
 	return "", nil
+}
+
+// vanished: the object version is gone (S3 answers NoSuchVersion, or
+// NoSuchKey / 404 for the null version or a key with no versions left).
+func vanished(err error) bool {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "NoSuchVersion", "NoSuchKey", "NotFound":
+			return true
+		}
+	}
+	var re *smithyhttp.ResponseError
+	return errors.As(err, &re) && re.HTTPStatusCode() == 404
 }
 
 func intAttr(it map[string]types.AttributeValue, name string) (int64, bool) {
@@ -368,7 +437,8 @@ func SweepCheck(res SweepResult, err error, d time.Duration) report.Check {
 		"fpEvents": strconv.Itoa(res.FPEvents), "consent": strconv.Itoa(res.Consent),
 		"blockCounters": strconv.Itoa(res.BlockCounters), "baselines": strconv.Itoa(res.Baselines), "kept": strconv.Itoa(res.Kept),
 	}}
-	c.Reason = fmt.Sprintf("removed %d item(s) earlier runs left (%d FP events, %d consent, %d block counters, %d baseline versions); kept %d too young to sweep", res.Removed(), res.FPEvents, res.Consent, res.BlockCounters, res.Baselines, res.Kept)
+	c.Details["leases"], c.Details["tempDirs"] = strconv.Itoa(res.Leases), strconv.Itoa(res.TempDirs)
+	c.Reason = fmt.Sprintf("removed %d item(s) dead runs left (%d FP events, %d consent, %d block counters, %d baseline versions, %d lapsed leases, %d drift trees); kept %d of live or too young runs", res.Removed(), res.FPEvents, res.Consent, res.BlockCounters, res.Baselines, res.Leases, res.TempDirs, res.Kept)
 	switch {
 	case err != nil:
 		c.Status, c.Reason = report.Warn, "sweep incomplete: "+err.Error()+"; "+c.Reason
