@@ -77,18 +77,11 @@ func (o *drillOptions) run(ctx context.Context, a *app, c *cobra.Command, stack 
 	if o.sweep && (len(o.tables) > 0 || o.publish) {
 		return nil, syntaxErrorf("--sweep removes what any drill left: it takes no --table or --publish-metrics")
 	}
-	cfg, dir, err := stackOf(c, stack)
+	run, err := a.openOracle(ctx, c, stack, o.target, nil)
 	if err != nil {
 		return nil, err
 	}
-	tgt, err := a.resolveTarget(ctx, dir, cfg, o.target)
-	if err != nil {
-		return nil, err
-	}
-	awsCfg, err := awsConfig(ctx, tgt.Region)
-	if err != nil {
-		return nil, err
-	}
+	cfg, tgt, awsCfg := run.cfg, run.tgt, run.aws
 	if o.sweep {
 		r, _, err := recovery.Sweep(ctx, awsCfg, tgt)
 		return recoveryReport(r, stack, err)

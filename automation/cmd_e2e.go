@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/stacks/stackconfig"
 	"github.com/mirror-dissonance/mirror-infra/verify"
 	"github.com/mirror-dissonance/mirror-infra/verify/e2e"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
@@ -141,6 +142,7 @@ type oracleRun struct {
 	tgt  target.Env
 	aws  aws.Config
 	opts verify.Options
+	cfg  stackconfig.Config
 }
 
 // openOracle resolves the stack's target, its run options and an AWS
@@ -168,5 +170,5 @@ func (a *app) openOracle(ctx context.Context, c *cobra.Command, stack string, f 
 	if err != nil {
 		return oracleRun{}, err
 	}
-	return oracleRun{tgt: tgt, aws: awsCfg, opts: opts}, nil
+	return oracleRun{tgt: tgt, aws: awsCfg, opts: opts, cfg: cfg}, nil
 }

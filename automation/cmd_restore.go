@@ -88,18 +88,11 @@ func (o *restoreOptions) run(ctx context.Context, a *app, c *cobra.Command, stac
 	if err != nil {
 		return nil, err
 	}
-	cfg, dir, err := stackOf(c, stack)
+	run, err := a.openOracle(ctx, c, stack, o.target, nil)
 	if err != nil {
 		return nil, err
 	}
-	tgt, err := a.resolveTarget(ctx, dir, cfg, o.target)
-	if err != nil {
-		return nil, err
-	}
-	awsCfg, err := awsConfig(ctx, tgt.Region)
-	if err != nil {
-		return nil, err
-	}
+	tgt, awsCfg := run.tgt, run.aws
 	ro.Progress = restoreProgress(progressTo(a.io.err))
 	r, _, err := recovery.Restore(ctx, awsCfg, tgt, ro)
 	return recoveryReport(r, stack, err)

@@ -70,7 +70,7 @@ func TestFindSeesARunUntilItIsGone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{"table": 3, "kms-alias": 1, "kms-key": 1, "sns-topic": 1, "alarm": 6, "iam-role": 2, "s3-bucket": 1, "ssm-parameter": 1, "dashboard": 1}
+	want := map[string]int{"table": 3, "kms-alias": 1, "kms-key": 1, "sns-topic": 1, "alarm": 6, "iam-role": 3, "s3-bucket": 1, "ssm-parameter": 1, "dashboard": 1}
 	got := kinds(found)
 	for kind, n := range want {
 		if got[kind] != n {
@@ -109,7 +109,7 @@ func TestFindSeesARunUntilItIsGone(t *testing.T) {
 	if _, err := cw.DeleteDashboards(ctx, &cloudwatch.DeleteDashboardsInput{DashboardNames: []string{n.Dashboard()}}); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range []string{n.DeployRole(), n.PreviewRole()} {
+	for _, r := range []string{n.DeployRole(), n.PreviewRole(), n.OracleRole()} {
 		if _, err := iam.NewFromConfig(cfg).DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String(r)}); err != nil {
 			t.Fatal(err)
 		}
