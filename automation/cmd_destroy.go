@@ -64,7 +64,8 @@ func (a *app) destroy(ctx context.Context, d *driver.Driver, o *destroyOptions, 
 				refused = append(refused, driver.URNName(res.URN))
 			}
 		}
-		fmt.Fprintf(a.io.err, "  - %s %s%s\n", res.Type, driver.URNName(res.URN), mark)
+		// Types and names come from the state: controls are shown, not sent.
+		fmt.Fprintf(a.io.err, "  - %s %s%s\n", report.Terminal(res.Type), report.Terminal(driver.URNName(res.URN)), mark)
 	}
 	fmt.Fprintf(a.io.err, "Fingerprint: %s\n", p.Fingerprint)
 	if len(refused) > 0 {

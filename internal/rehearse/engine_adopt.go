@@ -163,20 +163,6 @@ func (r *engineRun) adopt(ctx context.Context) report.Check {
 		cfg.Environment, len(plan.Imports()), len(plan.Creates()), firstN(strings.Join(changes, ", "), 300), kept.Reason)}
 }
 
-// engineImportSpecs are the program's components (parents first) and the
-// resources to import under them, as adopt's import takes them.
-func engineImportSpecs(plan *adopt.Plan) []driver.ImportSpec {
-	var out []driver.ImportSpec
-	for _, comp := range plan.Components() {
-		out = append(out, driver.ImportSpec{Type: comp.Type, Name: comp.Name, Component: true, ParentType: comp.ParentType, ParentName: comp.ParentName})
-	}
-	for _, e := range plan.Imports() {
-		pt, pn, _ := strings.Cut(e.Component, "::")
-		out = append(out, driver.ImportSpec{Type: e.Type, Name: e.Name, ID: e.ImportID, ParentType: pt, ParentName: pn})
-	}
-	return out
-}
-
 // endpointGaps are the operations an error says the endpoint does not
 // serve ("InvalidAction: The action X is not valid").
 func endpointGaps(msg string) []string {
