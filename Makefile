@@ -7,6 +7,12 @@ PULUMI := $(BIN)/pulumi
 ACTIONLINT := $(BIN)/actionlint
 STATICCHECK := $(BIN)/staticcheck
 TOOLS_MOD := -modfile=$(CURDIR)/tools/go.mod
+# (Defined before the rules: make expands prerequisites as it reads them.)
+# dynalite 4.0.0, an independent DynamoDB for the emulator's WithDynalite
+# tests, from npm with the committed lock file. Without node the tests that
+# need it skip (and .ci/run requires node, so CI never skips them).
+DYNALITE := tools/dynalite/node_modules/dynalite/cli.js
+DYNALITE_DEP := $(if $(shell command -v npm),$(DYNALITE))
 export PATH := $(BIN):$(PATH)
 # The driver tests find the CLI here.
 export PULUMI_CLI_PATH := $(PULUMI)
@@ -42,11 +48,6 @@ $(PULUMI): tools/go.mod
 			github.com/pulumi/pulumi/pkg/v3/cmd/pulumi; \
 	fi
 
-# dynalite 4.0.0, an independent DynamoDB for the emulator's WithDynalite
-# tests, from npm with the committed lock file. Without node the tests that
-# need it skip (and .ci/run requires node, so CI never skips them).
-DYNALITE := tools/dynalite/node_modules/dynalite/cli.js
-DYNALITE_DEP := $(if $(shell command -v npm),$(DYNALITE))
 
 $(DYNALITE): tools/dynalite/package.json tools/dynalite/package-lock.json
 	cd tools/dynalite && npm ci --no-audit --no-fund
