@@ -84,7 +84,7 @@ func (w tsItems) fpEvent(ctx context.Context, table string, i int) error {
 	rule, finding := "MD-001", fmt.Sprintf("terraform-era-%d", i)
 	item := map[string]ddbtypes.AttributeValue{
 		spec.AttrPK: tsS("rule#" + rule), spec.AttrSK: tsS("event#" + tsISO(at) + "#" + id),
-		"gsi1pk": tsS("finding#" + finding), "gsi1sk": tsS("rule#" + rule + "#1.2.0"),
+		spec.AttrGSI1PK: tsS("finding#" + finding), spec.AttrGSI1SK: tsS("rule#" + rule + "#1.2.0"),
 		"eventId": tsS(id), "ruleId": tsS(rule), "ruleVersion": tsS("1.2.0"), "findingId": tsS(finding),
 		"outcome": tsS("block"), "isFalsePositive": &ddbtypes.AttributeValueMemberBOOL{Value: false},
 		"timestamp": tsS(tsISO(at)),

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
+	"github.com/mirror-dissonance/mirror-infra/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/report"
 )
 

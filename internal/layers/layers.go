@@ -10,7 +10,7 @@ package layers
 // every package must be placed.
 var Order = []Layer{
 	{"facts", []string{"spec", "report"}},
-	{"AWS access and the Pulumi program", []string{"internal/awsclient", "stacks/..."}},
+	{"AWS access and the Pulumi program", []string{"awsclient", "stacks/..."}},
 	{"the Oracle adapter layer", []string{"oracle/..."}},
 	{"what a run points at", []string{"verify/target"}},
 	{"the E2E cycle over the Oracle layer", []string{"verify/e2e"}},

@@ -3,7 +3,7 @@ package drift
 import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
+	"github.com/mirror-dissonance/mirror-infra/awsclient"
 )
 
 // NewStore returns a store on bucket.

@@ -50,7 +50,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
-	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
+	"github.com/mirror-dissonance/mirror-infra/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/oracle"
 	"github.com/mirror-dissonance/mirror-infra/oracle/breaker"
 	"github.com/mirror-dissonance/mirror-infra/oracle/consent"

@@ -8,8 +8,8 @@ import (
 
 	"github.com/sethvargo/go-envconfig"
 
+	"github.com/mirror-dissonance/mirror-infra/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/emulator"
-	"github.com/mirror-dissonance/mirror-infra/internal/awsclient"
 	"github.com/mirror-dissonance/mirror-infra/spec"
 	"github.com/mirror-dissonance/mirror-infra/verify"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
