@@ -15,16 +15,29 @@ const kumoIAMAccount = "123456789012"
 // in requests are translated to kumo's IAM account and back in answers, so
 // an ARN built from sts:GetCallerIdentity finds the OIDC provider.
 func (srv *Server) iamAccount(w http.ResponseWriter, r *http.Request, body []byte) {
-	if v, err := url.ParseQuery(string(body)); err == nil {
-		for k, vals := range v {
+	form, err := url.ParseQuery(string(body))
+	if err == nil {
+		for k, vals := range form {
 			for i := range vals {
 				vals[i] = strings.ReplaceAll(vals[i], ":"+AccountID+":", ":"+kumoIAMAccount+":")
 			}
-			v[k] = vals
+			form[k] = vals
 		}
-		body = []byte(v.Encode())
+		body = []byte(form.Encode())
+	}
+	action := form.Get("Action")
+	if action == "UntagRole" {
+		srv.iamUntag(w, r, form)
+		return
 	}
 	rec := srv.forward(r, body)
 	out := bytes.ReplaceAll(rec.Body.Bytes(), []byte(":"+kumoIAMAccount+":"), []byte(":"+AccountID+":"))
+	switch {
+	case rec.Code != http.StatusOK:
+	case action == "TagRole":
+		srv.iamTagged(form)
+	case action == "GetRole" || action == "ListRoles":
+		out = srv.iamHideUntagged(out)
+	}
 	writeRecorded(w, rec, out)
 }

@@ -76,3 +76,46 @@ func (srv *Server) kmsGetRotation(w http.ResponseWriter, r *http.Request, body [
 	}
 	writeJSON(w, out)
 }
+
+// kmsUpdateDescription keeps a key's new description: kumo has no
+// UpdateKeyDescription, and the converging deploy after an adoption
+// changes the Terraform-era description in place.
+func (srv *Server) kmsUpdateDescription(w http.ResponseWriter, r *http.Request, body []byte) {
+	_, arn, ok := srv.kmsKey(w, r, body)
+	if !ok {
+		return
+	}
+	var req struct {
+		Description *string `json:"Description"`
+	}
+	_ = json.Unmarshal(body, &req)
+	if req.Description == nil {
+		writeJSONError(w, http.StatusBadRequest, "ValidationException", "1 validation error detected: Value null at 'description' failed to satisfy constraint: Member must not be null")
+		return
+	}
+	srv.ext.mu.Lock()
+	srv.ext.keyDescriptions[arn] = *req.Description
+	srv.ext.mu.Unlock()
+	writeJSON(w, map[string]any{})
+}
+
+// kmsDescribeKey answers with kumo's metadata and the description
+// UpdateKeyDescription set, if any.
+func (srv *Server) kmsDescribeKey(w http.ResponseWriter, r *http.Request, body []byte) {
+	rec := srv.forward(r, body)
+	out := rec.Body.Bytes()
+	var resp map[string]map[string]any
+	if rec.Code == http.StatusOK && json.Unmarshal(out, &resp) == nil {
+		arn, _ := resp["KeyMetadata"]["Arn"].(string)
+		srv.ext.mu.Lock()
+		desc, ok := srv.ext.keyDescriptions[arn]
+		srv.ext.mu.Unlock()
+		if ok {
+			resp["KeyMetadata"]["Description"] = desc
+			if b, err := json.Marshal(resp); err == nil {
+				out = b
+			}
+		}
+	}
+	writeRecorded(w, rec, out)
+}

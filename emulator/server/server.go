@@ -188,6 +188,10 @@ type extState struct {
 	tables map[string]*tableExt
 	// rotation by key ARN.
 	rotation map[string]rotationExt
+	// keyDescriptions: what UpdateKeyDescription set, by key ARN.
+	keyDescriptions map[string]string
+	// roleUntagged: the tag keys UntagRole removed, by role name.
+	roleUntagged map[string]map[string]bool
 	// paramKeys: the KMS key id given to PutParameter for a SecureString.
 	paramKeys map[string]string
 	// treatMissing: an alarm's TreatMissingData, by alarm name.
@@ -200,11 +204,13 @@ type extState struct {
 
 func newExtState() *extState {
 	return &extState{
-		tables:       map[string]*tableExt{},
-		rotation:     map[string]rotationExt{},
-		paramKeys:    map[string]string{},
-		treatMissing: map[string]string{},
-		dashboards:   map[string]string{},
+		tables:          map[string]*tableExt{},
+		rotation:        map[string]rotationExt{},
+		keyDescriptions: map[string]string{},
+		roleUntagged:    map[string]map[string]bool{},
+		paramKeys:       map[string]string{},
+		treatMissing:    map[string]string{},
+		dashboards:      map[string]string{},
 	}
 }
 
@@ -225,6 +231,8 @@ func (srv *Server) extensionHandlers() map[string]extHandler {
 		"kms.EnableKeyRotation":              srv.kmsSetRotation(true),
 		"kms.DisableKeyRotation":             srv.kmsSetRotation(false),
 		"kms.GetKeyRotationStatus":           srv.kmsGetRotation,
+		"kms.UpdateKeyDescription":           srv.kmsUpdateDescription,
+		"kms.DescribeKey":                    srv.kmsDescribeKey,
 		"ssm.PutParameter":                   srv.ssmPutParameter,
 		"ssm.DescribeParameters":             srv.ssmDescribeParameters,
 		"ssm.DeleteParameter":                srv.ssmDeleteParameters,
@@ -238,6 +246,8 @@ func (srv *Server) extensionHandlers() map[string]extHandler {
 		"monitoring.DeleteDashboards":        srv.cwDeleteDashboards,
 		"sns.ListSubscriptionsByTopic":       srv.showPending,
 		"sns.ListSubscriptions":              srv.showPending,
+		"sns.TagResource":                    srv.snsWithResult("TagResource"),
+		"sns.UntagResource":                  srv.snsWithResult("UntagResource"),
 	}
 }
 

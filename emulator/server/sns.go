@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/xml"
 	"net/http"
 	"strings"
@@ -65,4 +66,23 @@ func (srv *Server) showPending(w http.ResponseWriter, r *http.Request, body []by
 		}
 	}
 	writeRecorded(w, rec, out)
+}
+
+// snsWithResult forwards a tagging request and adds the empty result
+// element kumo leaves out of its answer: the AWS SDK refuses an answer
+// without <TagResourceResult/> (or <UntagResourceResult/>).
+func (srv *Server) snsWithResult(op string) extHandler {
+	return func(w http.ResponseWriter, r *http.Request, body []byte) {
+		rec := srv.forward(r, body)
+		out := rec.Body.Bytes()
+		result := []byte("<" + op + "Result")
+		open := []byte("<" + op + "Response")
+		if at := bytes.Index(out, open); rec.Code == http.StatusOK && at >= 0 && !bytes.Contains(out, result) {
+			if end := bytes.IndexByte(out[at:], '>'); end >= 0 {
+				cut := at + end + 1
+				out = append(append(append([]byte{}, out[:cut]...), "<"+op+"Result></"+op+"Result>"...), out[cut:]...)
+			}
+		}
+		writeRecorded(w, rec, out)
+	}
 }
