@@ -49,6 +49,34 @@ type ProviderResource struct {
 	Type                         string
 	Source                       string
 	Read, Create, Update, Delete []string
+	// AdminOnly are the calls the provider makes for this type that no
+	// CI role is granted: an administrator's run (the bootstrap) makes
+	// them, and the deploy role is denied them on purpose.
+	AdminOnly []string
+}
+
+// ProviderInvoke is what one data source the program calls makes.
+type ProviderInvoke struct {
+	Token  string
+	Source string
+	// Calls are the AWS calls it makes; Unauthorised are those IAM does
+	// not authorise (no policy can grant or deny them).
+	Calls, Unauthorised []string
+}
+
+// ProviderInvokes are the data sources of the program. The provider
+// look-up's calls are in the roles' jobs through providerRefs.
+var ProviderInvokes = []ProviderInvoke{
+	// "No permissions are required to perform this operation" (STS API
+	// reference, GetCallerIdentity).
+	{Token: "aws:index/getCallerIdentity:getCallerIdentity", Source: providerSource + "internal/service/sts/caller_identity_data_source.go",
+		Calls: []string{"sts:GetCallerIdentity"}, Unauthorised: []string{"sts:GetCallerIdentity"}},
+	// The partition is read from the provider's configured region: no call.
+	{Token: "aws:index/getPartition:getPartition", Source: providerSource + "internal/service/meta/partition_data_source.go"},
+	// By URL: the provider lists the account's OIDC providers and reads
+	// each until one has the URL.
+	{Token: "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider", Source: ProviderLookup,
+		Calls: []string{"iam:ListOpenIDConnectProviders", "iam:GetOpenIDConnectProvider"}},
 }
 
 // providerSource is the repository the Source paths are in.
@@ -63,10 +91,13 @@ var ProviderResources = []ProviderResource{
 		// Tags are passed to CreateKey (authorised by CreateKey itself);
 		// updateKeyRotationEnabled turns rotation on.
 		Create: []string{"kms:CreateKey", "kms:EnableKeyRotation"},
-		// Description and tags; a policy change would call PutKeyPolicy,
-		// deliberately not granted (an admin run, see DeployPolicy).
-		Update: []string{"kms:UpdateKeyDescription", "kms:TagResource", "kms:UntagResource"},
-		Delete: []string{"kms:ScheduleKeyDeletion"}},
+		// Description and tags; a policy change calls PutKeyPolicy,
+		// deliberately not granted (an admin run, see DeployPolicy): the
+		// engine rehearsal's adoption makes it, Terraform's key policy
+		// lacking the CloudWatch statement.
+		Update:    []string{"kms:UpdateKeyDescription", "kms:TagResource", "kms:UntagResource"},
+		AdminOnly: []string{"kms:PutKeyPolicy"},
+		Delete:    []string{"kms:ScheduleKeyDeletion"}},
 	{Type: "aws:kms/alias:Alias", Source: providerSource + "internal/service/kms/alias.go",
 		Read: []string{"kms:ListAliases"}, Create: []string{"kms:CreateAlias"},
 		Update: []string{"kms:UpdateAlias"}, Delete: []string{"kms:DeleteAlias"}},
@@ -119,7 +150,12 @@ var ProviderResources = []ProviderResource{
 	{Type: "aws:iam/policy:Policy", Source: providerSource + "internal/service/iam/policy.go",
 		// Only read by the deploy role: creating or changing the boundary
 		// is an admin run (the deploy role could otherwise widen it).
-		Read: []string{"iam:GetPolicy", "iam:GetPolicyVersion"}},
+		Read: []string{"iam:GetPolicy", "iam:GetPolicyVersion"},
+		// resourcePolicyCreate (tags in CreatePolicy), resourcePolicyUpdate
+		// (a new default version, the oldest pruned past five, tags) and
+		// resourcePolicyDelete (the non-default versions first).
+		AdminOnly: []string{"iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:ListPolicyVersions", "iam:DeletePolicyVersion",
+			"iam:TagPolicy", "iam:UntagPolicy", "iam:DeletePolicy"}},
 	{Type: "aws:s3/bucketV2:BucketV2", Source: providerSource + "internal/service/s3/bucket.go",
 		Read:   BaselinesBucketReadActions,
 		Create: []string{"s3:CreateBucket", "s3:PutBucketTagging"},

@@ -281,3 +281,41 @@ func TestVerifyQueuePolicyAcceptsTheTopicOnly(t *testing.T) {
 		t.Error("the queue policy grants more than SendMessage")
 	}
 }
+
+// TestProviderCallsTheRolesDoNotHold: the calls the engine rehearsal found
+// outside the roles' jobs. The boundary policy's own calls are denied to
+// the deploy role (it could widen its boundary), and the data sources'
+// calls are in the jobs of the stacks that make them, except those IAM
+// does not authorise.
+func TestProviderCallsTheRolesDoNotHold(t *testing.T) {
+	for name, s := range scopes() {
+		t.Run(name, func(t *testing.T) {
+			deploy := spec.DeployPolicy(s)
+			for _, pr := range spec.ProviderResources {
+				for _, a := range pr.AdminOnly {
+					if d := spec.Evaluate(deploy, spec.IAMRequest{Action: a, Resource: s.BoundaryArn()}); d == spec.Allowed {
+						t.Errorf("the deploy role may %s on its boundary (%s)", a, pr.Type)
+					}
+					if slices.ContainsFunc(spec.DeployJob(s), func(o spec.Operation) bool { return o.Action == a }) {
+						t.Errorf("%s is admin-only but in the deploy job", a)
+					}
+				}
+			}
+			if !s.LooksUpProvider {
+				return
+			}
+			for _, inv := range spec.ProviderInvokes {
+				for _, a := range inv.Calls {
+					if slices.Contains(inv.Unauthorised, a) {
+						continue
+					}
+					for job, ops := range map[string][]spec.Operation{"preview": spec.PreviewJob(s), "deploy": spec.DeployJob(s)} {
+						if !slices.ContainsFunc(ops, func(o spec.Operation) bool { return o.Action == a }) {
+							t.Errorf("%s (%s) is not in the %s job of a stack that looks the provider up", a, inv.Token, job)
+						}
+					}
+				}
+			}
+		})
+	}
+}

@@ -17,8 +17,16 @@ func TestMissingFromSpec(t *testing.T) {
 			"aws:dynamodb/table:Table": {"Update": {"dynamodb:UpdateTable", "dynamodb:DeleteItem"}}},
 			[]string{"aws:dynamodb/table:Table Update: dynamodb:DeleteItem"}},
 		{"a type the tables lack", map[string]map[string][]string{
-			"aws:index/getCallerIdentity:getCallerIdentity": {"Invoke": {"sts:GetCallerIdentity"}}},
-			[]string{"aws:index/getCallerIdentity:getCallerIdentity Invoke: sts:GetCallerIdentity"}},
+			"aws:ec2/getVpc:getVpc": {"Invoke": {"ec2:DescribeVpcs"}}},
+			[]string{"aws:ec2/getVpc:getVpc Invoke: ec2:DescribeVpcs"}},
+		// Found by the engine rehearsal, missing from the tables before.
+		{"the invokes and the admin run's boundary", map[string]map[string][]string{
+			"aws:index/getCallerIdentity:getCallerIdentity":             {"Invoke": {"sts:GetCallerIdentity"}},
+			"aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider": {"Invoke": {"iam:ListOpenIDConnectProviders", "iam:GetOpenIDConnectProvider"}},
+			"aws:iam/policy:Policy":                                     {"Create": {"iam:CreatePolicy"}, "Delete": {"iam:DeletePolicy"}}}, nil},
+		{"an invoke's call it does not make", map[string]map[string][]string{
+			"aws:index/getCallerIdentity:getCallerIdentity": {"Invoke": {"iam:ListRoles"}}},
+			[]string{"aws:index/getCallerIdentity:getCallerIdentity Invoke: iam:ListRoles"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

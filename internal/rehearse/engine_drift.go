@@ -156,23 +156,47 @@ func (r *engineRun) drift(ctx context.Context) report.Check {
 // callsCheck compares the AWS calls the stand-in made per type and
 // operation with spec.ProviderResources.
 func (r *engineRun) callsCheck() report.Check {
-	missing := MissingFromSpec(r.calls.Snapshot())
+	calls := r.calls.Snapshot()
+	missing := MissingFromSpec(calls)
 	c := report.Check{ID: "engine:calls", Status: report.Pass, Reason: "every AWS call the stand-in made is in spec's provider operation tables"}
+	if admin := adminCalls(calls); len(admin) > 0 {
+		c.Reason += "; made by the rehearsal's admin run and denied to the deploy role on purpose: " + strings.Join(admin, ", ")
+	}
 	if len(missing) > 0 {
-		c.Status = report.Warn
+		// A call the tables lack is one the roles' evidence does not
+		// grant: on a real account it would be AccessDenied mid-up.
+		c.Status = report.Fail
 		c.Reason = "calls the spec's provider tables lack: " + strings.Join(missing, "; ")
-		c.Fix = "add them to spec.ProviderResources (deploy and preview roles' evidence) if the real provider makes them too"
+		c.Fix = "add them to spec.ProviderResources or spec.ProviderInvokes (the deploy and preview roles' evidence) if the real provider makes them too"
 	}
 	return c
 }
 
+// adminCalls are the recorded calls spec marks AdminOnly.
+func adminCalls(calls map[string]map[string][]string) []string {
+	var out []string
+	for _, pr := range spec.ProviderResources {
+		for _, op := range slices.Sorted(maps.Keys(calls[pr.Type])) {
+			for _, a := range calls[pr.Type][op] {
+				if slices.Contains(pr.AdminOnly, a) && !slices.Contains(out, a) {
+					out = append(out, a)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // MissingFromSpec lists, per "type op", the recorded calls that
-// spec.ProviderResources does not list for that type (any operation of
+// spec.ProviderResources (or spec.ProviderInvokes) does not list for that type (any operation of
 // the type counts: the spec lists Create/Update/Delete beyond Read).
 func MissingFromSpec(calls map[string]map[string][]string) []string {
 	table := map[string][]string{}
 	for _, pr := range spec.ProviderResources {
-		table[pr.Type] = slices.Concat(pr.Read, pr.Create, pr.Update, pr.Delete)
+		table[pr.Type] = slices.Concat(pr.Read, pr.Create, pr.Update, pr.Delete, pr.AdminOnly)
+	}
+	for _, inv := range spec.ProviderInvokes {
+		table[inv.Token] = inv.Calls
 	}
 	var out []string
 	for _, typ := range slices.Sorted(maps.Keys(calls)) {

@@ -54,19 +54,13 @@ func TestEngineScenarios(t *testing.T) {
 			t.Errorf("engine:%s %s: %s", s, c.Status, c.Reason)
 		}
 	}
-	// The calls the stand-in made that spec.ProviderResources lacks, as
-	// found by the engine rehearsal: creating and deleting the boundary
-	// policy (an admin run the deploy role is denied on purpose), the
-	// caller-identity invoke (sts:GetCallerIdentity needs no permission),
-	// and the OIDC provider look-up of the stacks that do not own it
-	// (production, acc-*: iam:GetOpenIDConnectProvider and
-	// ListOpenIDConnectProviders, which the deploy and preview roles need).
-	// A new one fails.
+	// The engine rehearsal found five calls the spec's tables lacked (the
+	// boundary policy's create and delete, an admin run's; the caller
+	// identity and OIDC provider look-ups); now every call is listed.
 	if len(scenariosFromEnv()) == len(EngineScenarios) {
 		c, _ := rep.Find("engine:calls")
-		want := "calls the spec's provider tables lack: aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider Invoke: iam:GetOpenIDConnectProvider, iam:ListOpenIDConnectProviders; aws:iam/policy:Policy Create: iam:CreatePolicy; aws:iam/policy:Policy Delete: iam:DeletePolicy; aws:index/getCallerIdentity:getCallerIdentity Invoke: sts:GetCallerIdentity"
-		if c.Reason != want {
-			t.Errorf("engine:calls: %s\nwant: %s", c.Reason, want)
+		if c.Status != report.Pass || !strings.Contains(c.Reason, "iam:CreatePolicy") {
+			t.Errorf("engine:calls %s: %s (want PASS naming the admin run's iam:CreatePolicy)", c.Status, c.Reason)
 		}
 	}
 	if t.Failed() {
