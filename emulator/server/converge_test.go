@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"net/url"
 	"slices"
 	"testing"
 
@@ -18,7 +19,9 @@ import (
 // TestInPlaceFixesAfterAdoption: the calls the converging deploy after an
 // adoption makes to bring Terraform's settings to the program's. kumo
 // lacks UpdateKeyDescription and UntagRole and answers SNS TagResource in
-// a shape the SDK refuses; engine:adopt stopped at each in turn.
+// a shape the SDK refuses (engine:adopt stopped at each in turn), and it
+// drops a role's permissions boundary (engine:endpoint warned that a
+// refresh could not see one removed).
 func TestInPlaceFixesAfterAdoption(t *testing.T) {
 	ctx := context.Background()
 	e := emulator.Start()
@@ -92,6 +95,104 @@ func TestInPlaceFixesAfterAdoption(t *testing.T) {
 		}
 		if _, err := im.UntagRole(ctx, &iam.UntagRoleInput{RoleName: aws.String("no-such-role"), TagKeys: []string{"x"}}); err == nil {
 			t.Error("untagging a role that does not exist succeeded")
+		}
+	})
+
+	t.Run("iam role permissions boundary", func(t *testing.T) {
+		im := iam.NewFromConfig(cfg)
+		role := "converge-bounded"
+		first := "arn:aws:iam::" + emulator.AccountID + ":policy/first-boundary"
+		boundary := func() string {
+			t.Helper()
+			g, err := im.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g.Role.PermissionsBoundary == nil {
+				return ""
+			}
+			return aws.ToString(g.Role.PermissionsBoundary.PermissionsBoundaryArn)
+		}
+		if _, err := im.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(role), AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[]}`),
+			PermissionsBoundary: aws.String(first)}); err != nil {
+			t.Fatal(err)
+		}
+		if got := boundary(); got != first {
+			t.Errorf("boundary %q after CreateRole, want %q", got, first)
+		}
+		if _, err := im.DeleteRolePermissionsBoundary(ctx, &iam.DeleteRolePermissionsBoundaryInput{RoleName: aws.String(role)}); err != nil {
+			t.Fatal(err)
+		}
+		if got := boundary(); got != "" {
+			t.Errorf("boundary %q after deleting it (a refresh must see it gone)", got)
+		}
+		second := "arn:aws:iam::" + emulator.AccountID + ":policy/second-boundary"
+		if _, err := im.PutRolePermissionsBoundary(ctx, &iam.PutRolePermissionsBoundaryInput{RoleName: aws.String(role), PermissionsBoundary: aws.String(second)}); err != nil {
+			t.Fatal(err)
+		}
+		if got := boundary(); got != second {
+			t.Errorf("boundary %q after putting %q", got, second)
+		}
+		if _, err := im.PutRolePermissionsBoundary(ctx, &iam.PutRolePermissionsBoundaryInput{RoleName: aws.String("no-such-role"), PermissionsBoundary: aws.String(second)}); err == nil {
+			t.Error("a boundary on a role that does not exist was accepted")
+		}
+	})
+
+	t.Run("iam policy versions", func(t *testing.T) {
+		im := iam.NewFromConfig(cfg)
+		doc := func(action string) string {
+			return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"` + action + `","Resource":"arn:aws:sqs:us-east-1:` + emulator.AccountID + `:q"}]}`
+		}
+		p, err := im.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("converge-boundary"), PolicyDocument: aws.String(doc("sqs:SendMessage"))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		arn := p.Policy.Arn
+		current := func() (string, string) {
+			t.Helper()
+			g, err := im.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: arn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := im.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: arn, VersionId: g.Policy.DefaultVersionId})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := url.QueryUnescape(aws.ToString(v.PolicyVersion.Document))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return aws.ToString(g.Policy.DefaultVersionId), d
+		}
+		if id, d := current(); id != "v1" || d != doc("sqs:SendMessage") {
+			t.Errorf("default %s %s, want v1 with the created document", id, d)
+		}
+		if _, err := im.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: arn, PolicyDocument: aws.String(doc("*")), SetAsDefault: true}); err != nil {
+			t.Fatal(err)
+		}
+		if id, d := current(); id != "v2" || d != doc("*") {
+			t.Errorf("default %s %s, want v2 with the widened document", id, d)
+		}
+		if _, err := im.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: arn, VersionId: aws.String("v2")}); err == nil {
+			t.Error("deleting the default version succeeded")
+		}
+		if _, err := im.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: arn, VersionId: aws.String("v1")}); err != nil {
+			t.Fatal(err)
+		}
+		l, err := im.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: arn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(l.Versions) != 1 || aws.ToString(l.Versions[0].VersionId) != "v2" || !l.Versions[0].IsDefaultVersion {
+			t.Errorf("versions %+v, want only v2, the default", l.Versions)
+		}
+		for range 4 {
+			if _, err := im.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: arn, PolicyDocument: aws.String(doc("sqs:GetQueueUrl"))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := im.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: arn, PolicyDocument: aws.String(doc("sqs:GetQueueUrl"))}); err == nil {
+			t.Error("a sixth version was accepted")
 		}
 	})
 

@@ -26,8 +26,18 @@ func (srv *Server) iamAccount(w http.ResponseWriter, r *http.Request, body []byt
 		body = []byte(form.Encode())
 	}
 	action := form.Get("Action")
-	if action == "UntagRole" {
+	if srv.iamPolicyVersions(w, form) {
+		return
+	}
+	switch action {
+	case "UntagRole":
 		srv.iamUntag(w, r, form)
+		return
+	case "PutRolePermissionsBoundary":
+		srv.iamSetBoundary(w, r, form, restoreAccount(form.Get("PermissionsBoundary")))
+		return
+	case "DeleteRolePermissionsBoundary":
+		srv.iamSetBoundary(w, r, form, "")
 		return
 	}
 	rec := srv.forward(r, body)
@@ -36,8 +46,29 @@ func (srv *Server) iamAccount(w http.ResponseWriter, r *http.Request, body []byt
 	case rec.Code != http.StatusOK:
 	case action == "TagRole":
 		srv.iamTagged(form)
+	case action == "CreateRole" && form.Get("PermissionsBoundary") != "":
+		srv.ext.mu.Lock()
+		srv.ext.roleBoundary[form.Get("RoleName")] = restoreAccount(form.Get("PermissionsBoundary"))
+		srv.ext.mu.Unlock()
+		out = srv.iamShowBoundaries(out)
+	case action == "DeleteRole":
+		srv.iamForget(form.Get("RoleName"))
+	case action == "CreatePolicy":
+		srv.iamPolicyCreated(form, out)
+	case action == "GetPolicy":
+		out = srv.iamShowDefaultVersion(out)
+	case action == "DeletePolicy":
+		srv.ext.mu.Lock()
+		delete(srv.ext.policies, restoreAccount(form.Get("PolicyArn")))
+		srv.ext.mu.Unlock()
 	case action == "GetRole" || action == "ListRoles":
-		out = srv.iamHideUntagged(out)
+		out = srv.iamShowBoundaries(srv.iamHideUntagged(out))
 	}
 	writeRecorded(w, rec, out)
+}
+
+// restoreAccount undoes the request translation for a value the front
+// server keeps.
+func restoreAccount(v string) string {
+	return strings.ReplaceAll(v, ":"+kumoIAMAccount+":", ":"+AccountID+":")
 }

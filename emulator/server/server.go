@@ -192,6 +192,10 @@ type extState struct {
 	keyDescriptions map[string]string
 	// roleUntagged: the tag keys UntagRole removed, by role name.
 	roleUntagged map[string]map[string]bool
+	// roleBoundary: each role's permissions boundary ARN, by role name.
+	roleBoundary map[string]string
+	// policies: managed policies' versions, by policy ARN.
+	policies map[string]*policyVersions
 	// paramKeys: the KMS key id given to PutParameter for a SecureString.
 	paramKeys map[string]string
 	// treatMissing: an alarm's TreatMissingData, by alarm name.
@@ -208,6 +212,8 @@ func newExtState() *extState {
 		rotation:        map[string]rotationExt{},
 		keyDescriptions: map[string]string{},
 		roleUntagged:    map[string]map[string]bool{},
+		roleBoundary:    map[string]string{},
+		policies:        map[string]*policyVersions{},
 		paramKeys:       map[string]string{},
 		treatMissing:    map[string]string{},
 		dashboards:      map[string]string{},

@@ -9,10 +9,13 @@ import (
 	"strconv"
 )
 
-// kumo's IAM can tag a role but not untag one, so the front server keeps the
-// tag keys UntagRole removed, by role name, and takes them out of the roles
-// it answers with (GetRole, ListRoles). A later TagRole of a key brings it
-// back, as on AWS.
+// What kumo's IAM does not keep of a role, the front server does, by role
+// name, and writes into the roles it answers with (GetRole, ListRoles):
+//   - the tag keys UntagRole removed (kumo can tag but not untag); a later
+//     TagRole of a key brings it back, as on AWS;
+//   - the permissions boundary (kumo ignores CreateRole's and has no
+//     Put/DeleteRolePermissionsBoundary), so a refresh sees a boundary
+//     removed out of band.
 
 // iamTagMember matches one tag of a role's Tags list as kumo encodes it.
 var iamTagMember = regexp.MustCompile(`<member><Key>([^<]*)</Key><Value>[^<]*</Value></member>`)
@@ -64,9 +67,7 @@ func (srv *Server) iamHideUntagged(out []byte) []byte {
 		if len(gone) == 0 {
 			continue
 		}
-		var esc bytes.Buffer
-		_ = xml.EscapeText(&esc, []byte(role))
-		mark := []byte("<RoleName>" + esc.String() + "</RoleName>")
+		mark := []byte("<RoleName>" + xmlEscaped(role) + "</RoleName>")
 		at := bytes.Index(out, mark)
 		if at < 0 {
 			continue
@@ -106,4 +107,59 @@ func listMembers(form url.Values, name string) []string {
 		}
 		out = append(out, v[0])
 	}
+}
+
+// iamSetBoundary answers PutRolePermissionsBoundary and
+// DeleteRolePermissionsBoundary for a role kumo has.
+func (srv *Server) iamSetBoundary(w http.ResponseWriter, r *http.Request, form url.Values, arn string) {
+	role := form.Get("RoleName")
+	get := url.Values{"Action": {"GetRole"}, "Version": {"2010-05-08"}, "RoleName": {role}}
+	rec := srv.forward(r, []byte(get.Encode()))
+	if rec.Code != http.StatusOK {
+		writeRecorded(w, rec, rec.Body.Bytes())
+		return
+	}
+	srv.ext.mu.Lock()
+	if arn == "" {
+		delete(srv.ext.roleBoundary, role)
+	} else {
+		srv.ext.roleBoundary[role] = arn
+	}
+	srv.ext.mu.Unlock()
+	action := form.Get("Action")
+	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(xml.Header + "<" + action + `Response xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ResponseMetadata><RequestId>boundary</RequestId></ResponseMetadata></` + action + "Response>"))
+}
+
+// iamShowBoundaries writes each role's boundary after its name. The ARN is
+// kept with the front server's account (answers are translated back).
+func (srv *Server) iamShowBoundaries(out []byte) []byte {
+	srv.ext.mu.Lock()
+	defer srv.ext.mu.Unlock()
+	for role, arn := range srv.ext.roleBoundary {
+		mark := []byte("<RoleName>" + xmlEscaped(role) + "</RoleName>")
+		at := bytes.Index(out, mark)
+		if at < 0 {
+			continue
+		}
+		cut := at + len(mark)
+		add := "<PermissionsBoundary><PermissionsBoundaryType>Policy</PermissionsBoundaryType><PermissionsBoundaryArn>" + xmlEscaped(arn) + "</PermissionsBoundaryArn></PermissionsBoundary>"
+		out = append(append(append([]byte{}, out[:cut]...), add...), out[cut:]...)
+	}
+	return out
+}
+
+// iamForget drops what the front server kept of a deleted role.
+func (srv *Server) iamForget(role string) {
+	srv.ext.mu.Lock()
+	defer srv.ext.mu.Unlock()
+	delete(srv.ext.roleBoundary, role)
+	delete(srv.ext.roleUntagged, role)
+}
+
+func xmlEscaped(s string) string {
+	var b bytes.Buffer
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
 }
