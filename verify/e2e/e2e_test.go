@@ -53,8 +53,15 @@ var requestsPerCycle = map[string]int{
 // that the cycle must leave alone.
 func setup(tb testing.TB, withNonce bool) *emulator.TestEnv {
 	tb.Helper()
+	return setupOn(tb, withNonce, func(tb testing.TB, o emulator.SeedOptions) *emulator.TestEnv { return emulator.NewTestEnv(tb, o) })
+}
+
+// setupOn is setup in the environment newEnv makes (emulator.NewTestEnv,
+// or emulator.NewDynaliteTestEnv for DynamoDB on dynalite).
+func setupOn(tb testing.TB, withNonce bool, newEnv func(testing.TB, emulator.SeedOptions) *emulator.TestEnv) *emulator.TestEnv {
+	tb.Helper()
 	ctx := context.Background()
-	e := emulator.NewTestEnv(tb, emulator.SeedOptions{SkipNonce: true})
+	e := newEnv(tb, emulator.SeedOptions{SkipNonce: true})
 	if withNonce {
 		if _, _, err := nonce.New(e.SSM(), e.Env, e.Target().NoncePrefix, e.Target().KMSKey, time.Hour).Bootstrap(ctx); err != nil {
 			tb.Fatal(err)
