@@ -51,9 +51,13 @@ func silentEndpoint(t *testing.T) string {
 	return "http://" + ln.Addr().String()
 }
 
+// boundMargin is how long past its deadline a run may take to return: the
+// report and the SKIPs of the steps not run, nothing that waits.
+const boundMargin = time.Second
+
 // TestRunIsBoundedAgainstASilentEndpoint: with a 5 s deadline (the
 // context's or Options.Timeout) against an endpoint that never answers,
-// Run returns within 15 s, reports the failure once on the summary
+// Run returns within the deadline plus boundMargin, reports the failure once on the summary
 // (infrastructure, exit 3) and writes nothing, so there is no cleanup.
 func TestRunIsBoundedAgainstASilentEndpoint(t *testing.T) {
 	if testing.Short() {
@@ -85,8 +89,8 @@ func TestRunIsBoundedAgainstASilentEndpoint(t *testing.T) {
 			checks := tc.run()
 			took := time.Since(start)
 			t.Logf("returned after %s", took.Round(10*time.Millisecond))
-			if took > 15*time.Second {
-				t.Errorf("Run took %s, want at most 15 s after a 5 s deadline", took)
+			if took > 5*time.Second+boundMargin {
+				t.Errorf("Run took %s, want at most %s after a 5 s deadline", took, boundMargin)
 			}
 			r := &report.Report{Checks: checks}
 			if r.ExitCode() != report.ExitEngine {
