@@ -163,9 +163,10 @@ func postUpHooks(cfg stackconfig.Config, rot rotationFlags, run verify.Options) 
 		// evaluates them (a few minutes): wait, bounded, so a fresh deploy
 		// reports alarms and alert PASS or a precise reason, not a WARN.
 		wait := cmp.Or(run.AlarmWait, deployAlarmWait)
+		vo := verify.Options{AlarmWait: wait, Timeout: wait + 2*time.Minute, NonceGrace: run.NonceGrace, FireAlarm: run.FireAlarm, Wait: run.Wait}
+		expectFromConfig(&vo, cfg)
 		return postdeploy.Run(ctx, awsCfg, tgt, postdeploy.Options{
-			Verify: verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold),
-				AlarmWait: wait, Timeout: wait + 2*time.Minute, NonceGrace: run.NonceGrace, FireAlarm: run.FireAlarm, Wait: run.Wait},
+			Verify:       vo,
 			E2E:          e2e.Options{Logger: slog.Default()},
 			E2ETimeout:   e2e.DefaultTimeout,
 			SkipRotation: rot.skip,
@@ -176,4 +177,13 @@ func postUpHooks(cfg stackconfig.Config, rot rotationFlags, run verify.Options) 
 			},
 		})
 	}}
+}
+
+// expectFromConfig sets what the verifier holds the stack to from its
+// config: the alarm threshold, deletion protection and the Oracle role's
+// exact subjects (so a trust wider or other than oracleSubjects FAILs).
+func expectFromConfig(o *verify.Options, cfg stackconfig.Config) {
+	o.ExpectedThreshold = float64(cfg.ThrottleThreshold)
+	o.DeletionProtection = &cfg.DeletionProtection
+	o.OracleSubjects = cfg.OracleSubjects
 }

@@ -27,7 +27,8 @@ func oracleEnv(t *testing.T) (*emulator.Emulator, *emulator.Seeded, string) {
 	t.Helper()
 	e := emulator.Start()
 	t.Cleanup(e.Close)
-	s, err := e.Seed(context.Background(), emulator.SeedOptions{})
+	// The Oracle role trusts what the stack config names (verifyProject).
+	s, err := e.Seed(context.Background(), emulator.SeedOptions{OracleSubjects: []string{"repo:mirror-dissonance/oracle:environment:local"}})
 	if err != nil {
 		t.Fatal(err)
 	}

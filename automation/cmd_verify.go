@@ -93,8 +93,7 @@ func (o *verifyOptions) run(ctx context.Context, a *app, c *cobra.Command, stack
 		}
 	}
 	opts.Timeout = o.timeout
-	opts.ExpectedThreshold = float64(cfg.ThrottleThreshold)
-	opts.DeletionProtection = &cfg.DeletionProtection
+	expectFromConfig(&opts, cfg)
 	tgt, err := a.resolveTarget(ctx, dir, cfg, o.target)
 	if err != nil {
 		return nil, err

@@ -31,12 +31,12 @@ func verifyProject(t testing.TB, envs ...string) string {
 	for _, env := range envs {
 		files["Pulumi."+env+".yaml"] = fmt.Sprintf(`config:
   aws:region: us-east-1
-  mirror-dissonance:environment: %s
+  mirror-dissonance:environment: %[1]s
   mirror-dissonance:githubRepository: mirror-dissonance/mirror-infra
   mirror-dissonance:githubSubjects:
     - repo:mirror-dissonance/mirror-infra:ref:refs/heads/main
   mirror-dissonance:oracleSubjects:
-    - repo:mirror-dissonance/oracle:ref:refs/heads/main
+    - repo:mirror-dissonance/oracle:environment:%[1]s
   mirror-dissonance:createOidcProvider: "true"
   mirror-dissonance:throttleThreshold: "10"
   mirror-dissonance:deletionProtection: "true"
@@ -348,4 +348,31 @@ func BenchmarkBaselineScript(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(e.Counts().Total)/float64(b.N), "requests/op")
+}
+
+// TestVerifyHoldsTheOracleTrustToConfig: verify and the deploy's verifier
+// compare the Oracle role's trust with the stack config's oracleSubjects.
+// Before, automation never passed them on, so a role trusting another
+// repository's workflows than the config names passed.
+func TestVerifyHoldsTheOracleTrustToConfig(t *testing.T) {
+	_, _, dir := oracleEnv(t)
+	file := filepath.Join(dir, "Pulumi.local.yaml")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := strings.Replace(string(b), "repo:mirror-dissonance/oracle:environment:local", "repo:mirror-dissonance/oracle:environment:elsewhere", 1)
+	if other == string(b) {
+		t.Fatal("the project's config does not name the seeded Oracle subject")
+	}
+	if err := os.WriteFile(file, []byte(other), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runVerifyCLI(context.Background(), "verify", "local", "--from-env", "--checks", "oidc", "--project-dir", dir)
+	if code != report.ExitFailed {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, report.ExitFailed, stdout, stderr)
+	}
+	if !strings.Contains(stdout, `does not trust the configured subject "repo:mirror-dissonance/oracle:environment:elsewhere"`) {
+		t.Errorf("the report does not name the configured subject:\n%s", stdout)
+	}
 }

@@ -36,6 +36,10 @@ type SeedOptions struct {
 	// GitHubRepository is "<org>/<repo>"; empty means
 	// "mirror-dissonance/mirror-infra".
 	GitHubRepository string
+	// OracleSubjects are the subjects the Oracle role trusts (a stack
+	// config's oracleSubjects); empty means the org's "oracle" repository
+	// from the environment of the environment's name.
+	OracleSubjects []string
 	// VerifyQueue creates an SQS queue subscribed to the ops topic, for the
 	// alert check to confirm delivery.
 	VerifyQueue bool
@@ -426,7 +430,10 @@ func (sd *seeder) oidc(ctx context.Context) error {
 	// The Oracle's own repository (the org's "oracle") deploys it from its
 	// environment of this name, as the stack config's oracleSubjects say.
 	org, _, _ := strings.Cut(sd.o.GitHubRepository, "/")
-	sd.s.OracleSubjects = []string{"repo:" + org + "/oracle:environment:" + sd.s.Env}
+	sd.s.OracleSubjects = slices.Clone(sd.o.OracleSubjects)
+	if len(sd.s.OracleSubjects) == 0 {
+		sd.s.OracleSubjects = []string{"repo:" + org + "/oracle:environment:" + sd.s.Env}
+	}
 	oracleSubs := sd.s.OracleSubjects
 	if sd.hits(DefectOIDCOraclePullRequest, strings.TrimPrefix(sd.s.Names.OracleRole(), sd.s.Names.Prefix())) {
 		oracleSubs = append(slices.Clone(oracleSubs), "repo:"+org+"/oracle:pull_request")

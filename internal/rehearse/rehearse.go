@@ -354,7 +354,8 @@ func startEmulator(ctx context.Context) (*emulator.Emulator, aws.Config, error) 
 // short waits against the emulator, a fired alarm, and a forced rotation.
 func postdeployOptions(cfg stackconfig.Config) postdeploy.Options {
 	return postdeploy.Options{
-		Verify: verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold), AlarmPoll: 50 * time.Millisecond, AlertWait: 2 * time.Second, FireAlarm: true},
+		Verify: verify.Options{ExpectedThreshold: float64(cfg.ThrottleThreshold), OracleSubjects: cfg.OracleSubjects,
+			AlarmPoll: 50 * time.Millisecond, AlertWait: 2 * time.Second, FireAlarm: true},
 		// The rehearsal proves the grace behaviour every time, due or not.
 		Rotation: postdeploy.RotationPolicy{Force: true},
 	}
