@@ -1,5 +1,7 @@
 package spec
 
+import "strings"
+
 // The restore drill's role (SPEC 3.5): it restores the live tables only
 // into scratch names (<table>-drill-* and <table>-restore-*), writes and
 // removes only its marker item in a live table, deletes only scratch
@@ -11,6 +13,10 @@ package spec
 const (
 	// DrillMarkerKey is the key value of the drill's marker item.
 	DrillMarkerKey = "md-drill-marker"
+	// DrillLeaseKeys matches the key of a drill's lease item in the
+	// block-counter table (verify/e2e.LeaseKey of the run "drill-<id>";
+	// internal/recovery's tests hold the two together).
+	DrillLeaseKeys = "e2e-lease:e2e-drill-*"
 	// RecoveryMetricsNamespace is where the drill publishes its figures.
 	RecoveryMetricsNamespace = "MirrorDissonance/Recovery"
 	// Condition keys of the drill statement.
@@ -49,6 +55,9 @@ func DrillPolicy(s Scope) PolicyDocument {
 		Allow("RestoreFromLiveTables", []string{"dynamodb:RestoreTableToPointInTime"}, liveTables(s)...),
 		// The marker only: item writes on a live table whose key is the marker's.
 		allowIf("MarkerItem", []string{"dynamodb:PutItem", "dynamodb:DeleteItem"}, marker, liveTables(s)...),
+		// The drill's lease (taken, renewed, released), and only it, in the block-counter table.
+		allowIf("LeaseItem", []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+			map[string]map[string]any{"ForAllValues:StringLike": {CondLeadingKeys: DrillLeaseKeys}}, s.Account.TableArn(s.Names.Table(TableBlockCounter))),
 		// ListTables has no resource-level scoping in IAM (the sweep lists).
 		Allow("ListTables", []string{"dynamodb:ListTables"}, "*"),
 		Allow("ScratchTables", append([]string{"dynamodb:DescribeTable", "dynamodb:DeleteTable", "dynamodb:TagResource",
@@ -80,6 +89,10 @@ func DrillJob(s Scope) []Operation {
 	}
 	add("dynamodb:PutItem", live, markerCtx)
 	add("dynamodb:DeleteItem", live, markerCtx)
+	leaseCtx := map[string]string{CondLeadingKeys: strings.TrimSuffix(DrillLeaseKeys, "*") + "0a1b2c3d:1970-01-01T00:00:00.000Z"}
+	for _, a := range []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} {
+		add(a, []string{s.Account.TableArn(s.Names.Table(TableBlockCounter))}, leaseCtx)
+	}
 	add("dynamodb:ListTables", []string{"*"}, nil)
 	var named []string
 	for _, p := range scratch {

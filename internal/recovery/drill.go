@@ -21,6 +21,7 @@ import (
 
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
+	"github.com/mirror-dissonance/mirror-infra/verify/e2e"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
@@ -58,6 +59,11 @@ type DrillOptions struct {
 	// Run identifies the drill (random when empty); it names the scratch
 	// tables and tags them.
 	Run string
+	// Lease is how long the drill's lease lasts unless renewed
+	// (e2e.DefaultLease if 0, at least e2e.MinLease); it is renewed every
+	// third of it while the drill runs. A sweep removes nothing of a drill
+	// whose lease is live, and everything once it lapsed.
+	Lease time.Duration
 	// At restores to this time instead of the latest restorable time after
 	// the marker; the marker must then be absent.
 	At time.Time
@@ -113,6 +119,9 @@ func (o DrillOptions) withDefaults(t target.Env) (DrillOptions, error) {
 	if o.Poll <= 0 {
 		o.Poll = DefaultPoll
 	}
+	if o.Lease <= 0 {
+		o.Lease = e2e.DefaultLease
+	}
 	if o.Margin <= 0 {
 		o.Margin = time.Second
 	}
@@ -131,6 +140,12 @@ func (o DrillOptions) withDefaults(t target.Env) (DrillOptions, error) {
 // recovery point and time, holds them to the targets, and deletes the
 // scratch table and the marker. The report has one check per table
 // ("drill:<suffix>") with the figures in its details.
+//
+// Before it writes anything the drill takes a lease (an item of the
+// block-counter table, as an E2E run's, named by leaseRun), renews it while
+// it runs (a real restore takes 20 minutes or more) and releases it after
+// its cleanup; Sweep spares what a drill with a live lease wrote. If the
+// lease is lost, the steps stop and the cleanup runs.
 func Drill(ctx context.Context, cfg aws.Config, t target.Env, o DrillOptions) (*report.Report, []Figures, error) {
 	rep := &report.Report{Command: "drill", Stack: t.Environment, Started: time.Now()}
 	tables, err := Tables(t, o.Tables...)
@@ -141,6 +156,22 @@ func Drill(ctx context.Context, cfg aws.Config, t target.Env, o DrillOptions) (*
 		return rep, nil, err
 	}
 	db := dynamodb.NewFromConfig(cfg)
+	lease, err := e2e.TakeLease(ctx, db, t.BlockCounterTable, leaseRun(o.Run), o.Lease)
+	if err != nil {
+		rep.Add(report.Check{ID: "drill", Status: report.Fail, Infra: true, Reason: err.Error(),
+			Fix: "the drill's role needs PutItem on the block-counter table for its lease; nothing was written"})
+		return rep, nil, fmt.Errorf("drill %s: %w", o.Run, err)
+	}
+	// The steps stop when the lease is lost; the cleanup (on ctx) still
+	// runs. The lease is held until every table's cleanup is done.
+	steps, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	holding, endHold := context.WithCancel(ctx)
+	held := make(chan struct{})
+	go func() {
+		defer close(held)
+		lease.Hold(holding, stop)
+	}()
 	// The tables are drilled at once: a real restore takes 20 minutes or
 	// more, and a CI session lasts an hour.
 	type result struct {
@@ -153,11 +184,21 @@ func Drill(ctx context.Context, cfg aws.Config, t target.Env, o DrillOptions) (*
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f, err := drillTable(ctx, db, t, tbl, o)
+			f, err := drillTable(steps, ctx, db, t, tbl, o)
+			if cause := context.Cause(steps); err != nil && errors.Is(cause, e2e.ErrLeaseLost) {
+				err = fmt.Errorf("%w (the drill stopped: %v)", err, cause)
+			}
 			results[i] = result{f, err}
 		}()
 	}
 	wg.Wait()
+	endHold()
+	<-held
+	if ctx.Err() == nil {
+		if err := lease.Release(ctx); err != nil {
+			rep.Add(report.Check{ID: "drill", Status: report.Warn, Infra: true, Reason: err.Error() + "; it lapses by itself and a sweep removes it"})
+		}
+	} // else killed: the lease lapses and a sweep removes what is left
 	var figs []Figures
 	var firstErr error
 	for i, tbl := range tables {
@@ -227,7 +268,14 @@ func markerKey(tbl Table) Item {
 	return k
 }
 
-func drillTable(ctx context.Context, db *dynamodb.Client, t target.Env, tbl Table, o DrillOptions) (f Figures, err error) {
+// leaseRun names a drill's lease, apart from the E2E runs' ones.
+func leaseRun(run string) string { return leaseRunPrefix + run }
+
+const leaseRunPrefix = "drill-"
+
+// drillTable runs the steps on ctx and the cleanup on cleanupCtx (the
+// drill's own context: the steps' one also ends when the lease is lost).
+func drillTable(ctx, cleanupCtx context.Context, db *dynamodb.Client, t target.Env, tbl Table, o DrillOptions) (f Figures, err error) {
 	f.Table, f.Scratch = tbl.Name, DrillName(tbl.Name, o.Run)
 	step := func(s string) {
 		if o.AfterStep != nil {
@@ -237,6 +285,7 @@ func drillTable(ctx context.Context, db *dynamodb.Client, t target.Env, tbl Tabl
 	// Cleanup runs on every way out, with the drill's context: a killed
 	// drill (context gone) leaves its table and marker to Sweep.
 	cleanup := func() error {
+		ctx := cleanupCtx
 		var errs []error
 		if _, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(tbl.Name), Key: markerKey(tbl),
 			ConditionExpression:       aws.String(attrDrillRun + " = :run"),
@@ -389,6 +438,9 @@ func verifyScratch(ctx context.Context, db *dynamodb.Client, tbl Table, scratch 
 	for _, it := range sample.Items {
 		if _, isMarker := it[attrDrillRun]; isMarker {
 			continue
+		}
+		if bk, ok := it[spec.AttrBucketKey].(*types.AttributeValueMemberS); ok && e2e.IsLease(bk.Value) {
+			continue // a run's lease (this drill's too), renewed since the point
 		}
 		k := Item{tbl.Schema.HashKey: it[tbl.Schema.HashKey]}
 		if tbl.Schema.RangeKey != "" {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/spec"
+	"github.com/mirror-dissonance/mirror-infra/verify/e2e"
 )
 
 // TestDrillPermissionsFromRecording records every API a drill with its
@@ -53,6 +54,39 @@ func TestDrillPermissionsFromRecording(t *testing.T) {
 	for _, a := range job {
 		if spec.IsWrite(a) && !recorded[a] && !slices.Contains(restoreImplied, a) && !strings.HasPrefix(a, "kms:") {
 			t.Errorf("spec.DrillJob lists write %s, which no run called", a)
+		}
+	}
+}
+
+// TestDrillPolicyAllowsItsLease: the drill's role may write, renew and
+// release the lease items the drill writes (in the block-counter table,
+// keyed as leaseRun names them) and no other item: not an E2E run's lease,
+// not an Oracle bucket, not a lease-shaped key in another table.
+func TestDrillPolicyAllowsItsLease(t *testing.T) {
+	scope := spec.Scope{Names: spec.For("staging"), Account: spec.Account{ID: emulator.AccountID, Region: emulator.Region}}
+	doc := spec.DrillPolicy(scope)
+	counter := scope.Account.TableArn(scope.Names.Table(spec.TableBlockCounter))
+	consent := scope.Account.TableArn(scope.Names.Table(spec.TableConsent))
+	key := func(k string) map[string]string { return map[string]string{spec.CondLeadingKeys: k} }
+	ours := e2e.LeaseKey(leaseRun("0a1b2c3d"))
+	cases := []struct {
+		action, resource string
+		ctx              map[string]string
+		want             spec.Decision
+	}{
+		{"dynamodb:PutItem", counter, key(ours), spec.Allowed},
+		{"dynamodb:UpdateItem", counter, key(ours), spec.Allowed},
+		{"dynamodb:DeleteItem", counter, key(ours), spec.Allowed},
+		{"dynamodb:GetItem", counter, key(ours), spec.Allowed},
+		{"dynamodb:PutItem", counter, key(e2e.LeaseKey("0a1b2c3d")), spec.ImplicitDeny},
+		{"dynamodb:UpdateItem", counter, key("rule-1:org-1:2026-01-01T00:00:00.000Z"), spec.ImplicitDeny},
+		{"dynamodb:DeleteItem", counter, key("rule-1:org-1:2026-01-01T00:00:00.000Z"), spec.ImplicitDeny},
+		{"dynamodb:PutItem", consent, key(ours), spec.ImplicitDeny},
+		{"dynamodb:UpdateItem", consent, key(ours), spec.ImplicitDeny},
+	}
+	for _, tc := range cases {
+		if got := spec.Evaluate(doc, spec.IAMRequest{Action: tc.action, Resource: tc.resource, Context: tc.ctx}); got != tc.want {
+			t.Errorf("%s on %s with %v: %s, want %s", tc.action, tc.resource, tc.ctx, got, tc.want)
 		}
 	}
 }

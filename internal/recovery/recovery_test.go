@@ -17,6 +17,8 @@ import (
 	"github.com/mirror-dissonance/mirror-infra/emulator"
 	"github.com/mirror-dissonance/mirror-infra/report"
 	"github.com/mirror-dissonance/mirror-infra/spec"
+	"github.com/mirror-dissonance/mirror-infra/verify/e2e"
+	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
 func newEnv(t *testing.T) (*emulator.TestEnv, *dynamodb.Client) {
@@ -281,7 +283,7 @@ func TestDrillKilledAtEachStepThenSwept(t *testing.T) {
 		t.Run(step, func(t *testing.T) {
 			ctx, kill := context.WithCancel(context.Background())
 			o := drillOpts()
-			o.Tables = []string{spec.TableConsent}
+			o.Tables, o.Lease = []string{spec.TableConsent}, e2e.MinLease
 			o.AfterStep = func(_, s string) {
 				if s == step {
 					kill()
@@ -431,5 +433,220 @@ func TestSweepLeavesWhatIsNotADrills(t *testing.T) {
 	}
 	if got := liveOrgs(t, db, tgt.ConsentTable); got != before {
 		t.Errorf("live items %s, were %s", got, before)
+	}
+}
+
+// markerOf returns the run of the drill marker in table ("" if none).
+func markerOf(t *testing.T, db *dynamodb.Client, tbl Table) string {
+	t.Helper()
+	out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(tbl.Name), Key: markerKey(tbl), ConsistentRead: aws.Bool(true)})
+	must(t, err)
+	if run, ok := out.Item[attrDrillRun].(*types.AttributeValueMemberS); ok {
+		return run.Value
+	}
+	return ""
+}
+
+func tableExists(t *testing.T, db *dynamodb.Client, name string) bool {
+	t.Helper()
+	_, err := db.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if apiCode(err) == "ResourceNotFoundException" {
+		return false
+	}
+	must(t, err)
+	return true
+}
+
+// TestSweepSparesALiveDrill: a sweep while a drill runs (paused after
+// each step, or waiting on a long restore) removes nothing of it, however
+// long ago its lease was first taken; the drill then finishes, verified,
+// and leaves nothing.
+func TestSweepSparesALiveDrill(t *testing.T) {
+	env, db := newEnv(t)
+	tgt := env.Target()
+	history(t, db, tgt.ConsentTable)
+	tables, err := Tables(tgt, spec.TableConsent)
+	must(t, err)
+	tbl := tables[0]
+	for _, pause := range []string{StepMarker, StepWaitable, StepRestore, StepActive, StepVerify, "long restore"} {
+		t.Run(pause, func(t *testing.T) {
+			ctx := context.Background()
+			o := drillOpts()
+			o.Tables, o.Run = []string{spec.TableConsent}, "live"+strings.ReplaceAll(pause, " ", "")
+			o.Lease = 300 * time.Millisecond // renewed every 100 ms while the drill runs
+			scratch := DrillName(tbl.Name, o.Run)
+			paused, resume := make(chan struct{}), make(chan struct{})
+			if pause == "long restore" {
+				env.Emulator.SetRestoreTiming(2*time.Second, -1)
+				defer env.Emulator.SetRestoreTiming(200*time.Millisecond, -1)
+				go func() {
+					for !tableExists(t, db, scratch) {
+						time.Sleep(20 * time.Millisecond)
+					}
+					close(paused)
+				}()
+			} else {
+				o.AfterStep = func(_, s string) {
+					if s == pause {
+						close(paused)
+						<-resume
+					}
+				}
+			}
+			type result struct {
+				rep *report.Report
+				err error
+			}
+			done := make(chan result, 1)
+			go func() {
+				rep, _, err := Drill(ctx, env.Config, tgt, o)
+				done <- result{rep, err}
+			}()
+			select {
+			case <-paused:
+			case r := <-done:
+				t.Fatalf("the drill ended before %s: %v", pause, r.err)
+			case <-time.After(10 * time.Second):
+				t.Fatalf("the drill did not reach %s", pause)
+			}
+			time.Sleep(3 * o.Lease) // past the lease as first taken
+			before, err := Leftovers(ctx, env.Config, tgt)
+			must(t, err)
+			rep, removed, err := Sweep(ctx, env.Config, tgt)
+			must(t, err)
+			if len(removed) != 0 {
+				t.Errorf("the sweep removed %+v of a live drill", removed)
+			}
+			if ch, _ := rep.Find("sweep"); ch.Status != report.Warn || !strings.Contains(ch.Reason, "live drill") {
+				t.Errorf("sweep check %+v: want a warning naming the live drill", ch)
+			}
+			for _, l := range before {
+				if !l.Live || l.Run != o.Run {
+					t.Errorf("leftover %+v: want run %s, live", l, o.Run)
+				}
+			}
+			if got := markerOf(t, db, tbl); got != o.Run {
+				t.Errorf("the marker of the live drill is %q after the sweep", got)
+			}
+			if slices.Index(Steps, pause) >= slices.Index(Steps, StepRestore) || pause == "long restore" {
+				if !tableExists(t, db, scratch) {
+					t.Errorf("the sweep removed the scratch table %s of a live drill", scratch)
+				}
+			}
+			close(resume)
+			r := <-done
+			if r.err != nil || r.rep.ExitCode() != 0 {
+				t.Fatalf("the drill after the sweep: %v: %+v", r.err, r.rep.Checks)
+			}
+			if left, _ := Leftovers(ctx, env.Config, tgt); len(left) != 0 {
+				t.Errorf("left after the drill: %+v", left)
+			}
+			if tableExists(t, db, scratch) || markerOf(t, db, tbl) != "" {
+				t.Error("the drill left its scratch table or marker")
+			}
+		})
+	}
+}
+
+// leaseHeld reports whether the lease item of drill run is in the
+// block-counter table.
+func leaseHeld(t *testing.T, db *dynamodb.Client, tgt target.Env, run string) bool {
+	t.Helper()
+	out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(tgt.BlockCounterTable), ConsistentRead: aws.Bool(true),
+		Key: Item{spec.AttrBucketKey: &types.AttributeValueMemberS{Value: e2e.LeaseKey(leaseRun(run))}}})
+	must(t, err)
+	return len(out.Item) > 0
+}
+
+// TestKilledDrillSweptOnceItsLeaseLapses: a drill killed without cleanup
+// (its context cancelled: no renewal, no release) keeps its scratch table
+// and marker from a sweep until its lease lapses; the sweep after that
+// removes them and the lease.
+func TestKilledDrillSweptOnceItsLeaseLapses(t *testing.T) {
+	env, db := newEnv(t)
+	tgt := env.Target()
+	tables, err := Tables(tgt, spec.TableConsent)
+	must(t, err)
+	tbl := tables[0]
+	ctx, kill := context.WithCancel(context.Background())
+	o := drillOpts()
+	o.Tables, o.Run, o.Lease = []string{spec.TableConsent}, "killed", 2*time.Second
+	var killed time.Time
+	o.AfterStep = func(_, s string) {
+		if s == StepActive {
+			killed = time.Now()
+			kill()
+		}
+	}
+	if _, _, err := Drill(ctx, env.Config, tgt, o); err == nil {
+		t.Fatal("a killed drill reported success")
+	}
+	bg := context.Background()
+	scratch := DrillName(tbl.Name, o.Run)
+	_, removed, err := Sweep(bg, env.Config, tgt)
+	must(t, err)
+	// The lease was renewed at most a third of it before the kill.
+	if time.Since(killed) < o.Lease*2/3 && len(removed) != 0 {
+		t.Errorf("a sweep before the lease lapsed removed %+v", removed)
+	}
+	if !tableExists(t, db, scratch) || markerOf(t, db, tbl) != o.Run || !leaseHeld(t, db, tgt, o.Run) {
+		t.Fatal("the killed drill left no scratch table, marker or lease: the kill did not stop it")
+	}
+	time.Sleep(time.Until(killed.Add(o.Lease + 100*time.Millisecond)))
+	left, err := Leftovers(bg, env.Config, tgt)
+	must(t, err)
+	if len(left) != 2 || left[0].Live || left[1].Live {
+		t.Errorf("leftovers after the lapse %+v: want the table and the marker, not live", left)
+	}
+	rep, removed, err := Sweep(bg, env.Config, tgt)
+	must(t, err)
+	if ch, _ := rep.Find("sweep"); ch.Status != report.Pass || len(removed) != 2 || !strings.Contains(ch.Reason, "released 1 lapsed lease") {
+		t.Errorf("sweep %+v, removed %+v: want the table, the marker and the lease", ch, removed)
+	}
+	if tableExists(t, db, scratch) || markerOf(t, db, tbl) != "" || leaseHeld(t, db, tgt, o.Run) {
+		t.Error("the sweep left the scratch table, the marker or the lease of a dead drill")
+	}
+}
+
+// TestLeaseAloneGoesWithTheE2ESweep: a drill killed after taking its
+// lease and before writing anything leaves only the lease, which the
+// drill's sweep cannot find (its role may not scan the block-counter
+// table); the E2E sweep keeps it while live and releases it once lapsed,
+// as it does an E2E run's.
+func TestLeaseAloneGoesWithTheE2ESweep(t *testing.T) {
+	ctx := context.Background()
+	env, db := newEnv(t)
+	tgt := env.Target()
+	_, err := e2e.TakeLease(ctx, db, tgt.BlockCounterTable, leaseRun("alone"), e2e.MinLease)
+	must(t, err)
+	if _, removed, err := Sweep(ctx, env.Config, tgt); err != nil || len(removed) != 0 {
+		t.Errorf("the drill's sweep: removed %+v, %v", removed, err)
+	}
+	c := e2e.Clients{DynamoDB: db}
+	o := e2e.SweepOptions{TempDir: t.TempDir()}
+	if res, err := e2e.Sweep(ctx, c, tgt, o); err != nil || res.Leases != 0 || !leaseHeld(t, db, tgt, "alone") {
+		t.Errorf("the E2E sweep while the lease is live: %+v, %v", res, err)
+	}
+	time.Sleep(e2e.MinLease + 50*time.Millisecond)
+	if res, err := e2e.Sweep(ctx, c, tgt, o); err != nil || res.Leases != 1 || leaseHeld(t, db, tgt, "alone") {
+		t.Errorf("the E2E sweep after the lapse: %+v, %v", res, err)
+	}
+}
+
+// TestDrillOfBlockCounterWithARenewedLease: the drill's own lease (in the
+// block-counter table, renewed during the restore so it differs from its
+// restored copy) is not a sampled item: a drill of an otherwise empty
+// block-counter table passes.
+func TestDrillOfBlockCounterWithARenewedLease(t *testing.T) {
+	env, _ := newEnv(t)
+	env.Emulator.SetRestoreTiming(time.Second, -1)
+	o := drillOpts()
+	o.Tables, o.Lease = []string{spec.TableBlockCounter}, e2e.MinLease
+	rep, figs, err := Drill(context.Background(), env.Config, env.Target(), o)
+	if err != nil || len(figs) != 1 {
+		t.Fatalf("%v: %+v", err, rep.Checks)
+	}
+	if figs[0].Sampled != 0 {
+		t.Errorf("sampled %d items of an empty table: the lease was sampled", figs[0].Sampled)
 	}
 }

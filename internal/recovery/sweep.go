@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/mirror-dissonance/mirror-infra/report"
+	"github.com/mirror-dissonance/mirror-infra/verify/e2e"
 	"github.com/mirror-dissonance/mirror-infra/verify/target"
 )
 
@@ -21,17 +22,37 @@ type Leftover struct {
 	Name   string `json:"name"`
 	Run    string `json:"run,omitempty"`
 	Status string `json:"status,omitempty"`
+	// Live: the drill that wrote it is running (its lease is live); Sweep
+	// leaves it.
+	Live bool `json:"live,omitempty"`
 }
 
 // Leftovers lists, read-only, the drill's scratch tables (named
 // <table>-drill-<run> and restored from that live table), restores that
 // never finished (<table>-restore-* restored from it, without the tags a
-// finished restore gets) and markers in the live tables.
+// finished restore gets) and markers in the live tables, each marked Live
+// when its drill's lease is live.
 func Leftovers(ctx context.Context, cfg aws.Config, t target.Env) ([]Leftover, error) {
-	return leftovers(ctx, dynamodb.NewFromConfig(cfg), t)
+	db := dynamodb.NewFromConfig(cfg)
+	return leftovers(ctx, db, t, e2e.NewLeaseBook(db, t.BlockCounterTable))
 }
 
-func leftovers(ctx context.Context, db *dynamodb.Client, t target.Env) ([]Leftover, error) {
+// liveRun reports whether drill run's lease is live; with the
+// block-counter table gone (after a destroy) no drill is.
+func liveRun(ctx context.Context, book *e2e.LeaseBook, run string) (bool, error) {
+	if run == "" {
+		return false, nil // a restore's table: no drill, no lease
+	}
+	ok, err := book.Live(ctx, leaseRun(run))
+	if apiCode(err) == "ResourceNotFoundException" {
+		return false, nil
+	}
+	return ok, err
+}
+
+// leftovers reads each run's lease after seeing its item: a drill takes
+// its lease before writing anything, so the answer is authoritative.
+func leftovers(ctx context.Context, db *dynamodb.Client, t target.Env, book *e2e.LeaseBook) ([]Leftover, error) {
 	tables, err := Tables(t)
 	if err != nil {
 		return nil, err
@@ -57,9 +78,13 @@ func leftovers(ctx context.Context, db *dynamodb.Client, t target.Env) ([]Leftov
 			if err != nil {
 				return nil, err
 			}
-			if ok {
-				out = append(out, l)
+			if !ok {
+				continue
 			}
+			if l.Live, err = liveRun(ctx, book, l.Run); err != nil {
+				return nil, err
+			}
+			out = append(out, l)
 		}
 		m, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(tbl.Name), Key: markerKey(tbl), ConsistentRead: aws.Bool(true)})
 		switch {
@@ -69,7 +94,11 @@ func leftovers(ctx context.Context, db *dynamodb.Client, t target.Env) ([]Leftov
 			return nil, fmt.Errorf("looking for a drill marker in %s: %w", tbl.Name, err)
 		}
 		if run, ok := m.Item[attrDrillRun].(*types.AttributeValueMemberS); ok {
-			out = append(out, Leftover{Kind: "marker", Name: tbl.Name, Run: run.Value})
+			l := Leftover{Kind: "marker", Name: tbl.Name, Run: run.Value}
+			if l.Live, err = liveRun(ctx, book, l.Run); err != nil {
+				return nil, err
+			}
+			out = append(out, l)
 		}
 	}
 	return out, nil
@@ -89,6 +118,9 @@ func scratchTable(ctx context.Context, db *dynamodb.Client, live Table, name str
 	rs := d.Table.RestoreSummary
 	if rs == nil || !strings.HasSuffix(aws.ToString(rs.SourceTableArn), ":table/"+live.Name) {
 		return Leftover{}, false, nil // not restored from the live table: not ours
+	}
+	if d.Table.TableStatus == types.TableStatusDeleting {
+		return Leftover{}, false, nil // going already (a drill's cleanup, or a sweep)
 	}
 	l := Leftover{Kind: "table", Name: name, Status: string(d.Table.TableStatus)}
 	if drill {
@@ -114,14 +146,17 @@ func scratchTable(ctx context.Context, db *dynamodb.Client, live Table, name str
 	return l, true, nil
 }
 
-// Sweep removes what Leftovers finds: scratch tables (a table still
-// CREATING is reported and left for the next sweep: DynamoDB cannot delete
-// it yet) and markers (only if still a marker). It never deletes a live
-// table or any other item.
+// Sweep removes what Leftovers finds of drills that are not running (no
+// lease, or a lapsed one): scratch tables (a table still CREATING is
+// reported and left for the next sweep: DynamoDB cannot delete it yet) and
+// markers (only if still a marker), then the lapsed leases of drills. What
+// a drill with a live lease wrote stays (reported). It never deletes a
+// live table or any other item.
 func Sweep(ctx context.Context, cfg aws.Config, t target.Env) (*report.Report, []Leftover, error) {
 	rep := &report.Report{Command: "drill --sweep", Stack: t.Environment, Started: time.Now()}
 	db := dynamodb.NewFromConfig(cfg)
-	found, err := leftovers(ctx, db, t)
+	book := e2e.NewLeaseBook(db, t.BlockCounterTable)
+	found, err := leftovers(ctx, db, t, book)
 	if err != nil {
 		rep.Add(report.Check{ID: "sweep", Status: report.Fail, Infra: true, Reason: err.Error()})
 		return rep, nil, err
@@ -129,8 +164,12 @@ func Sweep(ctx context.Context, cfg aws.Config, t target.Env) (*report.Report, [
 	tables, _ := Tables(t)
 	var removed []Leftover
 	var errs []error
-	var pending []string
+	var pending, kept []string
 	for _, l := range found {
+		if l.Live {
+			kept = append(kept, l.Kind+" "+l.Name+" (run "+l.Run+")")
+			continue
+		}
 		switch l.Kind {
 		case "table":
 			if l.Status != string(types.TableStatusActive) {
@@ -155,6 +194,21 @@ func Sweep(ctx context.Context, cfg aws.Config, t target.Env) (*report.Report, [
 		}
 		removed = append(removed, l)
 	}
+	// Leases last, and only after a clean pass: a sweep cut short leaves
+	// them, so the next one still knows those drills are dead. Only the
+	// leases of drills whose items were met: the role may not scan the
+	// block-counter table, so a lease alone (a drill killed between taking
+	// it and writing its first marker, or between its cleanup and the
+	// release) goes with the E2E sweep, or by the table's TTL an hour
+	// after it lapsed.
+	released := 0
+	if len(errs) == 0 {
+		n, err := book.ReleaseLapsed(ctx)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		released = n
+	}
 	var names []string
 	for _, l := range removed {
 		names = append(names, l.Kind+" "+l.Name)
@@ -163,9 +217,16 @@ func Sweep(ctx context.Context, cfg aws.Config, t target.Env) (*report.Report, [
 	if len(removed) == 0 {
 		c.Reason = "nothing left by a drill"
 	}
+	if released > 0 {
+		c.Reason += fmt.Sprintf("; released %d lapsed lease(s)", released)
+	}
 	if len(pending) > 0 {
 		c.Status = report.Warn
 		c.Reason += "; still being restored (run the sweep again once ACTIVE): " + strings.Join(pending, ", ")
+	}
+	if len(kept) > 0 {
+		c.Status = report.Warn
+		c.Reason += "; kept, of a live drill (its lease is live; sweep again after it ends, or once its lease lapsed): " + strings.Join(kept, ", ")
 	}
 	if err := errors.Join(errs...); err != nil {
 		c.Status, c.Infra, c.Reason = report.Fail, true, c.Reason+"; "+err.Error()

@@ -1,7 +1,10 @@
 package workflows
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -134,4 +137,92 @@ func loadText(t *testing.T, path, text string) *file {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// acceptanceDrillProblems: the acceptance workflow runs the drill once on
+// its ephemeral stack (issue 25), in a job of its own that needs the job
+// that deploys it, uploads its report always, and is followed by a
+// cleanup job that needs both and runs always() (so the stack is destroyed
+// after the drill, and also when the drill failed or was cancelled).
+func acceptanceDrillProblems(f *file) []string {
+	var deployJob, drillJob, cleanupJob string
+	for _, name := range f.jobNames() {
+		j := f.wf.Jobs[name]
+		for _, c := range combos(j) {
+			for _, inv := range f.commands(j, c) {
+				cmd, stack := stackOf(inv)
+				switch {
+				case !isAcceptanceStack(stack):
+				case cmd == "deploy":
+					deployJob = name
+				case cmd == "drill" && !hasArg(inv, "--sweep"):
+					drillJob = name
+				case cmd == "destroy":
+					cleanupJob = name
+				}
+			}
+		}
+	}
+	var bad []string
+	if deployJob == "" || drillJob == "" || cleanupJob == "" {
+		return []string{fmt.Sprintf("want a deploy, a drill and a destroy of the acc-* stack; found jobs %q, %q, %q", deployJob, drillJob, cleanupJob)}
+	}
+	if drillJob == deployJob || cleanupJob == drillJob {
+		bad = append(bad, "the drill has a job of its own (a real restore takes 20 minutes or more)")
+	}
+	if !slices.Contains(needs(f.wf.Jobs[drillJob]), deployJob) {
+		bad = append(bad, fmt.Sprintf("job %s does not need %s: the drill must run after the deploy", drillJob, deployJob))
+	}
+	c := f.wf.Jobs[cleanupJob]
+	if !slices.Contains(needs(c), deployJob) || !slices.Contains(needs(c), drillJob) {
+		bad = append(bad, fmt.Sprintf("job %s needs %v: want both %s and %s, so the stack is destroyed after the drill", cleanupJob, needs(c), deployJob, drillJob))
+	}
+	if !strings.Contains(c.If, "always()") {
+		bad = append(bad, fmt.Sprintf("job %s runs if %q: want always(), so a failed or cancelled run is cleaned up", cleanupJob, c.If))
+	}
+	uploaded := false
+	for _, s := range f.wf.Jobs[drillJob].Steps {
+		if strings.HasPrefix(s.Uses, "actions/upload-artifact@") && s.If == "always()" {
+			uploaded = true
+		}
+	}
+	if !uploaded {
+		bad = append(bad, "job "+drillJob+" does not upload the drill's report always()")
+	}
+	return bad
+}
+
+func TestAcceptanceRunsTheDrill(t *testing.T) {
+	path := filepath.Join(workflowDir, "acceptance.yml")
+	for _, p := range acceptanceDrillProblems(mustLoad(t, path)) {
+		t.Error(p)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each edit applies to the first match after `after`.
+	for _, m := range []struct{ name, after, old, new string }{
+		{"drill without needs", "", "    needs: acceptance\n", ""},
+		{"cleanup not after the drill", "", "    needs: [acceptance, drill]\n", "    needs: [acceptance]\n"},
+		{"cleanup only on success", "", "    if: always() && github.ref == 'refs/heads/main'\n", "    if: github.ref == 'refs/heads/main'\n"},
+		{"no drill", "", `bin/automation drill "$STACK" --json`, `bin/automation verify "$STACK" --json`},
+		{"report not uploaded", "\n  drill:\n", "      - name: Upload the reports\n        if: always()\n", "      - name: Upload the reports\n        if: success()\n"},
+	} {
+		at := strings.Index(string(b), m.after)
+		if at < 0 {
+			t.Fatalf("%s: %q not found", m.name, m.after)
+		}
+		mutated := string(b)[:at] + strings.Replace(string(b)[at:], m.old, m.new, 1)
+		if mutated == string(b) {
+			t.Fatalf("%s: %q not found", m.name, m.old)
+		}
+		f, err := parse(path, mutated)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(acceptanceDrillProblems(f)) == 0 {
+			t.Errorf("%s: not reported", m.name)
+		}
+	}
 }

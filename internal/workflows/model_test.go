@@ -30,6 +30,7 @@ type job struct {
 	Environment    yaml.Node         `yaml:"environment"`
 	Concurrency    yaml.Node         `yaml:"concurrency"`
 	TimeoutMinutes int               `yaml:"timeout-minutes"`
+	Needs          yaml.Node         `yaml:"needs"`
 	Env            map[string]string `yaml:"env"`
 	Strategy       struct {
 		Matrix yaml.Node `yaml:"matrix"`
@@ -416,4 +417,19 @@ func usesNodes(n *yaml.Node) []*yaml.Node {
 	}
 	walk(n)
 	return out
+}
+
+// needs lists the jobs a job needs (a name or a list of names).
+func needs(j *job) []string {
+	switch j.Needs.Kind {
+	case yaml.ScalarNode:
+		return []string{j.Needs.Value}
+	case yaml.SequenceNode:
+		var out []string
+		for _, n := range j.Needs.Content {
+			out = append(out, n.Value)
+		}
+		return out
+	}
+	return nil
 }

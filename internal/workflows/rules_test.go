@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -567,20 +568,16 @@ var rules = []rule{
 			var bad []string
 			for _, name := range f.jobNames() {
 				j := f.wf.Jobs[name]
-				var deployed, destroyed, swept bool
-				for _, s := range j.Steps {
-					for _, inv := range f.commands(&job{Env: j.Env, Steps: []step{s}}, nil) {
-						cmd, stack := stackOf(inv)
-						if !isAcceptanceStack(stack) {
+				deployed, destroyed, swept := f.acceptanceCleanup(j, false)
+				if deployed && !destroyed {
+					// Or in a cleanup job that runs always() after this one.
+					for _, other := range f.jobNames() {
+						c := f.wf.Jobs[other]
+						if other == name || !strings.Contains(c.If, "always()") || !slices.Contains(needs(c), name) {
 							continue
 						}
-						switch cmd {
-						case "deploy":
-							deployed = true
-						case "destroy":
-							destroyed = deployed && strings.Contains(s.If, "always()")
-						case "leftovers":
-							swept = destroyed && strings.Contains(s.If, "always()") && hasArg(inv, "--purge-nonce")
+						if _, d, sw := f.acceptanceCleanup(c, true); d {
+							destroyed, swept = true, sw
 						}
 					}
 				}
@@ -599,7 +596,7 @@ var rules = []rule{
 					continue
 				}
 				if !destroyed {
-					bad = append(bad, name+": deploys an acceptance stack without a later destroy step that runs always()")
+					bad = append(bad, name+": deploys an acceptance stack without a later destroy step that runs always() (in this job, or in a job with if: always() that needs it)")
 				}
 				if !swept {
 					bad = append(bad, name+": has no leftovers --purge-nonce step after the destroy that runs always()")
@@ -661,4 +658,28 @@ func hasArg(inv Invocation, flag string) bool {
 		}
 	}
 	return false
+}
+
+// acceptanceCleanup reads a job's steps on acc-* stacks: whether it
+// deploys, destroys after that (or, for a cleanup job, at all) in a step
+// that runs always(), and checks for leftovers with --purge-nonce after
+// the destroy, always().
+func (f *file) acceptanceCleanup(j *job, cleanupJob bool) (deployed, destroyed, swept bool) {
+	for _, s := range j.Steps {
+		for _, inv := range f.commands(&job{Env: j.Env, Steps: []step{s}}, nil) {
+			cmd, stack := stackOf(inv)
+			if !isAcceptanceStack(stack) {
+				continue
+			}
+			switch cmd {
+			case "deploy":
+				deployed = true
+			case "destroy":
+				destroyed = (deployed || cleanupJob) && strings.Contains(s.If, "always()")
+			case "leftovers":
+				swept = destroyed && strings.Contains(s.If, "always()") && hasArg(inv, "--purge-nonce")
+			}
+		}
+	}
+	return deployed, destroyed, swept
 }
