@@ -32,7 +32,9 @@ target. --timeout bounds each wait (restorable time, ACTIVE); the cleanup
 gets ` + drillExtra.String() + ` more. A killed drill leaves at most a scratch table and
 a marker: --sweep only finds them (by name, restore source and tags) and
 removes them; a table still CREATING is listed and removed by the next
-sweep. "leftovers" lists them too.
+sweep. A drill holds a lease it renews while it runs: --sweep keeps what a
+running drill made and removes a killed drill's once its lease lapsed
+(seconds later). "leftovers" lists them too.
 
 Targets: from the stack's outputs, or with --from-env from the SPEC naming
 plus MD_* overrides (as verify).
